@@ -1,0 +1,168 @@
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+ATTEMPT_OUTCOME_CANCELLED: AttemptOutcome
+ATTEMPT_OUTCOME_FAILED: AttemptOutcome
+ATTEMPT_OUTCOME_LEASE_EXPIRED: AttemptOutcome
+ATTEMPT_OUTCOME_PREEMPTED: AttemptOutcome
+ATTEMPT_OUTCOME_RELEASED: AttemptOutcome
+ATTEMPT_OUTCOME_SUCCEEDED: AttemptOutcome
+ATTEMPT_OUTCOME_TIMED_OUT: AttemptOutcome
+ATTEMPT_OUTCOME_UNSPECIFIED: AttemptOutcome
+DESCRIPTOR: _descriptor.FileDescriptor
+JOB_STAGE_BLOCKED: JobStage
+JOB_STAGE_CANCELLED: JobStage
+JOB_STAGE_DEAD: JobStage
+JOB_STAGE_FAILED: JobStage
+JOB_STAGE_LEASED: JobStage
+JOB_STAGE_QUEUED: JobStage
+JOB_STAGE_RUNNING: JobStage
+JOB_STAGE_SUCCEEDED: JobStage
+JOB_STAGE_UNSPECIFIED: JobStage
+LABEL_OPERATOR_EQUALS: LabelOperator
+LABEL_OPERATOR_EXISTS: LabelOperator
+LABEL_OPERATOR_GREATER_OR_EQUAL: LabelOperator
+LABEL_OPERATOR_IN: LabelOperator
+LABEL_OPERATOR_LESS_OR_EQUAL: LabelOperator
+LABEL_OPERATOR_NOT_EXISTS: LabelOperator
+LABEL_OPERATOR_NOT_IN: LabelOperator
+LABEL_OPERATOR_UNSPECIFIED: LabelOperator
+
+class Attempt(_message.Message):
+    __slots__ = ["end_time", "epoch", "exit_code", "factory_id", "message", "offer_time", "outcome", "start_time"]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    OFFER_TIME_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    end_time: _timestamp_pb2.Timestamp
+    epoch: int
+    exit_code: int
+    factory_id: str
+    message: str
+    offer_time: _timestamp_pb2.Timestamp
+    outcome: AttemptOutcome
+    start_time: _timestamp_pb2.Timestamp
+    def __init__(self, epoch: _Optional[int] = ..., factory_id: _Optional[str] = ..., offer_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class Job(_message.Message):
+    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "command", "create_time", "end_time", "env", "epoch", "exit_code", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "priority", "product_id", "reason", "required_labels", "result", "revision", "stage", "start_time", "timeout", "title", "update_time"]
+    class EnvEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    NOT_BEFORE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_LABELS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    attempt_count: int
+    attempts: _containers.RepeatedCompositeFieldContainer[Attempt]
+    cancel_request_time: _timestamp_pb2.Timestamp
+    command: _containers.RepeatedScalarFieldContainer[str]
+    create_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    env: _containers.ScalarMap[str, str]
+    epoch: int
+    exit_code: int
+    id: str
+    idempotency_key: str
+    lease: Lease
+    max_attempts: int
+    not_before_time: _timestamp_pb2.Timestamp
+    priority: int
+    product_id: str
+    reason: str
+    required_labels: _containers.RepeatedCompositeFieldContainer[LabelRequirement]
+    result: str
+    revision: int
+    stage: JobStage
+    start_time: _timestamp_pb2.Timestamp
+    timeout: _duration_pb2.Duration
+    title: str
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class JobEvent(_message.Message):
+    __slots__ = ["actor", "epoch", "from_stage", "job", "job_id", "kind", "message", "revision", "time", "to_stage"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    FROM_STAGE_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    TO_STAGE_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    epoch: int
+    from_stage: JobStage
+    job: Job
+    job_id: str
+    kind: str
+    message: str
+    revision: int
+    time: _timestamp_pb2.Timestamp
+    to_stage: JobStage
+    def __init__(self, job_id: _Optional[str] = ..., revision: _Optional[int] = ..., epoch: _Optional[int] = ..., from_stage: _Optional[_Union[JobStage, str]] = ..., to_stage: _Optional[_Union[JobStage, str]] = ..., kind: _Optional[str] = ..., actor: _Optional[str] = ..., message: _Optional[str] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class LabelRequirement(_message.Message):
+    __slots__ = ["key", "operator", "values"]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    operator: LabelOperator
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key: _Optional[str] = ..., operator: _Optional[_Union[LabelOperator, str]] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Lease(_message.Message):
+    __slots__ = ["epoch", "expire_time", "factory_id"]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    epoch: int
+    expire_time: _timestamp_pb2.Timestamp
+    factory_id: str
+    def __init__(self, factory_id: _Optional[str] = ..., epoch: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class JobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class LabelOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class AttemptOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

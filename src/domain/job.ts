@@ -1,0 +1,137 @@
+/**
+ * The job as the coordinator reasons about it: plain data, times as epoch milliseconds, no I/O.
+ * The protobuf `Job` is its wire form (see api/convert.ts); the store keeps exactly this shape, so
+ * one job is one record and every transition is one compare-and-set on it.
+ */
+
+export const JOB_STAGES = [
+  'queued',
+  'blocked',
+  'leased',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'dead',
+] as const;
+export type JobStage = (typeof JOB_STAGES)[number];
+
+/** Stages a job never leaves. */
+export const FINAL_STAGES: ReadonlySet<JobStage> = new Set(['succeeded', 'failed', 'cancelled', 'dead']);
+
+export function isFinal(stage: JobStage): boolean {
+  return FINAL_STAGES.has(stage);
+}
+
+export const LABEL_OPERATORS = ['equals', 'in', 'not_in', 'exists', 'not_exists', 'gte', 'lte'] as const;
+export type LabelOperator = (typeof LABEL_OPERATORS)[number];
+
+export interface LabelRequirement {
+  key: string;
+  operator: LabelOperator;
+  values: string[];
+}
+
+export const ATTEMPT_OUTCOMES = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'lease_expired',
+  'cancelled',
+  'preempted',
+  'released',
+] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** One lease of the job to a factory. */
+export interface AttemptRecord {
+  epoch: number;
+  factoryId: string;
+  offeredAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  outcome: AttemptOutcome | null;
+  exitCode: number | null;
+  message: string;
+}
+
+export interface LeaseRecord {
+  factoryId: string;
+  epoch: number;
+  /** While leased: the offer deadline. While running: when the lease lapses without a heartbeat. */
+  expiresAt: number;
+}
+
+export interface JobRecord {
+  id: string;
+  productId: string;
+  title: string;
+  command: string[];
+  env: Record<string, string>;
+  requiredLabels: LabelRequirement[];
+  priority: number;
+  /** Empty when the client gave none. */
+  idempotencyKey: string;
+  maxAttempts: number;
+  timeoutMs: number;
+  stage: JobStage;
+  /** Fencing token: +1 on every lease grant. */
+  epoch: number;
+  /** Accepted leases that ended in a way that counts (not preemption, not release). */
+  attemptCount: number;
+  attempts: AttemptRecord[];
+  lease: LeaseRecord | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Not offered before this time (back-off after a failure or a lost lease). */
+  notBefore: number;
+  exitCode: number | null;
+  result: string;
+  cancelRequestedAt: number | null;
+  /** Compare-and-set token: +1 on every change. */
+  revision: number;
+  /** Why the job is where it is, when that is not obvious. */
+  reason: string;
+}
+
+/** A job event: (jobId, revision) identifies it, so appending it twice stores it once. */
+export interface JobEventRecord {
+  jobId: string;
+  productId: string;
+  revision: number;
+  epoch: number;
+  fromStage: JobStage | null;
+  toStage: JobStage;
+  kind: string;
+  actor: string;
+  message: string;
+  at: number;
+}
+
+export const LOG_STREAMS = ['stdout', 'stderr'] as const;
+export type LogStream = (typeof LOG_STREAMS)[number];
+
+/** A piece of an attempt's output: (jobId, epoch, sequence) identifies it. */
+export interface LogChunkRecord {
+  jobId: string;
+  epoch: number;
+  sequence: number;
+  stream: LogStream;
+  data: Uint8Array;
+  at: number;
+}
+
+/** What a client may choose when it submits a job; the rest is the coordinator's. */
+export interface JobSpec {
+  productId: string;
+  title: string;
+  command: string[];
+  env: Record<string, string>;
+  requiredLabels: LabelRequirement[];
+  priority: number;
+  idempotencyKey: string;
+  maxAttempts: number;
+  timeoutMs: number;
+}

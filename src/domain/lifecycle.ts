@@ -1,0 +1,284 @@
+/**
+ * The job state machine. Every function takes the current record and returns the next one plus the
+ * event that describes the change, or throws a DomainError saying why the change is not allowed.
+ * Nothing here does I/O: the coordinator reads, calls one of these, and compare-and-sets the result.
+ *
+ *   queued ──offer──▶ leased ──accept──▶ running ──complete──▶ succeeded | failed | cancelled
+ *     ▲                 │                  │
+ *     └──release/expire─┘◀──expire/retry───┘──expire (attempts used up)──▶ dead
+ */
+import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
+import { DomainError, failedPrecondition, staleEpoch } from './errors.js';
+import {
+  isFinal,
+  type AttemptOutcome,
+  type AttemptRecord,
+  type JobEventRecord,
+  type JobRecord,
+  type JobSpec,
+  type JobStage,
+} from './job.js';
+
+export interface LeaseTimings {
+  /** How long a factory has to accept an offer. */
+  offerTimeoutMs: number;
+  /** How long a running lease lasts without a renewing heartbeat. */
+  leaseTtlMs: number;
+}
+
+/** A change to one job: the record to compare-and-set, and the event to append (none for renewals). */
+export interface JobChange {
+  job: JobRecord;
+  event: JobEventRecord | null;
+}
+
+/** How an attempt ended, as the factory reports it. */
+export interface AttemptReport {
+  outcome: Extract<AttemptOutcome, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
+  exitCode: number | null;
+  message: string;
+}
+
+/** Who caused a change, recorded on its event. */
+export type Actor = string;
+
+export function newJob(spec: JobSpec, id: string, now: number, actor: Actor): JobChange {
+  const job: JobRecord = {
+    ...spec,
+    id,
+    stage: 'queued',
+    epoch: 0,
+    attemptCount: 0,
+    attempts: [],
+    lease: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    endedAt: null,
+    notBefore: now,
+    exitCode: null,
+    result: '',
+    cancelRequestedAt: null,
+    revision: 1,
+    reason: '',
+  };
+  return { job, event: eventFor(null, job, 'submitted', actor, '') };
+}
+
+/** Grants a queued job to a factory under a new epoch; the factory must accept before the deadline. */
+export function offer(job: JobRecord, factoryId: string, now: number, timings: LeaseTimings): JobChange {
+  assertStage(job, ['queued'], 'offer');
+  if (job.notBefore > now) throw failedPrecondition(`job ${job.id} is backing off until ${iso(job.notBefore)}`);
+  const epoch = job.epoch + 1;
+  const attempt: AttemptRecord = {
+    epoch,
+    factoryId,
+    offeredAt: now,
+    startedAt: null,
+    endedAt: null,
+    outcome: null,
+    exitCode: null,
+    message: '',
+  };
+  return change(job, now, 'offered', `factory:${factoryId}`, '', {
+    stage: 'leased',
+    epoch,
+    lease: { factoryId, epoch, expiresAt: now + timings.offerTimeoutMs },
+    attempts: [...job.attempts, attempt],
+    reason: '',
+  });
+}
+
+/** The factory took the offer: the job runs and the attempt counts. */
+export function accept(
+  job: JobRecord,
+  factoryId: string,
+  epoch: number,
+  now: number,
+  timings: LeaseTimings,
+): JobChange {
+  assertLeaseHolder(job, factoryId, epoch);
+  assertStage(job, ['leased'], 'accept');
+  return change(job, now, 'started', `factory:${factoryId}`, '', {
+    stage: 'running',
+    attemptCount: job.attemptCount + 1,
+    lease: { factoryId, epoch, expiresAt: now + timings.leaseTtlMs },
+    attempts: updateAttempt(job, epoch, { startedAt: now }),
+    startedAt: now,
+  });
+}
+
+/** A heartbeat listed the job: push its lease out. No event: renewals are not news. */
+export function renew(
+  job: JobRecord,
+  factoryId: string,
+  epoch: number,
+  now: number,
+  timings: LeaseTimings,
+): JobChange {
+  assertLeaseHolder(job, factoryId, epoch);
+  assertStage(job, ['running'], 'renew');
+  const expiresAt = Math.max(job.lease?.expiresAt ?? 0, now + timings.leaseTtlMs);
+  return { job: { ...job, lease: { factoryId, epoch, expiresAt }, revision: job.revision + 1, updatedAt: now }, event: null };
+}
+
+/** The factory declined the offer or let it lapse: back to the queue, no attempt used. */
+export function release(job: JobRecord, epoch: number, now: number, kind: 'declined' | 'offer_expired', message: string): JobChange {
+  assertEpoch(job, epoch);
+  assertStage(job, ['leased'], 'release');
+  return change(job, now, kind, job.lease ? `factory:${job.lease.factoryId}` : 'coordinator', message, {
+    stage: 'queued',
+    lease: null,
+    attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'released', message }),
+    reason: message,
+  });
+}
+
+/** The factory reported how the attempt ended. Only one result per epoch can ever land. */
+export function complete(
+  job: JobRecord,
+  factoryId: string,
+  epoch: number,
+  report: AttemptReport,
+  now: number,
+  retry: BackoffPolicy,
+  random: number,
+): JobChange {
+  assertLeaseHolder(job, factoryId, epoch);
+  assertStage(job, ['running'], 'complete');
+  const attempts = updateAttempt(job, epoch, {
+    endedAt: now,
+    outcome: report.outcome,
+    exitCode: report.exitCode,
+    message: report.message,
+  });
+  const actor = `factory:${factoryId}`;
+  const ended = { lease: null, attempts, exitCode: report.exitCode, result: report.message };
+  if (report.outcome === 'succeeded') {
+    return change(job, now, 'succeeded', actor, report.message, { ...ended, stage: 'succeeded', endedAt: now, reason: '' });
+  }
+  if (report.outcome === 'cancelled' || job.cancelRequestedAt !== null) {
+    return change(job, now, 'cancelled', actor, report.message, { ...ended, stage: 'cancelled', endedAt: now, reason: 'cancelled by request' });
+  }
+  const why = report.outcome === 'timed_out' ? `timed out after ${job.timeoutMs} ms` : `exited with code ${report.exitCode ?? 'none'}`;
+  return retryOrEnd(job, now, retry, random, ended, 'failed', `attempt ${job.attemptCount} ${why}`, actor);
+}
+
+/**
+ * The lease lapsed (no heartbeat in time, or the factory came back without the job). An offer that
+ * lapsed is a release; a running attempt counts as used and the job retries or is dead-lettered.
+ */
+export function expire(
+  job: JobRecord,
+  now: number,
+  retry: BackoffPolicy,
+  random: number,
+  message: string,
+): JobChange {
+  assertStage(job, ['leased', 'running'], 'expire');
+  if (job.stage === 'leased') return release(job, job.epoch, now, 'offer_expired', message);
+  const attempts = updateAttempt(job, job.epoch, { endedAt: now, outcome: 'lease_expired', message });
+  const ended = { lease: null, attempts };
+  if (job.cancelRequestedAt !== null) {
+    return change(job, now, 'cancelled', 'reaper', message, { ...ended, stage: 'cancelled', endedAt: now, reason: 'cancelled by request' });
+  }
+  return retryOrEnd(job, now, retry, random, ended, 'dead', `attempt ${job.attemptCount} lost its lease: ${message}`, 'reaper');
+}
+
+/**
+ * An operator cancels. Jobs not yet running end at once; a running job is marked and keeps its lease
+ * until its factory confirms (complete with 'cancelled') or the lease lapses. Returns null when a
+ * cancellation is already pending, so repeating the call changes nothing.
+ */
+export function cancel(job: JobRecord, now: number, actor: Actor, reason: string): JobChange | null {
+  if (isFinal(job.stage)) throw failedPrecondition(`job ${job.id} is already ${job.stage}; only unfinished jobs can be cancelled`);
+  const message = reason || 'cancelled';
+  if (job.stage === 'running') {
+    if (job.cancelRequestedAt !== null) return null;
+    return change(job, now, 'cancel_requested', actor, message, { cancelRequestedAt: now, reason: message });
+  }
+  const attempts = job.stage === 'leased' ? updateAttempt(job, job.epoch, { endedAt: now, outcome: 'cancelled', message }) : job.attempts;
+  return change(job, now, 'cancelled', actor, message, { stage: 'cancelled', lease: null, attempts, endedAt: now, cancelRequestedAt: now, reason: message });
+}
+
+/** Throws unless `epoch` is the job's current epoch: the fencing check every factory message passes. */
+export function assertEpoch(job: JobRecord, epoch: number): void {
+  if (epoch !== job.epoch) {
+    throw staleEpoch(`job ${job.id} is at epoch ${job.epoch}; epoch ${epoch} is not current`);
+  }
+}
+
+/** Fencing plus ownership: the factory must hold the current lease under exactly this epoch. */
+export function assertLeaseHolder(job: JobRecord, factoryId: string, epoch: number): void {
+  assertEpoch(job, epoch);
+  if (!job.lease || job.lease.epoch !== epoch) {
+    throw staleEpoch(`job ${job.id} has no lease at epoch ${epoch} (it is ${job.stage})`);
+  }
+  if (job.lease.factoryId !== factoryId) {
+    throw new DomainError('permission_denied', `job ${job.id} epoch ${epoch} is leased to another factory`);
+  }
+}
+
+function retryOrEnd(
+  job: JobRecord,
+  now: number,
+  retry: BackoffPolicy,
+  random: number,
+  ended: Partial<JobRecord>,
+  finalStage: Extract<JobStage, 'failed' | 'dead'>,
+  message: string,
+  actor: Actor,
+): JobChange {
+  if (job.attemptCount < job.maxAttempts) {
+    const notBefore = now + backoffDelayMs(job.attemptCount, retry, random);
+    return change(job, now, 'retry_scheduled', actor, message, {
+      ...ended,
+      stage: 'queued',
+      notBefore,
+      reason: `${message}; retry ${job.attemptCount + 1} of ${job.maxAttempts} not before ${iso(notBefore)}`,
+    });
+  }
+  const reason = `${message}; all ${job.maxAttempts} attempts used`;
+  return change(job, now, finalStage, actor, reason, { ...ended, stage: finalStage, endedAt: now, reason });
+}
+
+function assertStage(job: JobRecord, allowed: readonly JobStage[], action: string): void {
+  if (!allowed.includes(job.stage)) {
+    throw failedPrecondition(`cannot ${action} job ${job.id}: it is ${job.stage}, not ${allowed.join(' or ')}`);
+  }
+}
+
+function updateAttempt(job: JobRecord, epoch: number, patch: Partial<AttemptRecord>): AttemptRecord[] {
+  return job.attempts.map((a) => (a.epoch === epoch ? { ...a, ...patch } : a));
+}
+
+function change(
+  prev: JobRecord,
+  now: number,
+  kind: string,
+  actor: Actor,
+  message: string,
+  patch: Partial<JobRecord>,
+): JobChange {
+  const job: JobRecord = { ...prev, ...patch, revision: prev.revision + 1, updatedAt: now };
+  return { job, event: eventFor(prev.stage, job, kind, actor, message) };
+}
+
+function eventFor(from: JobStage | null, job: JobRecord, kind: string, actor: Actor, message: string): JobEventRecord {
+  return {
+    jobId: job.id,
+    productId: job.productId,
+    revision: job.revision,
+    epoch: job.epoch,
+    fromStage: from,
+    toStage: job.stage,
+    kind,
+    actor,
+    message,
+    at: job.updatedAt,
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,95 @@
+/**
+ * JobStore is the only way any code reaches durable state. It is shaped for a document store
+ * (Cosmos, partitioned by product) as much as for SQL:
+ * - one job is one record; every transition is one compare-and-set on its revision;
+ * - the epoch lives in the record and never goes backwards, so a write computed from a stale read
+ *   (a zombie factory's result) loses the compare-and-set;
+ * - events and log chunks are appended beside the job, idempotently by their natural keys, so no
+ *   transition needs a multi-record transaction.
+ */
+import type { JobEventRecord, JobRecord, JobStage, LogChunkRecord } from '../domain/job.js';
+
+/** Thrown by replaceJob when the stored revision is not the expected one (someone else won). */
+export class RevisionConflict extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly expectedRevision: number,
+  ) {
+    super(`job ${jobId} changed since revision ${expectedRevision}`);
+    this.name = 'RevisionConflict';
+  }
+}
+
+/** Where a page of ListJobs starts: after this (createdAt, id), newest first. */
+export interface JobCursor {
+  createdAt: number;
+  id: string;
+}
+
+export interface JobQuery {
+  productId?: string;
+  stages?: readonly JobStage[];
+  /** Jobs with a requirement on this label key ... */
+  labelKey?: string;
+  /** ... whose values include this value (when set). */
+  labelValue?: string;
+  limit: number;
+  after?: JobCursor;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  /** Set when there may be more jobs after the last one returned. */
+  next: JobCursor | null;
+}
+
+export type AppendLogResult = 'stored' | 'duplicate' | 'stale_epoch' | 'not_found';
+
+/** Where to resume reading logs: strictly after this chunk. */
+export interface LogPosition {
+  epoch: number;
+  sequence: number;
+}
+
+export interface JobStore {
+  /**
+   * Stores a new job and its 'submitted' event; resolves only once both are durable. When the job
+   * has an idempotency key already used in its product, stores nothing and returns the first job.
+   */
+  insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }>;
+
+  getJob(id: string): Promise<JobRecord | null>;
+
+  /**
+   * Compare-and-set: writes `next` only if the stored job is at `next.revision - 1` and its epoch is
+   * not newer than `next.epoch`; otherwise throws RevisionConflict. Appends `event` when given.
+   */
+  replaceJob(next: JobRecord, event: JobEventRecord | null): Promise<void>;
+
+  /** Jobs newest first (createdAt desc, id desc), filtered. */
+  listJobs(query: JobQuery): Promise<JobPage>;
+
+  /** Queued jobs with notBefore <= now, best first: priority desc, then createdAt asc, then id. */
+  listRunnable(now: number, limit: number): Promise<JobRecord[]>;
+
+  /** Leased or running jobs whose lease expired at or before `now`, oldest expiry first. */
+  listExpiredLeases(now: number, limit: number): Promise<JobRecord[]>;
+
+  /** Leased or running jobs held by one factory. */
+  listLeasedTo(factoryId: string): Promise<JobRecord[]>;
+
+  /** A job's events, oldest first. */
+  listEvents(jobId: string): Promise<JobEventRecord[]>;
+
+  /**
+   * Appends a log chunk unless one with the same (jobId, epoch, sequence) exists ('duplicate').
+   * Fenced: refused ('stale_epoch') unless chunk.epoch is the job's current epoch.
+   */
+  appendLog(chunk: LogChunkRecord): Promise<AppendLogResult>;
+
+  /** A job's chunks in order (epoch, then sequence), strictly after `after` when given. */
+  readLogs(jobId: string, after: LogPosition | null, limit: number): Promise<LogChunkRecord[]>;
+
+  /** Flushes and releases the store. */
+  close(): Promise<void>;
+}
