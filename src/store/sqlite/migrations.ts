@@ -1,0 +1,71 @@
+/**
+ * The SQLite schema as numbered, append-only steps. A released step is never edited: a database
+ * records which steps it has applied (schema_migrations) and only later steps run on it, so editing
+ * an old step would leave existing databases and new ones with different schemas.
+ *
+ * Every job column other than `doc` is a projection of the JSON record kept there, denormalised only
+ * so the queries the coordinator runs on every tick (runnable, expired leases, listing) use indexes.
+ */
+export interface Migration {
+  /** 1, 2, 3, ... in array order; recorded in schema_migrations once applied. */
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'jobs, events and logs',
+    sql: `
+      CREATE TABLE jobs (
+        id               TEXT    PRIMARY KEY,
+        product_id       TEXT    NOT NULL,
+        stage            TEXT    NOT NULL,
+        priority         INTEGER NOT NULL,
+        created_at       INTEGER NOT NULL,
+        not_before       INTEGER NOT NULL,
+        lease_expires_at INTEGER,
+        lease_factory_id TEXT,
+        idempotency_key  TEXT    NOT NULL,
+        revision         INTEGER NOT NULL,
+        epoch            INTEGER NOT NULL,
+        doc              TEXT    NOT NULL
+      );
+      -- listRunnable: stage = 'queued' ORDER BY priority DESC, created_at, id
+      CREATE INDEX jobs_runnable ON jobs (stage, priority DESC, created_at, id);
+      -- listExpiredLeases and listLeasedTo: only jobs holding a lease are indexed. The WHERE must
+      -- match the queries' stage term word for word, or SQLite will not use these partial indexes.
+      CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at, id) WHERE stage IN ('leased', 'running');
+      CREATE INDEX jobs_lease_factory ON jobs (lease_factory_id, id) WHERE stage IN ('leased', 'running');
+      -- listJobs, newest first, with and without a product filter
+      CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
+      CREATE INDEX jobs_product_created ON jobs (product_id, created_at DESC, id DESC);
+      -- idempotent submit: a key is unique within its product; an empty key means "none given"
+      CREATE UNIQUE INDEX jobs_idempotency ON jobs (product_id, idempotency_key) WHERE idempotency_key <> '';
+
+      CREATE TABLE events (
+        job_id     TEXT    NOT NULL,
+        revision   INTEGER NOT NULL,
+        product_id TEXT    NOT NULL,
+        at         INTEGER NOT NULL,
+        doc        TEXT    NOT NULL,
+        PRIMARY KEY (job_id, revision)
+      ) WITHOUT ROWID;
+
+      -- A rowid table (not WITHOUT ROWID) because chunks can be large blobs.
+      CREATE TABLE logs (
+        job_id   TEXT    NOT NULL,
+        epoch    INTEGER NOT NULL,
+        sequence INTEGER NOT NULL,
+        stream   TEXT    NOT NULL,
+        data     BLOB    NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (job_id, epoch, sequence)
+      );
+    `,
+  },
+];
+
+/** The newest schema this build understands. */
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -1,0 +1,92 @@
+/**
+ * Every fixed SQL statement the SQLite store runs, prepared once per connection. One statement per
+ * operation, named for what it does, so each store method reads as a short sequence of them and the
+ * SQL can be reviewed (and EXPLAINed against the indexes in migrations.ts) in one place.
+ */
+import type Database from 'better-sqlite3';
+import type { DocRow, EventRowParams, JobRowParams, LogRow, LogRowParams } from './rows.js';
+
+export function prepareStatements(db: Database.Database) {
+  return {
+    getJob: db.prepare<[string], DocRow>('SELECT doc FROM jobs WHERE id = ?'),
+
+    jobEpoch: db.prepare<[string], { epoch: number }>('SELECT epoch FROM jobs WHERE id = ?'),
+
+    /** The `<> ''` term repeats the partial index's condition so SQLite may use that index. */
+    jobByIdempotencyKey: db.prepare<[{ productId: string; idempotencyKey: string }], DocRow>(
+      `SELECT doc FROM jobs
+       WHERE product_id = @productId AND idempotency_key = @idempotencyKey AND idempotency_key <> ''`,
+    ),
+
+    insertJob: db.prepare<[JobRowParams]>(
+      `INSERT INTO jobs (id, product_id, stage, priority, created_at, not_before, lease_expires_at,
+                         lease_factory_id, idempotency_key, revision, epoch, doc)
+       VALUES (@id, @productId, @stage, @priority, @createdAt, @notBefore, @leaseExpiresAt,
+               @leaseFactoryId, @idempotencyKey, @revision, @epoch, @doc)`,
+    ),
+
+    /** The compare-and-set: matches only the expected revision and a stored epoch not newer than ours. */
+    replaceJob: db.prepare<[JobRowParams & { expectedRevision: number }]>(
+      `UPDATE jobs SET product_id = @productId, stage = @stage, priority = @priority,
+              created_at = @createdAt, not_before = @notBefore, lease_expires_at = @leaseExpiresAt,
+              lease_factory_id = @leaseFactoryId, idempotency_key = @idempotencyKey,
+              revision = @revision, epoch = @epoch, doc = @doc
+       WHERE id = @id AND revision = @expectedRevision AND epoch <= @epoch`,
+    ),
+
+    /** ON CONFLICT DO NOTHING (not OR IGNORE) so only a repeated (job_id, revision) is skipped. */
+    insertEvent: db.prepare<[EventRowParams]>(
+      `INSERT INTO events (job_id, revision, product_id, at, doc)
+       VALUES (@jobId, @revision, @productId, @at, @doc)
+       ON CONFLICT (job_id, revision) DO NOTHING`,
+    ),
+
+    listEvents: db.prepare<[string], DocRow>('SELECT doc FROM events WHERE job_id = ? ORDER BY revision'),
+
+    listRunnable: db.prepare<[{ now: number; limit: number }], DocRow>(
+      `SELECT doc FROM jobs
+       WHERE stage = 'queued' AND not_before <= @now
+       ORDER BY priority DESC, created_at ASC, id ASC
+       LIMIT @limit`,
+    ),
+
+    /**
+     * INDEXED BY: without statistics the planner prefers jobs_runnable's stage prefix and sorts;
+     * the partial expiry index reads the due leases in order and stops at LIMIT.
+     */
+    listExpiredLeases: db.prepare<[{ now: number; limit: number }], DocRow>(
+      `SELECT doc FROM jobs INDEXED BY jobs_lease_expiry
+       WHERE lease_expires_at <= @now AND stage IN ('leased', 'running')
+       ORDER BY lease_expires_at ASC, id ASC
+       LIMIT @limit`,
+    ),
+
+    listLeasedTo: db.prepare<[string], DocRow>(
+      `SELECT doc FROM jobs
+       WHERE lease_factory_id = ? AND stage IN ('leased', 'running')
+       ORDER BY id`,
+    ),
+
+    insertLog: db.prepare<[LogRowParams]>(
+      `INSERT INTO logs (job_id, epoch, sequence, stream, data, at)
+       VALUES (@jobId, @epoch, @sequence, @stream, @data, @at)
+       ON CONFLICT (job_id, epoch, sequence) DO NOTHING`,
+    ),
+
+    readLogs: db.prepare<[{ jobId: string; limit: number }], LogRow>(
+      `SELECT job_id, epoch, sequence, stream, data, at FROM logs
+       WHERE job_id = @jobId
+       ORDER BY epoch, sequence
+       LIMIT @limit`,
+    ),
+
+    readLogsAfter: db.prepare<[{ jobId: string; epoch: number; sequence: number; limit: number }], LogRow>(
+      `SELECT job_id, epoch, sequence, stream, data, at FROM logs
+       WHERE job_id = @jobId AND (epoch, sequence) > (@epoch, @sequence)
+       ORDER BY epoch, sequence
+       LIMIT @limit`,
+    ),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

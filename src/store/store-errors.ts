@@ -1,0 +1,23 @@
+/**
+ * Store errors beyond RevisionConflict (job-store.ts). Kept apart so job-store.ts stays the bare
+ * contract; every provider throws these so callers handle one type, not each driver's own error.
+ */
+
+/**
+ * insertJob was given an id that is already stored (and no idempotency key matched). Ids are
+ * minted by the coordinator, so this is a bug or a replayed write, never a client's mistake.
+ */
+export class DuplicateJobId extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} already exists`);
+    this.name = 'DuplicateJobId';
+  }
+}
+
+/** A call arrived after close(). */
+export class StoreClosed extends Error {
+  constructor() {
+    super('the job store is closed');
+    this.name = 'StoreClosed';
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The behaviour every JobStore provider must share, as one suite each provider's test file runs
+ * against its own factory. The coordinator and the simulation are written against the interface,
+ * so any difference between providers found here would be a bug that shows up in only one setup.
+ */
+import { describe } from 'vitest';
+import { describeEvents } from './conformance/events.js';
+import { describeListing } from './conformance/listing.js';
+import { describeLogs } from './conformance/logs.js';
+import { describePagingProperty } from './conformance/paging-property.js';
+import { describeRecords } from './conformance/records.js';
+import { describeReplace } from './conformance/replace.js';
+import type { MakeStore } from './conformance/harness.js';
+
+export type { MakeStore, StoreHarness } from './conformance/harness.js';
+
+export function describeJobStoreConformance(name: string, makeStore: MakeStore): void {
+  describe(`JobStore conformance: ${name}`, () => {
+    describeRecords(makeStore);
+    describeReplace(makeStore);
+    describeEvents(makeStore);
+    describeListing(makeStore);
+    describePagingProperty(makeStore);
+    describeLogs(makeStore);
+  });
+}
