@@ -12,7 +12,8 @@ export type DomainErrorCode =
   | 'resource_exhausted'
   | 'unauthenticated'
   | 'permission_denied'
-  | 'unavailable';
+  | 'unavailable'
+  | 'deadline_exceeded';
 
 export class DomainError extends Error {
   constructor(

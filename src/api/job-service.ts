@@ -1,0 +1,109 @@
+/**
+ * JobService handlers, written once against the generated descriptor and mounted on both listeners.
+ * They translate wire ↔ domain and nothing more; the rules live in coordinator/ and domain/.
+ */
+import { create } from '@bufbuild/protobuf';
+import type { ServiceImpl } from '@connectrpc/connect';
+import {
+  CancelJobResponseSchema,
+  GetJobResponseSchema,
+  JobService,
+  ListJobsResponseSchema,
+  SubmitJobResponseSchema,
+  TailLogsResponseSchema,
+  WatchJobsResponseSchema,
+  type ListJobsRequest,
+} from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { invalidArgument } from '../domain/errors.js';
+import type { JobStage } from '../domain/job.js';
+import type { Jobs } from '../coordinator/jobs.js';
+import type { LogTail } from '../coordinator/log-tail.js';
+import type { JobWatch } from '../coordinator/job-watch.js';
+import type { JobQuery } from '../store/job-store.js';
+import { eventToWire, jobToWire, logChunkToWire, stageFromWire } from './convert.js';
+import { decodePageToken, encodePageToken, filterFingerprint } from './page-token.js';
+import { jobSpecFromRequest } from './submit-request.js';
+import { actorOf } from './actor.js';
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 500;
+
+export interface JobServiceDeps {
+  jobs: Jobs;
+  watch: JobWatch;
+  logs: LogTail;
+}
+
+export function jobServiceImpl({ jobs, watch, logs }: JobServiceDeps): ServiceImpl<typeof JobService> {
+  return {
+    async submitJob(req, ctx) {
+      const { job, created } = await jobs.submit(jobSpecFromRequest(req), actorOf(ctx));
+      return create(SubmitJobResponseSchema, { job: jobToWire(job), created });
+    },
+
+    async getJob(req) {
+      const job = await jobs.get(requireJobId(req.jobId));
+      return create(GetJobResponseSchema, { job: jobToWire(job) });
+    },
+
+    async listJobs(req) {
+      const { query, fingerprint } = listQuery(req);
+      const page = await jobs.list(query);
+      return create(ListJobsResponseSchema, {
+        jobs: page.jobs.map(jobToWire),
+        nextPageToken: page.next ? encodePageToken(page.next, fingerprint) : '',
+      });
+    },
+
+    async cancelJob(req, ctx) {
+      const job = await jobs.cancel(requireJobId(req.jobId), actorOf(ctx), req.reason);
+      return create(CancelJobResponseSchema, { job: jobToWire(job) });
+    },
+
+    async *watchJobs(req, ctx) {
+      const filter = { productId: req.productId, jobId: req.jobId };
+      for await (const update of watch.follow(filter, ctx.signal)) {
+        yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job) });
+      }
+    },
+
+    async *tailLogs(req, ctx) {
+      const jobId = requireJobId(req.jobId);
+      for await (const chunk of logs.tail(jobId, req.follow, ctx.signal)) {
+        yield create(TailLogsResponseSchema, { chunk: logChunkToWire(chunk) });
+      }
+    },
+  };
+}
+
+function requireJobId(id: string): string {
+  if (!id) throw invalidArgument('job_id is required');
+  return id;
+}
+
+function listQuery(req: ListJobsRequest): { query: JobQuery; fingerprint: string } {
+  if (req.pageSize < 0) throw invalidArgument(`page_size ${req.pageSize} must not be negative`);
+  if (req.pageSize > MAX_PAGE_SIZE) throw invalidArgument(`page_size ${req.pageSize} is above the maximum of ${MAX_PAGE_SIZE}`);
+  const stages = req.stages.map((s, i): JobStage => {
+    const stage = stageFromWire(s);
+    if (!stage) throw invalidArgument(`stages[${i}] must be a known JOB_STAGE_* value other than UNSPECIFIED`);
+    return stage;
+  });
+  const [labelKey, labelValue] = splitLabel(req.label);
+  const filter = { productId: req.productId, stages, labelKey, labelValue };
+  const fingerprint = filterFingerprint(filter);
+  const query: JobQuery = { limit: req.pageSize || DEFAULT_PAGE_SIZE };
+  if (req.productId) query.productId = req.productId;
+  if (stages.length) query.stages = stages;
+  if (labelKey) query.labelKey = labelKey;
+  if (labelValue !== undefined) query.labelValue = labelValue;
+  if (req.pageToken) query.after = decodePageToken(req.pageToken, fingerprint);
+  return { query, fingerprint };
+}
+
+function splitLabel(label: string): [string | undefined, string | undefined] {
+  if (!label) return [undefined, undefined];
+  const eq = label.indexOf('=');
+  if (eq === 0) throw invalidArgument(`label "${label}" must be "key" or "key=value"`);
+  return eq < 0 ? [label, undefined] : [label.slice(0, eq), label.slice(eq + 1)];
+}

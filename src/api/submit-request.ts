@@ -1,0 +1,25 @@
+/** Turns a SubmitJobRequest into the domain's JobSpec; enum and range errors name the field. */
+import { durationMs } from '@bufbuild/protobuf/wkt';
+import type { SubmitJobRequest } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { invalidArgument } from '../domain/errors.js';
+import type { JobSpec, LabelRequirement } from '../domain/job.js';
+import { operatorFromWire } from './convert.js';
+
+export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
+  const requiredLabels: LabelRequirement[] = req.requiredLabels.map((r, i) => {
+    const operator = operatorFromWire(r.operator);
+    if (!operator) throw invalidArgument(`required_labels[${i}].operator must be set to a known LABEL_OPERATOR_* value`);
+    return { key: r.key, operator, values: [...r.values] };
+  });
+  return {
+    productId: req.productId,
+    title: req.title,
+    command: [...req.command],
+    env: { ...req.env },
+    requiredLabels,
+    priority: req.priority,
+    idempotencyKey: req.idempotencyKey,
+    maxAttempts: req.maxAttempts,
+    timeoutMs: req.timeout ? durationMs(req.timeout) : 0,
+  };
+}

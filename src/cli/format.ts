@@ -1,0 +1,53 @@
+/** Human output for the CLI: short tables and key/value blocks that fit a terminal. */
+import { timestampMs } from '@bufbuild/protobuf/wkt';
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
+import { AttemptOutcome, JobStage, type Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+
+export function stageName(stage: JobStage): string {
+  return (JobStage[stage] ?? String(stage)).toLowerCase();
+}
+
+export function jobsTable(jobs: readonly Job[]): string {
+  const rows = jobs.map((j) => [j.id, stageName(j.stage), j.productId, String(j.priority), time(j.createTime), j.title]);
+  return table(['ID', 'STAGE', 'PRODUCT', 'PRI', 'CREATED', 'TITLE'], rows);
+}
+
+export function jobDetails(job: Job): string {
+  const lines: [string, string][] = [
+    ['id', job.id],
+    ['title', job.title],
+    ['product', job.productId],
+    ['stage', stageName(job.stage) + (job.reason ? ` (${job.reason})` : '')],
+    ['command', job.command.map(quote).join(' ')],
+    ['priority', String(job.priority)],
+    ['epoch', String(job.epoch)],
+    ['attempts', `${job.attemptCount} of ${job.maxAttempts}`],
+    ['created', time(job.createTime)],
+  ];
+  if (job.idempotencyKey) lines.push(['idempotency key', job.idempotencyKey]);
+  if (job.requiredLabels.length) lines.push(['labels', job.requiredLabels.map((r) => `${r.key} ${r.operator} ${r.values.join(',')}`).join('; ')]);
+  if (job.lease) lines.push(['lease', `${job.lease.factoryId} epoch ${job.lease.epoch} until ${time(job.lease.expireTime)}`]);
+  if (job.endTime) lines.push(['ended', time(job.endTime)]);
+  if (job.exitCode !== undefined) lines.push(['exit code', String(job.exitCode)]);
+  if (job.result) lines.push(['result', job.result]);
+  const width = Math.max(...lines.map(([k]) => k.length));
+  const out = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  for (const a of job.attempts) {
+    out.push(`  attempt epoch ${a.epoch} on ${a.factoryId}: ${(AttemptOutcome[a.outcome] ?? '').toLowerCase() || 'in progress'}${a.exitCode !== undefined ? ` exit ${a.exitCode}` : ''}${a.message ? ` — ${a.message}` : ''}`);
+  }
+  return out.join('\n');
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function time(ts: Timestamp | undefined): string {
+  return ts ? new Date(timestampMs(ts)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,146 @@
+/**
+ * The `gigafactory` CLI: `serve` runs the coordinator; the other commands are clients of its
+ * JobService. Human output by default, `--json` for scripts.
+ */
+import { create, toJson, toJsonString } from '@bufbuild/protobuf';
+import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { JobSchema, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { DEFAULT_COORDINATOR, jobClient } from './client.js';
+import { jobDetails, jobsTable } from './format.js';
+import { parseLabelFlag } from './label-flag.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command('gigafactory')
+  .description('Fleet coordinator: jobs to factories over long-lived gRPC streams')
+  .addOption(
+    new Option('--coordinator <host:port>', 'coordinator gRPC address').env('GIGAFACTORY_COORDINATOR').default(DEFAULT_COORDINATOR),
+  )
+  .option('--json', 'print JSON for scripts instead of human output', false)
+  .showHelpAfterError();
+
+program.addCommand(serveCommand());
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const integer = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
+  return n;
+};
+
+program
+  .command('submit')
+  .description('submit a job: gigafactory submit [options] -- CMD ARGS...')
+  .argument('<command...>', 'the program and its arguments (put them after --)')
+  .option('--product <id>', 'product the job belongs to', 'default')
+  .option('--title <text>', 'one-line title (defaults to the command line)')
+  .option('--label <req>', 'required factory label: k=v, k=a|b, k!=v, k>=n, k<=n, k, !k (repeatable)', collect, [])
+  .option('--env <K=V>', 'environment variable for the command (repeatable)', collect, [])
+  .option('--priority <n>', 'larger runs first', integer('--priority'), 0)
+  .option('--idempotency-key <key>', 'makes retrying this submit safe')
+  .option('--max-attempts <n>', 'attempts allowed (default 3)', integer('--max-attempts'))
+  .option('--timeout <seconds>', 'wall-clock limit per attempt (default 3600)', integer('--timeout'))
+  .action(async (command: string[], opts) => {
+    const env = Object.fromEntries(
+      (opts.env as string[]).map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new InvalidArgumentError(`--env "${kv}" must look like NAME=value`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+    );
+    const request = create(SubmitJobRequestSchema, {
+      productId: opts.product,
+      title: opts.title ?? '',
+      command,
+      env,
+      requiredLabels: (opts.label as string[]).map(parseLabelFlag),
+      priority: opts.priority,
+      idempotencyKey: opts.idempotencyKey ?? '',
+      maxAttempts: opts.maxAttempts ?? 0,
+      timeout: opts.timeout === undefined ? undefined : durationFromMs(opts.timeout * 1000),
+    });
+    const res = await client().submitJob(request);
+    if (json()) return print(toJson(JobSchema, res.job!));
+    print(`${res.created ? 'submitted' : 'already submitted (same idempotency key)'} ${res.job!.id}`);
+  });
+
+program
+  .command('jobs')
+  .description('list jobs, newest first')
+  .option('--product <id>', 'only this product')
+  .option('--stage <stage>', 'only this stage: queued, running, succeeded, ... (repeatable)', collect, [])
+  .option('--label <key[=value]>', 'only jobs requiring this label')
+  .option('--limit <n>', 'page size', integer('--limit'), 50)
+  .option('--page-token <token>', 'continue from a previous page')
+  .action(async (opts) => {
+    const stages = (opts.stage as string[]).map((s) => {
+      const value = JobStage[s.toUpperCase() as keyof typeof JobStage];
+      if (value === undefined || value === JobStage.UNSPECIFIED) throw new InvalidArgumentError(`--stage "${s}" is not a job stage`);
+      return value;
+    });
+    const res = await client().listJobs({ productId: opts.product ?? '', stages, label: opts.label ?? '', pageSize: opts.limit, pageToken: opts.pageToken ?? '' });
+    if (json()) return print({ jobs: res.jobs.map((j) => toJson(JobSchema, j)), nextPageToken: res.nextPageToken });
+    print(res.jobs.length ? jobsTable(res.jobs) : 'no jobs');
+    if (res.nextPageToken) print(`more: --page-token ${res.nextPageToken}`);
+  });
+
+program
+  .command('job')
+  .description('show one job')
+  .argument('<id>')
+  .action(async (id: string) => {
+    const res = await client().getJob({ jobId: id });
+    if (json()) return print(toJson(JobSchema, res.job!));
+    print(jobDetails(res.job!));
+  });
+
+program
+  .command('logs')
+  .description("print a job's output")
+  .argument('<id>')
+  .option('-f, --follow', 'keep printing new output until the job ends', false)
+  .action(async (id: string, opts) => {
+    for await (const res of client().tailLogs({ jobId: id, follow: opts.follow })) {
+      const chunk = res.chunk!;
+      if (json()) process.stdout.write(toJsonString(LogChunkSchema, chunk) + '\n');
+      else process.stdout.write(chunk.data);
+    }
+  });
+
+program
+  .command('cancel')
+  .description('cancel a job that has not finished')
+  .argument('<id>')
+  .option('--reason <text>', 'recorded on the job', '')
+  .action(async (id: string, opts) => {
+    const res = await client().cancelJob({ jobId: id, reason: opts.reason });
+    if (json()) return print(toJson(JobSchema, res.job!));
+    const job = res.job!;
+    print(job.stage === JobStage.CANCELLED ? `cancelled ${job.id}` : `cancel requested for ${job.id}; its factory is stopping it`);
+  });
+
+function client() {
+  return jobClient(program.opts().coordinator);
+}
+
+function json(): boolean {
+  return Boolean(program.opts().json);
+}
+
+function print(value: unknown): void {
+  process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConnectError) {
+    process.stderr.write(`error: ${err.rawMessage} (${Code[err.code]})\n`);
+  } else {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  process.exitCode = 1;
+}

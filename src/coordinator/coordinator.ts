@@ -1,0 +1,33 @@
+/**
+ * The coordinator's parts wired together over one store. It knows nothing of transports: the
+ * servers call into it, and it calls the store.
+ */
+import type { Logger } from '../logging.js';
+import type { JobStore } from '../store/job-store.js';
+import type { Clock } from './clock.js';
+import { Fleet } from './fleet.js';
+import { JobFeed } from './job-feed.js';
+import { JobWatch } from './job-watch.js';
+import { Jobs } from './jobs.js';
+import type { FleetSettings } from './lease-settings.js';
+import { LogTail } from './log-tail.js';
+
+export class Coordinator {
+  readonly feed = new JobFeed();
+  readonly jobs: Jobs;
+  readonly watch: JobWatch;
+  readonly logs: LogTail;
+  readonly fleet: Fleet;
+
+  constructor(
+    readonly store: JobStore,
+    readonly clock: Clock,
+    settings: FleetSettings,
+    log: Logger,
+  ) {
+    this.jobs = new Jobs(store, this.feed, clock);
+    this.watch = new JobWatch(this.jobs, store, this.feed);
+    this.logs = new LogTail(this.jobs, store, this.feed);
+    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log });
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * One factory stream, as a state machine with one setter (STYLE.md):
+ *
+ *   awaiting_hello ──hello──▶ active ──drain──▶ draining
+ *         │                     │                  │
+ *         └─────────────────────┴──────────────────┴──▶ closed
+ *
+ * Messages are handled one at a time in arrival order, so a job's log chunks are stored before its
+ * result. Every job-scoped message is fenced: it must name the job's current epoch and a lease held
+ * by this factory, otherwise the factory is told `lease_revoked` and nothing changes.
+ */
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import {
+  ConnectResponseSchema,
+  GoodbyeReason,
+  LeaseExtensionSchema,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Hello,
+  type JobRef,
+  type JobResult,
+  type LeaseExtension,
+} from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import type { LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { DomainError, invalidArgument } from '../domain/errors.js';
+import { isFinal, type JobRecord } from '../domain/job.js';
+import { accept, complete, expire, release, renew, type AttemptReport } from '../domain/lifecycle.js';
+import { jobToWire, outcomeFromWire, streamFromWire } from '../api/convert.js';
+import type { Logger } from '../logging.js';
+import type { Fleet } from './fleet.js';
+
+export interface FactoryIdentity {
+  factoryId: string;
+  labels: Record<string, string>;
+  slots: number;
+  agentVersion: string;
+}
+
+export type SessionState =
+  | { t: 'awaiting_hello' }
+  | { t: 'active'; factory: FactoryIdentity }
+  | { t: 'draining'; factory: FactoryIdentity }
+  | { t: 'closed'; reason: string };
+
+const LEGAL: Record<SessionState['t'], readonly SessionState['t'][]> = {
+  awaiting_hello: ['active', 'closed'],
+  active: ['draining', 'closed'],
+  draining: ['closed'],
+  closed: [],
+};
+
+/** What the transport gives a session: a way to send, and a way to end the stream. */
+export interface SessionLink {
+  send(message: ConnectResponse): void;
+  /** Ends the stream: cleanly after a goodbye, or with an error status. */
+  end(error?: DomainError): void;
+}
+
+interface HeldLease {
+  epoch: number;
+  running: boolean;
+}
+
+const FACTORY_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+const MAX_SLOTS = 1_024;
+
+export class FactorySession {
+  private state: SessionState = { t: 'awaiting_hello' };
+  /** Leases this factory holds as far as this session knows, by job id. */
+  readonly leases = new Map<string, HeldLease>();
+  lastSeenAt: number;
+  readonly connectedAt: number;
+
+  constructor(
+    readonly sessionId: string,
+    private readonly fleet: Fleet,
+    private readonly link: SessionLink,
+    private readonly log: Logger,
+  ) {
+    this.connectedAt = this.lastSeenAt = fleet.clock.now();
+  }
+
+  get current(): SessionState {
+    return this.state;
+  }
+
+  get factory(): FactoryIdentity | null {
+    return this.state.t === 'active' || this.state.t === 'draining' ? this.state.factory : null;
+  }
+
+  /** Slots not taken by an offer or a running job; zero while draining or closed. */
+  get freeSlots(): number {
+    return this.state.t === 'active' ? this.state.factory.slots - this.leases.size : 0;
+  }
+
+  async handle(message: ConnectRequest): Promise<void> {
+    if (this.state.t === 'closed') return;
+    this.lastSeenAt = this.fleet.clock.now();
+    const kind = message.kind;
+    if (this.state.t === 'awaiting_hello') {
+      if (kind.case !== 'hello') throw invalidArgument(`the first message on the stream must be hello, not ${kind.case ?? 'an empty message'}`);
+      return this.onHello(kind.value);
+    }
+    switch (kind.case) {
+      case 'hello':
+        throw invalidArgument('hello was already received on this stream; open a new stream to introduce the factory again');
+      case 'heartbeat':
+        return this.onHeartbeat(kind.value.sequence, kind.value.runningJobs);
+      case 'leaseAccept':
+        return this.onAccept(kind.value.jobId, Number(kind.value.epoch));
+      case 'leaseDecline':
+        return this.onDecline(kind.value.jobId, Number(kind.value.epoch), kind.value.reason);
+      case 'logChunk':
+        return this.onLogChunk(kind.value);
+      case 'jobResult':
+        return this.onResult(kind.value);
+      case 'preemptionAck':
+        return this.onPreemptionAck(kind.value.jobId, Number(kind.value.epoch));
+      case 'drain':
+        return this.onDrain(kind.value.reason);
+      default:
+        throw invalidArgument('unknown message kind on the factory stream (is the agent newer than the coordinator?)');
+    }
+  }
+
+  /** Offers a job this session's factory was just granted (the dispatcher already claimed it). */
+  offer(job: JobRecord): void {
+    this.leases.set(job.id, { epoch: job.epoch, running: false });
+    this.send({
+      case: 'leaseOffer',
+      value: {
+        jobId: job.id,
+        epoch: BigInt(job.epoch),
+        job: jobToWire(job),
+        offerExpireTime: timestampFromMs(job.lease!.expiresAt),
+      },
+    });
+  }
+
+  /** The job left this factory (reaped, cancelled before start, superseded): tell it to stop. */
+  revoke(jobId: string, epoch: number, reason: string): void {
+    this.leases.delete(jobId);
+    this.send({ case: 'leaseRevoked', value: { jobId, epoch: BigInt(epoch), reason } });
+  }
+
+  cancel(jobId: string, epoch: number, reason: string): void {
+    this.send({
+      case: 'cancel',
+      value: { jobId, epoch: BigInt(epoch), gracePeriod: durationFromMs(this.fleet.settings.cancelGraceMs), reason },
+    });
+  }
+
+  /** Sends goodbye and ends the stream. Leases stay in the store until they are resumed or expire. */
+  goodbye(reason: GoodbyeReason, message: string): void {
+    if (this.state.t === 'closed') return;
+    this.send({ case: 'goodbye', value: { reason, message } });
+    this.close(`goodbye: ${message}`);
+    this.link.end();
+  }
+
+  /** Ends the stream with an error status (after close()). */
+  end(error?: DomainError): void {
+    this.link.end(error);
+  }
+
+  /** The stream is gone (either side). Idempotent. */
+  close(reason: string): void {
+    if (this.state.t === 'closed') return;
+    this.setState({ t: 'closed', reason });
+    this.fleet.unregister(this);
+  }
+
+  private async onHello(hello: Hello): Promise<void> {
+    const factory = validateHello(hello);
+    this.setState({ t: 'active', factory });
+    this.fleet.register(this);
+    this.log.info({ factoryId: factory.factoryId, slots: factory.slots, labels: factory.labels, resuming: hello.runningJobs.length }, 'factory connected');
+
+    const kept: JobRef[] = [];
+    const revoked: { ref: JobRef; reason: string }[] = [];
+    for (const ref of hello.runningJobs) {
+      const reason = await this.tryResume(factory.factoryId, ref.jobId, Number(ref.epoch));
+      if (reason) revoked.push({ ref, reason });
+      else kept.push(ref);
+    }
+    await this.expireAbandoned(factory.factoryId);
+    const settings = this.fleet.settings;
+    this.send({
+      case: 'welcome',
+      value: {
+        sessionId: this.sessionId,
+        heartbeatInterval: durationFromMs(settings.heartbeatIntervalMs),
+        leaseTtl: durationFromMs(settings.leaseTtlMs),
+        keptLeases: kept,
+      },
+    });
+    for (const { ref, reason } of revoked) this.send({ case: 'leaseRevoked', value: { jobId: ref.jobId, epoch: ref.epoch, reason } });
+    for (const ref of kept) {
+      const job = await this.fleet.store.getJob(ref.jobId);
+      if (job?.cancelRequestedAt !== null && job?.cancelRequestedAt !== undefined) this.cancel(job.id, job.epoch, job.reason);
+    }
+    this.fleet.requestDispatch();
+  }
+
+  /** Keeps a lease the factory says it still runs, or returns why not. */
+  private async tryResume(factoryId: string, jobId: string, epoch: number): Promise<string | null> {
+    const now = this.fleet.clock.now();
+    try {
+      await this.fleet.jobs.mutate(jobId, (job) => renew(job, factoryId, epoch, now, this.fleet.settings));
+      this.leases.set(jobId, { epoch, running: true });
+      return null;
+    } catch (err) {
+      return refusalReason(err);
+    }
+  }
+
+  /** Jobs the store says this factory holds but hello did not list: the factory lost them. */
+  private async expireAbandoned(factoryId: string): Promise<void> {
+    for (const job of await this.fleet.store.listLeasedTo(factoryId)) {
+      if (this.leases.has(job.id)) continue;
+      const epoch = job.epoch;
+      await this.fleet.jobs
+        .mutate(job.id, (j) => (j.epoch === epoch && j.lease?.factoryId === factoryId ? expire(j, this.fleet.clock.now(), this.fleet.settings.retryBackoff, this.fleet.random(), 'factory reconnected without the job') : null))
+        .catch((err: unknown) => this.log.warn({ err, jobId: job.id }, 'could not requeue abandoned job'));
+    }
+  }
+
+  private async onHeartbeat(sequence: bigint, running: readonly JobRef[]): Promise<void> {
+    const factoryId = this.factory!.factoryId;
+    const extensions: LeaseExtension[] = [];
+    const now = this.fleet.clock.now();
+    for (const ref of running) {
+      const epoch = Number(ref.epoch);
+      const held = this.leases.get(ref.jobId);
+      if (!held || held.epoch !== epoch) {
+        this.revoke(ref.jobId, epoch, 'this factory does not hold that lease');
+        continue;
+      }
+      if (!held.running) continue; // an offer not yet accepted has nothing to renew
+      try {
+        const job = await this.fleet.jobs.mutate(ref.jobId, (j) => renew(j, factoryId, epoch, now, this.fleet.settings));
+        extensions.push(create(LeaseExtensionSchema, { jobId: ref.jobId, epoch: ref.epoch, expireTime: timestampFromMs(job.lease!.expiresAt) }));
+      } catch (err) {
+        await this.refuse(ref.jobId, epoch, refusalReason(err));
+      }
+    }
+    this.send({ case: 'heartbeatAck', value: { sequence, extensions } });
+  }
+
+  private async onAccept(jobId: string, epoch: number): Promise<void> {
+    const factoryId = this.factory!.factoryId;
+    try {
+      await this.fleet.jobs.mutate(jobId, (job) => accept(job, factoryId, epoch, this.fleet.clock.now(), this.fleet.settings));
+      this.leases.set(jobId, { epoch, running: true });
+    } catch (err) {
+      await this.refuse(jobId, epoch, refusalReason(err));
+    }
+  }
+
+  private async onDecline(jobId: string, epoch: number, reason: string): Promise<void> {
+    this.leases.delete(jobId);
+    await this.fleet.jobs
+      .mutate(jobId, (job) => release(job, epoch, this.fleet.clock.now(), 'declined', reason || 'declined by the factory'))
+      .catch((err: unknown) => this.log.debug({ err, jobId }, 'decline of a lease already gone'));
+    this.fleet.requestDispatch();
+  }
+
+  private async onLogChunk(chunk: LogChunk): Promise<void> {
+    const epoch = Number(chunk.epoch);
+    const stream = streamFromWire(chunk.stream);
+    if (!stream) throw invalidArgument(`log_chunk.stream must be LOG_STREAM_STDOUT or LOG_STREAM_STDERR (job ${chunk.jobId})`);
+    if (chunk.data.length > this.fleet.settings.maxLogChunkBytes) {
+      throw new DomainError('resource_exhausted', `log_chunk for job ${chunk.jobId} is ${chunk.data.length} bytes; at most ${this.fleet.settings.maxLogChunkBytes} are allowed`);
+    }
+    if (chunk.sequence < 0n) throw invalidArgument(`log_chunk.sequence must not be negative (job ${chunk.jobId})`);
+    const held = this.leases.get(chunk.jobId);
+    if (!held || held.epoch !== epoch) return this.refuseOnce(chunk.jobId, epoch, 'this factory does not hold that lease');
+    const record = { jobId: chunk.jobId, epoch, sequence: Number(chunk.sequence), stream, data: chunk.data, at: this.fleet.clock.now() };
+    const outcome = await this.fleet.store.appendLog(record);
+    if (outcome === 'stored') this.fleet.feed.publishLog(record);
+    else if (outcome === 'stale_epoch' || outcome === 'not_found') await this.refuse(chunk.jobId, epoch, `log refused: ${outcome.replace('_', ' ')}`);
+  }
+
+  private async onResult(result: JobResult): Promise<void> {
+    const factoryId = this.factory!.factoryId;
+    const epoch = Number(result.epoch);
+    const report = reportFrom(result);
+    const ack = (): void => this.send({ case: 'resultAck', value: { jobId: result.jobId, epoch: result.epoch } });
+    try {
+      await this.fleet.jobs.mutate(result.jobId, (job) => {
+        if (alreadyRecorded(job, epoch)) return null;
+        return complete(job, factoryId, epoch, report, this.fleet.clock.now(), this.fleet.settings.retryBackoff, this.fleet.random());
+      });
+      this.leases.delete(result.jobId);
+      ack();
+      this.fleet.requestDispatch();
+    } catch (err) {
+      await this.refuse(result.jobId, epoch, refusalReason(err));
+    }
+  }
+
+  private async onPreemptionAck(jobId: string, epoch: number): Promise<void> {
+    const held = this.leases.get(jobId);
+    if (!held || held.epoch !== epoch) return this.refuseOnce(jobId, epoch, 'this factory does not hold that lease');
+    this.log.warn({ jobId, epoch }, 'preemption ack for a job that was not preempted; ignored');
+  }
+
+  private async onDrain(reason: string): Promise<void> {
+    const factory = this.factory!;
+    if (this.state.t === 'active') this.setState({ t: 'draining', factory });
+    this.log.info({ factoryId: factory.factoryId, reason }, 'factory draining');
+    // Offers not yet accepted go back to the queue at once.
+    for (const [jobId, held] of [...this.leases]) {
+      if (!held.running) await this.onDecline(jobId, held.epoch, 'factory is draining');
+    }
+    this.goodbyeIfDrained();
+  }
+
+  /** A draining factory with nothing left is told goodbye. */
+  goodbyeIfDrained(): void {
+    if (this.state.t === 'draining' && this.leases.size === 0) this.goodbye(GoodbyeReason.DRAINED, 'drained');
+  }
+
+  private refuseOnce(jobId: string, epoch: number, reason: string): void {
+    this.send({ case: 'leaseRevoked', value: { jobId, epoch: BigInt(epoch), reason } });
+  }
+
+  /**
+   * A message about a job was refused. The factory is told its lease is gone; if the store still
+   * shows this factory holding that epoch (it broke the protocol, say a result before accepting),
+   * the lease is ended now so the job does not sit idle until its TTL.
+   */
+  private async refuse(jobId: string, epoch: number, reason: string): Promise<void> {
+    this.revoke(jobId, epoch, reason);
+    const factoryId = this.factory?.factoryId;
+    await this.fleet.jobs
+      .mutate(jobId, (job) =>
+        job.lease?.factoryId === factoryId && job.lease?.epoch === epoch
+          ? expire(job, this.fleet.clock.now(), this.fleet.settings.retryBackoff, this.fleet.random(), `lease ended after a refused message: ${reason}`)
+          : null,
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof DomainError)) throw err;
+      });
+    this.fleet.requestDispatch();
+  }
+
+  private send(kind: NonNullable<MessageInitShape<typeof ConnectResponseSchema>['kind']>): void {
+    if (this.state.t === 'closed') return;
+    this.link.send(create(ConnectResponseSchema, { kind }));
+  }
+
+  private setState(next: SessionState): void {
+    if (!LEGAL[this.state.t].includes(next.t)) {
+      throw new Error(`factory session ${this.sessionId}: illegal transition ${this.state.t} → ${next.t}`);
+    }
+    this.state = next;
+  }
+}
+
+function validateHello(hello: Hello): FactoryIdentity {
+  if (!hello.factoryId) throw invalidArgument('hello.factory_id is required');
+  if (!FACTORY_ID.test(hello.factoryId)) throw invalidArgument(`hello.factory_id "${hello.factoryId}" must be 1-128 characters of letters, digits, ".", "_", ":", "@" or "-"`);
+  if (!Number.isInteger(hello.slots) || hello.slots < 1 || hello.slots > MAX_SLOTS) {
+    throw invalidArgument(`hello.slots ${hello.slots} must be from 1 to ${MAX_SLOTS}`);
+  }
+  for (const ref of hello.runningJobs) {
+    if (!ref.jobId) throw invalidArgument('hello.running_jobs[].job_id is required');
+  }
+  return { factoryId: hello.factoryId, labels: { ...hello.labels }, slots: hello.slots, agentVersion: hello.agentVersion };
+}
+
+function reportFrom(result: JobResult): AttemptReport {
+  const outcome = outcomeFromWire(result.outcome);
+  if (outcome !== 'succeeded' && outcome !== 'failed' && outcome !== 'timed_out' && outcome !== 'cancelled') {
+    throw invalidArgument(`job_result.outcome for job ${result.jobId} must be SUCCEEDED, FAILED, TIMED_OUT or CANCELLED`);
+  }
+  return { outcome, exitCode: result.exitCode ?? null, message: result.message.slice(0, 2_000) };
+}
+
+/** A result for an epoch whose outcome is already stored: a resend after a lost ack. */
+function alreadyRecorded(job: JobRecord, epoch: number): boolean {
+  const attempt = job.attempts.find((a) => a.epoch === epoch);
+  return job.epoch === epoch && attempt?.outcome != null && attempt.outcome !== 'lease_expired' && (isFinal(job.stage) || job.stage === 'queued');
+}
+
+function refusalReason(err: unknown): string {
+  if (err instanceof DomainError) return err.message;
+  throw err;
+}

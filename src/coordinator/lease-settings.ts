@@ -1,0 +1,20 @@
+/** The timings of the factory protocol, from configuration. */
+import type { BackoffPolicy } from '../domain/backoff.js';
+import type { LeaseTimings } from '../domain/lifecycle.js';
+
+export interface FleetSettings extends LeaseTimings {
+  /** How often factories heartbeat (told in welcome). */
+  heartbeatIntervalMs: number;
+  /** A session silent for longer than this is closed; its leases then run out on their own. */
+  heartbeatTimeoutMs: number;
+  /** Time a new stream has to send hello. */
+  helloTimeoutMs: number;
+  /** How often the reaper looks for expired leases. */
+  reaperIntervalMs: number;
+  /** SIGTERM→SIGKILL grace given with a cancel notice. */
+  cancelGraceMs: number;
+  /** Largest log chunk payload accepted from a factory. */
+  maxLogChunkBytes: number;
+  /** Back-off before a failed or lost job is offered again. */
+  retryBackoff: BackoffPolicy;
+}

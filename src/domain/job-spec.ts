@@ -1,0 +1,106 @@
+/**
+ * What makes a submitted job acceptable. Every refusal names the field, so a client can fix its
+ * request without reading our source.
+ */
+import { invalidArgument } from './errors.js';
+import type { JobSpec, LabelRequirement } from './job.js';
+
+export const JOB_LIMITS = {
+  defaultMaxAttempts: 3,
+  maxMaxAttempts: 100,
+  defaultTimeoutMs: 60 * 60_000,
+  maxTimeoutMs: 7 * 24 * 60 * 60_000,
+  minPriority: -1_000,
+  maxPriority: 1_000,
+  maxTitleLength: 200,
+  maxCommandArgs: 1_024,
+  maxCommandBytes: 128 * 1024,
+  maxEnvVars: 256,
+  maxIdempotencyKeyLength: 256,
+  maxLabelRequirements: 64,
+} as const;
+
+const PRODUCT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+
+/** Fills defaults and checks every field; throws INVALID_ARGUMENT naming the first bad one. */
+export function validateJobSpec(input: JobSpec): JobSpec {
+  const spec = { ...input };
+  if (!spec.productId) throw invalidArgument('product_id is required');
+  if (!PRODUCT_ID.test(spec.productId)) {
+    throw invalidArgument(
+      `product_id "${spec.productId}" must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+  if (spec.command.length === 0) throw invalidArgument('command must have at least one element (the program to run)');
+  if (spec.command[0] === '') throw invalidArgument('command[0] (the program) must not be empty');
+  if (spec.command.length > JOB_LIMITS.maxCommandArgs) {
+    throw invalidArgument(`command has ${spec.command.length} arguments; at most ${JOB_LIMITS.maxCommandArgs} are allowed`);
+  }
+  const commandBytes = spec.command.reduce((n, arg) => n + Buffer.byteLength(arg), 0);
+  if (commandBytes > JOB_LIMITS.maxCommandBytes) {
+    throw invalidArgument(`command is ${commandBytes} bytes; at most ${JOB_LIMITS.maxCommandBytes} are allowed`);
+  }
+  if (spec.title.length > JOB_LIMITS.maxTitleLength) {
+    throw invalidArgument(`title is ${spec.title.length} characters; at most ${JOB_LIMITS.maxTitleLength} are allowed`);
+  }
+  if (!spec.title) spec.title = spec.command.join(' ').slice(0, JOB_LIMITS.maxTitleLength);
+  validateEnv(spec.env);
+  spec.requiredLabels.forEach(validateRequirement);
+  if (spec.requiredLabels.length > JOB_LIMITS.maxLabelRequirements) {
+    throw invalidArgument(`required_labels has ${spec.requiredLabels.length} entries; at most ${JOB_LIMITS.maxLabelRequirements}`);
+  }
+  if (!Number.isInteger(spec.priority) || spec.priority < JOB_LIMITS.minPriority || spec.priority > JOB_LIMITS.maxPriority) {
+    throw invalidArgument(`priority ${spec.priority} must be an integer from ${JOB_LIMITS.minPriority} to ${JOB_LIMITS.maxPriority}`);
+  }
+  if (spec.idempotencyKey.length > JOB_LIMITS.maxIdempotencyKeyLength) {
+    throw invalidArgument(`idempotency_key is ${spec.idempotencyKey.length} characters; at most ${JOB_LIMITS.maxIdempotencyKeyLength}`);
+  }
+  if (spec.maxAttempts === 0) spec.maxAttempts = JOB_LIMITS.defaultMaxAttempts;
+  if (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1 || spec.maxAttempts > JOB_LIMITS.maxMaxAttempts) {
+    throw invalidArgument(`max_attempts ${spec.maxAttempts} must be from 1 to ${JOB_LIMITS.maxMaxAttempts} (0 means ${JOB_LIMITS.defaultMaxAttempts})`);
+  }
+  if (spec.timeoutMs === 0) spec.timeoutMs = JOB_LIMITS.defaultTimeoutMs;
+  if (!(spec.timeoutMs >= 1_000 && spec.timeoutMs <= JOB_LIMITS.maxTimeoutMs)) {
+    throw invalidArgument(`timeout must be from 1s to ${JOB_LIMITS.maxTimeoutMs / 1000}s (unset means 1 hour)`);
+  }
+  return spec;
+}
+
+function validateEnv(env: Record<string, string>): void {
+  const names = Object.keys(env);
+  if (names.length > JOB_LIMITS.maxEnvVars) {
+    throw invalidArgument(`env has ${names.length} variables; at most ${JOB_LIMITS.maxEnvVars}`);
+  }
+  for (const name of names) {
+    if (!ENV_NAME.test(name)) throw invalidArgument(`env name "${name}" must match ${ENV_NAME.source}`);
+    if (name.startsWith('GIGAFACTORY_')) throw invalidArgument(`env name "${name}" is reserved (GIGAFACTORY_ prefix)`);
+  }
+}
+
+function validateRequirement(req: LabelRequirement, index: number): void {
+  const where = `required_labels[${index}]`;
+  if (!LABEL_KEY.test(req.key)) {
+    throw invalidArgument(`${where}.key "${req.key}" must be 1-63 characters of letters, digits, ".", "_", "/" or "-"`);
+  }
+  switch (req.operator) {
+    case 'exists':
+    case 'not_exists':
+      if (req.values.length !== 0) throw invalidArgument(`${where}: operator ${req.operator} takes no values`);
+      return;
+    case 'equals':
+      if (req.values.length !== 1) throw invalidArgument(`${where}: operator equals takes exactly one value`);
+      return;
+    case 'in':
+    case 'not_in':
+      if (req.values.length === 0) throw invalidArgument(`${where}: operator ${req.operator} needs at least one value`);
+      return;
+    case 'gte':
+    case 'lte':
+      if (req.values.length !== 1 || !Number.isFinite(Number(req.values[0])) || req.values[0]?.trim() === '') {
+        throw invalidArgument(`${where}: operator ${req.operator} takes exactly one numeric value`);
+      }
+      return;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The two listeners, one router: h2c for native gRPC (agents, polyglot clients) and HTTP/1.1 for the
+ * Connect gateway (Connect JSON, gRPC-Web, browsers, curl). Node's h2c server cannot also speak
+ * HTTP/1.1, hence two ports.
+ */
+import { cors as connectCors } from '@connectrpc/connect';
+import type { connectNodeAdapter } from '@connectrpc/connect-node';
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** The request handler connect-node builds (its type is not exported by name). */
+export type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
+
+export interface Listener {
+  /** The bound "host:port" (the port is real even when 0 was asked for). */
+  address: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts what remains. */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function listenGrpc(handler: NodeHandlerFn, host: string, port: number): Promise<Listener> {
+  const server = http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  // Sockets too: a session can be gone while its socket still holds server.close() open.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const bound = await listen(server, host, port);
+  return {
+    ...bound,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // GOAWAY: no new streams on existing connections; open ones may finish.
+      for (const session of sessions) session.close();
+      await raceTimeout(closed, graceMs);
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+export async function listenHttp(handler: NodeHandlerFn, host: string, port: number, corsOrigins: readonly string[]): Promise<Listener> {
+  const allowed = new Set(corsOrigins);
+  const server = http.createServer((req, res) => {
+    const origin = req.headers.origin;
+    if (origin && (allowed.has(origin) || allowed.has('*'))) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Expose-Headers', connectCors.exposedHeaders.join(', '));
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': connectCors.allowedMethods.join(', '),
+          'Access-Control-Allow-Headers': [...connectCors.allowedHeaders, 'Authorization'].join(', '),
+          'Access-Control-Max-Age': '7200',
+        });
+        res.end();
+        return;
+      }
+    }
+    handler(req, res);
+  });
+  const bound = await listen(server, host, port);
+  return {
+    ...bound,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await raceTimeout(closed, graceMs);
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+async function listen(server: http.Server | http2.Http2Server, host: string, port: number): Promise<{ address: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const info = server.address() as AddressInfo;
+  return { address: `${host}:${info.port}`, port: info.port };
+}
+
+function raceTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
