@@ -12,6 +12,7 @@ import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { DEFAULT_COORDINATOR, jobClient } from './client.js';
 import { jobDetails, jobsTable } from './format.js';
 import { parseLabelFlag } from './label-flag.js';
+import { agentCommand } from './agent-command.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('gigafactory')
@@ -23,6 +24,7 @@ const program = new Command('gigafactory')
   .showHelpAfterError();
 
 program.addCommand(serveCommand());
+program.addCommand(agentCommand());
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const integer = (name: string) => (value: string): number => {

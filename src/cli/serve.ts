@@ -1,8 +1,12 @@
 /** `gigafactory serve`: runs the coordinator until SIGTERM/SIGINT, then shuts down in order. */
 import { Command } from 'commander';
+import { join } from 'node:path';
 import { resolveServeConfig } from '../config.js';
 import { createLogger } from '../logging.js';
 import { startServer } from '../server/app.js';
+import { FactoryAgent } from '../../agent/agent.js';
+import type { Logger } from '../logging.js';
+import { defaultLabels } from './agent-command.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -14,7 +18,8 @@ export function serveCommand(): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace [env GIGAFACTORY_LOG_LEVEL]')
     .option('--cors-origins <list>', 'comma-separated browser origins allowed [env GIGAFACTORY_CORS_ORIGINS]')
     .option('--max-message-bytes <n>', 'largest accepted message [env GIGAFACTORY_MAX_MESSAGE_BYTES] (default 4 MiB)')
-    .action(async (flags: Record<string, unknown>) => {
+    .option('--local-agent [slots]', 'also run a factory agent in this process (id "local", work dir <data-dir>/agent)')
+    .action(async ({ localAgent, ...flags }: Record<string, unknown>) => {
       let config;
       try {
         config = resolveServeConfig(flags, process.env);
@@ -24,9 +29,12 @@ export function serveCommand(): Command {
       }
       const log = createLogger({ level: config.logLevel });
       const server = await startServer({ config, log });
+      const agentStop = new AbortController();
+      const agentDone = localAgent === undefined ? Promise.resolve() : runLocalAgent(localAgent, server.grpc.address, config.dataDir, log, agentStop.signal);
       const stop = (signal: string): void => {
         log.info({ signal }, 'signal received');
-        server.close().then(
+        agentStop.abort();
+        agentDone.then(() => server.close()).then(
           () => process.exit(0),
           (err: unknown) => {
             log.error({ err }, 'shutdown failed');
@@ -37,4 +45,14 @@ export function serveCommand(): Command {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+}
+
+function runLocalAgent(slotsFlag: unknown, coordinator: string, dataDir: string, log: Logger, signal: AbortSignal): Promise<void> {
+  const slots = slotsFlag === true ? 2 : Number(slotsFlag);
+  if (!Number.isInteger(slots) || slots < 1) {
+    process.stderr.write(`gigafactory serve: --local-agent takes a positive number of slots, got "${String(slotsFlag)}"\n`);
+    process.exit(2);
+  }
+  const agent = new FactoryAgent({ coordinator, factoryId: 'local', labels: defaultLabels({}), slots, workDir: join(dataDir, 'agent'), log: log.child({ component: 'local-agent' }) });
+  return agent.run(signal).catch((err: unknown) => log.error({ err }, 'local agent failed'));
 }

@@ -1,0 +1,253 @@
+/**
+ * The factory agent: keeps one stream to the coordinator open (reconnecting with one back-off
+ * policy), runs the jobs it is offered in child processes, streams their output, heartbeats the
+ * leases it holds, and reports each outcome until the coordinator acknowledges it.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { create } from '@bufbuild/protobuf';
+import { durationMs, timestampMs } from '@bufbuild/protobuf/wkt';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import {
+  ConnectRequestSchema,
+  GoodbyeReason,
+  JobRefSchema,
+  type ConnectResponse,
+  type JobRef,
+  type LeaseOffer,
+} from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import { LogStream } from '../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import type { Logger } from '../src/logging.js';
+import { Connection } from './connection-state.js';
+import { createFactoryClient, openFactoryStream, type FactoryStream } from './grpc-client.js';
+import { Heartbeater } from './heartbeat.js';
+import { runSpecFromOffer, startJob, type JobProcess } from './job-process.js';
+import { LogBatcher } from './log-batcher.js';
+import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
+import { ReconnectPolicy } from './reconnect.js';
+import { Uplink } from './uplink.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  /** Coordinator gRPC address, "host:port". */
+  coordinator: string;
+  factoryId?: string;
+  labels: Record<string, string>;
+  slots: number;
+  workDir: string;
+  log: Logger;
+  credentials?: grpc.ChannelCredentials;
+}
+
+interface RunningJob {
+  jobId: string;
+  epoch: bigint;
+  process: JobProcess | null;
+  batcher: LogBatcher | null;
+  /** Why the agent stopped it, when it did: decides what is reported. */
+  stoppedFor: 'cancel' | 'preemption' | 'revoked' | null;
+}
+
+export class FactoryAgent {
+  readonly factoryId: string;
+  readonly connection: Connection;
+  private readonly running = new Map<string, RunningJob>();
+  private readonly uplink = new Uplink();
+  private readonly reconnect = new ReconnectPolicy();
+  private pending!: PendingResults;
+  private heartbeater: Heartbeater | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.factoryId = opts.factoryId ?? hostname();
+    this.log = opts.log.child({ factoryId: this.factoryId });
+    this.connection = new Connection((next, prev) => this.log.debug({ from: prev.t, to: next.t }, 'connection state'));
+  }
+
+  /** Runs until `signal` aborts or the coordinator revokes this factory. */
+  async run(signal: AbortSignal): Promise<void> {
+    await mkdir(this.opts.workDir, { recursive: true });
+    this.pending = await PendingResults.open(join(this.opts.workDir, PENDING_RESULTS_FILE));
+    let attempt = 0;
+    while (!signal.aborted) {
+      this.connection.set({ t: 'connecting', attempt: ++attempt });
+      const outcome = await this.session(signal);
+      if (outcome.reason === GoodbyeReason.REVOKED) {
+        this.connection.set({ t: 'closed', reason: 'revoked by the coordinator' });
+        this.log.error('this factory was revoked; not reconnecting');
+        break;
+      }
+      if (signal.aborted) break;
+      const delay = this.reconnect.nextDelayMs(outcome.retryAfterMs);
+      this.connection.set({ t: 'backoff', untilMs: Date.now() + delay });
+      this.log.info({ delayMs: delay, why: outcome.why }, 'stream ended; reconnecting');
+      await sleep(delay, signal);
+    }
+    if (this.connection.state.t !== 'closed') this.connection.set({ t: 'closed', reason: 'stopped' });
+    await this.stopAll(2_000);
+  }
+
+  /** One stream from hello to its end. */
+  private session(signal: AbortSignal): Promise<{ why: string; reason?: GoodbyeReason; retryAfterMs?: number }> {
+    const client = createFactoryClient(this.opts.coordinator, this.opts.credentials ?? grpc.credentials.createInsecure());
+    const stream = openFactoryStream(client, { signal });
+    return new Promise((resolve) => {
+      let goodbye: { reason: GoodbyeReason; retryAfterMs?: number } | undefined;
+      const finish = (why: string): void => {
+        this.heartbeater?.stop();
+        this.heartbeater = null;
+        this.uplink.detach();
+        client.close();
+        resolve({ why, ...goodbye });
+      };
+      stream.on('data', (message: ConnectResponse) => {
+        try {
+          const bye = this.onMessage(message, stream);
+          if (bye) goodbye = bye;
+        } catch (err) {
+          this.log.error({ err }, 'could not handle a coordinator message');
+        }
+      });
+      stream.on('error', (err: grpc.ServiceError) => finish(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+      stream.on('end', () => finish('coordinator closed the stream'));
+      stream.write(
+        create(ConnectRequestSchema, {
+          kind: {
+            case: 'hello',
+            value: { factoryId: this.factoryId, labels: this.opts.labels, slots: this.opts.slots, agentVersion: AGENT_VERSION, runningJobs: this.heldLeases() },
+          },
+        }),
+      );
+    });
+  }
+
+  private onMessage(message: ConnectResponse, stream: FactoryStream): { reason: GoodbyeReason; retryAfterMs?: number } | undefined {
+    const kind = message.kind;
+    switch (kind.case) {
+      case 'welcome': {
+        this.connection.set({ t: 'ready', sessionId: kind.value.sessionId });
+        this.reconnect.reset();
+        const kept = new Set(kind.value.keptLeases.map((ref) => `${ref.jobId}@${ref.epoch}`));
+        for (const job of [...this.running.values()]) {
+          if (job.process && !kept.has(`${job.jobId}@${job.epoch}`)) this.abandon(job, 'lease not kept after reconnect');
+        }
+        this.uplink.attach(stream);
+        const intervalMs = kind.value.heartbeatInterval ? durationMs(kind.value.heartbeatInterval) : 5_000;
+        this.heartbeater = new Heartbeater({
+          intervalMs,
+          send: (heartbeat) => this.uplink.sendControl({ case: 'heartbeat', value: heartbeat }),
+          runningJobs: () => this.heldLeases(),
+        });
+        this.heartbeater.start();
+        for (const result of this.pending.list()) this.uplink.sendControl({ case: 'jobResult', value: result });
+        this.log.info({ sessionId: kind.value.sessionId, kept: kept.size, resent: this.pending.size }, 'connected');
+        return;
+      }
+      case 'leaseOffer':
+        return void this.onOffer(kind.value);
+      case 'heartbeatAck':
+        this.heartbeater?.onAck(kind.value.sequence);
+        return;
+      case 'cancel':
+        return void this.stop(kind.value.jobId, kind.value.epoch, 'cancel', kind.value.gracePeriod ? durationMs(kind.value.gracePeriod) : 10_000);
+      case 'preemptionNotice':
+        return void this.stop(kind.value.jobId, kind.value.epoch, 'preemption', kind.value.gracePeriod ? durationMs(kind.value.gracePeriod) : 10_000);
+      case 'leaseRevoked': {
+        void this.pending.drop(kind.value.jobId, kind.value.epoch);
+        const job = this.running.get(kind.value.jobId);
+        if (job && job.epoch === kind.value.epoch) this.abandon(job, kind.value.reason);
+        return;
+      }
+      case 'resultAck':
+        void this.pending.drop(kind.value.jobId, kind.value.epoch);
+        return;
+      case 'goodbye':
+        this.log.info({ reason: GoodbyeReason[kind.value.reason], message: kind.value.message }, 'goodbye from coordinator');
+        return {
+          reason: kind.value.reason,
+          ...(kind.value.retryTime ? { retryAfterMs: Math.max(0, timestampMs(kind.value.retryTime) - Date.now()) } : {}),
+        };
+      default:
+        this.log.warn({ kind: kind.case }, 'unknown message from the coordinator; ignored (is the coordinator newer?)');
+    }
+  }
+
+  private async onOffer(offer: LeaseOffer): Promise<void> {
+    const ref = { jobId: offer.jobId, epoch: offer.epoch };
+    if (this.running.size >= this.opts.slots || this.running.has(offer.jobId)) {
+      this.uplink.sendControl({ case: 'leaseDecline', value: { ...ref, reason: 'no free slot' } });
+      return;
+    }
+    const job: RunningJob = { ...ref, process: null, batcher: null, stoppedFor: null };
+    this.running.set(offer.jobId, job);
+    this.uplink.sendControl({ case: 'leaseAccept', value: ref });
+    const proc = await startJob(runSpecFromOffer(offer), { workDir: this.opts.workDir });
+    const batcher = new LogBatcher({ jobId: offer.jobId, epoch: offer.epoch, sink: this.uplink.logSink() });
+    batcher.attach(proc.stdout, LogStream.STDOUT);
+    batcher.attach(proc.stderr, LogStream.STDERR);
+    job.process = proc;
+    job.batcher = batcher;
+    this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), pid: proc.pid }, 'job started');
+    const report = await proc.done;
+    let chunks = 0;
+    try {
+      chunks = await batcher.flush();
+    } catch {
+      // The log was abandoned (lease revoked): nothing more is sent about this job.
+    }
+    if (this.running.get(offer.jobId) === job) this.running.delete(offer.jobId);
+    this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), outcome: report.outcome, exitCode: report.exitCode }, 'job ended');
+    if (job.stoppedFor === 'revoked') return;
+    if (job.stoppedFor === 'preemption') {
+      this.uplink.sendControl({ case: 'preemptionAck', value: { ...ref, checkpoint: '' } });
+      return;
+    }
+    const result = jobResult(offer.jobId, offer.epoch, report, chunks);
+    await this.pending.add(result);
+    this.uplink.sendControl({ case: 'jobResult', value: result });
+    this.heartbeater?.request();
+  }
+
+  private async stop(jobId: string, epoch: bigint, why: 'cancel' | 'preemption', graceMs: number): Promise<void> {
+    const job = this.running.get(jobId);
+    if (!job || job.epoch !== epoch || !job.process) return;
+    job.stoppedFor = why;
+    this.log.info({ jobId, epoch: String(epoch), why, graceMs }, 'stopping job');
+    await job.process.stop(graceMs, why);
+  }
+
+  /** The lease is gone: stop the job quickly and send nothing more about it. */
+  private abandon(job: RunningJob, reason: string): void {
+    this.log.warn({ jobId: job.jobId, epoch: String(job.epoch), reason }, 'lease revoked; stopping job');
+    job.stoppedFor = 'revoked';
+    job.batcher?.abandon();
+    void job.process?.stop(1_000, 'lease revoked');
+    this.running.delete(job.jobId);
+  }
+
+  /** Leases to list in hello and heartbeats: running jobs, and finished ones whose result is unacknowledged. */
+  private heldLeases(): JobRef[] {
+    const refs = new Map<string, JobRef>();
+    for (const job of this.running.values()) refs.set(job.jobId, create(JobRefSchema, { jobId: job.jobId, epoch: job.epoch }));
+    for (const result of this.pending.list()) refs.set(result.jobId, create(JobRefSchema, { jobId: result.jobId, epoch: result.epoch }));
+    return [...refs.values()];
+  }
+
+  private async stopAll(graceMs: number): Promise<void> {
+    await Promise.all([...this.running.values()].map((job) => job.process?.stop(graceMs, 'agent shutting down')));
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,222 @@
+/**
+ * Runs one job attempt as a child process and reports how it ended, exactly once. The child leads
+ * its own process group, so stopping a job stops everything it started (a shell's background jobs,
+ * a build's compiler workers), not only the program we spawned.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { durationMs } from '@bufbuild/protobuf/wkt';
+import type { LeaseOffer } from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import type { AttemptReport } from '../src/domain/lifecycle.js';
+
+/** What the agent needs to run one attempt; the wire form is a LeaseOffer. */
+export interface JobRunSpec {
+  jobId: string;
+  epoch: bigint;
+  /** argv: `command[0]` is the program, run without a shell. */
+  command: readonly string[];
+  /** Added to the agent's environment; wins over it. */
+  env: Readonly<Record<string, string>>;
+  /** Wall-clock limit for the attempt; 0 means none. */
+  timeoutMs: number;
+}
+
+export interface StartJobOptions {
+  /** The agent's work directory; each attempt gets `<workDir>/jobs/<jobId>-<epoch>`. */
+  workDir: string;
+  /** Time between SIGTERM and SIGKILL when the job's timeout fires. Default 5 s. */
+  timeoutGraceMs?: number;
+}
+
+/** One running (or already finished) attempt. */
+export interface JobProcess {
+  readonly jobId: string;
+  readonly epoch: bigint;
+  /** The attempt's working directory. */
+  readonly workspace: string;
+  /** The child's pid, which is also its process group id; undefined when it could not start. */
+  readonly pid: number | undefined;
+  /** The child's output. Read it (see log-batcher.ts), or a chatty child blocks on a full pipe. */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** How the attempt ended. Settles once and never rejects: a command that cannot start is 'failed'. */
+  readonly done: Promise<AttemptReport>;
+  /**
+   * Stops the job: SIGTERM to its process group, SIGKILL to the group after `graceMs` if the program
+   * is still running. The outcome is 'cancelled' unless the attempt had already ended or timed out.
+   */
+  stop(graceMs: number, reason: string): Promise<AttemptReport>;
+}
+
+export const DEFAULT_TIMEOUT_GRACE_MS = 5_000;
+
+/** setTimeout fires at once for delays above 2^31-1 ms, so longer limits are clamped (~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Reads the run spec out of a lease offer; an unset timeout means no limit. */
+export function runSpecFromOffer(offer: LeaseOffer): JobRunSpec {
+  const job = offer.job;
+  return {
+    jobId: offer.jobId,
+    epoch: offer.epoch,
+    command: job?.command ?? [],
+    env: job?.env ?? {},
+    timeoutMs: job?.timeout ? durationMs(job.timeout) : 0,
+  };
+}
+
+/**
+ * The attempt's workspace. The epoch keeps a retried attempt away from a zombie's files; the job id
+ * is reduced to safe characters because it names a directory.
+ */
+export function jobWorkspace(workDir: string, jobId: string, epoch: bigint): string {
+  return path.join(workDir, 'jobs', `${jobId.replace(/[^A-Za-z0-9._-]/g, '_')}-${epoch}`);
+}
+
+/** Creates the workspace and spawns the command. Never rejects: failures become a 'failed' outcome. */
+export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise<JobProcess> {
+  const workspace = jobWorkspace(opts.workDir, spec.jobId, spec.epoch);
+  const [program, ...args] = spec.command;
+  if (program === undefined || program === '') return notStarted(spec, workspace, 'job has no command');
+  try {
+    await mkdir(workspace, { recursive: true });
+  } catch (err) {
+    return notStarted(spec, workspace, `cannot create workspace ${workspace}: ${errorText(err)}`);
+  }
+  const child = spawn(program, args, {
+    cwd: workspace,
+    env: { ...process.env, ...spec.env, GIGAFACTORY_JOB_ID: spec.jobId, GIGAFACTORY_EPOCH: String(spec.epoch) },
+    // Own process group (POSIX) so a stop reaches grandchildren; hidden console on Windows.
+    detached: true,
+    windowsHide: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new ChildJob(spec, workspace, program, child, opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
+}
+
+type StopCause = { outcome: 'timed_out' | 'cancelled'; message: string };
+
+class ChildJob implements JobProcess {
+  readonly jobId: string;
+  readonly epoch: bigint;
+  readonly pid: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly done: Promise<AttemptReport>;
+  private settle!: (report: AttemptReport) => void;
+  private settled = false;
+  /** Set by the first stop or timeout; decides the outcome whatever the exit code turns out to be. */
+  private cause: StopCause | null = null;
+  private killAt = Infinity;
+  private killTimer: NodeJS.Timeout | undefined;
+  private readonly timeoutTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    spec: JobRunSpec,
+    readonly workspace: string,
+    program: string,
+    child: ChildProcess,
+    timeoutGraceMs: number,
+  ) {
+    this.jobId = spec.jobId;
+    this.epoch = spec.epoch;
+    this.pid = child.pid;
+    // Both exist because stdio is 'pipe'; even a failed spawn ends them.
+    this.stdout = child.stdout as Readable;
+    this.stderr = child.stderr as Readable;
+    this.done = new Promise((resolve) => (this.settle = resolve));
+
+    child.on('error', (err) => {
+      // After a successful spawn 'error' only means a signal could not be sent; 'exit' still follows.
+      if (child.pid === undefined) this.finish({ outcome: 'failed', exitCode: null, message: startError(program, err) });
+    });
+    child.once('exit', (code, signal) => {
+      // Whatever the program left behind in its group would hold the output pipes open (so its log
+      // never ends) and outlive its lease: the attempt is over, so the group goes with it.
+      this.signalGroup('SIGKILL');
+      this.finish(this.report(code, signal));
+    });
+    if (spec.timeoutMs > 0) {
+      this.timeoutTimer = setTimeout(
+        () => this.beginStop({ outcome: 'timed_out', message: `timed out after ${spec.timeoutMs} ms` }, timeoutGraceMs),
+        Math.min(spec.timeoutMs, MAX_TIMER_MS),
+      );
+    }
+  }
+
+  stop(graceMs: number, reason: string): Promise<AttemptReport> {
+    this.beginStop({ outcome: 'cancelled', message: `cancelled: ${reason}` }, graceMs);
+    return this.done;
+  }
+
+  private beginStop(cause: StopCause, graceMs: number): void {
+    if (this.settled) return;
+    this.cause ??= cause;
+    this.signalGroup('SIGTERM');
+    // A second stop may shorten the grace (a cancel during a timeout's grace), never lengthen it.
+    const killAt = Date.now() + graceMs;
+    if (killAt < this.killAt) {
+      this.killAt = killAt;
+      clearTimeout(this.killTimer);
+      this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
+    }
+  }
+
+  private report(code: number | null, signal: NodeJS.Signals | null): AttemptReport {
+    const how = code !== null ? `exited with code ${code}` : `killed by ${signal ?? 'a signal'}`;
+    if (this.cause) return { outcome: this.cause.outcome, exitCode: code, message: `${this.cause.message} (${how})` };
+    return { outcome: code === 0 ? 'succeeded' : 'failed', exitCode: code, message: how };
+  }
+
+  private finish(report: AttemptReport): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timeoutTimer);
+    clearTimeout(this.killTimer);
+    this.settle(report);
+  }
+
+  private signalGroup(signal: 'SIGTERM' | 'SIGKILL'): void {
+    const pid = this.pid;
+    if (pid === undefined) return;
+    if (process.platform === 'win32') {
+      // No process groups or SIGTERM on Windows: taskkill /t ends the whole tree, forcibly.
+      spawn('taskkill', ['/pid', String(pid), '/t', '/f'], { stdio: 'ignore', windowsHide: true }).once('error', () => {});
+      return;
+    }
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is already gone, which is what we wanted. EPERM: the id now names
+      // somebody else's group, which we must not touch. Neither may crash the agent.
+    }
+  }
+}
+
+/** An attempt that failed before a process existed: ended output, a 'failed' outcome. */
+function notStarted(spec: JobRunSpec, workspace: string, message: string): JobProcess {
+  const report: AttemptReport = { outcome: 'failed', exitCode: null, message };
+  const done = Promise.resolve(report);
+  return {
+    jobId: spec.jobId,
+    epoch: spec.epoch,
+    workspace,
+    pid: undefined,
+    stdout: new PassThrough().end(),
+    stderr: new PassThrough().end(),
+    done,
+    stop: () => done,
+  };
+}
+
+function startError(program: string, err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'command not found' : code === 'EACCES' ? 'permission denied' : err.message;
+  return `cannot start ${JSON.stringify(program)}: ${why}${code ? ` (${code})` : ''}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,55 @@
+/** `gigafactory agent`: runs a factory agent until SIGTERM/SIGINT. */
+import { Command, InvalidArgumentError } from 'commander';
+import { FactoryAgent } from '../../agent/agent.js';
+import { createLogger } from '../logging.js';
+import { DEFAULT_COORDINATOR } from './client.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function parseLabels(pairs: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`--label "${pair}" must look like key=value`);
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
+export function agentCommand(): Command {
+  return new Command('agent')
+    .description('run a factory: take jobs from the coordinator and run them on this machine')
+    .option('--id <name>', 'factory id, unique in the fleet (default: host name)')
+    .option('--label <key=value>', 'a label jobs can require, e.g. os=linux (repeatable)', collect, [])
+    .option('--slots <n>', 'jobs run at once', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--slots must be a positive integer, got "${v}"`);
+      return n;
+    }, 1)
+    .option('--work-dir <dir>', 'where job workspaces and unsent results live', '.gigafactory/agent')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace', 'info')
+    .action(async (opts, command: Command) => {
+      // --coordinator is the program's global option (env GIGAFACTORY_COORDINATOR).
+      const coordinator: string = command.parent?.opts().coordinator ?? DEFAULT_COORDINATOR;
+      const log = createLogger({ level: opts.logLevel });
+      const agent = new FactoryAgent({
+        coordinator,
+        labels: defaultLabels(parseLabels(opts.label)),
+        slots: opts.slots,
+        workDir: opts.workDir,
+        log,
+        ...(opts.id ? { factoryId: opts.id } : {}),
+      });
+      const stop = new AbortController();
+      process.once('SIGTERM', () => stop.abort());
+      process.once('SIGINT', () => stop.abort());
+      log.info({ coordinator, factoryId: agent.factoryId, slots: opts.slots }, 'agent starting');
+      await agent.run(stop.signal);
+      log.info('agent stopped');
+    });
+}
+
+/** Every factory says what it runs on; explicit labels win. */
+export function defaultLabels(explicit: Record<string, string>): Record<string, string> {
+  return { os: process.platform, arch: process.arch, ...explicit };
+}

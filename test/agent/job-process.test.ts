@@ -1,0 +1,118 @@
+import { realpath } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { create } from '@bufbuild/protobuf';
+import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { LeaseOfferSchema } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import { JobSchema } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { jobWorkspace, runSpecFromOffer, startJob, type JobRunSpec } from '../../agent/job-process.js';
+import { firstLines, isRunning, readAll, tempWorkDir } from './helpers.js';
+
+describe('job process', () => {
+  let workDir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir: workDir, cleanup } = await tempWorkDir()));
+  afterEach(() => cleanup());
+
+  const spec = (command: string[], more: Partial<JobRunSpec> = {}): JobRunSpec => ({
+    jobId: 'job-1',
+    epoch: 7n,
+    command,
+    env: {},
+    timeoutMs: 0,
+    ...more,
+  });
+
+  it('reports succeeded with exit code 0 and hands over the output', async () => {
+    const job = await startJob(spec(['sh', '-c', 'echo hello; echo oops >&2']), { workDir });
+    const [out, err, report] = await Promise.all([readAll(job.stdout), readAll(job.stderr), job.done]);
+    expect(report).toEqual({ outcome: 'succeeded', exitCode: 0, message: 'exited with code 0' });
+    expect(out).toBe('hello\n');
+    expect(err).toBe('oops\n');
+  });
+
+  it('reports failed with the exit code of a non-zero exit', async () => {
+    const job = await startJob(spec(['sh', '-c', 'exit 3']), { workDir });
+    expect(await job.done).toEqual({ outcome: 'failed', exitCode: 3, message: 'exited with code 3' });
+  });
+
+  it('reports a command that cannot start as failed, with a clear message, without throwing', async () => {
+    const job = await startJob(spec(['gigafactory-no-such-command']), { workDir });
+    const report = await job.done;
+    expect(report.outcome).toBe('failed');
+    expect(report.exitCode).toBeNull();
+    expect(report.message).toBe('cannot start "gigafactory-no-such-command": command not found (ENOENT)');
+    expect(job.pid).toBeUndefined();
+    // The output still ends, so a log batcher attached to it finishes.
+    expect(await readAll(job.stdout)).toBe('');
+    expect(await job.stop(0, 'too late')).toBe(report);
+  });
+
+  it('reports an empty command as failed', async () => {
+    const job = await startJob(spec([]), { workDir });
+    expect(await job.done).toEqual({ outcome: 'failed', exitCode: null, message: 'job has no command' });
+    expect(await readAll(job.stdout)).toBe('');
+  });
+
+  it('runs in its own workspace with the job env and the GIGAFACTORY_ variables, which the job cannot override', async () => {
+    const job = await startJob(
+      spec(['sh', '-c', 'echo "$GIGAFACTORY_JOB_ID $GIGAFACTORY_EPOCH $FOO"; pwd'], {
+        env: { FOO: 'bar', GIGAFACTORY_JOB_ID: 'spoofed' },
+      }),
+      { workDir },
+    );
+    const [out, report] = await Promise.all([readAll(job.stdout), job.done]);
+    expect(report.outcome).toBe('succeeded');
+    expect(job.workspace).toBe(jobWorkspace(workDir, 'job-1', 7n));
+    expect(out.split('\n')).toEqual(['job-1 7 bar', await realpath(job.workspace), '']);
+  });
+
+  it('keeps a job id with path characters inside the work dir', () => {
+    expect(jobWorkspace('/w', '../../etc/x', 2n)).toBe('/w/jobs/.._.._etc_x-2');
+  });
+
+  it('kills a job that runs past its timeout and reports timed_out', async () => {
+    const job = await startJob(spec(['sleep', '1000'], { timeoutMs: 100 }), { workDir });
+    expect(await job.done).toEqual({
+      outcome: 'timed_out',
+      exitCode: null,
+      message: 'timed out after 100 ms (killed by SIGTERM)',
+    });
+  });
+
+  it('stop() kills the whole process group, grandchildren included', async () => {
+    const job = await startJob(spec(['sh', '-c', 'sleep 1000 & echo $!; sleep 1000 & echo $!; wait']), { workDir });
+    const grandchildren = (await firstLines(job.stdout, 2)).map(Number);
+    expect(grandchildren.every(isRunning)).toBe(true);
+
+    const report = await job.stop(5_000, 'operator said so');
+    expect(report).toEqual({ outcome: 'cancelled', exitCode: null, message: 'cancelled: operator said so (killed by SIGTERM)' });
+    await vi.waitFor(() => expect(grandchildren.filter(isRunning)).toEqual([]));
+  });
+
+  it('stop() escalates to SIGKILL after the grace when the job ignores SIGTERM', async () => {
+    // An ignored signal is inherited, so both the shell and its sleep ignore SIGTERM.
+    const job = await startJob(spec(['sh', '-c', 'trap "" TERM; echo ready; sleep 1000']), { workDir });
+    await firstLines(job.stdout, 1);
+    const report = await job.stop(50, 'now');
+    expect(report.outcome).toBe('cancelled');
+    expect(report.message).toBe('cancelled: now (killed by SIGKILL)');
+  });
+
+  it('kills what a finished job left running, so its output ends', async () => {
+    const job = await startJob(spec(['sh', '-c', 'sleep 1000 & echo $!']), { workDir });
+    // The background sleep holds stdout open: this only ends because the group is killed on exit.
+    const [out, report] = await Promise.all([readAll(job.stdout), job.done]);
+    expect(report.outcome).toBe('succeeded');
+    await vi.waitFor(() => expect(isRunning(Number(out.trim()))).toBe(false));
+  });
+
+  it('reads the run spec from a lease offer', () => {
+    const offer = create(LeaseOfferSchema, {
+      jobId: 'job-9',
+      epoch: 3n,
+      job: create(JobSchema, { command: ['make', 'test'], env: { A: '1' }, timeout: durationFromMs(90_000) }),
+    });
+    expect(runSpecFromOffer(offer)).toEqual({ jobId: 'job-9', epoch: 3n, command: ['make', 'test'], env: { A: '1' }, timeoutMs: 90_000 });
+    expect(runSpecFromOffer(create(LeaseOfferSchema, { jobId: 'j', epoch: 1n })).timeoutMs).toBe(0);
+  });
+});
