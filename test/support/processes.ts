@@ -1,0 +1,86 @@
+/**
+ * Real coordinator and agent processes (`bin/gigafactory.mjs`), for tests that kill them. Their JSON
+ * log lines are parsed as they arrive, so tests wait for "listening" or "connected" instead of
+ * sleeping.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gigafactory.mjs');
+
+export interface LogLine {
+  msg: string;
+  [key: string]: unknown;
+}
+
+export class ManagedProcess {
+  readonly lines: LogLine[] = [];
+  private waiters: (() => void)[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stderr! }).on('line', (text) => {
+      try {
+        this.lines.push(JSON.parse(text) as LogLine);
+      } catch {
+        this.lines.push({ msg: text });
+      }
+      if (process.env.GIGAFACTORY_TEST_ECHO) process.stderr.write(`[${child.pid}] ${text}\n`);
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** The first log line (from `from` on) matching `match`. */
+  async waitFor(match: (line: LogLine) => boolean, from = 0, timeoutMs = 20_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (let seen = from; ; ) {
+      for (; seen < this.lines.length; seen++) if (match(this.lines[seen]!)) return this.lines[seen]!;
+      if (Date.now() > deadline) throw new Error(`no matching log line from pid ${this.child.pid} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 250);
+      });
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+function spawnCli(args: string[], env: Record<string, string> = {}): ManagedProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, GIGAFACTORY_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new ManagedProcess(child);
+}
+
+export interface CoordinatorProcess extends ManagedProcess {
+  grpcAddress: string;
+  httpAddress: string;
+}
+
+/** Starts `gigafactory serve` and resolves once both listeners are up. */
+export async function spawnCoordinator(opts: { dataDir: string; grpcPort?: number; httpPort?: number; env?: Record<string, string> }): Promise<CoordinatorProcess> {
+  const proc = spawnCli(
+    ['serve', '--data-dir', opts.dataDir, '--grpc-port', String(opts.grpcPort ?? 0), '--http-port', String(opts.httpPort ?? 0)],
+    opts.env,
+  );
+  const grpc = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'grpc');
+  const http = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'http');
+  return Object.assign(proc, { grpcAddress: String(grpc.address), httpAddress: String(http.address) });
+}
+
+/** Starts `gigafactory agent` and resolves once it is connected. */
+export async function spawnAgent(opts: { coordinator: string; id: string; workDir: string; slots?: number; labels?: string[] }): Promise<ManagedProcess> {
+  const labels = (opts.labels ?? []).flatMap((l) => ['--label', l]);
+  const proc = spawnCli(['--coordinator', opts.coordinator, 'agent', '--id', opts.id, '--work-dir', opts.workDir, '--slots', String(opts.slots ?? 1), ...labels]);
+  await proc.waitFor((l) => l.msg === 'connected');
+  return proc;
+}
