@@ -39,6 +39,11 @@ export const ServeConfigSchema = z.object({
   cancelGraceMs: positiveMs.default(10_000),
   /** How long shutdown waits for in-flight calls before closing connections. */
   shutdownGraceMs: positiveMs.default(5_000),
+  /**
+   * On SIGTERM, how long /readyz reports "not ready" while still serving, so a load balancer stops
+   * sending new work before the listeners close.
+   */
+  shutdownDelayMs: z.coerce.number().int().min(0).default(0),
 });
 export type ServeConfig = z.infer<typeof ServeConfigSchema>;
 
@@ -47,11 +52,40 @@ export function envName(key: string): string {
   return `GIGAFACTORY_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-/** Merges defaults < environment < flags and validates; throws Error naming each bad setting. */
-export function resolveServeConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): ServeConfig {
+/** Settings that are secrets: masked by `config print`, never logged. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['cosmosKey']);
+
+/** Where each effective value came from, for messages and `config print`. */
+export type ConfigSources = Record<string, string>;
+
+/**
+ * Merges defaults < config file < environment < flags and validates; throws Error naming each bad
+ * setting and where it came from. `file` is the parsed config file (YAML or JSON), if any.
+ */
+export function resolveServeConfig(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  file: { path: string; values: Record<string, unknown> } | null = null,
+): ServeConfig {
+  return resolveWithSources(flags, env, file).config;
+}
+
+export function resolveWithSources(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  file: { path: string; values: Record<string, unknown> } | null,
+): { config: ServeConfig; sources: ConfigSources } {
+  const keys = Object.keys(ServeConfigSchema.shape);
   const merged: Record<string, unknown> = {};
-  const source: Record<string, string> = {};
-  for (const key of Object.keys(ServeConfigSchema.shape)) {
+  const source: ConfigSources = {};
+  if (file) {
+    for (const [key, value] of Object.entries(file.values)) {
+      if (!keys.includes(key)) throw new Error(`invalid configuration: ${file.path} has an unknown setting "${key}" (known: ${keys.join(', ')})`);
+      merged[key] = value;
+      source[key] = `config file ${file.path}`;
+    }
+  }
+  for (const key of keys) {
     const fromEnv = env[envName(key)];
     if (fromEnv !== undefined && fromEnv !== '') {
       merged[key] = fromEnv;
@@ -63,7 +97,10 @@ export function resolveServeConfig(flags: Record<string, unknown>, env: NodeJS.P
     }
   }
   const parsed = ServeConfigSchema.safeParse(merged);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    for (const key of keys) source[key] ??= 'default';
+    return { config: parsed.data, sources: source };
+  }
   const problems = parsed.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '');
     return `${key} (${source[key] ?? 'default'}): ${issue.message}`;

@@ -8,12 +8,13 @@ import { FactoryService, type ConnectResponse } from '../../gen/ts/gigafactory/f
 import type { Fleet } from '../coordinator/fleet.js';
 import type { Logger } from '../logging.js';
 import { Outbox } from './outbox.js';
+import { requestLog } from './request-context.js';
 
 export function factoryServiceImpl(fleet: Fleet, log: Logger): ServiceImpl<typeof FactoryService> {
   return {
     async *connect(requests, ctx) {
       const outbox = new Outbox<ConnectResponse>();
-      const session = fleet.openSession({ send: (m) => outbox.push(m), end: (err) => outbox.end(err) });
+      const session = fleet.openSession({ send: (m) => outbox.push(m), end: (err) => outbox.end(err) }, requestLog(ctx, log));
       const onAbort = (): void => {
         session.close('stream aborted');
         outbox.end();

@@ -13,6 +13,7 @@ import { DEFAULT_COORDINATOR, jobClient } from './client.js';
 import { jobDetails, jobsTable } from './format.js';
 import { parseLabelFlag } from './label-flag.js';
 import { agentCommand } from './agent-command.js';
+import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('gigafactory')
@@ -25,6 +26,7 @@ const program = new Command('gigafactory')
 
 program.addCommand(serveCommand());
 program.addCommand(agentCommand());
+program.addCommand(configCommand());
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const integer = (name: string) => (value: string): number => {
@@ -135,6 +137,12 @@ function json(): boolean {
 function print(value: unknown): void {
   process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
 }
+
+// `gigafactory jobs | head` closes our stdout early; that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 try {
   await program.parseAsync(process.argv);

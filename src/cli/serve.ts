@@ -1,32 +1,44 @@
 /** `gigafactory serve`: runs the coordinator until SIGTERM/SIGINT, then shuts down in order. */
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { resolveServeConfig } from '../config.js';
+import { resolveWithSources, type ConfigSources, type ServeConfig } from '../config.js';
+import { readConfigFile } from './config-file.js';
 import { createLogger } from '../logging.js';
 import { startServer } from '../server/app.js';
 import { FactoryAgent } from '../../agent/agent.js';
 import type { Logger } from '../logging.js';
 import { defaultLabels } from './agent-command.js';
 
-export function serveCommand(): Command {
-  return new Command('serve')
-    .description('run the coordinator (SQLite in --data-dir, gRPC and HTTP listeners)')
+/** The settings flags, shared by `serve` and `config print` so both see the same configuration. */
+export function withServeOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'YAML or JSON file of settings (lowest precedence) [env GIGAFACTORY_CONFIG]')
     .option('--data-dir <dir>', 'where the SQLite store lives [env GIGAFACTORY_DATA_DIR] (default ".gigafactory")')
     .option('--host <host>', 'address both listeners bind [env GIGAFACTORY_HOST] (default 127.0.0.1)')
     .option('--grpc-port <port>', 'native gRPC (h2c) port [env GIGAFACTORY_GRPC_PORT] (default 7070)')
     .option('--http-port <port>', 'Connect/gRPC-Web/HTTP port [env GIGAFACTORY_HTTP_PORT] (default 8080)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace [env GIGAFACTORY_LOG_LEVEL]')
     .option('--cors-origins <list>', 'comma-separated browser origins allowed [env GIGAFACTORY_CORS_ORIGINS]')
-    .option('--max-message-bytes <n>', 'largest accepted message [env GIGAFACTORY_MAX_MESSAGE_BYTES] (default 4 MiB)')
+    .option('--max-message-bytes <n>', 'largest accepted message [env GIGAFACTORY_MAX_MESSAGE_BYTES] (default 4 MiB)');
+}
+
+/** Resolves file < env < flags, or exits with status 2 and a message naming the bad setting. */
+export function loadServeConfig(flags: Record<string, unknown>, commandName: string): { config: ServeConfig; sources: ConfigSources } {
+  const { config: configPath, ...settings } = flags;
+  const path = (configPath as string | undefined) ?? process.env.GIGAFACTORY_CONFIG;
+  try {
+    return resolveWithSources(settings, process.env, path ? readConfigFile(path) : null);
+  } catch (err) {
+    process.stderr.write(`gigafactory ${commandName}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+export function serveCommand(): Command {
+  return withServeOptions(new Command('serve').description('run the coordinator (SQLite in --data-dir, gRPC and HTTP listeners)'))
     .option('--local-agent [slots]', 'also run a factory agent in this process (id "local", work dir <data-dir>/agent)')
     .action(async ({ localAgent, ...flags }: Record<string, unknown>) => {
-      let config;
-      try {
-        config = resolveServeConfig(flags, process.env);
-      } catch (err) {
-        process.stderr.write(`gigafactory serve: ${(err as Error).message}\n`);
-        process.exit(2);
-      }
+      const { config } = loadServeConfig(flags, 'serve');
       const log = createLogger({ level: config.logLevel });
       const server = await startServer({ config, log });
       const agentStop = new AbortController();

@@ -6,6 +6,8 @@ import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import { Fleet } from './fleet.js';
+import type { FleetObserver } from './fleet-observer.js';
+import { FleetView } from './fleet-view.js';
 import { JobFeed } from './job-feed.js';
 import { JobWatch } from './job-watch.js';
 import { Jobs } from './jobs.js';
@@ -18,16 +20,19 @@ export class Coordinator {
   readonly watch: JobWatch;
   readonly logs: LogTail;
   readonly fleet: Fleet;
+  readonly fleetView: FleetView;
 
   constructor(
     readonly store: JobStore,
     readonly clock: Clock,
     settings: FleetSettings,
     log: Logger,
+    observer?: FleetObserver,
   ) {
     this.jobs = new Jobs(store, this.feed, clock);
     this.watch = new JobWatch(this.jobs, store, this.feed);
     this.logs = new LogTail(this.jobs, store, this.feed);
-    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log });
+    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}) });
+    this.fleetView = new FleetView(this.fleet, store, clock);
   }
 }

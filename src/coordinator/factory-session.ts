@@ -98,6 +98,7 @@ export class FactorySession {
     if (this.state.t === 'closed') return;
     this.lastSeenAt = this.fleet.clock.now();
     const kind = message.kind;
+    this.fleet.observer.messageIn(kind.case ?? 'unknown');
     if (this.state.t === 'awaiting_hello') {
       if (kind.case !== 'hello') throw invalidArgument(`the first message on the stream must be hello, not ${kind.case ?? 'an empty message'}`);
       return this.onHello(kind.value);
@@ -242,7 +243,7 @@ export class FactorySession {
         const job = await this.fleet.jobs.mutate(ref.jobId, (j) => renew(j, factoryId, epoch, now, this.fleet.settings));
         extensions.push(create(LeaseExtensionSchema, { jobId: ref.jobId, epoch: ref.epoch, expireTime: timestampFromMs(job.lease!.expiresAt) }));
       } catch (err) {
-        await this.refuse(ref.jobId, epoch, refusalReason(err));
+        await this.refuse(ref.jobId, epoch, ...refusal(err));
       }
     }
     this.send({ case: 'heartbeatAck', value: { sequence, extensions } });
@@ -254,7 +255,7 @@ export class FactorySession {
       await this.fleet.jobs.mutate(jobId, (job) => accept(job, factoryId, epoch, this.fleet.clock.now(), this.fleet.settings));
       this.leases.set(jobId, { epoch, running: true });
     } catch (err) {
-      await this.refuse(jobId, epoch, refusalReason(err));
+      await this.refuse(jobId, epoch, ...refusal(err));
     }
   }
 
@@ -279,7 +280,7 @@ export class FactorySession {
     const record = { jobId: chunk.jobId, epoch, sequence: Number(chunk.sequence), stream, data: chunk.data, at: this.fleet.clock.now() };
     const outcome = await this.fleet.store.appendLog(record);
     if (outcome === 'stored') this.fleet.feed.publishLog(record);
-    else if (outcome === 'stale_epoch' || outcome === 'not_found') await this.refuse(chunk.jobId, epoch, `log refused: ${outcome.replace('_', ' ')}`);
+    else if (outcome === 'stale_epoch' || outcome === 'not_found') await this.refuse(chunk.jobId, epoch, outcome, `log refused: ${outcome.replace('_', ' ')}`);
   }
 
   private async onResult(result: JobResult): Promise<void> {
@@ -296,7 +297,7 @@ export class FactorySession {
       ack();
       this.fleet.requestDispatch();
     } catch (err) {
-      await this.refuse(result.jobId, epoch, refusalReason(err));
+      await this.refuse(result.jobId, epoch, ...refusal(err));
     }
   }
 
@@ -323,6 +324,7 @@ export class FactorySession {
   }
 
   private refuseOnce(jobId: string, epoch: number, reason: string): void {
+    this.fleet.observer.refused('not_holder');
     this.send({ case: 'leaseRevoked', value: { jobId, epoch: BigInt(epoch), reason } });
   }
 
@@ -331,7 +333,8 @@ export class FactorySession {
    * shows this factory holding that epoch (it broke the protocol, say a result before accepting),
    * the lease is ended now so the job does not sit idle until its TTL.
    */
-  private async refuse(jobId: string, epoch: number, reason: string): Promise<void> {
+  private async refuse(jobId: string, epoch: number, code: string, reason: string): Promise<void> {
+    this.fleet.observer.refused(code);
     this.revoke(jobId, epoch, reason);
     const factoryId = this.factory?.factoryId;
     await this.fleet.jobs
@@ -348,6 +351,7 @@ export class FactorySession {
 
   private send(kind: NonNullable<MessageInitShape<typeof ConnectResponseSchema>['kind']>): void {
     if (this.state.t === 'closed') return;
+    this.fleet.observer.messageOut(kind.case ?? 'unknown');
     this.link.send(create(ConnectResponseSchema, { kind }));
   }
 
@@ -386,6 +390,11 @@ function alreadyRecorded(job: JobRecord, epoch: number): boolean {
 }
 
 function refusalReason(err: unknown): string {
-  if (err instanceof DomainError) return err.message;
+  return refusal(err)[1];
+}
+
+/** A DomainError as (code, message); anything else is a fault and propagates. */
+function refusal(err: unknown): [string, string] {
+  if (err instanceof DomainError) return [err.code, err.message];
   throw err;
 }

@@ -10,6 +10,7 @@ import { expire, offer } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
+import { NO_FLEET_OBSERVER, type FleetObserver } from './fleet-observer.js';
 import { FactorySession, type SessionLink } from './factory-session.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
 import type { Jobs } from './jobs.js';
@@ -28,6 +29,8 @@ export interface FleetDeps {
   random?: () => number;
   /** Runs a dispatch pass soon; setImmediate by default, the simulation's queue in tests. */
   schedule?: (run: () => void) => void;
+  /** Told about stream traffic and refusals (metrics). */
+  observer?: FleetObserver;
 }
 
 export class Fleet {
@@ -37,6 +40,7 @@ export class Fleet {
   readonly clock: Clock;
   readonly settings: FleetSettings;
   readonly random: () => number;
+  readonly observer: FleetObserver;
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
   /** Sessions that said hello, by factory id. */
@@ -56,6 +60,7 @@ export class Fleet {
     this.settings = deps.settings;
     this.log = deps.log;
     this.random = deps.random ?? Math.random;
+    this.observer = deps.observer ?? NO_FLEET_OBSERVER;
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
   }
 
@@ -73,8 +78,10 @@ export class Fleet {
     for (const session of [...this.open]) session.goodbye(GoodbyeReason.SHUTDOWN, 'coordinator is shutting down');
   }
 
-  openSession(link: SessionLink): FactorySession {
-    const session = new FactorySession(`s${++this.sessionCounter}-${this.clock.now().toString(36)}`, this, link, this.log);
+  /** A new stream; `log` carries the stream's request id when the transport has one. */
+  openSession(link: SessionLink, log: Logger = this.log): FactorySession {
+    const sessionId = `s${++this.sessionCounter}-${this.clock.now().toString(36)}`;
+    const session = new FactorySession(sessionId, this, link, log.child({ sessionId }));
     this.open.add(session);
     return session;
   }

@@ -11,7 +11,11 @@ import { Coordinator } from '../coordinator/coordinator.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import { openStore } from '../store/open-store.js';
+import { timedStore } from '../store/timed-store.js';
 import { errorMappingInterceptor } from './errors.js';
+import { healthRoutes, type HealthState } from './health.js';
+import { requestLogInterceptor } from './request-log.js';
+import { CoordinatorMetrics } from './metrics.js';
 import { listenGrpc, listenHttp, type Listener } from './listeners.js';
 import { routes } from './routes.js';
 
@@ -32,12 +36,15 @@ export interface ServerOptions {
 }
 
 export async function startServer({ config, log, store: givenStore, clock = systemClock }: ServerOptions): Promise<RunningServer> {
-  const store = givenStore ?? openSqliteInDataDir(config.dataDir, log);
-  const coordinator = new Coordinator(store, clock, fleetSettings(config), log);
+  const metrics = new CoordinatorMetrics();
+  const store = timedStore(givenStore ?? openSqliteInDataDir(config.dataDir, log), metrics.storeObserver);
+  const coordinator = new Coordinator(store, clock, fleetSettings(config), log, metrics.fleetObserver);
+  const health: HealthState = { listening: false, shuttingDown: false };
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     routes: routes(coordinator, log),
-    interceptors: [errorMappingInterceptor(log)],
+    // Outermost first: the request id exists before errors are mapped and logged with it.
+    interceptors: [requestLogInterceptor(log), errorMappingInterceptor(log)],
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
@@ -45,7 +52,9 @@ export async function startServer({ config, log, store: givenStore, clock = syst
     jsonOptions: { alwaysEmitImplicit: true },
   });
   const grpc = await listenGrpc(handler, config.host, config.grpcPort);
-  const http = await listenHttp(handler, config.host, config.httpPort, config.corsOrigins);
+  const http = await listenHttp(handler, config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health)]);
+  health.listening = true;
+  metrics.attach(coordinator, shutdown.signal);
   coordinator.fleet.start();
   log.info({ listener: 'grpc', address: grpc.address, protocols: ['grpc'] }, 'listening');
   log.info({ listener: 'http', address: http.address, protocols: ['connect', 'grpc-web'] }, 'listening');
@@ -54,6 +63,9 @@ export async function startServer({ config, log, store: givenStore, clock = syst
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       log.info('shutting down');
+      health.shuttingDown = true;
+      // Readiness now fails; give load balancers time to notice before we stop accepting.
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       const listenersClosed = Promise.all([grpc.close(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
       coordinator.fleet.stop(); // goodbye to every factory; their leases wait for them to resume
       shutdown.abort(); // ends WatchJobs / TailLogs streams; unary calls run to completion

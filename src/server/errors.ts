@@ -7,6 +7,7 @@ import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type DomainErrorCode } from '../domain/errors.js';
 import type { Logger } from '../logging.js';
+import { requestLogKey } from '../api/request-context.js';
 
 const CODE_FOR: Record<DomainErrorCode, Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -31,9 +32,10 @@ export function toConnectError(err: unknown, log: Logger, procedure: string): Co
 }
 
 /** Maps errors of unary calls and of every message of a streaming response. */
-export function errorMappingInterceptor(log: Logger): Interceptor {
+export function errorMappingInterceptor(baseLog: Logger): Interceptor {
   return (next) => async (req) => {
     const procedure = req.url;
+    const log = req.contextValues.get(requestLogKey) ?? baseLog;
     try {
       const res = await next(req);
       if (!res.stream) return res;

@@ -48,9 +48,17 @@ export async function listenGrpc(handler: NodeHandlerFn, host: string, port: num
   };
 }
 
-export async function listenHttp(handler: NodeHandlerFn, host: string, port: number, corsOrigins: readonly string[]): Promise<Listener> {
+export async function listenHttp(
+  handler: NodeHandlerFn,
+  host: string,
+  port: number,
+  corsOrigins: readonly string[],
+  /** Plain HTTP routes tried before the RPC router; each returns true when it answered. */
+  routes: readonly ((req: http.IncomingMessage, res: http.ServerResponse) => boolean)[] = [],
+): Promise<Listener> {
   const allowed = new Set(corsOrigins);
   const server = http.createServer((req, res) => {
+    if (routes.some((route) => route(req, res))) return;
     const origin = req.headers.origin;
     if (origin && (allowed.has(origin) || allowed.has('*'))) {
       res.setHeader('Access-Control-Allow-Origin', origin);

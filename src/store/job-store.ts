@@ -43,6 +43,13 @@ export interface JobPage {
   next: JobCursor | null;
 }
 
+/** How many jobs one product has in one stage. */
+export interface JobCount {
+  productId: string;
+  stage: JobStage;
+  count: number;
+}
+
 export type AppendLogResult = 'stored' | 'duplicate' | 'stale_epoch' | 'not_found';
 
 /** Where to resume reading logs: strictly after this chunk. */
@@ -77,6 +84,9 @@ export interface JobStore {
 
   /** Leased or running jobs held by one factory. */
   listLeasedTo(factoryId: string): Promise<JobRecord[]>;
+
+  /** Job counts by product and stage (only non-zero counts), for metrics and the overview. */
+  countJobs(): Promise<JobCount[]>;
 
   /** A job's events, oldest first. */
   listEvents(jobId: string): Promise<JobEventRecord[]>;

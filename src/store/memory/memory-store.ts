@@ -10,6 +10,7 @@ import type { JobEventRecord, JobRecord, LogChunkRecord } from '../../domain/job
 import {
   RevisionConflict,
   type AppendLogResult,
+  type JobCount,
   type JobPage,
   type JobQuery,
   type JobStore,
@@ -77,6 +78,17 @@ export class MemoryJobStore implements JobStore {
   async listLeasedTo(factoryId: string): Promise<JobRecord[]> {
     const held = this.#all().filter((job) => holdsLease(job) && job.lease!.factoryId === factoryId);
     return held.sort(byId).map(copy);
+  }
+
+  async countJobs(): Promise<JobCount[]> {
+    const counts = new Map<string, JobCount>();
+    for (const job of this.#all()) {
+      const key = `${job.productId}\u0000${job.stage}`;
+      const entry = counts.get(key) ?? { productId: job.productId, stage: job.stage, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+    return [...counts.values()];
   }
 
   async listEvents(jobId: string): Promise<JobEventRecord[]> {

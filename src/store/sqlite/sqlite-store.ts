@@ -11,6 +11,7 @@ import type { JobEventRecord, JobRecord, LogChunkRecord } from '../../domain/job
 import {
   RevisionConflict,
   type AppendLogResult,
+  type JobCount,
   type JobPage,
   type JobQuery,
   type JobStore,
@@ -82,6 +83,10 @@ export class SqliteJobStore implements JobStore {
 
   async listLeasedTo(factoryId: string): Promise<JobRecord[]> {
     return this.#open().listLeasedTo.all(factoryId).map(jobFromRow);
+  }
+
+  async countJobs(): Promise<JobCount[]> {
+    return this.#open().countJobs.all();
   }
 
   async listEvents(jobId: string): Promise<JobEventRecord[]> {

@@ -4,6 +4,7 @@
  * SQL can be reviewed (and EXPLAINed against the indexes in migrations.ts) in one place.
  */
 import type Database from 'better-sqlite3';
+import type { JobStage } from '../../domain/job.js';
 import type { DocRow, EventRowParams, JobRowParams, LogRow, LogRowParams } from './rows.js';
 
 export function prepareStatements(db: Database.Database) {
@@ -65,6 +66,10 @@ export function prepareStatements(db: Database.Database) {
       `SELECT doc FROM jobs
        WHERE lease_factory_id = ? AND stage IN ('leased', 'running')
        ORDER BY id`,
+    ),
+
+    countJobs: db.prepare<[], { productId: string; stage: JobStage; count: number }>(
+      `SELECT product_id AS productId, stage, count(*) AS count FROM jobs GROUP BY product_id, stage`,
     ),
 
     insertLog: db.prepare<[LogRowParams]>(

@@ -1,0 +1,124 @@
+/**
+ * Prometheus metrics (prom-client), served at /metrics on the HTTP listener. Counters follow the
+ * committed job events and the fleet's stream traffic; gauges that describe current state (jobs by
+ * stage, connected factories, unplaceable demand) are computed when Prometheus scrapes.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Coordinator } from '../coordinator/coordinator.js';
+import type { FleetObserver } from '../coordinator/fleet-observer.js';
+import type { JobUpdate } from '../coordinator/job-feed.js';
+import type { StoreObserver } from '../store/timed-store.js';
+
+/** Event kinds that mean a lease was taken back because it ran out. */
+const EXPIRY_KINDS = new Set(['offer_expired', 'retry_scheduled', 'dead', 'cancelled']);
+
+export class CoordinatorMetrics {
+  readonly registry = new Registry();
+  private readonly transitions = new Counter({ name: 'gigafactory_job_transitions_total', help: 'Committed job changes by event kind.', labelNames: ['kind'], registers: [this.registry] });
+  private readonly dispatchLatency = new Histogram({
+    name: 'gigafactory_dispatch_latency_seconds',
+    help: 'Time from a job becoming runnable to its lease offer.',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
+    registers: [this.registry],
+  });
+  private readonly leaseExpiries = new Counter({ name: 'gigafactory_lease_expiries_total', help: 'Leases taken back by the reaper because they ran out.', registers: [this.registry] });
+  private readonly retries = new Counter({ name: 'gigafactory_retries_total', help: 'Attempts that failed or were lost and were scheduled to run again.', registers: [this.registry] });
+  private readonly deadLetters = new Counter({ name: 'gigafactory_dead_letters_total', help: 'Jobs dead-lettered after using every attempt.', registers: [this.registry] });
+  private readonly refusals = new Counter({ name: 'gigafactory_stale_epoch_refusals_total', help: 'Factory messages refused and answered with lease_revoked, by reason.', labelNames: ['reason'], registers: [this.registry] });
+  private readonly streamMessages = new Counter({ name: 'gigafactory_stream_messages_total', help: 'Messages on factory streams.', labelNames: ['direction', 'kind'], registers: [this.registry] });
+  private readonly storeSeconds = new Histogram({
+    name: 'gigafactory_store_operation_seconds',
+    help: 'Store operation latency.',
+    labelNames: ['operation', 'outcome'],
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  private readonly storeConflicts = new Counter({ name: 'gigafactory_store_conflicts_total', help: 'Compare-and-set writes that lost to a concurrent writer.', labelNames: ['operation'], registers: [this.registry] });
+
+  readonly storeObserver: StoreObserver = {
+    observe: (operation, seconds, outcome) => {
+      this.storeSeconds.observe({ operation, outcome }, seconds);
+      if (outcome === 'conflict') this.storeConflicts.inc({ operation });
+    },
+  };
+
+  readonly fleetObserver: FleetObserver = {
+    messageIn: (kind) => this.streamMessages.inc({ direction: 'in', kind }),
+    messageOut: (kind) => this.streamMessages.inc({ direction: 'out', kind }),
+    refused: (reason) => this.refusals.inc({ reason }),
+  };
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gigafactory_process_' });
+  }
+
+  /** Starts following the coordinator: counters from its feed, gauges from its state on scrape. */
+  attach(coordinator: Coordinator, signal: AbortSignal): void {
+    void (async () => {
+      for await (const item of coordinator.feed.topic.subscribe((i) => i.kind === 'update', signal)) {
+        if (item.kind === 'update') this.onUpdate(item.update);
+      }
+    })().catch(() => undefined); // ends with the coordinator
+    const { store, fleetView } = coordinator;
+    new Gauge({
+      name: 'gigafactory_jobs',
+      help: 'Jobs by product and stage.',
+      labelNames: ['product', 'stage'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const c of await store.countJobs()) this.set({ product: c.productId, stage: c.stage }, c.count);
+      },
+    });
+    new Gauge({
+      name: 'gigafactory_factories_connected',
+      help: 'Connected factories by label (one series per label key and value).',
+      labelNames: ['label', 'value'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const f of fleetView.factories()) for (const [label, value] of Object.entries(f.labels)) this.inc({ label, value });
+      },
+    });
+    new Gauge({
+      name: 'gigafactory_factory_slots',
+      help: 'Factory slots across the connected fleet, free or busy.',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const factories = fleetView.factories();
+        const free = factories.reduce((n, f) => n + f.freeSlots, 0);
+        this.set({ state: 'free' }, free);
+        this.set({ state: 'busy' }, factories.reduce((n, f) => n + f.slots, 0) - free);
+      },
+    });
+    const unplaceableOldest = new Gauge({
+      name: 'gigafactory_unplaceable_oldest_wait_seconds',
+      help: 'Autoscaling signal: wait of the oldest queued job no connected factory can run, by requirements.',
+      labelNames: ['requirements'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'gigafactory_unplaceable_jobs',
+      help: 'Autoscaling signal: queued jobs no connected factory can run, by requirements.',
+      labelNames: ['requirements'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        unplaceableOldest.reset();
+        for (const d of (await fleetView.scalingSignal()).demands) {
+          this.set({ requirements: d.requirementsKey }, d.queuedJobs);
+          unplaceableOldest.set({ requirements: d.requirementsKey }, d.oldestWaitMs / 1000);
+        }
+      },
+    });
+  }
+
+  private onUpdate({ event, job }: JobUpdate): void {
+    this.transitions.inc({ kind: event.kind });
+    if (event.kind === 'offered') this.dispatchLatency.observe(Math.max(0, event.at - job.notBefore) / 1000);
+    if (event.actor === 'reaper' && EXPIRY_KINDS.has(event.kind)) this.leaseExpiries.inc();
+    if (event.kind === 'retry_scheduled') this.retries.inc();
+    if (event.kind === 'dead') this.deadLetters.inc();
+  }
+}
