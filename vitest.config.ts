@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Builds the web control plane for the browser tests when its sources changed.
+    globalSetup: ['test/support/web-build.ts'],
     // Integration tests start real servers and processes; two cores, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,

@@ -20,6 +20,7 @@ import {
 import { LogStream } from '../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import type { Logger } from '../src/logging.js';
 import { Connection } from './connection-state.js';
+import { FactoryCredentials } from './factory-credentials.js';
 import { createFactoryClient, openFactoryStream, type FactoryStream } from './grpc-client.js';
 import { Heartbeater } from './heartbeat.js';
 import { runSpecFromOffer, startJob, type JobProcess } from './job-process.js';
@@ -31,14 +32,23 @@ import { Uplink } from './uplink.js';
 export const AGENT_VERSION = '0.1.0';
 
 export interface AgentOptions {
-  /** Coordinator gRPC address, "host:port". */
+  /**
+   * Coordinator gRPC address, "host:port", or several separated by commas (replicas over one shared
+   * store): each reconnect tries the next one, so a factory whose replica died or said goodbye
+   * moves to another.
+   */
   coordinator: string;
   factoryId?: string;
   labels: Record<string, string>;
   slots: number;
   workDir: string;
   log: Logger;
+  /** Transport credentials (TLS, client certificate); insecure h2c without. */
   credentials?: grpc.ChannelCredentials;
+  /** Factory token; otherwise the one stored in the work dir, or one obtained with `enrollToken`. */
+  factoryToken?: string;
+  /** One-time enrollment token, traded for a factory token on the first run (see factory-credentials.ts). */
+  enrollToken?: string;
 }
 
 interface RunningJob {
@@ -59,10 +69,22 @@ export class FactoryAgent {
   private pending!: PendingResults;
   private heartbeater: Heartbeater | null = null;
   private readonly log: Logger;
+  readonly tokens: FactoryCredentials;
+  /** The coordinator addresses to rotate through, and the index of the one to dial next. */
+  readonly coordinators: readonly string[];
+  private nextCoordinator = 0;
 
   constructor(private readonly opts: AgentOptions) {
+    this.coordinators = parseCoordinators(opts.coordinator);
     this.factoryId = opts.factoryId ?? hostname();
     this.log = opts.log.child({ factoryId: this.factoryId });
+    this.tokens = new FactoryCredentials({
+      workDir: opts.workDir,
+      factoryId: this.factoryId,
+      log: this.log,
+      ...(opts.factoryToken ? { token: opts.factoryToken } : {}),
+      ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}),
+    });
     this.connection = new Connection((next, prev) => this.log.debug({ from: prev.t, to: next.t }, 'connection state'));
   }
 
@@ -70,6 +92,7 @@ export class FactoryAgent {
   async run(signal: AbortSignal): Promise<void> {
     await mkdir(this.opts.workDir, { recursive: true });
     this.pending = await PendingResults.open(join(this.opts.workDir, PENDING_RESULTS_FILE));
+    await this.tokens.prepare(() => createFactoryClient(this.coordinators[this.nextCoordinator]!, this.opts.credentials ?? grpc.credentials.createInsecure()), signal);
     let attempt = 0;
     while (!signal.aborted) {
       this.connection.set({ t: 'connecting', attempt: ++attempt });
@@ -79,10 +102,17 @@ export class FactoryAgent {
         this.log.error('this factory was revoked; not reconnecting');
         break;
       }
+      if (outcome.reason === GoodbyeReason.DRAINED) {
+        // Drained (by an operator, or on our own request): the work is done and no more is wanted here.
+        this.connection.set({ t: 'closed', reason: 'drained' });
+        this.log.info('drained by the coordinator; stopping');
+        break;
+      }
       if (signal.aborted) break;
       const delay = this.reconnect.nextDelayMs(outcome.retryAfterMs);
       this.connection.set({ t: 'backoff', untilMs: Date.now() + delay });
-      this.log.info({ delayMs: delay, why: outcome.why }, 'stream ended; reconnecting');
+      this.nextCoordinator = (this.nextCoordinator + 1) % this.coordinators.length;
+      this.log.info({ delayMs: delay, why: outcome.why, next: this.coordinators[this.nextCoordinator] }, 'stream ended; reconnecting');
       await sleep(delay, signal);
     }
     if (this.connection.state.t !== 'closed') this.connection.set({ t: 'closed', reason: 'stopped' });
@@ -91,8 +121,9 @@ export class FactoryAgent {
 
   /** One stream from hello to its end. */
   private session(signal: AbortSignal): Promise<{ why: string; reason?: GoodbyeReason; retryAfterMs?: number }> {
-    const client = createFactoryClient(this.opts.coordinator, this.opts.credentials ?? grpc.credentials.createInsecure());
-    const stream = openFactoryStream(client, { signal });
+    const coordinator = this.coordinators[this.nextCoordinator]!;
+    const client = createFactoryClient(coordinator, this.opts.credentials ?? grpc.credentials.createInsecure());
+    const stream = openFactoryStream(client, { signal, metadata: this.tokens.metadata() });
     return new Promise((resolve) => {
       let goodbye: { reason: GoodbyeReason; retryAfterMs?: number } | undefined;
       const finish = (why: string): void => {
@@ -142,7 +173,7 @@ export class FactoryAgent {
         });
         this.heartbeater.start();
         for (const result of this.pending.list()) this.uplink.sendControl({ case: 'jobResult', value: result });
-        this.log.info({ sessionId: kind.value.sessionId, kept: kept.size, resent: this.pending.size }, 'connected');
+        this.log.info({ sessionId: kind.value.sessionId, coordinator: this.coordinators[this.nextCoordinator], kept: kept.size, resent: this.pending.size }, 'connected');
         return;
       }
       case 'leaseOffer':
@@ -162,6 +193,12 @@ export class FactoryAgent {
       }
       case 'resultAck':
         void this.pending.drop(kind.value.jobId, kind.value.epoch);
+        return;
+      case 'tokenRotated':
+        this.tokens.store(kind.value.factoryToken).then(
+          () => this.log.info('factory token rotated and stored'),
+          (err: unknown) => this.log.error({ err }, 'could not store the rotated factory token'),
+        );
         return;
       case 'goodbye':
         this.log.info({ reason: GoodbyeReason[kind.value.reason], message: kind.value.message }, 'goodbye from coordinator');
@@ -238,6 +275,13 @@ export class FactoryAgent {
   private async stopAll(graceMs: number): Promise<void> {
     await Promise.all([...this.running.values()].map((job) => job.process?.stop(graceMs, 'agent shutting down')));
   }
+}
+
+/** "a:1, b:2" → ["a:1", "b:2"]; at least one address. */
+export function parseCoordinators(list: string): string[] {
+  const addresses = list.split(',').map((a) => a.trim()).filter(Boolean);
+  if (addresses.length === 0) throw new Error(`no coordinator address in "${list}"`);
+  return addresses;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

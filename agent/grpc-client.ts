@@ -3,17 +3,21 @@
  * code generation. The wire format is the protobuf-es schema, so the agent and the coordinator share
  * one contract and nothing else.
  */
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import {
   ConnectRequestSchema,
   ConnectResponseSchema,
+  EnrollRequestSchema,
+  EnrollResponseSchema,
   type ConnectRequest,
   type ConnectResponse,
+  type EnrollResponse,
 } from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 
 /** Full method path, as grpc-js routes it. */
 export const CONNECT_METHOD = '/gigafactory.fleet.v1.FactoryService/Connect';
+export const ENROLL_METHOD = '/gigafactory.fleet.v1.FactoryService/Enroll';
 
 /** The factory stream: the agent writes ConnectRequest and reads ConnectResponse. */
 export type FactoryStream = grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>;
@@ -103,4 +107,30 @@ export function serializeConnectRequest(message: ConnectRequest): Buffer {
 /** Throws on malformed bytes; grpc-js turns that into an INTERNAL status on the stream. */
 export function deserializeConnectResponse(bytes: Buffer): ConnectResponse {
   return fromBinary(ConnectResponseSchema, bytes);
+}
+
+/** `authorization: Bearer <token>` request metadata; empty metadata without a token. */
+export function bearerMetadata(token: string | null): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+/**
+ * Calls `FactoryService.Enroll` with the one-time enrollment token; resolves with the factory's
+ * identity and token, or rejects with the grpc ServiceError (UNAUTHENTICATED for a used, expired
+ * or unknown token).
+ */
+export function enrollFactory(client: grpc.Client, enrollmentToken: string, factoryId: string, deadlineMs = 15_000): Promise<EnrollResponse> {
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      ENROLL_METHOD,
+      (m: { factoryId: string }) => Buffer.from(toBinary(EnrollRequestSchema, create(EnrollRequestSchema, m))),
+      (bytes: Buffer) => fromBinary(EnrollResponseSchema, bytes),
+      { factoryId },
+      bearerMetadata(enrollmentToken),
+      { deadline: Date.now() + deadlineMs },
+      (err, response) => (err || !response ? reject(err ?? new Error('Enroll returned nothing')) : resolve(response)),
+    );
+  });
 }

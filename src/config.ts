@@ -4,10 +4,18 @@
  * naming the setting and where it came from.
  */
 import { z } from 'zod';
+import type { ScaleOutSettings } from './coordinator/fleet.js';
 import type { FleetSettings } from './coordinator/lease-settings.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().min(1);
+/** A boolean from a flag (true), a file (true/false) or the environment ("true", "1", "false", "0"). */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+
+/** Hosts that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 export const ServeConfigSchema = z.object({
   dataDir: z.string().min(1).default('.gigafactory'),
@@ -32,6 +40,13 @@ export const ServeConfigSchema = z.object({
   /** Back-off before a failed or lost job is offered again: first delay and cap. */
   retryBaseMs: positiveMs.default(1_000),
   retryMaxMs: positiveMs.default(5 * 60_000),
+  /** Preempt lower-priority jobs for a higher-priority one that cannot be placed. */
+  preemption: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(true),
+  /** SIGTERM→SIGKILL grace given to a preempted job. */
+  preemptionGraceMs: positiveMs.default(30_000),
   /** Time a factory has to say hello after opening its stream. */
   helloTimeoutMs: positiveMs.default(10_000),
   reaperIntervalMs: positiveMs.default(1_000),
@@ -44,6 +59,55 @@ export const ServeConfigSchema = z.object({
    * sending new work before the listeners close.
    */
   shutdownDelayMs: z.coerce.number().int().min(0).default(0),
+  /** Where jobs live: 'sqlite' (one coordinator, in dataDir) or 'cosmos' (shared by several replicas). */
+  store: z.enum(['sqlite', 'cosmos']).default('sqlite'),
+  /** Cosmos account endpoint, e.g. https://myaccount.documents.azure.com:443/ (store cosmos). */
+  cosmosEndpoint: z.string().url().optional(),
+  /** Cosmos account key (store cosmos). A secret: masked by `config print`, never logged. */
+  cosmosKey: z.string().min(1).optional(),
+  /** Cosmos database; it and its `jobs` container are created on start when missing. */
+  cosmosDatabase: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'must be 1-255 letters, digits, ".", "_" or "-"').default('gigafactory'),
+  /**
+   * Goodbye (MAX_AGE) to a factory stream this old, so streams rebalance across replicas behind a
+   * load balancer; 0 = never. Unset: never on SQLite, 30 minutes on Cosmos.
+   */
+  maxStreamAgeMs: z.coerce.number().int().min(0).optional(),
+  /**
+   * Development only: serve without requiring credentials (a call without one acts as an admin).
+   * Refused unless host is loopback; logged loudly. Security is on otherwise.
+   */
+  insecureDev: flag.default(false),
+  /** PEM certificate chain and key: both listeners serve TLS (https, h2 over TLS). */
+  tlsCertFile: z.string().min(1).optional(),
+  tlsKeyFile: z.string().min(1).optional(),
+  /** PEM CA bundle: the native gRPC listener then requires client certificates it signed (mTLS). */
+  tlsClientCaFile: z.string().min(1).optional(),
+  /** How long a factory's old token keeps working after RotateFactoryToken. */
+  tokenRotationOverlapMs: positiveMs.default(5 * 60_000),
+  /** Open streams one factory identity may hold at once (a reconnect briefly needs two). */
+  maxStreamsPerFactory: z.coerce.number().int().min(1).max(100).default(3),
+  /** A connection that opens no request (or does not finish its TLS handshake) within this is closed. */
+  unauthenticatedDeadlineMs: positiveMs.default(10_000),
+  /** Requests per second each API key may make, and the burst above it (RESOURCE_EXHAUSTED beyond). */
+  keyRequestsPerSecond: z.coerce.number().min(0.1).default(50),
+  keyRequestBurst: z.coerce.number().int().min(1).default(100),
+  /** Log bytes per second per job; a factory sending faster is slowed (backpressure), not cut off. */
+  logBytesPerSecondPerJob: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+}).superRefine((config, ctx) => {
+  if (config.insecureDev && !isLoopbackHost(config.host)) {
+    ctx.addIssue({ code: 'custom', path: ['insecureDev'], message: `development mode serves without credentials, so it is only allowed on a loopback host (127.0.0.1, ::1, localhost), not "${config.host}"` });
+  }
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [config.tlsCertFile === undefined ? 'tlsCertFile' : 'tlsKeyFile'], message: 'tlsCertFile and tlsKeyFile go together' });
+  }
+  if (config.tlsClientCaFile !== undefined && config.tlsCertFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tlsClientCaFile'], message: 'client certificates (mTLS) need the listener to serve TLS: set tlsCertFile and tlsKeyFile too' });
+  }
+}).superRefine((config, ctx) => {
+  if (config.store !== 'cosmos') return;
+  for (const key of ['cosmosEndpoint', 'cosmosKey'] as const) {
+    if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required when store is cosmos (flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} or ${envName(key)})` });
+  }
 });
 export type ServeConfig = z.infer<typeof ServeConfigSchema>;
 
@@ -108,9 +172,17 @@ export function resolveWithSources(
   throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
 }
 
-/** The fleet protocol's timings, from the configuration. */
-export function fleetSettings(config: ServeConfig): FleetSettings {
+/** Default maximum stream age on a shared store: long enough to be cheap, short enough to rebalance. */
+export const COSMOS_MAX_STREAM_AGE_MS = 30 * 60_000;
+
+/**
+ * The fleet protocol's timings, from the configuration. `sharedStore` says the store is shared with
+ * other replicas (see ScaleOutSettings); it comes from the opened store, not from the settings.
+ */
+export function fleetSettings(config: ServeConfig, opts: { sharedStore?: boolean } = {}): FleetSettings & ScaleOutSettings {
   return {
+    sharedStore: opts.sharedStore ?? false,
+    maxStreamAgeMs: config.maxStreamAgeMs ?? (config.store === 'cosmos' ? COSMOS_MAX_STREAM_AGE_MS : 0),
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     leaseTtlMs: config.leaseTtlMs,
@@ -120,5 +192,7 @@ export function fleetSettings(config: ServeConfig): FleetSettings {
     cancelGraceMs: config.cancelGraceMs,
     maxLogChunkBytes: config.maxLogChunkBytes,
     retryBackoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+    preemption: config.preemption,
+    preemptionGraceMs: config.preemptionGraceMs,
   };
 }

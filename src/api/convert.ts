@@ -11,6 +11,10 @@ import {
   type Job,
   type JobEvent,
   AttemptSchema,
+  ScoreBreakdownSchema,
+  ScoringWeightsSchema,
+  type ScoreBreakdown,
+  type ScoringWeights,
   JobEventSchema,
   JobSchema,
   LabelRequirementSchema,
@@ -18,6 +22,7 @@ import {
 } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { LogChunkSchema, LogStream, type LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import type * as domain from '../domain/job.js';
+import { WEIGHT_NAMES, type SchedulingWeights } from '../domain/scheduler.js';
 
 /** Domain stage name ↔ wire enum, in both directions from one table. */
 const STAGE_TO_WIRE: Record<domain.JobStage, JobStage> = {
@@ -94,6 +99,7 @@ export function jobToWire(job: domain.JobRecord): Job {
         outcome: a.outcome ? OUTCOME_TO_WIRE[a.outcome] : AttemptOutcome.UNSPECIFIED,
         exitCode: a.exitCode ?? undefined,
         message: a.message,
+        decision: a.decision ? scoreToWire(a.decision) : undefined,
       }),
     ),
     lease: job.lease
@@ -113,6 +119,7 @@ export function jobToWire(job: domain.JobRecord): Job {
     cancelRequestTime: optionalTime(job.cancelRequestedAt),
     revision: BigInt(job.revision),
     reason: job.reason,
+    preemptionStreak: job.preemptionStreak,
   });
 }
 
@@ -139,6 +146,32 @@ export function logChunkToWire(chunk: domain.LogChunkRecord): LogChunk {
     stream: STREAM_TO_WIRE[chunk.stream],
     data: chunk.data,
     time: timestampFromMs(chunk.at),
+  });
+}
+
+/** Set fields only: an unset weight means "not overridden". */
+export function weightsFromWire(w: ScoringWeights): Partial<SchedulingWeights> {
+  const out: Partial<SchedulingWeights> = {};
+  for (const name of WEIGHT_NAMES) {
+    const value = w[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+export function weightsToWire(w: Partial<Record<string, number>>): ScoringWeights {
+  return create(ScoringWeightsSchema, Object.fromEntries(WEIGHT_NAMES.filter((n) => w[n] !== undefined).map((n) => [n, w[n]])));
+}
+
+export function scoreToWire(score: { total: number; terms: Record<string, number> }): ScoreBreakdown {
+  return create(ScoreBreakdownSchema, {
+    total: score.total,
+    priority: score.terms.priority ?? 0,
+    aging: score.terms.aging ?? 0,
+    affinity: score.terms.affinity ?? 0,
+    load: score.terms.load ?? 0,
+    fairShare: score.terms.fairShare ?? 0,
+    costClass: score.terms.costClass ?? 0,
   });
 }
 

@@ -2,19 +2,46 @@
  * FactoryService.Connect: adapts the bidirectional stream to a FactorySession. Requests are handled
  * one at a time in order; whatever the session sends is yielded as it is produced. A bad message
  * ends the stream with its status; the rest of the fleet is not disturbed.
+ *
+ * With a factory token (see the auth interceptor) the session is bound to that identity and counted
+ * against the identity's stream limit, and log chunks are admitted at each job's log rate.
  */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { FactoryService, type ConnectResponse } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Fleet } from '../coordinator/fleet.js';
+import type { LogRate } from '../coordinator/log-rate.js';
 import type { Logger } from '../logging.js';
 import { Outbox } from './outbox.js';
+import { principalOf } from './principal.js';
 import { requestLog } from './request-context.js';
 
-export function factoryServiceImpl(fleet: Fleet, log: Logger): ServiceImpl<typeof FactoryService> {
+/** Limits on factory streams; absent ones do not apply. */
+export interface FactoryStreamLimits {
+  streams?: FactoryStreams;
+  logRate?: LogRate;
+}
+
+export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStreamLimits = {}): Pick<ServiceImpl<typeof FactoryService>, 'connect'> {
   return {
     async *connect(requests, ctx) {
       const outbox = new Outbox<ConnectResponse>();
       const session = fleet.openSession({ send: (m) => outbox.push(m), end: (err) => outbox.end(err) }, requestLog(ctx, log));
+      const principal = principalOf(ctx);
+      let release = (): void => undefined;
+      // Log rate is counted per job and sender, so chunks another factory sends about a job (which
+      // the session refuses anyway) cannot use up the holder's budget.
+      const rateKey = principal.kind === 'factory' ? principal.scope.factoryId : session.sessionId;
+      if (principal.kind === 'factory') {
+        session.restrictTo(principal.scope);
+        try {
+          if (limits.streams) release = limits.streams.add(principal.scope.factoryId, session);
+        } catch (err) {
+          requestLog(ctx, log).warn({ factoryId: principal.scope.factoryId, err: (err as Error).message }, 'factory stream refused');
+          session.close('refused: too many streams');
+          throw err;
+        }
+      }
       const onAbort = (): void => {
         session.close('stream aborted');
         outbox.end();
@@ -22,7 +49,10 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger): ServiceImpl<typeo
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       void (async () => {
         try {
-          for await (const message of requests) await session.handle(message);
+          for await (const message of requests) {
+            if (message.kind.case === 'logChunk' && limits.logRate) await limits.logRate.admit(`${rateKey}/${message.kind.value.jobId}`, message.kind.value.data.length, ctx.signal);
+            await session.handle(message);
+          }
           session.close('factory closed the stream');
           outbox.end();
         } catch (err) {
@@ -36,6 +66,7 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger): ServiceImpl<typeo
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);
         session.close('stream finished');
+        release();
       }
     },
   };

@@ -6,6 +6,9 @@ import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
   CancelJobResponseSchema,
+  ExplainScoreResponseSchema,
+  FactoryExplanationSchema,
+  FilterCheckSchema,
   GetJobResponseSchema,
   JobService,
   ListJobsResponseSchema,
@@ -20,7 +23,9 @@ import type { Jobs } from '../coordinator/jobs.js';
 import type { LogTail } from '../coordinator/log-tail.js';
 import type { JobWatch } from '../coordinator/job-watch.js';
 import type { JobQuery } from '../store/job-store.js';
-import { eventToWire, jobToWire, logChunkToWire, stageFromWire } from './convert.js';
+import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageFromWire, weightsToWire } from './convert.js';
+import { explainJob } from '../coordinator/explain.js';
+import type { Fleet } from '../coordinator/fleet.js';
 import { decodePageToken, encodePageToken, filterFingerprint } from './page-token.js';
 import { jobSpecFromRequest } from './submit-request.js';
 import { actorOf } from './actor.js';
@@ -32,9 +37,10 @@ export interface JobServiceDeps {
   jobs: Jobs;
   watch: JobWatch;
   logs: LogTail;
+  fleet: Fleet;
 }
 
-export function jobServiceImpl({ jobs, watch, logs }: JobServiceDeps): ServiceImpl<typeof JobService> {
+export function jobServiceImpl({ jobs, watch, logs, fleet }: JobServiceDeps): ServiceImpl<typeof JobService> {
   return {
     async submitJob(req, ctx) {
       const { job, created } = await jobs.submit(jobSpecFromRequest(req), actorOf(ctx));
@@ -65,6 +71,24 @@ export function jobServiceImpl({ jobs, watch, logs }: JobServiceDeps): ServiceIm
       for await (const update of watch.follow(filter, ctx.signal)) {
         yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job) });
       }
+    },
+
+    async explainScore(req) {
+      const explanation = await explainJob(fleet, requireJobId(req.jobId));
+      return create(ExplainScoreResponseSchema, {
+        factories: explanation.factories.map((f) =>
+          create(FactoryExplanationSchema, {
+            factoryId: f.factoryId,
+            passed: f.passed,
+            checks: f.checks.map((c) => create(FilterCheckSchema, c)),
+            score: f.score ? scoreToWire(f.score) : undefined,
+          }),
+        ),
+        weights: weightsToWire(explanation.weights),
+        unplaceableReason: explanation.unplaceableReason,
+        lastDecision: explanation.lastDecision?.decision ? scoreToWire(explanation.lastDecision.decision) : undefined,
+        lastDecisionFactoryId: explanation.lastDecision?.factoryId ?? '',
+      });
     },
 
     async *tailLogs(req, ctx) {

@@ -3,7 +3,7 @@ import { durationMs } from '@bufbuild/protobuf/wkt';
 import type { SubmitJobRequest } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { invalidArgument } from '../domain/errors.js';
 import type { JobSpec, LabelRequirement } from '../domain/job.js';
-import { operatorFromWire } from './convert.js';
+import { operatorFromWire, weightsFromWire } from './convert.js';
 
 export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
   const requiredLabels: LabelRequirement[] = req.requiredLabels.map((r, i) => {
@@ -21,5 +21,6 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     idempotencyKey: req.idempotencyKey,
     maxAttempts: req.maxAttempts,
     timeoutMs: req.timeout ? durationMs(req.timeout) : 0,
+    ...(req.weights ? { weights: weightsFromWire(req.weights) } : {}),
   };
 }

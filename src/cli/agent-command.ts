@@ -1,8 +1,8 @@
 /** `gigafactory agent`: runs a factory agent until SIGTERM/SIGINT. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { FactoryAgent } from '../../agent/agent.js';
 import { createLogger } from '../logging.js';
-import { DEFAULT_COORDINATOR } from './client.js';
+import { agentChannelCredentials, DEFAULT_COORDINATOR, type ClientSecurity } from './client.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -18,7 +18,7 @@ export function parseLabels(pairs: readonly string[]): Record<string, string> {
 
 export function agentCommand(): Command {
   return new Command('agent')
-    .description('run a factory: take jobs from the coordinator and run them on this machine')
+    .description('run a factory: take jobs from the coordinator and run them on this machine (--coordinator may list replicas: a:7070,b:7070)')
     .option('--id <name>', 'factory id, unique in the fleet (default: host name)')
     .option('--label <key=value>', 'a label jobs can require, e.g. os=linux (repeatable)', collect, [])
     .option('--slots <n>', 'jobs run at once', (v) => {
@@ -28,8 +28,11 @@ export function agentCommand(): Command {
     }, 1)
     .option('--work-dir <dir>', 'where job workspaces and unsent results live', '.gigafactory/agent')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace', 'info')
+    .addOption(new Option('--token <factory-token>', 'factory token (default: the one stored in <work-dir>/factory-token)').env('GIGAFACTORY_FACTORY_TOKEN'))
+    .addOption(new Option('--enroll-token <token>', 'one-time enrollment token: enroll on the first run and store the factory token').env('GIGAFACTORY_ENROLL_TOKEN'))
     .action(async (opts, command: Command) => {
-      // --coordinator is the program's global option (env GIGAFACTORY_COORDINATOR).
+      // --coordinator is the program's global option (env GIGAFACTORY_COORDINATOR). For the agent it
+      // may list several replicas, comma-separated: each reconnect tries the next.
       const coordinator: string = command.parent?.opts().coordinator ?? DEFAULT_COORDINATOR;
       const log = createLogger({ level: opts.logLevel });
       const agent = new FactoryAgent({
@@ -38,12 +41,16 @@ export function agentCommand(): Command {
         slots: opts.slots,
         workDir: opts.workDir,
         log,
+        // --tls-ca, --tls-cert and --tls-key are the program's global options, shared with the CLI.
+        credentials: agentChannelCredentials((command.parent?.opts() ?? {}) as ClientSecurity),
         ...(opts.id ? { factoryId: opts.id } : {}),
+        ...(opts.token ? { factoryToken: opts.token } : {}),
+        ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}),
       });
       const stop = new AbortController();
       process.once('SIGTERM', () => stop.abort());
       process.once('SIGINT', () => stop.abort());
-      log.info({ coordinator, factoryId: agent.factoryId, slots: opts.slots }, 'agent starting');
+      log.info({ coordinators: agent.coordinators, factoryId: agent.factoryId, slots: opts.slots }, 'agent starting');
       await agent.run(stop.signal);
       log.info('agent stopped');
     });

@@ -9,7 +9,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { JobSchema, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
-import { DEFAULT_COORDINATOR, jobClient } from './client.js';
+import { DEFAULT_COORDINATOR, jobClient, type ClientSecurity } from './client.js';
+import { adminCommands } from './admin-commands.js';
 import { jobDetails, jobsTable } from './format.js';
 import { parseLabelFlag } from './label-flag.js';
 import { agentCommand } from './agent-command.js';
@@ -22,11 +23,16 @@ const program = new Command('gigafactory')
     new Option('--coordinator <host:port>', 'coordinator gRPC address').env('GIGAFACTORY_COORDINATOR').default(DEFAULT_COORDINATOR),
   )
   .option('--json', 'print JSON for scripts instead of human output', false)
+  .addOption(new Option('--key <api-key>', 'API key, sent as a bearer token').env('GIGAFACTORY_API_KEY'))
+  .addOption(new Option('--tls-ca <file>', "CA bundle that signed the coordinator's certificate (uses TLS)").env('GIGAFACTORY_TLS_CA'))
+  .addOption(new Option('--tls-cert <file>', 'client certificate, for a coordinator that requires mTLS').env('GIGAFACTORY_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'key of the client certificate').env('GIGAFACTORY_TLS_KEY'))
   .showHelpAfterError();
 
 program.addCommand(serveCommand());
 program.addCommand(agentCommand());
 program.addCommand(configCommand());
+for (const command of adminCommands(() => program.opts().coordinator, () => security(), () => json())) program.addCommand(command);
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const integer = (name: string) => (value: string): number => {
@@ -127,7 +133,13 @@ program
   });
 
 function client() {
-  return jobClient(program.opts().coordinator);
+  return jobClient(program.opts().coordinator, security());
+}
+
+/** The global --key and --tls-* options (also read by `agent`). */
+function security(): ClientSecurity {
+  const o = program.opts();
+  return { ...(o.key ? { key: o.key } : {}), ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}), ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}), ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}) };
 }
 
 function json(): boolean {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { resolveWithSources, type ConfigSources, type ServeConfig } from '../config.js';
 import { readConfigFile } from './config-file.js';
 import { createLogger } from '../logging.js';
-import { startServer } from '../server/app.js';
+import { startServer, type RunningServer } from '../server/app.js';
 import { FactoryAgent } from '../../agent/agent.js';
 import type { Logger } from '../logging.js';
 import { defaultLabels } from './agent-command.js';
@@ -19,7 +19,16 @@ export function withServeOptions(command: Command): Command {
     .option('--http-port <port>', 'Connect/gRPC-Web/HTTP port [env GIGAFACTORY_HTTP_PORT] (default 8080)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace [env GIGAFACTORY_LOG_LEVEL]')
     .option('--cors-origins <list>', 'comma-separated browser origins allowed [env GIGAFACTORY_CORS_ORIGINS]')
-    .option('--max-message-bytes <n>', 'largest accepted message [env GIGAFACTORY_MAX_MESSAGE_BYTES] (default 4 MiB)');
+    .option('--max-message-bytes <n>', 'largest accepted message [env GIGAFACTORY_MAX_MESSAGE_BYTES] (default 4 MiB)')
+    .option('--store <kind>', 'sqlite (one coordinator) or cosmos (several replicas) [env GIGAFACTORY_STORE] (default sqlite)')
+    .option('--cosmos-endpoint <url>', 'Cosmos DB account endpoint, for --store cosmos [env GIGAFACTORY_COSMOS_ENDPOINT]')
+    .option('--cosmos-key <key>', 'Cosmos DB account key; prefer the environment variable [env GIGAFACTORY_COSMOS_KEY]')
+    .option('--cosmos-database <name>', 'Cosmos DB database, created when missing [env GIGAFACTORY_COSMOS_DATABASE] (default "gigafactory")')
+    .option('--max-stream-age-ms <ms>', 'goodbye to factory streams this old so they rebalance; 0 = never [env GIGAFACTORY_MAX_STREAM_AGE_MS] (default: never on sqlite, 30 min on cosmos)')
+    .option('--insecure-dev', 'development only: accept calls without credentials; loopback hosts only [env GIGAFACTORY_INSECURE_DEV]')
+    .option('--tls-cert-file <file>', 'PEM certificate chain: both listeners serve TLS [env GIGAFACTORY_TLS_CERT_FILE]')
+    .option('--tls-key-file <file>', 'PEM private key of the certificate [env GIGAFACTORY_TLS_KEY_FILE]')
+    .option('--tls-client-ca-file <file>', 'PEM CA: the gRPC listener requires client certificates it signed (mTLS) [env GIGAFACTORY_TLS_CLIENT_CA_FILE]');
 }
 
 /** Resolves file < env < flags, or exits with status 2 and a message naming the bad setting. */
@@ -35,14 +44,14 @@ export function loadServeConfig(flags: Record<string, unknown>, commandName: str
 }
 
 export function serveCommand(): Command {
-  return withServeOptions(new Command('serve').description('run the coordinator (SQLite in --data-dir, gRPC and HTTP listeners)'))
+  return withServeOptions(new Command('serve').description('run the coordinator (SQLite in --data-dir, or Cosmos DB with --store cosmos; gRPC and HTTP listeners)'))
     .option('--local-agent [slots]', 'also run a factory agent in this process (id "local", work dir <data-dir>/agent)')
     .action(async ({ localAgent, ...flags }: Record<string, unknown>) => {
       const { config } = loadServeConfig(flags, 'serve');
       const log = createLogger({ level: config.logLevel });
       const server = await startServer({ config, log });
       const agentStop = new AbortController();
-      const agentDone = localAgent === undefined ? Promise.resolve() : runLocalAgent(localAgent, server.grpc.address, config.dataDir, log, agentStop.signal);
+      const agentDone = localAgent === undefined ? Promise.resolve() : runLocalAgent(localAgent, server, config, log, agentStop.signal);
       const stop = (signal: string): void => {
         log.info({ signal }, 'signal received');
         agentStop.abort();
@@ -59,12 +68,33 @@ export function serveCommand(): Command {
     });
 }
 
-function runLocalAgent(slotsFlag: unknown, coordinator: string, dataDir: string, log: Logger, signal: AbortSignal): Promise<void> {
+/**
+ * The in-process factory. In development mode it needs no credential; otherwise the coordinator
+ * issues it a factory token directly (it is this process, so no enrollment is needed), scoped to
+ * the id "local" and the os and arch labels it advertises.
+ */
+async function runLocalAgent(slotsFlag: unknown, server: RunningServer, config: ServeConfig, log: Logger, signal: AbortSignal): Promise<void> {
   const slots = slotsFlag === true ? 2 : Number(slotsFlag);
   if (!Number.isInteger(slots) || slots < 1) {
     process.stderr.write(`gigafactory serve: --local-agent takes a positive number of slots, got "${String(slotsFlag)}"\n`);
     process.exit(2);
   }
-  const agent = new FactoryAgent({ coordinator, factoryId: 'local', labels: defaultLabels({}), slots, workDir: join(dataDir, 'agent'), log: log.child({ component: 'local-agent' }) });
+  if (config.tlsCertFile) {
+    process.stderr.write('gigafactory serve: --local-agent does not speak TLS; run `gigafactory agent --tls-ca ...` beside a TLS coordinator instead\n');
+    process.exit(2);
+  }
+  const labels = defaultLabels({});
+  const factoryToken = config.insecureDev
+    ? undefined
+    : await server.security.issueFactoryToken({ factoryId: 'local', allowedLabels: Object.keys(labels).map((key) => ({ key, values: [] })), allowedProducts: [] });
+  const agent = new FactoryAgent({
+    coordinator: server.grpc.address,
+    factoryId: 'local',
+    labels,
+    slots,
+    workDir: join(config.dataDir, 'agent'),
+    log: log.child({ component: 'local-agent' }),
+    ...(factoryToken ? { factoryToken } : {}),
+  });
   return agent.run(signal).catch((err: unknown) => log.error({ err }, 'local agent failed'));
 }

@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import { Fleet } from './fleet.js';
 import type { FleetObserver } from './fleet-observer.js';
 import { FleetView } from './fleet-view.js';
+import type { Scheduling } from './scheduling.js';
 import { JobFeed } from './job-feed.js';
 import { JobWatch } from './job-watch.js';
 import { Jobs } from './jobs.js';
@@ -28,11 +29,12 @@ export class Coordinator {
     settings: FleetSettings,
     log: Logger,
     observer?: FleetObserver,
+    scheduling?: Scheduling,
   ) {
     this.jobs = new Jobs(store, this.feed, clock);
     this.watch = new JobWatch(this.jobs, store, this.feed);
     this.logs = new LogTail(this.jobs, store, this.feed);
-    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}) });
+    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}) });
     this.fleetView = new FleetView(this.fleet, store, clock);
   }
 }

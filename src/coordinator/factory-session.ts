@@ -23,9 +23,10 @@ import {
   type LeaseExtension,
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/credentials.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import { isFinal, type JobRecord } from '../domain/job.js';
-import { accept, complete, expire, release, renew, type AttemptReport } from '../domain/lifecycle.js';
+import { accept, complete, expire, preempted, release, renew, type AttemptReport } from '../domain/lifecycle.js';
 import { jobToWire, outcomeFromWire, streamFromWire } from '../api/convert.js';
 import type { Logger } from '../logging.js';
 import type { Fleet } from './fleet.js';
@@ -67,8 +68,12 @@ const MAX_SLOTS = 1_024;
 
 export class FactorySession {
   private state: SessionState = { t: 'awaiting_hello' };
+  /** Set when the stream carries a factory token: who the factory is and what it may claim and serve. */
+  private scope: FactoryScope | null = null;
   /** Leases this factory holds as far as this session knows, by job id. */
   readonly leases = new Map<string, HeldLease>();
+  /** Set once welcome is sent (see freeSlots). */
+  private welcomed = false;
   lastSeenAt: number;
   readonly connectedAt: number;
 
@@ -89,9 +94,31 @@ export class FactorySession {
     return this.state.t === 'active' || this.state.t === 'draining' ? this.state.factory : null;
   }
 
-  /** Slots not taken by an offer or a running job; zero while draining or closed. */
+  /**
+   * Slots not taken by an offer or a running job; zero while draining or closed, and until welcome:
+   * while hello is resuming leases, the ones not yet resumed would look like free slots (and an
+   * offer would go out before the welcome).
+   */
   get freeSlots(): number {
-    return this.state.t === 'active' ? this.state.factory.slots - this.leases.size : 0;
+    return this.state.t === 'active' && this.welcomed ? this.state.factory.slots - this.leases.size : 0;
+  }
+
+  /** Binds the stream to an authenticated factory; hello must then match it (before hello only). */
+  restrictTo(scope: FactoryScope): void {
+    if (this.state.t !== 'awaiting_hello') throw new Error(`factory session ${this.sessionId}: scope set after hello`);
+    this.scope = scope;
+  }
+
+  /** Whether jobs of this product may be offered here (an enrollment may limit the products). */
+  mayServe(productId: string): boolean {
+    return mayServeProduct(this.scope, productId);
+  }
+
+  /** Hands the factory its rotated token; false when the stream is already closed. */
+  deliverToken(token: string, previousExpiresAt: number): boolean {
+    if (this.state.t === 'closed') return false;
+    this.send({ case: 'tokenRotated', value: { factoryToken: token, previousTokenExpireTime: timestampFromMs(previousExpiresAt) } });
+    return true;
   }
 
   async handle(message: ConnectRequest): Promise<void> {
@@ -117,7 +144,7 @@ export class FactorySession {
       case 'jobResult':
         return this.onResult(kind.value);
       case 'preemptionAck':
-        return this.onPreemptionAck(kind.value.jobId, Number(kind.value.epoch));
+        return this.onPreemptionAck(kind.value.jobId, Number(kind.value.epoch), kind.value.checkpoint);
       case 'drain':
         return this.onDrain(kind.value.reason);
       default:
@@ -141,8 +168,22 @@ export class FactorySession {
 
   /** The job left this factory (reaped, cancelled before start, superseded): tell it to stop. */
   revoke(jobId: string, epoch: number, reason: string): void {
-    this.leases.delete(jobId);
+    this.forget(jobId, epoch);
     this.send({ case: 'leaseRevoked', value: { jobId, epoch: BigInt(epoch), reason } });
+  }
+
+  /** Asks the factory to stop a job so a more urgent one can have its slot; it answers preemption_ack. */
+  preempt(jobId: string, epoch: number, reason: string): void {
+    this.log.info({ jobId, epoch, reason }, 'preempting job');
+    this.send({
+      case: 'preemptionNotice',
+      value: { jobId, epoch: BigInt(epoch), gracePeriod: durationFromMs(this.fleet.settings.preemptionGraceMs), reason },
+    });
+  }
+
+  /** An operator drains this factory (the same as the factory asking for it). */
+  drain(reason: string): Promise<void> {
+    return this.onDrain(reason);
   }
 
   cancel(jobId: string, epoch: number, reason: string): void {
@@ -168,11 +209,23 @@ export class FactorySession {
   /** The stream is gone (either side). Idempotent. */
   close(reason: string): void {
     if (this.state.t === 'closed') return;
-    this.setState({ t: 'closed', reason });
+    // Unregister first: unregister finds the factory id through `factory`, which is null once closed.
     this.fleet.unregister(this);
+    this.setState({ t: 'closed', reason });
   }
 
   private async onHello(hello: Hello): Promise<void> {
+    if (this.scope) {
+      // The token, not hello, says who this is; an empty id means the token's identity.
+      const factoryId = hello.factoryId || this.scope.factoryId;
+      try {
+        checkHelloScope(this.scope, factoryId, hello.labels);
+      } catch (err) {
+        this.log.warn({ factoryId: this.scope.factoryId, claimed: factoryId, err: (err as Error).message }, 'hello refused: outside the factory token scope');
+        throw err;
+      }
+      hello = { ...hello, factoryId };
+    }
     const factory = validateHello(hello);
     this.setState({ t: 'active', factory });
     this.fleet.register(this);
@@ -196,6 +249,7 @@ export class FactorySession {
         keptLeases: kept,
       },
     });
+    this.welcomed = true;
     for (const { ref, reason } of revoked) this.send({ case: 'leaseRevoked', value: { jobId: ref.jobId, epoch: ref.epoch, reason } });
     for (const ref of kept) {
       const job = await this.fleet.store.getJob(ref.jobId);
@@ -242,6 +296,8 @@ export class FactorySession {
       try {
         const job = await this.fleet.jobs.mutate(ref.jobId, (j) => renew(j, factoryId, epoch, now, this.fleet.settings));
         extensions.push(create(LeaseExtensionSchema, { jobId: ref.jobId, epoch: ref.epoch, expireTime: timestampFromMs(job.lease!.expiresAt) }));
+        // A cancel requested on another replica (or lost with a broken stream) reaches the factory here.
+        if (job.cancelRequestedAt !== null) this.cancel(job.id, epoch, job.reason);
       } catch (err) {
         await this.refuse(ref.jobId, epoch, ...refusal(err));
       }
@@ -260,11 +316,12 @@ export class FactorySession {
   }
 
   private async onDecline(jobId: string, epoch: number, reason: string): Promise<void> {
-    this.leases.delete(jobId);
+    this.forget(jobId, epoch);
     await this.fleet.jobs
       .mutate(jobId, (job) => release(job, epoch, this.fleet.clock.now(), 'declined', reason || 'declined by the factory'))
       .catch((err: unknown) => this.log.debug({ err, jobId }, 'decline of a lease already gone'));
     this.fleet.requestDispatch();
+    this.goodbyeIfDrained();
   }
 
   private async onLogChunk(chunk: LogChunk): Promise<void> {
@@ -290,21 +347,31 @@ export class FactorySession {
     const ack = (): void => this.send({ case: 'resultAck', value: { jobId: result.jobId, epoch: result.epoch } });
     try {
       await this.fleet.jobs.mutate(result.jobId, (job) => {
-        if (alreadyRecorded(job, epoch)) return null;
+        if (alreadyRecorded(job, factoryId, epoch)) return null;
         return complete(job, factoryId, epoch, report, this.fleet.clock.now(), this.fleet.settings.retryBackoff, this.fleet.random());
       });
       this.leases.delete(result.jobId);
       ack();
       this.fleet.requestDispatch();
+      this.goodbyeIfDrained(); // a draining factory's last result ends its stream
     } catch (err) {
       await this.refuse(result.jobId, epoch, ...refusal(err));
     }
   }
 
-  private async onPreemptionAck(jobId: string, epoch: number): Promise<void> {
+  /** The factory stopped a preempted job: back to the queue without using an attempt. */
+  private async onPreemptionAck(jobId: string, epoch: number, checkpoint: string): Promise<void> {
     const held = this.leases.get(jobId);
     if (!held || held.epoch !== epoch) return this.refuseOnce(jobId, epoch, 'this factory does not hold that lease');
-    this.log.warn({ jobId, epoch }, 'preemption ack for a job that was not preempted; ignored');
+    const factoryId = this.factory!.factoryId;
+    try {
+      await this.fleet.jobs.mutate(jobId, (job) => preempted(job, factoryId, epoch, this.fleet.clock.now(), checkpoint.slice(0, 2_000)));
+      this.forget(jobId, epoch);
+    } catch (err) {
+      await this.refuse(jobId, epoch, ...refusal(err));
+    }
+    this.goodbyeIfDrained();
+    this.fleet.requestDispatch();
   }
 
   private async onDrain(reason: string): Promise<void> {
@@ -321,6 +388,15 @@ export class FactorySession {
   /** A draining factory with nothing left is told goodbye. */
   goodbyeIfDrained(): void {
     if (this.state.t === 'draining' && this.leases.size === 0) this.goodbye(GoodbyeReason.DRAINED, 'drained');
+  }
+
+  /**
+   * Drops the lease on `jobId` only if it is held under `epoch`: a late message about an older epoch
+   * must not make the session forget a newer lease on the same job (it would free a slot that is
+   * taken and stop telling the factory about that lease).
+   */
+  private forget(jobId: string, epoch: number): void {
+    if (this.leases.get(jobId)?.epoch === epoch) this.leases.delete(jobId);
   }
 
   private refuseOnce(jobId: string, epoch: number, reason: string): void {
@@ -347,6 +423,7 @@ export class FactorySession {
         if (!(err instanceof DomainError)) throw err;
       });
     this.fleet.requestDispatch();
+    this.goodbyeIfDrained();
   }
 
   private send(kind: NonNullable<MessageInitShape<typeof ConnectResponseSchema>['kind']>): void {
@@ -383,10 +460,26 @@ function reportFrom(result: JobResult): AttemptReport {
   return { outcome, exitCode: result.exitCode ?? null, message: result.message.slice(0, 2_000) };
 }
 
-/** A result for an epoch whose outcome is already stored: a resend after a lost ack. */
-function alreadyRecorded(job: JobRecord, epoch: number): boolean {
+/** Attempt outcomes only a factory's result sets. */
+const REPORTED_OUTCOMES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
+
+/**
+ * A result for an epoch whose outcome this factory already reported and we stored: a resend after a
+ * lost ack. Not an attempt that ended otherwise (offer released or expired, cancelled before it
+ * started, preempted): acknowledging a result there would tell the factory it was recorded when it
+ * was not.
+ */
+function alreadyRecorded(job: JobRecord, factoryId: string, epoch: number): boolean {
   const attempt = job.attempts.find((a) => a.epoch === epoch);
-  return job.epoch === epoch && attempt?.outcome != null && attempt.outcome !== 'lease_expired' && (isFinal(job.stage) || job.stage === 'queued');
+  return (
+    job.epoch === epoch &&
+    attempt !== undefined &&
+    attempt.factoryId === factoryId &&
+    attempt.startedAt !== null &&
+    attempt.outcome !== null &&
+    REPORTED_OUTCOMES.has(attempt.outcome) &&
+    (isFinal(job.stage) || job.stage === 'queued')
+  );
 }
 
 function refusalReason(err: unknown): string {

@@ -4,26 +4,61 @@
  * it holds was taken from it (cancelled, reaped, superseded).
  */
 import { GoodbyeReason } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
-import { pickFactory } from '../domain/dispatch.js';
-import { DomainError } from '../domain/errors.js';
-import { expire, offer } from '../domain/lifecycle.js';
+import { DomainError, notFound } from '../domain/errors.js';
+import { expire } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import { NO_FLEET_OBSERVER, type FleetObserver } from './fleet-observer.js';
+import { dispatchPass, noteUnplaceable } from './dispatcher.js';
+import { Preemptions } from './preemptions.js';
+import { Scheduling } from './scheduling.js';
+import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { FactorySession, type SessionLink } from './factory-session.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
 import type { Jobs } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
 
 const REAP_BATCH = 200;
+/** Queued jobs checked per tick for "no connected factory can run this". */
+const UNPLACEABLE_PAGE = 100;
+
+/**
+ * Settings for running as one of several replicas over a shared store (Cosmos). Optional, so a
+ * plain FleetSettings (one coordinator, SQLite) behaves exactly as before.
+ */
+export interface ScaleOutSettings {
+  /**
+   * Other coordinators write to the same store: poll for runnable jobs (they cannot publish to
+   * our feed), every SHARED_POLL.minMs after finding work, backing off to SHARED_POLL.maxMs.
+   */
+  sharedStore?: boolean;
+  /**
+   * Say goodbye (MAX_AGE) to a factory whose stream is this old (less up to 10% jitter), so
+   * long-lived streams rebalance across replicas behind a load balancer; 0 or unset: never.
+   */
+  maxStreamAgeMs?: number;
+}
+
+/** The shared-store runnable poll: fast while there is work, backing off to the slowest when idle. */
+export const SHARED_POLL = { minMs: 50, maxMs: 500 } as const;
+
+/** Races with other writers (replicas, factories), for logs, tests and the benchmark. */
+export interface RaceCounts {
+  /** Expired leases another writer ended or renewed before this reaper could. */
+  reaperRaced: number;
+  /** Compare-and-set retries inside the reaper's writes. */
+  reaperCasRetries: number;
+  /** Offers lost because the job was taken (by another replica) between listing and claiming. */
+  dispatchLost: number;
+}
 
 export interface FleetDeps {
   jobs: Jobs;
   store: JobStore;
   feed: JobFeed;
   clock: Clock;
-  settings: FleetSettings;
+  settings: FleetSettings & ScaleOutSettings;
   log: Logger;
   /** A number in [0, 1): jitter for retry back-off. Seeded in simulations. */
   random?: () => number;
@@ -31,6 +66,8 @@ export interface FleetDeps {
   schedule?: (run: () => void) => void;
   /** Told about stream traffic and refusals (metrics). */
   observer?: FleetObserver;
+  /** Weights, fair share and affinity; defaults over in-memory product settings. */
+  scheduling?: Scheduling;
 }
 
 export class Fleet {
@@ -38,9 +75,11 @@ export class Fleet {
   readonly store: JobStore;
   readonly feed: JobFeed;
   readonly clock: Clock;
-  readonly settings: FleetSettings;
+  readonly settings: FleetSettings & ScaleOutSettings;
   readonly random: () => number;
   readonly observer: FleetObserver;
+  readonly scheduling: Scheduling;
+  readonly preemptions: Preemptions;
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
   /** Sessions that said hello, by factory id. */
@@ -51,6 +90,14 @@ export class Fleet {
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private sessionCounter = 0;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private pollDelayMs: number = SHARED_POLL.minMs;
+  private offersSincePoll = 0;
+  /** When a dispatch pass last listed runnable jobs: any such pass saw other replicas' jobs too. */
+  private lastListedAt = 0;
+  /** When each session is told goodbye for its age (only when maxStreamAgeMs is set). */
+  private readonly retireAt = new WeakMap<FactorySession, number>();
+  readonly races: RaceCounts = { reaperRaced: 0, reaperCasRetries: 0, dispatchLost: 0 };
 
   constructor(deps: FleetDeps) {
     this.jobs = deps.jobs;
@@ -61,6 +108,9 @@ export class Fleet {
     this.log = deps.log;
     this.random = deps.random ?? Math.random;
     this.observer = deps.observer ?? NO_FLEET_OBSERVER;
+    this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
+    // A notice unanswered for this long (grace plus a lease TTL) is given up, so another can be sent.
+    this.preemptions = new Preemptions(deps.settings.preemptionGraceMs + deps.settings.leaseTtlMs);
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
   }
 
@@ -69,11 +119,30 @@ export class Fleet {
     void this.watchFeed();
     this.timer = setInterval(() => void this.tick(), this.settings.reaperIntervalMs);
     this.timer.unref();
+    if (this.settings.sharedStore) this.schedulePoll();
+  }
+
+  /**
+   * Another replica's submit reaches us only through the store: poll it. After a poll interval in
+   * which we offered work, poll again after SHARED_POLL.minMs; otherwise double the delay up to
+   * SHARED_POLL.maxMs. A pass with no free slot costs nothing (dispatchOnce returns at once), and
+   * no poll is made when a pass (run for a local event) listed the store within the delay anyway.
+   */
+  private schedulePoll(): void {
+    if (this.stopping.signal.aborted) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollDelayMs = this.offersSincePoll > 0 ? SHARED_POLL.minMs : Math.min(this.pollDelayMs * 2, SHARED_POLL.maxMs);
+      this.offersSincePoll = 0;
+      if (Date.now() - this.lastListedAt >= this.pollDelayMs) this.requestDispatch();
+      this.schedulePoll();
+    }, this.pollDelayMs);
+    this.pollTimer.unref();
   }
 
   /** Says goodbye to every factory; their leases stay in the store for them to resume elsewhere. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
     this.stopping.abort();
     for (const session of [...this.open]) session.goodbye(GoodbyeReason.SHUTDOWN, 'coordinator is shutting down');
   }
@@ -83,6 +152,8 @@ export class Fleet {
     const sessionId = `s${++this.sessionCounter}-${this.clock.now().toString(36)}`;
     const session = new FactorySession(sessionId, this, link, log.child({ sessionId }));
     this.open.add(session);
+    const maxAge = this.settings.maxStreamAgeMs ?? 0;
+    if (maxAge > 0) this.retireAt.set(session, session.connectedAt + maxAge - Math.floor(maxAge * 0.1 * this.random()));
     return session;
   }
 
@@ -105,6 +176,13 @@ export class Fleet {
     if (id && this.byFactory.get(id) === session) this.byFactory.delete(id);
   }
 
+  /** An operator drains a factory: no new offers; it is told goodbye once its jobs are done. */
+  drain(factoryId: string, reason: string): void {
+    const session = this.byFactory.get(factoryId);
+    if (!session) throw notFound(`factory ${factoryId} is not connected to this coordinator`);
+    void session.drain(reason);
+  }
+
   /** Asks for a dispatch pass; passes never overlap, and requests during one cause one more. */
   requestDispatch(): void {
     if (this.dispatch !== 'idle') {
@@ -118,8 +196,10 @@ export class Fleet {
   /** One round of periodic work; the simulation calls it directly. */
   async tick(): Promise<void> {
     this.sweepSilentSessions();
+    this.preemptions.expire(this.clock.now());
     await this.reapOnce().catch((err: unknown) => this.log.error({ err }, 'reaper pass failed'));
     this.requestDispatch(); // jobs whose back-off just ended
+    await noteUnplaceable(this, UNPLACEABLE_PAGE).catch((err: unknown) => this.log.error({ err }, 'unplaceable check failed'));
   }
 
   /** Closes sessions that missed their hello deadline or went silent. */
@@ -133,6 +213,10 @@ export class Fleet {
       } else if ((state === 'active' || state === 'draining') && now - session.lastSeenAt >= this.settings.heartbeatTimeoutMs) {
         this.log.warn({ factoryId: session.factory?.factoryId, silentMs: now - session.lastSeenAt }, 'factory silent; closing its stream');
         session.goodbye(GoodbyeReason.HEARTBEAT_TIMEOUT, `no message for ${now - session.lastSeenAt} ms`);
+      } else if (state === 'active' && now >= (this.retireAt.get(session) ?? Infinity)) {
+        // Its leases stay in the store; the factory reconnects (elsewhere, behind a balancer) and resumes them.
+        this.log.info({ factoryId: session.factory?.factoryId, ageMs: now - session.connectedAt }, 'stream reached its maximum age; goodbye');
+        session.goodbye(GoodbyeReason.MAX_AGE, `stream reached its maximum age (${now - session.connectedAt} ms); reconnect to rebalance`);
       }
     }
   }
@@ -141,18 +225,32 @@ export class Fleet {
   async reapOnce(): Promise<number> {
     const now = this.clock.now();
     let reaped = 0;
+    let raced = 0;
+    let casRetries = 0;
     for (const job of await this.store.listExpiredLeases(now, REAP_BATCH)) {
       const epoch = job.epoch;
+      let decisions = 0;
+      let expired = false;
       try {
-        await this.jobs.mutate(job.id, (current) =>
-          current.epoch === epoch && current.lease && current.lease.expiresAt <= now
-            ? expire(current, now, this.settings.retryBackoff, this.random(), `no heartbeat from ${current.lease.factoryId} before the lease expired`)
-            : null,
-        );
-        reaped++;
+        await this.jobs.mutate(job.id, (current) => {
+          decisions++;
+          expired = current.epoch === epoch && current.lease !== null && current.lease.expiresAt <= now;
+          return expired
+            ? expire(current, now, this.settings.retryBackoff, this.random(), `no heartbeat from ${current.lease!.factoryId} before the lease expired`)
+            : null;
+        });
+        if (expired) reaped++;
+        else raced++; // another replica's reaper (or the factory) got there first: fenced, harmless
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
+        raced++;
       }
+      casRetries += Math.max(0, decisions - 1);
+    }
+    this.races.reaperRaced += raced;
+    this.races.reaperCasRetries += casRetries;
+    if (raced > 0 || casRetries > 0) {
+      this.log.info({ reaped, raced, casRetries, totalRaced: this.races.reaperRaced }, 'reaper raced other writers (fenced by compare-and-set)');
     }
     return reaped;
   }
@@ -176,28 +274,11 @@ export class Fleet {
   /** Offers the best runnable jobs to factories with free slots; never more offers than slots. */
   async dispatchOnce(): Promise<void> {
     for (;;) {
-      const free = this.sessions().reduce((n, s) => n + s.freeSlots, 0);
-      if (free === 0) return;
-      const now = this.clock.now();
-      const limit = Math.min(1_000, Math.max(64, free * 8));
-      const runnable = await this.store.listRunnable(now, limit);
-      let offered = 0;
-      for (const job of runnable) {
-        const candidates = this.sessions()
-          .filter((s) => s.freeSlots > 0)
-          .map((s) => ({ factoryId: s.factory!.factoryId, labels: s.factory!.labels, freeSlots: s.freeSlots, session: s }));
-        if (candidates.length === 0) return;
-        const target = pickFactory(job, candidates);
-        if (!target) continue;
-        try {
-          const leased = await this.jobs.mutate(job.id, (current) => offer(current, target.factoryId, now, this.settings));
-          target.session.offer(leased);
-          offered++;
-        } catch (err) {
-          if (!(err instanceof DomainError)) throw err; // taken meanwhile (cancelled, another replica)
-        }
-      }
-      if (offered === 0 || runnable.length < limit) return;
+      this.lastListedAt = Date.now();
+      const pass = await dispatchPass(this);
+      this.offersSincePoll += pass.offered;
+      this.races.dispatchLost += pass.lost;
+      if (pass.offered === 0 || pass.listed < pass.limit) return;
     }
   }
 
@@ -215,10 +296,15 @@ export class Fleet {
 
   /** Exposed for the simulation, which delivers updates itself. */
   onUpdate({ event, job }: JobUpdate): void {
+    this.scheduling.observe({ event, job });
+    if (job.stage !== 'running') this.preemptions.end(job.id);
     if (job.stage === 'queued') this.requestDispatch();
     for (const session of this.byFactory.values()) {
       const held = session.leases.get(job.id);
       if (!held) continue;
+      // An update from before the lease this session holds was granted (updates can be handled
+      // late, and out of order across chains): old news, it must not revoke the newer lease.
+      if (held.epoch > job.epoch) continue;
       const factoryId = session.factory!.factoryId;
       if (event.actor === `factory:${factoryId}`) continue; // the session already knows
       if (job.lease?.factoryId === factoryId && job.lease.epoch === held.epoch) {

@@ -17,4 +17,8 @@ export interface FleetSettings extends LeaseTimings {
   maxLogChunkBytes: number;
   /** Back-off before a failed or lost job is offered again. */
   retryBackoff: BackoffPolicy;
+  /** Stop lower-priority jobs to make room for a higher-priority one that cannot be placed. */
+  preemption: boolean;
+  /** Time a preempted job gets between SIGTERM and SIGKILL. */
+  preemptionGraceMs: number;
 }

@@ -4,6 +4,7 @@
  */
 import { invalidArgument } from './errors.js';
 import type { JobSpec, LabelRequirement } from './job.js';
+import { validateWeights } from './scheduler.js';
 
 export const JOB_LIMITS = {
   defaultMaxAttempts: 3,
@@ -27,12 +28,7 @@ const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 /** Fills defaults and checks every field; throws INVALID_ARGUMENT naming the first bad one. */
 export function validateJobSpec(input: JobSpec): JobSpec {
   const spec = { ...input };
-  if (!spec.productId) throw invalidArgument('product_id is required');
-  if (!PRODUCT_ID.test(spec.productId)) {
-    throw invalidArgument(
-      `product_id "${spec.productId}" must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit`,
-    );
-  }
+  validateProductId(spec.productId);
   if (spec.command.length === 0) throw invalidArgument('command must have at least one element (the program to run)');
   if (spec.command[0] === '') throw invalidArgument('command[0] (the program) must not be empty');
   if (spec.command.length > JOB_LIMITS.maxCommandArgs) {
@@ -57,6 +53,7 @@ export function validateJobSpec(input: JobSpec): JobSpec {
   if (spec.idempotencyKey.length > JOB_LIMITS.maxIdempotencyKeyLength) {
     throw invalidArgument(`idempotency_key is ${spec.idempotencyKey.length} characters; at most ${JOB_LIMITS.maxIdempotencyKeyLength}`);
   }
+  validateWeights(spec.weights ?? {}, 'weights');
   if (spec.maxAttempts === 0) spec.maxAttempts = JOB_LIMITS.defaultMaxAttempts;
   if (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1 || spec.maxAttempts > JOB_LIMITS.maxMaxAttempts) {
     throw invalidArgument(`max_attempts ${spec.maxAttempts} must be from 1 to ${JOB_LIMITS.maxMaxAttempts} (0 means ${JOB_LIMITS.defaultMaxAttempts})`);
@@ -66,6 +63,14 @@ export function validateJobSpec(input: JobSpec): JobSpec {
     throw invalidArgument(`timeout must be from 1s to ${JOB_LIMITS.maxTimeoutMs / 1000}s (unset means 1 hour)`);
   }
   return spec;
+}
+
+/** Throws INVALID_ARGUMENT unless `productId` is a valid product id. */
+export function validateProductId(productId: string): void {
+  if (!productId) throw invalidArgument('product_id is required');
+  if (!PRODUCT_ID.test(productId)) {
+    throw invalidArgument(`product_id "${productId}" must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit`);
+  }
 }
 
 function validateEnv(env: Record<string, string>): void {

@@ -53,6 +53,8 @@ export interface AttemptRecord {
   outcome: AttemptOutcome | null;
   exitCode: number | null;
   message: string;
+  /** The dispatcher's winning score for this placement, term by term (absent when not recorded). */
+  decision?: { total: number; terms: Record<string, number> } | null;
 }
 
 export interface LeaseRecord {
@@ -94,6 +96,11 @@ export interface JobRecord {
   revision: number;
   /** Why the job is where it is, when that is not obvious. */
   reason: string;
+  /** Preemptions since the job last ran to an outcome; two in a row protect it for a while. */
+  preemptionStreak: number;
+  lastPreemptedAt: number | null;
+  /** This job's scoring weight overrides (over the product's and the defaults); absent = none. */
+  weights?: Partial<Record<string, number>>;
 }
 
 /** A job event: (jobId, revision) identifies it, so appending it twice stores it once. */
@@ -134,4 +141,6 @@ export interface JobSpec {
   idempotencyKey: string;
   maxAttempts: number;
   timeoutMs: number;
+  /** This job's scoring weight overrides (over the product's and the defaults); absent = none. */
+  weights?: Partial<Record<string, number>>;
 }

@@ -61,12 +61,20 @@ export function newJob(spec: JobSpec, id: string, now: number, actor: Actor): Jo
     cancelRequestedAt: null,
     revision: 1,
     reason: '',
+    preemptionStreak: 0,
+    lastPreemptedAt: null,
   };
   return { job, event: eventFor(null, job, 'submitted', actor, '') };
 }
 
 /** Grants a queued job to a factory under a new epoch; the factory must accept before the deadline. */
-export function offer(job: JobRecord, factoryId: string, now: number, timings: LeaseTimings): JobChange {
+export function offer(
+  job: JobRecord,
+  factoryId: string,
+  now: number,
+  timings: LeaseTimings,
+  decision: AttemptRecord['decision'] = null,
+): JobChange {
   assertStage(job, ['queued'], 'offer');
   if (job.notBefore > now) throw failedPrecondition(`job ${job.id} is backing off until ${iso(job.notBefore)}`);
   const epoch = job.epoch + 1;
@@ -79,6 +87,7 @@ export function offer(job: JobRecord, factoryId: string, now: number, timings: L
     outcome: null,
     exitCode: null,
     message: '',
+    decision,
   };
   return change(job, now, 'offered', `factory:${factoryId}`, '', {
     stage: 'leased',
@@ -126,7 +135,10 @@ export function renew(
 export function release(job: JobRecord, epoch: number, now: number, kind: 'declined' | 'offer_expired', message: string): JobChange {
   assertEpoch(job, epoch);
   assertStage(job, ['leased'], 'release');
-  return change(job, now, kind, job.lease ? `factory:${job.lease.factoryId}` : 'coordinator', message, {
+  // A decline is the factory's doing; a lapsed offer is the reaper's (the fleet tells the factory
+  // about changes it did not make itself, and metrics count the reaper's expiries by this actor).
+  const actor = kind === 'offer_expired' ? 'reaper' : job.lease ? `factory:${job.lease.factoryId}` : 'coordinator';
+  return change(job, now, kind, actor, message, {
     stage: 'queued',
     lease: null,
     attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'released', message }),
@@ -165,6 +177,26 @@ export function complete(
 }
 
 /**
+ * The factory stopped the job after a preemption notice: it goes back to the queue at once and the
+ * attempt does not count against max_attempts. The checkpoint note is kept on the attempt.
+ */
+export function preempted(job: JobRecord, factoryId: string, epoch: number, now: number, checkpoint: string): JobChange {
+  assertLeaseHolder(job, factoryId, epoch);
+  assertStage(job, ['running'], 'preempt');
+  const message = checkpoint ? `preempted; checkpoint: ${checkpoint}` : 'preempted';
+  return change(job, now, 'preempted', `factory:${factoryId}`, message, {
+    stage: 'queued',
+    lease: null,
+    attemptCount: job.attemptCount - 1,
+    attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message }),
+    notBefore: now,
+    preemptionStreak: job.preemptionStreak + 1,
+    lastPreemptedAt: now,
+    reason: 'preempted to make room for a job of higher priority',
+  });
+}
+
+/**
  * The lease lapsed (no heartbeat in time, or the factory came back without the job). An offer that
  * lapsed is a release; a running attempt counts as used and the job retries or is dead-lettered.
  */
@@ -199,6 +231,15 @@ export function cancel(job: JobRecord, now: number, actor: Actor, reason: string
   }
   const attempts = job.stage === 'leased' ? updateAttempt(job, job.epoch, { endedAt: now, outcome: 'cancelled', message }) : job.attempts;
   return change(job, now, 'cancelled', actor, message, { stage: 'cancelled', lease: null, attempts, endedAt: now, cancelRequestedAt: now, reason: message });
+}
+
+/**
+ * Records why a queued job is waiting (for example: no connected factory has its labels), so the
+ * wait is visible on the job instead of silent. Null when that is already the recorded reason.
+ */
+export function noteWaiting(job: JobRecord, reason: string, now: number): JobChange | null {
+  if (job.stage !== 'queued' || job.reason === reason) return null;
+  return change(job, now, 'waiting', 'coordinator', reason, { reason });
 }
 
 /** Throws unless `epoch` is the job's current epoch: the fencing check every factory message passes. */

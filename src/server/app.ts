@@ -8,19 +8,32 @@ import { join } from 'node:path';
 import { fleetSettings, type ServeConfig } from '../config.js';
 import { systemClock, type Clock } from '../coordinator/clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
+import type { FactoryStreams } from '../coordinator/factory-streams.js';
+import type { Security } from '../coordinator/security.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
-import { openStore } from '../store/open-store.js';
+import { isSharedStore, openStore, openStoreAsync } from '../store/open-store.js';
+import type { SecurityStore } from '../store/security-store.js';
 import { timedStore } from '../store/timed-store.js';
+import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
+import { SqliteSettingsStore } from '../store/sqlite/sqlite-settings-store.js';
+import { Scheduling } from '../coordinator/scheduling.js';
+import { peerContextValues } from './auth.js';
 import { errorMappingInterceptor } from './errors.js';
 import { healthRoutes, type HealthState } from './health.js';
 import { requestLogInterceptor } from './request-log.js';
+import { webRoutes } from './web-static.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { listenGrpc, listenHttp, type Listener } from './listeners.js';
 import { routes } from './routes.js';
+import { setupSecurity } from './security-setup.js';
 
 export interface RunningServer {
   coordinator: Coordinator;
+  /** Credentials: keys, enrollment, factory tokens (tests and `serve --local-agent` use it directly). */
+  security: Security;
+  /** Open streams per authenticated factory (revocation closes them; tests count them). */
+  factoryStreams: FactoryStreams;
   grpc: Listener;
   http: Listener;
   /** Orderly shutdown; safe to call more than once. */
@@ -30,34 +43,52 @@ export interface RunningServer {
 export interface ServerOptions {
   config: ServeConfig;
   log: Logger;
-  /** Defaults to SQLite in config.dataDir. */
+  /** Defaults to the configured store: SQLite in config.dataDir, or Cosmos (config.store). */
   store?: JobStore;
+  /** Defaults to SQLite in the job store's file when that is opened here, memory otherwise. */
+  securityStore?: SecurityStore;
   clock?: Clock;
 }
 
-export async function startServer({ config, log, store: givenStore, clock = systemClock }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ config, log, store: givenStore, securityStore, clock = systemClock }: ServerOptions): Promise<RunningServer> {
+  const sqlitePath = !givenStore && config.store !== 'cosmos' ? join(config.dataDir, 'gigafactory.sqlite') : undefined;
   const metrics = new CoordinatorMetrics();
-  const store = timedStore(givenStore ?? openSqliteInDataDir(config.dataDir, log), metrics.storeObserver);
-  const coordinator = new Coordinator(store, clock, fleetSettings(config), log, metrics.fleetObserver);
+  const opened = givenStore ?? (config.store === 'cosmos' ? await openCosmos(config, log) : openSqliteInDataDir(config.dataDir, log));
+  const store = timedStore(opened, metrics.storeObserver);
+  const settings = fleetSettings(config, { sharedStore: isSharedStore(opened) });
+  // Product settings (scoring weights, fair share) live beside the jobs in SQLite; with a given or
+  // Cosmos job store they are kept in memory for now (see README).
+  const productSettings = sqlitePath ? new SqliteSettingsStore(sqlitePath) : new MemorySettingsStore();
+  const scheduling = new Scheduling(productSettings);
+  await scheduling.load();
+  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling);
+  const sec = setupSecurity({ config, log, clock, ...(securityStore ? { store: securityStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false };
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
-    routes: routes(coordinator, log),
-    // Outermost first: the request id exists before errors are mapped and logged with it.
-    interceptors: [requestLogInterceptor(log), errorMappingInterceptor(log)],
+    routes: routes(coordinator, log, sec.routes),
+    // Outermost first: the request id exists before errors are mapped and logged with it; every
+    // RPC on both listeners then passes the one auth interceptor.
+    interceptors: [requestLogInterceptor(log), errorMappingInterceptor(log), sec.interceptor],
+    contextValues: peerContextValues,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
     // curl and browser users see every field, including zeros and false ("created": false).
     jsonOptions: { alwaysEmitImplicit: true },
   });
-  const grpc = await listenGrpc(handler, config.host, config.grpcPort);
-  const http = await listenHttp(handler, config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health)]);
+  const listenOptions = { tls: sec.tls, unauthenticatedDeadlineMs: config.unauthenticatedDeadlineMs };
+  const grpc = await listenGrpc(handler, config.host, config.grpcPort, listenOptions);
+  const http = await listenHttp(handler, config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), webRoutes()], {
+    ...listenOptions,
+    tls: sec.tls && { cert: sec.tls.cert, key: sec.tls.key }, // client certificates are for the native listener
+  });
   health.listening = true;
   metrics.attach(coordinator, shutdown.signal);
   coordinator.fleet.start();
-  log.info({ listener: 'grpc', address: grpc.address, protocols: ['grpc'] }, 'listening');
-  log.info({ listener: 'http', address: http.address, protocols: ['connect', 'grpc-web'] }, 'listening');
+  const secure = { tls: sec.tls !== null, insecureDev: config.insecureDev };
+  log.info({ listener: 'grpc', address: grpc.address, protocols: ['grpc'], ...secure, mtls: Boolean(sec.tls?.clientCa) }, 'listening');
+  log.info({ listener: 'http', address: http.address, protocols: ['connect', 'grpc-web'], ...secure }, 'listening');
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
@@ -70,10 +101,20 @@ export async function startServer({ config, log, store: givenStore, clock = syst
       coordinator.fleet.stop(); // goodbye to every factory; their leases wait for them to resume
       shutdown.abort(); // ends WatchJobs / TailLogs streams; unary calls run to completion
       await listenersClosed;
+      await sec.close();
       await store.close();
+      if (productSettings instanceof SqliteSettingsStore) productSettings.close();
       log.info('stopped');
     })());
-  return { coordinator, grpc, http, close };
+  return { coordinator, security: sec.security, factoryStreams: sec.routes.streams, grpc, http, close };
+}
+
+/** The key is never logged: only the endpoint and database are. */
+async function openCosmos(config: ServeConfig, log: Logger): Promise<JobStore> {
+  const { cosmosEndpoint: endpoint, cosmosKey: key, cosmosDatabase: database } = config;
+  if (!endpoint || !key) throw new Error('store cosmos needs cosmosEndpoint and cosmosKey');
+  log.info({ store: 'cosmos', endpoint, database }, 'opening store');
+  return openStoreAsync({ kind: 'cosmos', endpoint, key, database });
 }
 
 function openSqliteInDataDir(dataDir: string, log: Logger): JobStore {

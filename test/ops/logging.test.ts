@@ -33,7 +33,7 @@ it('redacts tokens, keys and authorization wherever they appear', () => {
 it('gives every RPC a request id: echoed to the caller and on the server lines it causes', async () => {
   const path = join(dir, 'server.log');
   const log = createLogger({ level: 'debug', pretty: false, destination: openSync(path, 'w') });
-  const config = ServeConfigSchema.parse({ dataDir: join(dir, 'data'), grpcPort: 0, httpPort: 0, shutdownGraceMs: 250 });
+  const config = ServeConfigSchema.parse({ dataDir: join(dir, 'data'), grpcPort: 0, httpPort: 0, shutdownGraceMs: 250, insecureDev: true });
   const server = await startServer({ config, log });
   try {
     const client = createClient(JobService, createConnectTransport({ baseUrl: `http://${server.http.address}`, httpVersion: '1.1' }));

@@ -66,10 +66,13 @@ export interface CoordinatorProcess extends ManagedProcess {
   httpAddress: string;
 }
 
-/** Starts `gigafactory serve` and resolves once both listeners are up. */
-export async function spawnCoordinator(opts: { dataDir: string; grpcPort?: number; httpPort?: number; env?: Record<string, string> }): Promise<CoordinatorProcess> {
+/**
+ * Starts `gigafactory serve` and resolves once both listeners are up. Loopback development mode
+ * (no credentials needed) unless `secure` is set; `args` are extra serve flags.
+ */
+export async function spawnCoordinator(opts: { dataDir: string; grpcPort?: number; httpPort?: number; env?: Record<string, string>; secure?: boolean; args?: string[] }): Promise<CoordinatorProcess> {
   const proc = spawnCli(
-    ['serve', '--data-dir', opts.dataDir, '--grpc-port', String(opts.grpcPort ?? 0), '--http-port', String(opts.httpPort ?? 0)],
+    ['serve', '--data-dir', opts.dataDir, '--grpc-port', String(opts.grpcPort ?? 0), '--http-port', String(opts.httpPort ?? 0), ...(opts.secure ? [] : ['--insecure-dev']), ...(opts.args ?? [])],
     opts.env,
   );
   const grpc = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'grpc');
@@ -78,9 +81,9 @@ export async function spawnCoordinator(opts: { dataDir: string; grpcPort?: numbe
 }
 
 /** Starts `gigafactory agent` and resolves once it is connected. */
-export async function spawnAgent(opts: { coordinator: string; id: string; workDir: string; slots?: number; labels?: string[] }): Promise<ManagedProcess> {
+export async function spawnAgent(opts: { coordinator: string; id: string; workDir: string; slots?: number; labels?: string[]; args?: string[] }): Promise<ManagedProcess> {
   const labels = (opts.labels ?? []).flatMap((l) => ['--label', l]);
-  const proc = spawnCli(['--coordinator', opts.coordinator, 'agent', '--id', opts.id, '--work-dir', opts.workDir, '--slots', String(opts.slots ?? 1), ...labels]);
+  const proc = spawnCli(['--coordinator', opts.coordinator, 'agent', '--id', opts.id, '--work-dir', opts.workDir, '--slots', String(opts.slots ?? 1), ...labels, ...(opts.args ?? [])]);
   await proc.waitFor((l) => l.msg === 'connected');
   return proc;
 }

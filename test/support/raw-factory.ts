@@ -25,11 +25,13 @@ export class RawFactory {
   ended: { error: ConnectError | null } | null = null;
   private readonly abort = new AbortController();
 
-  constructor(grpcUrl: string) {
-    const client = createClient(FactoryService, createGrpcTransport({ baseUrl: grpcUrl }));
+  /** `opts.token` is sent as `authorization: Bearer`; `opts.nodeOptions` carries TLS material. */
+  constructor(grpcUrl: string, opts: { token?: string; nodeOptions?: Parameters<typeof createGrpcTransport>[0]['nodeOptions'] } = {}) {
+    const client = createClient(FactoryService, createGrpcTransport({ baseUrl: grpcUrl, ...(opts.nodeOptions ? { nodeOptions: opts.nodeOptions } : {}) }));
+    const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
     void (async () => {
       try {
-        for await (const message of client.connect(this.outgoing, { signal: this.abort.signal })) {
+        for await (const message of client.connect(this.outgoing, { signal: this.abort.signal, headers })) {
           this.received.push(message);
           this.notify();
         }

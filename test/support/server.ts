@@ -14,9 +14,13 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Security is off (loopback development mode) unless `insecureDev: false` is passed, so tests about
+ * anything else need no credentials; test/security/ turns it on.
+ */
 export async function startTestServer(overrides: Partial<ServeConfig> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'gigafactory-test-'));
-  const config = ServeConfigSchema.parse({ grpcPort: 0, httpPort: 0, logLevel: 'silent', shutdownGraceMs: 250, ...overrides, dataDir });
+  const config = ServeConfigSchema.parse({ grpcPort: 0, httpPort: 0, logLevel: 'silent', shutdownGraceMs: 250, insecureDev: true, ...overrides, dataDir });
   const log = createLogger({ level: process.env.GIGAFACTORY_TEST_LOG_LEVEL === undefined ? config.logLevel : (process.env.GIGAFACTORY_TEST_LOG_LEVEL as ServeConfig['logLevel']), pretty: false });
   const server = await startServer({ config, log });
   return {

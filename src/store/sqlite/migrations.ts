@@ -65,6 +65,49 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'per-product settings (scoring weights, fair-share weight)',
+    sql: `
+      CREATE TABLE product_settings (
+        product_id TEXT    PRIMARY KEY,
+        revision   INTEGER NOT NULL,
+        doc        TEXT    NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 3,
+    description: 'credentials: enrollment tokens, enrolled factories, API keys (hashes only)',
+    sql: `
+      CREATE TABLE enrollment_tokens (
+        token_hash TEXT    PRIMARY KEY,
+        id         TEXT    NOT NULL UNIQUE,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER,
+        doc        TEXT    NOT NULL
+      ) STRICT;
+
+      -- A rotated credential is found by its previous token during the overlap, hence two indexes.
+      CREATE TABLE factory_credentials (
+        factory_id          TEXT    PRIMARY KEY,
+        token_hash          TEXT    NOT NULL UNIQUE,
+        previous_token_hash TEXT,
+        revoked_at          INTEGER,
+        revision            INTEGER NOT NULL,
+        doc                 TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX factory_credentials_previous ON factory_credentials (previous_token_hash) WHERE previous_token_hash IS NOT NULL;
+
+      -- A name is unique even after revocation, so an event's actor always names one key.
+      CREATE TABLE api_keys (
+        key_hash   TEXT    PRIMARY KEY,
+        name       TEXT    NOT NULL UNIQUE,
+        revoked_at INTEGER,
+        doc        TEXT    NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The newest schema this build understands. */

@@ -40,6 +40,8 @@ function everyField(): JobRecord {
     cancelRequestedAt: T0 + 50,
     revision: 6,
     reason: 'cancelled by request',
+    preemptionStreak: 2,
+    lastPreemptedAt: 1_700_000_000_900,
   };
 }
 

@@ -1,3 +1,4 @@
+from gigafactory.fleet.v1 import credentials_pb2 as _credentials_pb2
 from gigafactory.fleet.v1 import factory_pb2 as _factory_pb2
 from gigafactory.fleet.v1 import job_pb2 as _job_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
@@ -8,6 +9,72 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreateApiKeyRequest(_message.Message):
+    __slots__ = ["name", "role"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    role: _credentials_pb2.ApiKeyRole
+    def __init__(self, name: _Optional[str] = ..., role: _Optional[_Union[_credentials_pb2.ApiKeyRole, str]] = ...) -> None: ...
+
+class CreateApiKeyResponse(_message.Message):
+    __slots__ = ["api_key", "key"]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    api_key: _credentials_pb2.ApiKey
+    key: str
+    def __init__(self, key: _Optional[str] = ..., api_key: _Optional[_Union[_credentials_pb2.ApiKey, _Mapping]] = ...) -> None: ...
+
+class CreateEnrollmentTokenRequest(_message.Message):
+    __slots__ = ["allowed_labels", "allowed_products", "description", "factory_id", "ttl"]
+    ALLOWED_LABELS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    allowed_labels: _containers.RepeatedCompositeFieldContainer[_credentials_pb2.LabelGrant]
+    allowed_products: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    factory_id: str
+    ttl: _duration_pb2.Duration
+    def __init__(self, ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., allowed_labels: _Optional[_Iterable[_Union[_credentials_pb2.LabelGrant, _Mapping]]] = ..., allowed_products: _Optional[_Iterable[str]] = ..., factory_id: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class CreateEnrollmentTokenResponse(_message.Message):
+    __slots__ = ["expire_time", "token", "token_id"]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    expire_time: _timestamp_pb2.Timestamp
+    token: str
+    token_id: str
+    def __init__(self, token: _Optional[str] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DrainFactoryRequest(_message.Message):
+    __slots__ = ["factory_id", "reason"]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    factory_id: str
+    reason: str
+    def __init__(self, factory_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DrainFactoryResponse(_message.Message):
+    __slots__ = ["factory"]
+    FACTORY_FIELD_NUMBER: _ClassVar[int]
+    factory: _factory_pb2.Factory
+    def __init__(self, factory: _Optional[_Union[_factory_pb2.Factory, _Mapping]] = ...) -> None: ...
+
+class GetProductSettingsRequest(_message.Message):
+    __slots__ = ["product_id"]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    def __init__(self, product_id: _Optional[str] = ...) -> None: ...
+
+class GetProductSettingsResponse(_message.Message):
+    __slots__ = ["settings"]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    settings: ProductSettings
+    def __init__(self, settings: _Optional[_Union[ProductSettings, _Mapping]] = ...) -> None: ...
 
 class GetScalingSignalRequest(_message.Message):
     __slots__ = []
@@ -23,6 +90,16 @@ class GetScalingSignalResponse(_message.Message):
     examined_jobs: int
     def __init__(self, demands: _Optional[_Iterable[_Union[UnplaceableDemand, _Mapping]]] = ..., compute_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., examined_jobs: _Optional[int] = ...) -> None: ...
 
+class ListApiKeysRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListApiKeysResponse(_message.Message):
+    __slots__ = ["api_keys"]
+    API_KEYS_FIELD_NUMBER: _ClassVar[int]
+    api_keys: _containers.RepeatedCompositeFieldContainer[_credentials_pb2.ApiKey]
+    def __init__(self, api_keys: _Optional[_Iterable[_Union[_credentials_pb2.ApiKey, _Mapping]]] = ...) -> None: ...
+
 class ListFactoriesRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
@@ -32,6 +109,82 @@ class ListFactoriesResponse(_message.Message):
     FACTORIES_FIELD_NUMBER: _ClassVar[int]
     factories: _containers.RepeatedCompositeFieldContainer[_factory_pb2.Factory]
     def __init__(self, factories: _Optional[_Iterable[_Union[_factory_pb2.Factory, _Mapping]]] = ...) -> None: ...
+
+class ProductSettings(_message.Message):
+    __slots__ = ["effective_weights", "product_id", "revision", "share_weight", "update_actor", "weight_overrides"]
+    EFFECTIVE_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_ACTOR_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    effective_weights: _job_pb2.ScoringWeights
+    product_id: str
+    revision: int
+    share_weight: float
+    update_actor: str
+    weight_overrides: _job_pb2.ScoringWeights
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., effective_weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ...) -> None: ...
+
+class RevokeApiKeyRequest(_message.Message):
+    __slots__ = ["name"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RevokeApiKeyResponse(_message.Message):
+    __slots__ = ["api_key"]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    api_key: _credentials_pb2.ApiKey
+    def __init__(self, api_key: _Optional[_Union[_credentials_pb2.ApiKey, _Mapping]] = ...) -> None: ...
+
+class RevokeFactoryRequest(_message.Message):
+    __slots__ = ["factory_id", "reason"]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    factory_id: str
+    reason: str
+    def __init__(self, factory_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RevokeFactoryResponse(_message.Message):
+    __slots__ = ["closed_streams", "revoke_time"]
+    CLOSED_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    closed_streams: int
+    revoke_time: _timestamp_pb2.Timestamp
+    def __init__(self, closed_streams: _Optional[int] = ..., revoke_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RotateFactoryTokenRequest(_message.Message):
+    __slots__ = ["factory_id"]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    factory_id: str
+    def __init__(self, factory_id: _Optional[str] = ...) -> None: ...
+
+class RotateFactoryTokenResponse(_message.Message):
+    __slots__ = ["delivered", "factory_token", "previous_token_expire_time"]
+    DELIVERED_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    delivered: bool
+    factory_token: str
+    previous_token_expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, factory_token: _Optional[str] = ..., previous_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: bool = ...) -> None: ...
+
+class SetProductSettingsRequest(_message.Message):
+    __slots__ = ["product_id", "share_weight", "weight_overrides"]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    share_weight: float
+    weight_overrides: _job_pb2.ScoringWeights
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ...) -> None: ...
+
+class SetProductSettingsResponse(_message.Message):
+    __slots__ = ["settings"]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    settings: ProductSettings
+    def __init__(self, settings: _Optional[_Union[ProductSettings, _Mapping]] = ...) -> None: ...
 
 class UnplaceableDemand(_message.Message):
     __slots__ = ["oldest_wait", "queued_jobs", "required_labels", "requirements_key"]

@@ -25,6 +25,51 @@ class AdminServiceStub(object):
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetScalingSignalRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetScalingSignalResponse.FromString,
                 )
+        self.GetProductSettings = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/GetProductSettings',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetProductSettingsRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetProductSettingsResponse.FromString,
+                )
+        self.SetProductSettings = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/SetProductSettings',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.SetProductSettingsRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.SetProductSettingsResponse.FromString,
+                )
+        self.DrainFactory = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/DrainFactory',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.DrainFactoryRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.DrainFactoryResponse.FromString,
+                )
+        self.CreateEnrollmentToken = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/CreateEnrollmentToken',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateEnrollmentTokenRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateEnrollmentTokenResponse.FromString,
+                )
+        self.RevokeFactory = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/RevokeFactory',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeFactoryRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeFactoryResponse.FromString,
+                )
+        self.RotateFactoryToken = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/RotateFactoryToken',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RotateFactoryTokenRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RotateFactoryTokenResponse.FromString,
+                )
+        self.CreateApiKey = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/CreateApiKey',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateApiKeyResponse.FromString,
+                )
+        self.ListApiKeys = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/ListApiKeys',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.ListApiKeysResponse.FromString,
+                )
+        self.RevokeApiKey = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/RevokeApiKey',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -46,6 +91,74 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetProductSettings(self, request, context):
+        """GetProductSettings returns a product's scoring weights (with the defaults filled in) and its
+        fair-share weight.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetProductSettings(self, request, context):
+        """SetProductSettings changes a product's scoring weight overrides and fair-share weight.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DrainFactory(self, request, context):
+        """DrainFactory stops new offers to a factory; its running jobs finish, then it is told goodbye.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEnrollmentToken(self, request, context):
+        """CreateEnrollmentToken makes a one-time token a new factory trades for its identity and factory
+        token with FactoryService.Enroll. The token is returned only in this response. Admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeFactory(self, request, context):
+        """RevokeFactory invalidates a factory's tokens, closes its open streams (goodbye REVOKED) and
+        refuses its reconnects. Its leases are not taken back early; they expire as usual. Admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateFactoryToken(self, request, context):
+        """RotateFactoryToken issues a new factory token. The old one keeps working for a short overlap;
+        a connected factory receives the new token on its stream. Admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiKey(self, request, context):
+        """CreateApiKey makes an operator API key with a role. The key is returned only in this response.
+        Admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """ListApiKeys lists the API keys (names, roles, times; never the secrets). Admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """RevokeApiKey invalidates an API key at once. Admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +171,51 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetScalingSignal,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetScalingSignalRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetScalingSignalResponse.SerializeToString,
+            ),
+            'GetProductSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProductSettings,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetProductSettingsRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetProductSettingsResponse.SerializeToString,
+            ),
+            'SetProductSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProductSettings,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.SetProductSettingsRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.SetProductSettingsResponse.SerializeToString,
+            ),
+            'DrainFactory': grpc.unary_unary_rpc_method_handler(
+                    servicer.DrainFactory,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.DrainFactoryRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.DrainFactoryResponse.SerializeToString,
+            ),
+            'CreateEnrollmentToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEnrollmentToken,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateEnrollmentTokenRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateEnrollmentTokenResponse.SerializeToString,
+            ),
+            'RevokeFactory': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeFactory,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeFactoryRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeFactoryResponse.SerializeToString,
+            ),
+            'RotateFactoryToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateFactoryToken,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RotateFactoryTokenRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RotateFactoryTokenResponse.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateApiKeyResponse.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -101,5 +259,158 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/GetScalingSignal',
             gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetScalingSignalRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetScalingSignalResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetProductSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/GetProductSettings',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetProductSettingsRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetProductSettingsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetProductSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/SetProductSettings',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.SetProductSettingsRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.SetProductSettingsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DrainFactory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/DrainFactory',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.DrainFactoryRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.DrainFactoryResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateEnrollmentToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/CreateEnrollmentToken',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateEnrollmentTokenRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateEnrollmentTokenResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevokeFactory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/RevokeFactory',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeFactoryRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeFactoryResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RotateFactoryToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/RotateFactoryToken',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RotateFactoryTokenRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RotateFactoryTokenResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/CreateApiKey',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateApiKeyRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.CreateApiKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/ListApiKeys',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.ListApiKeysRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.ListApiKeysResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/RevokeApiKey',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -1,3 +1,4 @@
+from gigafactory.fleet.v1 import credentials_pb2 as _credentials_pb2
 from gigafactory.fleet.v1 import job_pb2 as _job_pb2
 from gigafactory.fleet.v1 import log_pb2 as _log_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
@@ -50,7 +51,7 @@ class ConnectRequest(_message.Message):
     def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., lease_accept: _Optional[_Union[LeaseAccept, _Mapping]] = ..., lease_decline: _Optional[_Union[LeaseDecline, _Mapping]] = ..., log_chunk: _Optional[_Union[_log_pb2.LogChunk, _Mapping]] = ..., job_result: _Optional[_Union[JobResult, _Mapping]] = ..., preemption_ack: _Optional[_Union[PreemptionAck, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
-    __slots__ = ["cancel", "goodbye", "heartbeat_ack", "lease_offer", "lease_revoked", "preemption_notice", "result_ack", "welcome"]
+    __slots__ = ["cancel", "goodbye", "heartbeat_ack", "lease_offer", "lease_revoked", "preemption_notice", "result_ack", "token_rotated", "welcome"]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     GOODBYE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_ACK_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +59,7 @@ class ConnectResponse(_message.Message):
     LEASE_REVOKED_FIELD_NUMBER: _ClassVar[int]
     PREEMPTION_NOTICE_FIELD_NUMBER: _ClassVar[int]
     RESULT_ACK_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ROTATED_FIELD_NUMBER: _ClassVar[int]
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     cancel: CancelNotice
     goodbye: Goodbye
@@ -66,14 +68,33 @@ class ConnectResponse(_message.Message):
     lease_revoked: LeaseRevoked
     preemption_notice: PreemptionNotice
     result_ack: ResultAck
+    token_rotated: TokenRotated
     welcome: Welcome
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., lease_offer: _Optional[_Union[LeaseOffer, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., preemption_notice: _Optional[_Union[PreemptionNotice, _Mapping]] = ..., cancel: _Optional[_Union[CancelNotice, _Mapping]] = ..., lease_revoked: _Optional[_Union[LeaseRevoked, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., goodbye: _Optional[_Union[Goodbye, _Mapping]] = ...) -> None: ...
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., lease_offer: _Optional[_Union[LeaseOffer, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., preemption_notice: _Optional[_Union[PreemptionNotice, _Mapping]] = ..., cancel: _Optional[_Union[CancelNotice, _Mapping]] = ..., lease_revoked: _Optional[_Union[LeaseRevoked, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., goodbye: _Optional[_Union[Goodbye, _Mapping]] = ..., token_rotated: _Optional[_Union[TokenRotated, _Mapping]] = ...) -> None: ...
 
 class Drain(_message.Message):
     __slots__ = ["reason"]
     REASON_FIELD_NUMBER: _ClassVar[int]
     reason: str
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class EnrollRequest(_message.Message):
+    __slots__ = ["factory_id"]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    factory_id: str
+    def __init__(self, factory_id: _Optional[str] = ...) -> None: ...
+
+class EnrollResponse(_message.Message):
+    __slots__ = ["allowed_labels", "allowed_products", "factory_id", "factory_token"]
+    ALLOWED_LABELS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    allowed_labels: _containers.RepeatedCompositeFieldContainer[_credentials_pb2.LabelGrant]
+    allowed_products: _containers.RepeatedScalarFieldContainer[str]
+    factory_id: str
+    factory_token: str
+    def __init__(self, factory_id: _Optional[str] = ..., factory_token: _Optional[str] = ..., allowed_labels: _Optional[_Iterable[_Union[_credentials_pb2.LabelGrant, _Mapping]]] = ..., allowed_products: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Goodbye(_message.Message):
     __slots__ = ["message", "reason", "retry_time"]
@@ -225,6 +246,14 @@ class ResultAck(_message.Message):
     epoch: int
     job_id: str
     def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ...) -> None: ...
+
+class TokenRotated(_message.Message):
+    __slots__ = ["factory_token", "previous_token_expire_time"]
+    FACTORY_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    factory_token: str
+    previous_token_expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, factory_token: _Optional[str] = ..., previous_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ["heartbeat_interval", "kept_leases", "lease_ttl", "session_id"]

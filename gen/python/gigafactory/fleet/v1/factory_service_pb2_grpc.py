@@ -20,6 +20,11 @@ class FactoryServiceStub(object):
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.ConnectRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.ConnectResponse.FromString,
                 )
+        self.Enroll = channel.unary_unary(
+                '/gigafactory.fleet.v1.FactoryService/Enroll',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollResponse.FromString,
+                )
 
 
 class FactoryServiceServicer(object):
@@ -36,6 +41,14 @@ class FactoryServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Enroll(self, request, context):
+        """Enroll trades a one-time enrollment token (sent as `authorization: Bearer <token>`) for a
+        factory identity and a factory token scoped to it. The factory token is returned only here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FactoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -43,6 +56,11 @@ def add_FactoryServiceServicer_to_server(servicer, server):
                     servicer.Connect,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.ConnectRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.ConnectResponse.SerializeToString,
+            ),
+            'Enroll': grpc.unary_unary_rpc_method_handler(
+                    servicer.Enroll,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -69,5 +87,22 @@ class FactoryService(object):
         return grpc.experimental.stream_stream(request_iterator, target, '/gigafactory.fleet.v1.FactoryService/Connect',
             gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.ConnectRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.ConnectResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Enroll(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.FactoryService/Enroll',
+            gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

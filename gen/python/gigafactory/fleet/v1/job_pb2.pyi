@@ -34,7 +34,8 @@ LABEL_OPERATOR_NOT_IN: LabelOperator
 LABEL_OPERATOR_UNSPECIFIED: LabelOperator
 
 class Attempt(_message.Message):
-    __slots__ = ["end_time", "epoch", "exit_code", "factory_id", "message", "offer_time", "outcome", "start_time"]
+    __slots__ = ["decision", "end_time", "epoch", "exit_code", "factory_id", "message", "offer_time", "outcome", "start_time"]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +44,7 @@ class Attempt(_message.Message):
     OFFER_TIME_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
+    decision: ScoreBreakdown
     end_time: _timestamp_pb2.Timestamp
     epoch: int
     exit_code: int
@@ -51,10 +53,10 @@ class Attempt(_message.Message):
     offer_time: _timestamp_pb2.Timestamp
     outcome: AttemptOutcome
     start_time: _timestamp_pb2.Timestamp
-    def __init__(self, epoch: _Optional[int] = ..., factory_id: _Optional[str] = ..., offer_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+    def __init__(self, epoch: _Optional[int] = ..., factory_id: _Optional[str] = ..., offer_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ..., decision: _Optional[_Union[ScoreBreakdown, _Mapping]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "command", "create_time", "end_time", "env", "epoch", "exit_code", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "priority", "product_id", "reason", "required_labels", "result", "revision", "stage", "start_time", "timeout", "title", "update_time"]
+    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "command", "create_time", "end_time", "env", "epoch", "exit_code", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "preemption_streak", "priority", "product_id", "reason", "required_labels", "result", "revision", "stage", "start_time", "timeout", "title", "update_time"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +78,7 @@ class Job(_message.Message):
     LEASE_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NOT_BEFORE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PREEMPTION_STREAK_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +104,7 @@ class Job(_message.Message):
     lease: Lease
     max_attempts: int
     not_before_time: _timestamp_pb2.Timestamp
+    preemption_streak: int
     priority: int
     product_id: str
     reason: str
@@ -112,7 +116,7 @@ class Job(_message.Message):
     timeout: _duration_pb2.Duration
     title: str
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ["actor", "epoch", "from_stage", "job", "job_id", "kind", "message", "revision", "time", "to_stage"]
@@ -157,6 +161,40 @@ class Lease(_message.Message):
     expire_time: _timestamp_pb2.Timestamp
     factory_id: str
     def __init__(self, factory_id: _Optional[str] = ..., epoch: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ScoreBreakdown(_message.Message):
+    __slots__ = ["affinity", "aging", "cost_class", "fair_share", "load", "priority", "total"]
+    AFFINITY_FIELD_NUMBER: _ClassVar[int]
+    AGING_FIELD_NUMBER: _ClassVar[int]
+    COST_CLASS_FIELD_NUMBER: _ClassVar[int]
+    FAIR_SHARE_FIELD_NUMBER: _ClassVar[int]
+    LOAD_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    affinity: float
+    aging: float
+    cost_class: float
+    fair_share: float
+    load: float
+    priority: float
+    total: float
+    def __init__(self, total: _Optional[float] = ..., priority: _Optional[float] = ..., aging: _Optional[float] = ..., affinity: _Optional[float] = ..., load: _Optional[float] = ..., fair_share: _Optional[float] = ..., cost_class: _Optional[float] = ...) -> None: ...
+
+class ScoringWeights(_message.Message):
+    __slots__ = ["affinity", "aging", "cost_class", "fair_share", "load", "priority"]
+    AFFINITY_FIELD_NUMBER: _ClassVar[int]
+    AGING_FIELD_NUMBER: _ClassVar[int]
+    COST_CLASS_FIELD_NUMBER: _ClassVar[int]
+    FAIR_SHARE_FIELD_NUMBER: _ClassVar[int]
+    LOAD_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    affinity: float
+    aging: float
+    cost_class: float
+    fair_share: float
+    load: float
+    priority: float
+    def __init__(self, priority: _Optional[float] = ..., aging: _Optional[float] = ..., affinity: _Optional[float] = ..., load: _Optional[float] = ..., fair_share: _Optional[float] = ..., cost_class: _Optional[float] = ...) -> None: ...
 
 class JobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

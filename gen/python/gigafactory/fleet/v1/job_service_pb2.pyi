@@ -22,6 +22,48 @@ class CancelJobResponse(_message.Message):
     job: _job_pb2.Job
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
+class ExplainScoreRequest(_message.Message):
+    __slots__ = ["job_id"]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class ExplainScoreResponse(_message.Message):
+    __slots__ = ["factories", "last_decision", "last_decision_factory_id", "unplaceable_reason", "weights"]
+    FACTORIES_FIELD_NUMBER: _ClassVar[int]
+    LAST_DECISION_FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    LAST_DECISION_FIELD_NUMBER: _ClassVar[int]
+    UNPLACEABLE_REASON_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    factories: _containers.RepeatedCompositeFieldContainer[FactoryExplanation]
+    last_decision: _job_pb2.ScoreBreakdown
+    last_decision_factory_id: str
+    unplaceable_reason: str
+    weights: _job_pb2.ScoringWeights
+    def __init__(self, factories: _Optional[_Iterable[_Union[FactoryExplanation, _Mapping]]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., unplaceable_reason: _Optional[str] = ..., last_decision: _Optional[_Union[_job_pb2.ScoreBreakdown, _Mapping]] = ..., last_decision_factory_id: _Optional[str] = ...) -> None: ...
+
+class FactoryExplanation(_message.Message):
+    __slots__ = ["checks", "factory_id", "passed", "score"]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    checks: _containers.RepeatedCompositeFieldContainer[FilterCheck]
+    factory_id: str
+    passed: bool
+    score: _job_pb2.ScoreBreakdown
+    def __init__(self, factory_id: _Optional[str] = ..., passed: bool = ..., checks: _Optional[_Iterable[_Union[FilterCheck, _Mapping]]] = ..., score: _Optional[_Union[_job_pb2.ScoreBreakdown, _Mapping]] = ...) -> None: ...
+
+class FilterCheck(_message.Message):
+    __slots__ = ["detail", "name", "passed"]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    detail: str
+    name: str
+    passed: bool
+    def __init__(self, name: _Optional[str] = ..., passed: bool = ..., detail: _Optional[str] = ...) -> None: ...
+
 class GetJobRequest(_message.Message):
     __slots__ = ["job_id"]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -57,7 +99,7 @@ class ListJobsResponse(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[_Union[_job_pb2.Job, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ["command", "env", "idempotency_key", "max_attempts", "priority", "product_id", "required_labels", "timeout", "title"]
+    __slots__ = ["command", "env", "idempotency_key", "max_attempts", "priority", "product_id", "required_labels", "timeout", "title", "weights"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +116,7 @@ class SubmitJobRequest(_message.Message):
     REQUIRED_LABELS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     env: _containers.ScalarMap[str, str]
     idempotency_key: str
@@ -83,7 +126,8 @@ class SubmitJobRequest(_message.Message):
     required_labels: _containers.RepeatedCompositeFieldContainer[_job_pb2.LabelRequirement]
     timeout: _duration_pb2.Duration
     title: str
-    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    weights: _job_pb2.ScoringWeights
+    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ["created", "job"]

@@ -45,6 +45,11 @@ class JobServiceStub(object):
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsResponse.FromString,
                 )
+        self.ExplainScore = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/ExplainScore',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreResponse.FromString,
+                )
 
 
 class JobServiceServicer(object):
@@ -95,6 +100,14 @@ class JobServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainScore(self, request, context):
+        """ExplainScore shows, for every connected factory, which hard filters the job passes and its
+        weighted score there, term by term: why the job would go (or went) where it does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +140,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.TailLogs,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsResponse.SerializeToString,
+            ),
+            'ExplainScore': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainScore,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -238,5 +256,22 @@ class JobService(object):
         return grpc.experimental.unary_stream(request, target, '/gigafactory.fleet.v1.JobService/TailLogs',
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ExplainScore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/ExplainScore',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -4,9 +4,11 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { ApiKey, ApiKeyRole, LabelGrant } from "./credentials_pb.js";
+import { file_gigafactory_fleet_v1_credentials } from "./credentials_pb.js";
 import type { Factory } from "./factory_pb.js";
 import { file_gigafactory_fleet_v1_factory } from "./factory_pb.js";
-import type { LabelRequirement } from "./job_pb.js";
+import type { LabelRequirement, ScoringWeights } from "./job_pb.js";
 import { file_gigafactory_fleet_v1_job } from "./job_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/admin_service.proto.
  */
 export const file_gigafactory_fleet_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCJJChVMaXN0RmFjdG9yaWVzUmVzcG9uc2USMAoJZmFjdG9yaWVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmFjdG9yeSIZChdHZXRTY2FsaW5nU2lnbmFsUmVxdWVzdCKzAQoRVW5wbGFjZWFibGVEZW1hbmQSPwoPcmVxdWlyZWRfbGFiZWxzGAEgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIYChByZXF1aXJlbWVudHNfa2V5GAIgASgJEhMKC3F1ZXVlZF9qb2JzGAMgASgFEi4KC29sZGVzdF93YWl0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIp0BChhHZXRTY2FsaW5nU2lnbmFsUmVzcG9uc2USOAoHZGVtYW5kcxgBIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlVucGxhY2VhYmxlRGVtYW5kEjAKDGNvbXB1dGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhhbWluZWRfam9icxgDIAEoBTLrAQoMQWRtaW5TZXJ2aWNlEmgKDUxpc3RGYWN0b3JpZXMSKi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0RmFjdG9yaWVzUmVxdWVzdBorLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RGYWN0b3JpZXNSZXNwb25zZRJxChBHZXRTY2FsaW5nU2lnbmFsEi0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0U2NhbGluZ1NpZ25hbFJlcXVlc3QaLi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRTY2FsaW5nU2lnbmFsUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCJJChVMaXN0RmFjdG9yaWVzUmVzcG9uc2USMAoJZmFjdG9yaWVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmFjdG9yeSIZChdHZXRTY2FsaW5nU2lnbmFsUmVxdWVzdCKzAQoRVW5wbGFjZWFibGVEZW1hbmQSPwoPcmVxdWlyZWRfbGFiZWxzGAEgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIYChByZXF1aXJlbWVudHNfa2V5GAIgASgJEhMKC3F1ZXVlZF9qb2JzGAMgASgFEi4KC29sZGVzdF93YWl0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIp0BChhHZXRTY2FsaW5nU2lnbmFsUmVzcG9uc2USOAoHZGVtYW5kcxgBIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlVucGxhY2VhYmxlRGVtYW5kEjAKDGNvbXB1dGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhhbWluZWRfam9icxgDIAEoBSLkAQoPUHJvZHVjdFNldHRpbmdzEhIKCnByb2R1Y3RfaWQYASABKAkSPgoQd2VpZ2h0X292ZXJyaWRlcxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEj8KEWVmZmVjdGl2ZV93ZWlnaHRzGAMgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSFAoMc2hhcmVfd2VpZ2h0GAQgASgBEhAKCHJldmlzaW9uGAUgASgDEhQKDHVwZGF0ZV9hY3RvchgGIAEoCSIvChlHZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiVQoaR2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USNwoIc2V0dGluZ3MYASABKAsyJS5naWdhZmFjdG9yeS5mbGVldC52MS5Qcm9kdWN0U2V0dGluZ3MihQEKGVNldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRI+ChB3ZWlnaHRfb3ZlcnJpZGVzGAIgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSFAoMc2hhcmVfd2VpZ2h0GAMgASgBIlUKGlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEjcKCHNldHRpbmdzGAEgASgLMiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJvZHVjdFNldHRpbmdzIjkKE0RyYWluRmFjdG9yeVJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiRgoURHJhaW5GYWN0b3J5UmVzcG9uc2USLgoHZmFjdG9yeRgBIAEoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkiwwEKHENyZWF0ZUVucm9sbG1lbnRUb2tlblJlcXVlc3QSJgoDdHRsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjgKDmFsbG93ZWRfbGFiZWxzGAIgAygLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxHcmFudBIYChBhbGxvd2VkX3Byb2R1Y3RzGAMgAygJEhIKCmZhY3RvcnlfaWQYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkicQodQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEAoIdG9rZW5faWQYAiABKAkSLwoLZXhwaXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKFFJldm9rZUZhY3RvcnlSZXF1ZXN0EhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcmVhc29uGAIgASgJImAKFVJldm9rZUZhY3RvcnlSZXNwb25zZRIWCg5jbG9zZWRfc3RyZWFtcxgBIAEoBRIvCgtyZXZva2VfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLwoZUm90YXRlRmFjdG9yeVRva2VuUmVxdWVzdBISCgpmYWN0b3J5X2lkGAEgASgJIoYBChpSb3RhdGVGYWN0b3J5VG9rZW5SZXNwb25zZRIVCg1mYWN0b3J5X3Rva2VuGAEgASgJEj4KGnByZXZpb3VzX3Rva2VuX2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkZWxpdmVyZWQYAyABKAgiUwoTQ3JlYXRlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEi4KBHJvbGUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlIlIKFENyZWF0ZUFwaUtleVJlc3BvbnNlEgsKA2tleRgBIAEoCRItCgdhcGlfa2V5GAIgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IhQKEkxpc3RBcGlLZXlzUmVxdWVzdCJFChNMaXN0QXBpS2V5c1Jlc3BvbnNlEi4KCGFwaV9rZXlzGAEgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IiMKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChRSZXZva2VBcGlLZXlSZXNwb25zZRItCgdhcGlfa2V5GAEgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5MtwJCgxBZG1pblNlcnZpY2USaAoNTGlzdEZhY3RvcmllcxIqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RGYWN0b3JpZXNSZXF1ZXN0GisuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEnEKEEdldFNjYWxpbmdTaWduYWwSLS5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRTY2FsaW5nU2lnbmFsUmVxdWVzdBouLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFNjYWxpbmdTaWduYWxSZXNwb25zZRJ3ChJHZXRQcm9kdWN0U2V0dGluZ3MSLy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USdwoSU2V0UHJvZHVjdFNldHRpbmdzEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEmUKDERyYWluRmFjdG9yeRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRyYWluRmFjdG9yeVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkZhY3RvcnlSZXNwb25zZRKAAQoVQ3JlYXRlRW5yb2xsbWVudFRva2VuEjIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVxdWVzdBozLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUVucm9sbG1lbnRUb2tlblJlc3BvbnNlEmgKDVJldm9rZUZhY3RvcnkSKi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VGYWN0b3J5UmVxdWVzdBorLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUZhY3RvcnlSZXNwb25zZRJ3ChJSb3RhdGVGYWN0b3J5VG9rZW4SLy5naWdhZmFjdG9yeS5mbGVldC52MS5Sb3RhdGVGYWN0b3J5VG9rZW5SZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUm90YXRlRmFjdG9yeVRva2VuUmVzcG9uc2USZQoMQ3JlYXRlQXBpS2V5EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RBcGlLZXlzEiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXNwb25zZRJlCgxSZXZva2VBcGlLZXkSKS5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ListFactoriesRequest has no filters yet.
@@ -147,6 +149,539 @@ export const GetScalingSignalResponseSchema: GenMessage<GetScalingSignalResponse
   messageDesc(file_gigafactory_fleet_v1_admin_service, 4);
 
 /**
+ * ProductSettings is how one product is scheduled.
+ *
+ * @generated from message gigafactory.fleet.v1.ProductSettings
+ */
+export type ProductSettings = Message<"gigafactory.fleet.v1.ProductSettings"> & {
+  /**
+   * The product.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+
+  /**
+   * The product's overrides of the default weights (unset fields use the defaults).
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoringWeights weight_overrides = 2;
+   */
+  weightOverrides?: ScoringWeights | undefined;
+
+  /**
+   * The weights in effect: defaults with the overrides applied.
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoringWeights effective_weights = 3;
+   */
+  effectiveWeights?: ScoringWeights | undefined;
+
+  /**
+   * The product's weight in fair sharing; 1 is an equal share.
+   *
+   * @generated from field: double share_weight = 4;
+   */
+  shareWeight: number;
+
+  /**
+   * Increases on every change.
+   *
+   * @generated from field: int64 revision = 5;
+   */
+  revision: bigint;
+
+  /**
+   * Who changed it last.
+   *
+   * @generated from field: string update_actor = 6;
+   */
+  updateActor: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ProductSettings.
+ * Use `create(ProductSettingsSchema)` to create a new message.
+ */
+export const ProductSettingsSchema: GenMessage<ProductSettings> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 5);
+
+/**
+ * GetProductSettingsRequest names the product.
+ *
+ * @generated from message gigafactory.fleet.v1.GetProductSettingsRequest
+ */
+export type GetProductSettingsRequest = Message<"gigafactory.fleet.v1.GetProductSettingsRequest"> & {
+  /**
+   * Required: the product.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetProductSettingsRequest.
+ * Use `create(GetProductSettingsRequestSchema)` to create a new message.
+ */
+export const GetProductSettingsRequestSchema: GenMessage<GetProductSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 6);
+
+/**
+ * GetProductSettingsResponse returns the settings.
+ *
+ * @generated from message gigafactory.fleet.v1.GetProductSettingsResponse
+ */
+export type GetProductSettingsResponse = Message<"gigafactory.fleet.v1.GetProductSettingsResponse"> & {
+  /**
+   * The settings (defaults for a product never configured).
+   *
+   * @generated from field: gigafactory.fleet.v1.ProductSettings settings = 1;
+   */
+  settings?: ProductSettings | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetProductSettingsResponse.
+ * Use `create(GetProductSettingsResponseSchema)` to create a new message.
+ */
+export const GetProductSettingsResponseSchema: GenMessage<GetProductSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 7);
+
+/**
+ * SetProductSettingsRequest changes a product's settings.
+ *
+ * @generated from message gigafactory.fleet.v1.SetProductSettingsRequest
+ */
+export type SetProductSettingsRequest = Message<"gigafactory.fleet.v1.SetProductSettingsRequest"> & {
+  /**
+   * Required: the product.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+
+  /**
+   * The new overrides; fields left unset are removed from the overrides (back to the default).
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoringWeights weight_overrides = 2;
+   */
+  weightOverrides?: ScoringWeights | undefined;
+
+  /**
+   * The fair-share weight, from 0.01 to 1000; 0 keeps the current value.
+   *
+   * @generated from field: double share_weight = 3;
+   */
+  shareWeight: number;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.SetProductSettingsRequest.
+ * Use `create(SetProductSettingsRequestSchema)` to create a new message.
+ */
+export const SetProductSettingsRequestSchema: GenMessage<SetProductSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 8);
+
+/**
+ * SetProductSettingsResponse returns the stored settings.
+ *
+ * @generated from message gigafactory.fleet.v1.SetProductSettingsResponse
+ */
+export type SetProductSettingsResponse = Message<"gigafactory.fleet.v1.SetProductSettingsResponse"> & {
+  /**
+   * The settings after the change.
+   *
+   * @generated from field: gigafactory.fleet.v1.ProductSettings settings = 1;
+   */
+  settings?: ProductSettings | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.SetProductSettingsResponse.
+ * Use `create(SetProductSettingsResponseSchema)` to create a new message.
+ */
+export const SetProductSettingsResponseSchema: GenMessage<SetProductSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 9);
+
+/**
+ * DrainFactoryRequest names the factory.
+ *
+ * @generated from message gigafactory.fleet.v1.DrainFactoryRequest
+ */
+export type DrainFactoryRequest = Message<"gigafactory.fleet.v1.DrainFactoryRequest"> & {
+  /**
+   * Required: the connected factory's id.
+   *
+   * @generated from field: string factory_id = 1;
+   */
+  factoryId: string;
+
+  /**
+   * Why (shown to the factory and in its log).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.DrainFactoryRequest.
+ * Use `create(DrainFactoryRequestSchema)` to create a new message.
+ */
+export const DrainFactoryRequestSchema: GenMessage<DrainFactoryRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 10);
+
+/**
+ * DrainFactoryResponse confirms the drain started.
+ *
+ * @generated from message gigafactory.fleet.v1.DrainFactoryResponse
+ */
+export type DrainFactoryResponse = Message<"gigafactory.fleet.v1.DrainFactoryResponse"> & {
+  /**
+   * The factory as it is now (state DRAINING).
+   *
+   * @generated from field: gigafactory.fleet.v1.Factory factory = 1;
+   */
+  factory?: Factory | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.DrainFactoryResponse.
+ * Use `create(DrainFactoryResponseSchema)` to create a new message.
+ */
+export const DrainFactoryResponseSchema: GenMessage<DrainFactoryResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 11);
+
+/**
+ * CreateEnrollmentTokenRequest says what a factory enrolled with the token may do.
+ *
+ * @generated from message gigafactory.fleet.v1.CreateEnrollmentTokenRequest
+ */
+export type CreateEnrollmentTokenRequest = Message<"gigafactory.fleet.v1.CreateEnrollmentTokenRequest"> & {
+  /**
+   * How long the token may be used; unset means 1 hour, at most 7 days.
+   *
+   * @generated from field: google.protobuf.Duration ttl = 1;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * The labels the factory may advertise in hello; a label not granted here is refused.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.LabelGrant allowed_labels = 2;
+   */
+  allowedLabels: LabelGrant[];
+
+  /**
+   * The products whose jobs the factory may be offered; empty means every product.
+   *
+   * @generated from field: repeated string allowed_products = 3;
+   */
+  allowedProducts: string[];
+
+  /**
+   * When set, only a factory enrolling under this id may use the token.
+   *
+   * @generated from field: string factory_id = 4;
+   */
+  factoryId: string;
+
+  /**
+   * A note for operators (where the factory runs, who asked for it).
+   *
+   * @generated from field: string description = 5;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.CreateEnrollmentTokenRequest.
+ * Use `create(CreateEnrollmentTokenRequestSchema)` to create a new message.
+ */
+export const CreateEnrollmentTokenRequestSchema: GenMessage<CreateEnrollmentTokenRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 12);
+
+/**
+ * CreateEnrollmentTokenResponse carries the token, shown once.
+ *
+ * @generated from message gigafactory.fleet.v1.CreateEnrollmentTokenResponse
+ */
+export type CreateEnrollmentTokenResponse = Message<"gigafactory.fleet.v1.CreateEnrollmentTokenResponse"> & {
+  /**
+   * The secret to give the factory (`gigafactory agent --enroll-token`). Not stored; not shown again.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * A public identifier of the token, for logs and audit.
+   *
+   * @generated from field: string token_id = 2;
+   */
+  tokenId: string;
+
+  /**
+   * The token cannot be used after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 3;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.CreateEnrollmentTokenResponse.
+ * Use `create(CreateEnrollmentTokenResponseSchema)` to create a new message.
+ */
+export const CreateEnrollmentTokenResponseSchema: GenMessage<CreateEnrollmentTokenResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 13);
+
+/**
+ * RevokeFactoryRequest names the factory to revoke.
+ *
+ * @generated from message gigafactory.fleet.v1.RevokeFactoryRequest
+ */
+export type RevokeFactoryRequest = Message<"gigafactory.fleet.v1.RevokeFactoryRequest"> & {
+  /**
+   * Required: the enrolled factory's id.
+   *
+   * @generated from field: string factory_id = 1;
+   */
+  factoryId: string;
+
+  /**
+   * Why (recorded and sent in the goodbye).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RevokeFactoryRequest.
+ * Use `create(RevokeFactoryRequestSchema)` to create a new message.
+ */
+export const RevokeFactoryRequestSchema: GenMessage<RevokeFactoryRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 14);
+
+/**
+ * RevokeFactoryResponse confirms the revocation.
+ *
+ * @generated from message gigafactory.fleet.v1.RevokeFactoryResponse
+ */
+export type RevokeFactoryResponse = Message<"gigafactory.fleet.v1.RevokeFactoryResponse"> & {
+  /**
+   * How many open streams of the factory were closed.
+   *
+   * @generated from field: int32 closed_streams = 1;
+   */
+  closedStreams: number;
+
+  /**
+   * When the revocation took effect.
+   *
+   * @generated from field: google.protobuf.Timestamp revoke_time = 2;
+   */
+  revokeTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RevokeFactoryResponse.
+ * Use `create(RevokeFactoryResponseSchema)` to create a new message.
+ */
+export const RevokeFactoryResponseSchema: GenMessage<RevokeFactoryResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 15);
+
+/**
+ * RotateFactoryTokenRequest names the factory whose token to replace.
+ *
+ * @generated from message gigafactory.fleet.v1.RotateFactoryTokenRequest
+ */
+export type RotateFactoryTokenRequest = Message<"gigafactory.fleet.v1.RotateFactoryTokenRequest"> & {
+  /**
+   * Required: the enrolled factory's id.
+   *
+   * @generated from field: string factory_id = 1;
+   */
+  factoryId: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RotateFactoryTokenRequest.
+ * Use `create(RotateFactoryTokenRequestSchema)` to create a new message.
+ */
+export const RotateFactoryTokenRequestSchema: GenMessage<RotateFactoryTokenRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 16);
+
+/**
+ * RotateFactoryTokenResponse carries the new token, shown once.
+ *
+ * @generated from message gigafactory.fleet.v1.RotateFactoryTokenResponse
+ */
+export type RotateFactoryTokenResponse = Message<"gigafactory.fleet.v1.RotateFactoryTokenResponse"> & {
+  /**
+   * The new factory token.
+   *
+   * @generated from field: string factory_token = 1;
+   */
+  factoryToken: string;
+
+  /**
+   * The previous token is refused after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp previous_token_expire_time = 2;
+   */
+  previousTokenExpireTime?: Timestamp | undefined;
+
+  /**
+   * Whether the new token was sent to the factory on an open stream (it then stores it itself).
+   *
+   * @generated from field: bool delivered = 3;
+   */
+  delivered: boolean;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RotateFactoryTokenResponse.
+ * Use `create(RotateFactoryTokenResponseSchema)` to create a new message.
+ */
+export const RotateFactoryTokenResponseSchema: GenMessage<RotateFactoryTokenResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 17);
+
+/**
+ * CreateApiKeyRequest describes the key to create.
+ *
+ * @generated from message gigafactory.fleet.v1.CreateApiKeyRequest
+ */
+export type CreateApiKeyRequest = Message<"gigafactory.fleet.v1.CreateApiKeyRequest"> & {
+  /**
+   * Required: a unique name (letters, digits, ".", "_", "-", "@"); recorded on the events the key causes.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Required: what the key may do.
+   *
+   * @generated from field: gigafactory.fleet.v1.ApiKeyRole role = 2;
+   */
+  role: ApiKeyRole;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.CreateApiKeyRequest.
+ * Use `create(CreateApiKeyRequestSchema)` to create a new message.
+ */
+export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 18);
+
+/**
+ * CreateApiKeyResponse carries the key, shown once.
+ *
+ * @generated from message gigafactory.fleet.v1.CreateApiKeyResponse
+ */
+export type CreateApiKeyResponse = Message<"gigafactory.fleet.v1.CreateApiKeyResponse"> & {
+  /**
+   * The secret, sent as `authorization: Bearer <key>`. Not stored; not shown again.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The key's description.
+   *
+   * @generated from field: gigafactory.fleet.v1.ApiKey api_key = 2;
+   */
+  apiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.CreateApiKeyResponse.
+ * Use `create(CreateApiKeyResponseSchema)` to create a new message.
+ */
+export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 19);
+
+/**
+ * ListApiKeysRequest has no filters yet.
+ *
+ * @generated from message gigafactory.fleet.v1.ListApiKeysRequest
+ */
+export type ListApiKeysRequest = Message<"gigafactory.fleet.v1.ListApiKeysRequest"> & {
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ListApiKeysRequest.
+ * Use `create(ListApiKeysRequestSchema)` to create a new message.
+ */
+export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 20);
+
+/**
+ * ListApiKeysResponse lists every key, revoked ones included.
+ *
+ * @generated from message gigafactory.fleet.v1.ListApiKeysResponse
+ */
+export type ListApiKeysResponse = Message<"gigafactory.fleet.v1.ListApiKeysResponse"> & {
+  /**
+   * The keys, by name.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.ApiKey api_keys = 1;
+   */
+  apiKeys: ApiKey[];
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ListApiKeysResponse.
+ * Use `create(ListApiKeysResponseSchema)` to create a new message.
+ */
+export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 21);
+
+/**
+ * RevokeApiKeyRequest names the key to revoke.
+ *
+ * @generated from message gigafactory.fleet.v1.RevokeApiKeyRequest
+ */
+export type RevokeApiKeyRequest = Message<"gigafactory.fleet.v1.RevokeApiKeyRequest"> & {
+  /**
+   * Required: the key's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RevokeApiKeyRequest.
+ * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
+ */
+export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 22);
+
+/**
+ * RevokeApiKeyResponse returns the revoked key.
+ *
+ * @generated from message gigafactory.fleet.v1.RevokeApiKeyResponse
+ */
+export type RevokeApiKeyResponse = Message<"gigafactory.fleet.v1.RevokeApiKeyResponse"> & {
+  /**
+   * The key, with revoke_time set.
+   *
+   * @generated from field: gigafactory.fleet.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RevokeApiKeyResponse.
+ * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
+ */
+export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 23);
+
+/**
  * AdminService is how operators look at and steer the fleet itself.
  *
  * @generated from service gigafactory.fleet.v1.AdminService
@@ -172,6 +707,101 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetScalingSignalRequestSchema;
     output: typeof GetScalingSignalResponseSchema;
+  },
+  /**
+   * GetProductSettings returns a product's scoring weights (with the defaults filled in) and its
+   * fair-share weight.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.GetProductSettings
+   */
+  getProductSettings: {
+    methodKind: "unary";
+    input: typeof GetProductSettingsRequestSchema;
+    output: typeof GetProductSettingsResponseSchema;
+  },
+  /**
+   * SetProductSettings changes a product's scoring weight overrides and fair-share weight.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.SetProductSettings
+   */
+  setProductSettings: {
+    methodKind: "unary";
+    input: typeof SetProductSettingsRequestSchema;
+    output: typeof SetProductSettingsResponseSchema;
+  },
+  /**
+   * DrainFactory stops new offers to a factory; its running jobs finish, then it is told goodbye.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.DrainFactory
+   */
+  drainFactory: {
+    methodKind: "unary";
+    input: typeof DrainFactoryRequestSchema;
+    output: typeof DrainFactoryResponseSchema;
+  },
+  /**
+   * CreateEnrollmentToken makes a one-time token a new factory trades for its identity and factory
+   * token with FactoryService.Enroll. The token is returned only in this response. Admin role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.CreateEnrollmentToken
+   */
+  createEnrollmentToken: {
+    methodKind: "unary";
+    input: typeof CreateEnrollmentTokenRequestSchema;
+    output: typeof CreateEnrollmentTokenResponseSchema;
+  },
+  /**
+   * RevokeFactory invalidates a factory's tokens, closes its open streams (goodbye REVOKED) and
+   * refuses its reconnects. Its leases are not taken back early; they expire as usual. Admin role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.RevokeFactory
+   */
+  revokeFactory: {
+    methodKind: "unary";
+    input: typeof RevokeFactoryRequestSchema;
+    output: typeof RevokeFactoryResponseSchema;
+  },
+  /**
+   * RotateFactoryToken issues a new factory token. The old one keeps working for a short overlap;
+   * a connected factory receives the new token on its stream. Admin role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.RotateFactoryToken
+   */
+  rotateFactoryToken: {
+    methodKind: "unary";
+    input: typeof RotateFactoryTokenRequestSchema;
+    output: typeof RotateFactoryTokenResponseSchema;
+  },
+  /**
+   * CreateApiKey makes an operator API key with a role. The key is returned only in this response.
+   * Admin role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.CreateApiKey
+   */
+  createApiKey: {
+    methodKind: "unary";
+    input: typeof CreateApiKeyRequestSchema;
+    output: typeof CreateApiKeyResponseSchema;
+  },
+  /**
+   * ListApiKeys lists the API keys (names, roles, times; never the secrets). Admin role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.ListApiKeys
+   */
+  listApiKeys: {
+    methodKind: "unary";
+    input: typeof ListApiKeysRequestSchema;
+    output: typeof ListApiKeysResponseSchema;
+  },
+  /**
+   * RevokeApiKey invalidates an API key at once. Admin role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.RevokeApiKey
+   */
+  revokeApiKey: {
+    methodKind: "unary";
+    input: typeof RevokeApiKeyRequestSchema;
+    output: typeof RevokeApiKeyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gigafactory_fleet_v1_admin_service, 0);

@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { LabelGrant } from "./credentials_pb.js";
+import { file_gigafactory_fleet_v1_credentials } from "./credentials_pb.js";
 import type { AttemptOutcome, Job } from "./job_pb.js";
 import { file_gigafactory_fleet_v1_job } from "./job_pb.js";
 import type { LogChunk } from "./log_pb.js";
@@ -16,7 +18,71 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/factory_service.proto.
  */
 export const file_gigafactory_fleet_v1_factory_service: GenFile = /*@__PURE__*/
-  fileDesc("CipnaWdhZmFjdG9yeS9mbGVldC92MS9mYWN0b3J5X3NlcnZpY2UucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxIs0DCg5Db25uZWN0UmVxdWVzdBIsCgVoZWxsbxgBIAEoCzIbLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlbGxvSAASNAoJaGVhcnRiZWF0GAIgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSGVhcnRiZWF0SAASOQoMbGVhc2VfYWNjZXB0GAMgASgLMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VBY2NlcHRIABI7Cg1sZWFzZV9kZWNsaW5lGAQgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VEZWNsaW5lSAASMwoJbG9nX2NodW5rGAUgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuTG9nQ2h1bmtIABI1Cgpqb2JfcmVzdWx0GAYgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVzdWx0SAASPQoOcHJlZW1wdGlvbl9hY2sYByABKAsyIy5naWdhZmFjdG9yeS5mbGVldC52MS5QcmVlbXB0aW9uQWNrSAASLAoFZHJhaW4YCCABKAsyGy5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkgAQgYKBGtpbmQi4gMKD0Nvbm5lY3RSZXNwb25zZRIwCgd3ZWxjb21lGAEgASgLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2VsY29tZUgAEjcKC2xlYXNlX29mZmVyGAIgASgLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VPZmZlckgAEjsKDWhlYXJ0YmVhdF9hY2sYAyABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5IZWFydGJlYXRBY2tIABJDChFwcmVlbXB0aW9uX25vdGljZRgEIAEoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlByZWVtcHRpb25Ob3RpY2VIABI0CgZjYW5jZWwYBSABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxOb3RpY2VIABI7Cg1sZWFzZV9yZXZva2VkGAYgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VSZXZva2VkSAASNQoKcmVzdWx0X2FjaxgHIAEoCzIfLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlc3VsdEFja0gAEjAKB2dvb2RieWUYCCABKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5Hb29kYnllSABCBgoEa2luZCInCgZKb2JSZWYSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDIt0BCgVIZWxsbxISCgpmYWN0b3J5X2lkGAEgASgJEjcKBmxhYmVscxgCIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlbGxvLkxhYmVsc0VudHJ5Eg0KBXNsb3RzGAMgASgFEhUKDWFnZW50X3ZlcnNpb24YBCABKAkSMgoMcnVubmluZ19qb2JzGAUgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVmGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUQoJSGVhcnRiZWF0EhAKCHNlcXVlbmNlGAEgASgDEjIKDHJ1bm5pbmdfam9icxgCIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlJlZiIsCgtMZWFzZUFjY2VwdBIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMiPQoMTGVhc2VEZWNsaW5lEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIOCgZyZWFzb24YAyABKAkisQEKCUpvYlJlc3VsdBIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSNQoHb3V0Y29tZRgDIAEoDjIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHRPdXRjb21lEhYKCWV4aXRfY29kZRgEIAEoBUgAiAEBEg8KB21lc3NhZ2UYBSABKAkSFwoPbG9nX2NodW5rX2NvdW50GAYgASgDQgwKCl9leGl0X2NvZGUiQgoNUHJlZW1wdGlvbkFjaxIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSEgoKY2hlY2twb2ludBgDIAEoCSIXCgVEcmFpbhIOCgZyZWFzb24YASABKAkitQEKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLAoJbGVhc2VfdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjEKC2tlcHRfbGVhc2VzGAQgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVmIooBCgpMZWFzZU9mZmVyEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxImCgNqb2IYAyABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISNQoRb2ZmZXJfZXhwaXJlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIloKDEhlYXJ0YmVhdEFjaxIQCghzZXF1ZW5jZRgBIAEoAxI4CgpleHRlbnNpb25zGAIgAygLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VFeHRlbnNpb24iYAoOTGVhc2VFeHRlbnNpb24SDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEi8KC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJyChBQcmVlbXB0aW9uTm90aWNlEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIvCgxncmFjZV9wZXJpb2QYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGcmVhc29uGAQgASgJIm4KDENhbmNlbE5vdGljZRIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSLwoMZ3JhY2VfcGVyaW9kGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBnJlYXNvbhgEIAEoCSI9CgxMZWFzZVJldm9rZWQSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEg4KBnJlYXNvbhgDIAEoCSIqCglSZXN1bHRBY2sSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDIn8KB0dvb2RieWUSMwoGcmVhc29uGAEgASgOMiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR29vZGJ5ZVJlYXNvbhIPCgdtZXNzYWdlGAIgASgJEi4KCnJldHJ5X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKuMBCg1Hb29kYnllUmVhc29uEh4KGkdPT0RCWUVfUkVBU09OX1VOU1BFQ0lGSUVEEAASGwoXR09PREJZRV9SRUFTT05fU0hVVERPV04QARIaChZHT09EQllFX1JFQVNPTl9EUkFJTkVEEAISGgoWR09PREJZRV9SRUFTT05fUkVWT0tFRBADEhsKF0dPT0RCWUVfUkVBU09OX1JFUExBQ0VEEAQSGgoWR09PREJZRV9SRUFTT05fTUFYX0FHRRAFEiQKIEdPT0RCWUVfUkVBU09OX0hFQVJUQkVBVF9USU1FT1VUEAYybAoORmFjdG9yeVNlcnZpY2USWgoHQ29ubmVjdBIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNvbm5lY3RSZXF1ZXN0GiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ29ubmVjdFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CipnaWdhZmFjdG9yeS9mbGVldC92MS9mYWN0b3J5X3NlcnZpY2UucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxIiMKDUVucm9sbFJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCSKPAQoORW5yb2xsUmVzcG9uc2USEgoKZmFjdG9yeV9pZBgBIAEoCRIVCg1mYWN0b3J5X3Rva2VuGAIgASgJEjgKDmFsbG93ZWRfbGFiZWxzGAMgAygLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxHcmFudBIYChBhbGxvd2VkX3Byb2R1Y3RzGAQgAygJIs0DCg5Db25uZWN0UmVxdWVzdBIsCgVoZWxsbxgBIAEoCzIbLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlbGxvSAASNAoJaGVhcnRiZWF0GAIgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSGVhcnRiZWF0SAASOQoMbGVhc2VfYWNjZXB0GAMgASgLMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VBY2NlcHRIABI7Cg1sZWFzZV9kZWNsaW5lGAQgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VEZWNsaW5lSAASMwoJbG9nX2NodW5rGAUgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuTG9nQ2h1bmtIABI1Cgpqb2JfcmVzdWx0GAYgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVzdWx0SAASPQoOcHJlZW1wdGlvbl9hY2sYByABKAsyIy5naWdhZmFjdG9yeS5mbGVldC52MS5QcmVlbXB0aW9uQWNrSAASLAoFZHJhaW4YCCABKAsyGy5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkgAQgYKBGtpbmQinwQKD0Nvbm5lY3RSZXNwb25zZRIwCgd3ZWxjb21lGAEgASgLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2VsY29tZUgAEjcKC2xlYXNlX29mZmVyGAIgASgLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VPZmZlckgAEjsKDWhlYXJ0YmVhdF9hY2sYAyABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5IZWFydGJlYXRBY2tIABJDChFwcmVlbXB0aW9uX25vdGljZRgEIAEoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlByZWVtcHRpb25Ob3RpY2VIABI0CgZjYW5jZWwYBSABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxOb3RpY2VIABI7Cg1sZWFzZV9yZXZva2VkGAYgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VSZXZva2VkSAASNQoKcmVzdWx0X2FjaxgHIAEoCzIfLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlc3VsdEFja0gAEjAKB2dvb2RieWUYCCABKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5Hb29kYnllSAASOwoNdG9rZW5fcm90YXRlZBgJIAEoCzIiLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRva2VuUm90YXRlZEgAQgYKBGtpbmQiJwoGSm9iUmVmEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAyLdAQoFSGVsbG8SEgoKZmFjdG9yeV9pZBgBIAEoCRI3CgZsYWJlbHMYAiADKAsyJy5naWdhZmFjdG9yeS5mbGVldC52MS5IZWxsby5MYWJlbHNFbnRyeRINCgVzbG90cxgDIAEoBRIVCg1hZ2VudF92ZXJzaW9uGAQgASgJEjIKDHJ1bm5pbmdfam9icxgFIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlJlZhotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlEKCUhlYXJ0YmVhdBIQCghzZXF1ZW5jZRgBIAEoAxIyCgxydW5uaW5nX2pvYnMYAiADKAsyHC5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JSZWYiLAoLTGVhc2VBY2NlcHQSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDIj0KDExlYXNlRGVjbGluZRIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSDgoGcmVhc29uGAMgASgJIrEBCglKb2JSZXN1bHQSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEjUKB291dGNvbWUYAyABKA4yJC5naWdhZmFjdG9yeS5mbGVldC52MS5BdHRlbXB0T3V0Y29tZRIWCglleGl0X2NvZGUYBCABKAVIAIgBARIPCgdtZXNzYWdlGAUgASgJEhcKD2xvZ19jaHVua19jb3VudBgGIAEoA0IMCgpfZXhpdF9jb2RlIkIKDVByZWVtcHRpb25BY2sSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEhIKCmNoZWNrcG9pbnQYAyABKAkiFwoFRHJhaW4SDgoGcmVhc29uGAEgASgJIrUBCgdXZWxjb21lEhIKCnNlc3Npb25faWQYASABKAkSNQoSaGVhcnRiZWF0X2ludGVydmFsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiwKCWxlYXNlX3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIxCgtrZXB0X2xlYXNlcxgEIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlJlZiKKAQoKTGVhc2VPZmZlchIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSJgoDam9iGAMgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEjUKEW9mZmVyX2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJaCgxIZWFydGJlYXRBY2sSEAoIc2VxdWVuY2UYASABKAMSOAoKZXh0ZW5zaW9ucxgCIAMoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxlYXNlRXh0ZW5zaW9uImAKDkxlYXNlRXh0ZW5zaW9uEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicgoQUHJlZW1wdGlvbk5vdGljZRIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSLwoMZ3JhY2VfcGVyaW9kGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBnJlYXNvbhgEIAEoCSJuCgxDYW5jZWxOb3RpY2USDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEi8KDGdyYWNlX3BlcmlvZBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZyZWFzb24YBCABKAkiPQoMTGVhc2VSZXZva2VkEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIOCgZyZWFzb24YAyABKAkiKgoJUmVzdWx0QWNrEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAyJ/CgdHb29kYnllEjMKBnJlYXNvbhgBIAEoDjIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdvb2RieWVSZWFzb24SDwoHbWVzc2FnZRgCIAEoCRIuCgpyZXRyeV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJlCgxUb2tlblJvdGF0ZWQSFQoNZmFjdG9yeV90b2tlbhgBIAEoCRI+ChpwcmV2aW91c190b2tlbl9leHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAq4wEKDUdvb2RieWVSZWFzb24SHgoaR09PREJZRV9SRUFTT05fVU5TUEVDSUZJRUQQABIbChdHT09EQllFX1JFQVNPTl9TSFVURE9XThABEhoKFkdPT0RCWUVfUkVBU09OX0RSQUlORUQQAhIaChZHT09EQllFX1JFQVNPTl9SRVZPS0VEEAMSGwoXR09PREJZRV9SRUFTT05fUkVQTEFDRUQQBBIaChZHT09EQllFX1JFQVNPTl9NQVhfQUdFEAUSJAogR09PREJZRV9SRUFTT05fSEVBUlRCRUFUX1RJTUVPVVQQBjLBAQoORmFjdG9yeVNlcnZpY2USWgoHQ29ubmVjdBIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNvbm5lY3RSZXF1ZXN0GiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ29ubmVjdFJlc3BvbnNlKAEwARJTCgZFbnJvbGwSIy5naWdhZmFjdG9yeS5mbGVldC52MS5FbnJvbGxSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRW5yb2xsUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+
+/**
+ * EnrollRequest names the factory being enrolled.
+ *
+ * @generated from message gigafactory.fleet.v1.EnrollRequest
+ */
+export type EnrollRequest = Message<"gigafactory.fleet.v1.EnrollRequest"> & {
+  /**
+   * Required: the identity to enroll under (the agent's --id); must match the token's factory_id
+   * when the token was made for one.
+   *
+   * @generated from field: string factory_id = 1;
+   */
+  factoryId: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.EnrollRequest.
+ * Use `create(EnrollRequestSchema)` to create a new message.
+ */
+export const EnrollRequestSchema: GenMessage<EnrollRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 0);
+
+/**
+ * EnrollResponse is the factory's credential.
+ *
+ * @generated from message gigafactory.fleet.v1.EnrollResponse
+ */
+export type EnrollResponse = Message<"gigafactory.fleet.v1.EnrollResponse"> & {
+  /**
+   * The enrolled identity; hello must carry it.
+   *
+   * @generated from field: string factory_id = 1;
+   */
+  factoryId: string;
+
+  /**
+   * The factory token, sent as `authorization: Bearer <token>` on every Connect.
+   *
+   * @generated from field: string factory_token = 2;
+   */
+  factoryToken: string;
+
+  /**
+   * The labels the factory may advertise.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.LabelGrant allowed_labels = 3;
+   */
+  allowedLabels: LabelGrant[];
+
+  /**
+   * The products whose jobs it may be offered; empty means every product.
+   *
+   * @generated from field: repeated string allowed_products = 4;
+   */
+  allowedProducts: string[];
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.EnrollResponse.
+ * Use `create(EnrollResponseSchema)` to create a new message.
+ */
+export const EnrollResponseSchema: GenMessage<EnrollResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 1);
 
 /**
  * ConnectRequest is the envelope of every factory-to-coordinator message.
@@ -101,7 +167,7 @@ export type ConnectRequest = Message<"gigafactory.fleet.v1.ConnectRequest"> & {
  * Use `create(ConnectRequestSchema)` to create a new message.
  */
 export const ConnectRequestSchema: GenMessage<ConnectRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 0);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 2);
 
 /**
  * ConnectResponse is the envelope of every coordinator-to-factory message.
@@ -178,6 +244,14 @@ export type ConnectResponse = Message<"gigafactory.fleet.v1.ConnectResponse"> & 
      */
     value: Goodbye;
     case: "goodbye";
+  } | {
+    /**
+     * The factory's token was rotated: store the new one and use it from now on.
+     *
+     * @generated from field: gigafactory.fleet.v1.TokenRotated token_rotated = 9;
+     */
+    value: TokenRotated;
+    case: "tokenRotated";
   } | { case: undefined; value?: undefined };
 };
 
@@ -186,7 +260,7 @@ export type ConnectResponse = Message<"gigafactory.fleet.v1.ConnectResponse"> & 
  * Use `create(ConnectResponseSchema)` to create a new message.
  */
 export const ConnectResponseSchema: GenMessage<ConnectResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 1);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 3);
 
 /**
  * JobRef names one lease: a job and the epoch it is held under.
@@ -214,7 +288,7 @@ export type JobRef = Message<"gigafactory.fleet.v1.JobRef"> & {
  * Use `create(JobRefSchema)` to create a new message.
  */
 export const JobRefSchema: GenMessage<JobRef> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 2);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 4);
 
 /**
  * Hello introduces the factory at the start of a stream.
@@ -223,14 +297,15 @@ export const JobRefSchema: GenMessage<JobRef> = /*@__PURE__*/
  */
 export type Hello = Message<"gigafactory.fleet.v1.Hello"> & {
   /**
-   * Required: the factory's stable identity, unique in the fleet.
+   * The factory's stable identity, unique in the fleet. Required without a factory token; with one,
+   * it must be the token's identity (empty means that identity).
    *
    * @generated from field: string factory_id = 1;
    */
   factoryId: string;
 
   /**
-   * The labels it offers to job requirements.
+   * The labels it offers to job requirements; with a factory token, only labels its enrollment granted.
    *
    * @generated from field: map<string, string> labels = 2;
    */
@@ -263,7 +338,7 @@ export type Hello = Message<"gigafactory.fleet.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 3);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 5);
 
 /**
  * Heartbeat proves the factory is alive and renews the leases it still holds.
@@ -291,7 +366,7 @@ export type Heartbeat = Message<"gigafactory.fleet.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 4);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 6);
 
 /**
  * LeaseAccept takes an offered lease.
@@ -319,7 +394,7 @@ export type LeaseAccept = Message<"gigafactory.fleet.v1.LeaseAccept"> & {
  * Use `create(LeaseAcceptSchema)` to create a new message.
  */
 export const LeaseAcceptSchema: GenMessage<LeaseAccept> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 5);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 7);
 
 /**
  * LeaseDecline refuses an offered lease; the job goes back to the queue.
@@ -354,7 +429,7 @@ export type LeaseDecline = Message<"gigafactory.fleet.v1.LeaseDecline"> & {
  * Use `create(LeaseDeclineSchema)` to create a new message.
  */
 export const LeaseDeclineSchema: GenMessage<LeaseDecline> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 6);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 8);
 
 /**
  * JobResult reports how an attempt ended. Sent again after a reconnect until acknowledged.
@@ -410,7 +485,7 @@ export type JobResult = Message<"gigafactory.fleet.v1.JobResult"> & {
  * Use `create(JobResultSchema)` to create a new message.
  */
 export const JobResultSchema: GenMessage<JobResult> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 7);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 9);
 
 /**
  * PreemptionAck says the factory stopped a preempted job.
@@ -445,7 +520,7 @@ export type PreemptionAck = Message<"gigafactory.fleet.v1.PreemptionAck"> & {
  * Use `create(PreemptionAckSchema)` to create a new message.
  */
 export const PreemptionAckSchema: GenMessage<PreemptionAck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 8);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 10);
 
 /**
  * Drain asks for no new work.
@@ -466,7 +541,7 @@ export type Drain = Message<"gigafactory.fleet.v1.Drain"> & {
  * Use `create(DrainSchema)` to create a new message.
  */
 export const DrainSchema: GenMessage<Drain> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 9);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 11);
 
 /**
  * Welcome answers hello.
@@ -508,7 +583,7 @@ export type Welcome = Message<"gigafactory.fleet.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 10);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 12);
 
 /**
  * LeaseOffer hands a job to the factory under a new epoch.
@@ -550,7 +625,7 @@ export type LeaseOffer = Message<"gigafactory.fleet.v1.LeaseOffer"> & {
  * Use `create(LeaseOfferSchema)` to create a new message.
  */
 export const LeaseOfferSchema: GenMessage<LeaseOffer> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 11);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 13);
 
 /**
  * HeartbeatAck answers a heartbeat.
@@ -578,7 +653,7 @@ export type HeartbeatAck = Message<"gigafactory.fleet.v1.HeartbeatAck"> & {
  * Use `create(HeartbeatAckSchema)` to create a new message.
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 12);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 14);
 
 /**
  * LeaseExtension is one renewed lease.
@@ -613,7 +688,7 @@ export type LeaseExtension = Message<"gigafactory.fleet.v1.LeaseExtension"> & {
  * Use `create(LeaseExtensionSchema)` to create a new message.
  */
 export const LeaseExtensionSchema: GenMessage<LeaseExtension> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 13);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 15);
 
 /**
  * PreemptionNotice asks the factory to stop a job to free its slot.
@@ -655,7 +730,7 @@ export type PreemptionNotice = Message<"gigafactory.fleet.v1.PreemptionNotice"> 
  * Use `create(PreemptionNoticeSchema)` to create a new message.
  */
 export const PreemptionNoticeSchema: GenMessage<PreemptionNotice> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 14);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 16);
 
 /**
  * CancelNotice asks the factory to stop a cancelled job.
@@ -697,7 +772,7 @@ export type CancelNotice = Message<"gigafactory.fleet.v1.CancelNotice"> & {
  * Use `create(CancelNoticeSchema)` to create a new message.
  */
 export const CancelNoticeSchema: GenMessage<CancelNotice> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 15);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 17);
 
 /**
  * LeaseRevoked tells the factory it no longer holds a lease.
@@ -732,7 +807,7 @@ export type LeaseRevoked = Message<"gigafactory.fleet.v1.LeaseRevoked"> & {
  * Use `create(LeaseRevokedSchema)` to create a new message.
  */
 export const LeaseRevokedSchema: GenMessage<LeaseRevoked> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 16);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 18);
 
 /**
  * ResultAck confirms a result was recorded.
@@ -760,7 +835,7 @@ export type ResultAck = Message<"gigafactory.fleet.v1.ResultAck"> & {
  * Use `create(ResultAckSchema)` to create a new message.
  */
 export const ResultAckSchema: GenMessage<ResultAck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 17);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 19);
 
 /**
  * Goodbye is the last message on a stream the coordinator closes.
@@ -795,7 +870,35 @@ export type Goodbye = Message<"gigafactory.fleet.v1.Goodbye"> & {
  * Use `create(GoodbyeSchema)` to create a new message.
  */
 export const GoodbyeSchema: GenMessage<Goodbye> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 18);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 20);
+
+/**
+ * TokenRotated carries a factory's new token after an operator rotated it.
+ *
+ * @generated from message gigafactory.fleet.v1.TokenRotated
+ */
+export type TokenRotated = Message<"gigafactory.fleet.v1.TokenRotated"> & {
+  /**
+   * The new factory token; replace the stored one with it.
+   *
+   * @generated from field: string factory_token = 1;
+   */
+  factoryToken: string;
+
+  /**
+   * The previous token is refused after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp previous_token_expire_time = 2;
+   */
+  previousTokenExpireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.TokenRotated.
+ * Use `create(TokenRotatedSchema)` to create a new message.
+ */
+export const TokenRotatedSchema: GenMessage<TokenRotated> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 21);
 
 /**
  * GoodbyeReason says why the coordinator closes a stream.
@@ -877,6 +980,17 @@ export const FactoryService: GenService<{
     methodKind: "bidi_streaming";
     input: typeof ConnectRequestSchema;
     output: typeof ConnectResponseSchema;
+  },
+  /**
+   * Enroll trades a one-time enrollment token (sent as `authorization: Bearer <token>`) for a
+   * factory identity and a factory token scoped to it. The factory token is returned only here.
+   *
+   * @generated from rpc gigafactory.fleet.v1.FactoryService.Enroll
+   */
+  enroll: {
+    methodKind: "unary";
+    input: typeof EnrollRequestSchema;
+    output: typeof EnrollResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gigafactory_fleet_v1_factory_service, 0);

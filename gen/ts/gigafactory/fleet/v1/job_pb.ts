@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/job.proto.
  */
 export const file_gigafactory_fleet_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("Ch5naWdhZmFjdG9yeS9mbGVldC92MS9qb2IucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxImYKEExhYmVsUmVxdWlyZW1lbnQSCwoDa2V5GAEgASgJEjUKCG9wZXJhdG9yGAIgASgOMiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxPcGVyYXRvchIOCgZ2YWx1ZXMYAyADKAkiqAIKB0F0dGVtcHQSDQoFZXBvY2gYASABKAMSEgoKZmFjdG9yeV9pZBgCIAEoCRIuCgpvZmZlcl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHb3V0Y29tZRgGIAEoDjIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHRPdXRjb21lEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEg8KB21lc3NhZ2UYCCABKAlCDAoKX2V4aXRfY29kZSJbCgVMZWFzZRISCgpmYWN0b3J5X2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEi8KC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKIBwoDSm9iEgoKAmlkGAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSDQoFdGl0bGUYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgNlbnYYBSADKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAYgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgHIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYCCABKAkSFAoMbWF4X2F0dGVtcHRzGAkgASgFEioKB3RpbWVvdXQYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoFc3RhZ2UYCyABKA4yHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JTdGFnZRINCgVlcG9jaBgMIAEoAxIVCg1hdHRlbXB0X2NvdW50GA0gASgFEi8KCGF0dGVtcHRzGA4gAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXR0ZW1wdBIqCgVsZWFzZRgPIAEoCzIbLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxlYXNlEi8KC2NyZWF0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD25vdF9iZWZvcmVfdGltZRgUIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGBUgASgFSACIAQESDgoGcmVzdWx0GBYgASgJEjcKE2NhbmNlbF9yZXF1ZXN0X3RpbWUYFyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJldmlzaW9uGBggASgDEg4KBnJlYXNvbhgZIAEoCRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9leGl0X2NvZGUioQIKCEpvYkV2ZW50Eg4KBmpvYl9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxINCgVlcG9jaBgDIAEoAxIyCgpmcm9tX3N0YWdlGAQgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USMAoIdG9fc3RhZ2UYBSABKA4yHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JTdGFnZRIMCgRraW5kGAYgASgJEg0KBWFjdG9yGAcgASgJEg8KB21lc3NhZ2UYCCABKAkSKAoEdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoDam9iGAogASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iKtsBCghKb2JTdGFnZRIZChVKT0JfU1RBR0VfVU5TUEVDSUZJRUQQABIUChBKT0JfU1RBR0VfUVVFVUVEEAESFQoRSk9CX1NUQUdFX0JMT0NLRUQQAhIUChBKT0JfU1RBR0VfTEVBU0VEEAMSFQoRSk9CX1NUQUdFX1JVTk5JTkcQBBIXChNKT0JfU1RBR0VfU1VDQ0VFREVEEAUSFAoQSk9CX1NUQUdFX0ZBSUxFRBAGEhcKE0pPQl9TVEFHRV9DQU5DRUxMRUQQBxISCg5KT0JfU1RBR0VfREVBRBAIKv0BCg1MYWJlbE9wZXJhdG9yEh4KGkxBQkVMX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGQoVTEFCRUxfT1BFUkFUT1JfRVFVQUxTEAESFQoRTEFCRUxfT1BFUkFUT1JfSU4QAhIZChVMQUJFTF9PUEVSQVRPUl9OT1RfSU4QAxIZChVMQUJFTF9PUEVSQVRPUl9FWElTVFMQBBIdChlMQUJFTF9PUEVSQVRPUl9OT1RfRVhJU1RTEAUSIwofTEFCRUxfT1BFUkFUT1JfR1JFQVRFUl9PUl9FUVVBTBAGEiAKHExBQkVMX09QRVJBVE9SX0xFU1NfT1JfRVFVQUwQByqKAgoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHQoZQVRURU1QVF9PVVRDT01FX1NVQ0NFRURFRBABEhoKFkFUVEVNUFRfT1VUQ09NRV9GQUlMRUQQAhIdChlBVFRFTVBUX09VVENPTUVfVElNRURfT1VUEAMSIQodQVRURU1QVF9PVVRDT01FX0xFQVNFX0VYUElSRUQQBBIdChlBVFRFTVBUX09VVENPTUVfQ0FOQ0VMTEVEEAUSHQoZQVRURU1QVF9PVVRDT01FX1BSRUVNUFRFRBAGEhwKGEFUVEVNUFRfT1VUQ09NRV9SRUxFQVNFRBAHYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch5naWdhZmFjdG9yeS9mbGVldC92MS9qb2IucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxImYKEExhYmVsUmVxdWlyZW1lbnQSCwoDa2V5GAEgASgJEjUKCG9wZXJhdG9yGAIgASgOMiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxPcGVyYXRvchIOCgZ2YWx1ZXMYAyADKAki4AIKB0F0dGVtcHQSDQoFZXBvY2gYASABKAMSEgoKZmFjdG9yeV9pZBgCIAEoCRIuCgpvZmZlcl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHb3V0Y29tZRgGIAEoDjIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHRPdXRjb21lEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEg8KB21lc3NhZ2UYCCABKAkSNgoIZGVjaXNpb24YCSABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93bkIMCgpfZXhpdF9jb2RlIuIBCg5TY29yaW5nV2VpZ2h0cxIVCghwcmlvcml0eRgBIAEoAUgAiAEBEhIKBWFnaW5nGAIgASgBSAGIAQESFQoIYWZmaW5pdHkYAyABKAFIAogBARIRCgRsb2FkGAQgASgBSAOIAQESFwoKZmFpcl9zaGFyZRgFIAEoAUgEiAEBEhcKCmNvc3RfY2xhc3MYBiABKAFIBYgBAUILCglfcHJpb3JpdHlCCAoGX2FnaW5nQgsKCV9hZmZpbml0eUIHCgVfbG9hZEINCgtfZmFpcl9zaGFyZUINCgtfY29zdF9jbGFzcyKIAQoOU2NvcmVCcmVha2Rvd24SDQoFdG90YWwYASABKAESEAoIcHJpb3JpdHkYAiABKAESDQoFYWdpbmcYAyABKAESEAoIYWZmaW5pdHkYBCABKAESDAoEbG9hZBgFIAEoARISCgpmYWlyX3NoYXJlGAYgASgBEhIKCmNvc3RfY2xhc3MYByABKAEiWwoFTGVhc2USEgoKZmFjdG9yeV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiowcKA0pvYhIKCgJpZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEg8KB2NvbW1hbmQYBCADKAkSLwoDZW52GAUgAygLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iLkVudkVudHJ5Ej8KD3JlcXVpcmVkX2xhYmVscxgGIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsUmVxdWlyZW1lbnQSEAoIcHJpb3JpdHkYByABKAUSFwoPaWRlbXBvdGVuY3lfa2V5GAggASgJEhQKDG1heF9hdHRlbXB0cxgJIAEoBRIqCgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi0KBXN0YWdlGAsgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDQoFZXBvY2gYDCABKAMSFQoNYXR0ZW1wdF9jb3VudBgNIAEoBRIvCghhdHRlbXB0cxgOIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHQSKgoFbGVhc2UYDyABKAsyGy5naWdhZmFjdG9yeS5mbGVldC52MS5MZWFzZRIvCgtjcmVhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9ub3RfYmVmb3JlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgVIAEoBUgAiAEBEg4KBnJlc3VsdBgWIAEoCRI3ChNjYW5jZWxfcmVxdWVzdF90aW1lGBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgYIAEoAxIOCgZyZWFzb24YGSABKAkSGQoRcHJlZW1wdGlvbl9zdHJlYWsYGiABKAUaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlIqECCghKb2JFdmVudBIOCgZqb2JfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSDQoFZXBvY2gYAyABKAMSMgoKZnJvbV9zdGFnZRgEIAEoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEjAKCHRvX3N0YWdlGAUgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDAoEa2luZBgGIAEoCRINCgVhY3RvchgHIAEoCRIPCgdtZXNzYWdlGAggASgJEigKBHRpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKA2pvYhgKIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYirbAQoISm9iU3RhZ2USGQoVSk9CX1NUQUdFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQUdFX1FVRVVFRBABEhUKEUpPQl9TVEFHRV9CTE9DS0VEEAISFAoQSk9CX1NUQUdFX0xFQVNFRBADEhUKEUpPQl9TVEFHRV9SVU5OSU5HEAQSFwoTSk9CX1NUQUdFX1NVQ0NFRURFRBAFEhQKEEpPQl9TVEFHRV9GQUlMRUQQBhIXChNKT0JfU1RBR0VfQ0FOQ0VMTEVEEAcSEgoOSk9CX1NUQUdFX0RFQUQQCCr9AQoNTGFiZWxPcGVyYXRvchIeChpMQUJFTF9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhkKFUxBQkVMX09QRVJBVE9SX0VRVUFMUxABEhUKEUxBQkVMX09QRVJBVE9SX0lOEAISGQoVTEFCRUxfT1BFUkFUT1JfTk9UX0lOEAMSGQoVTEFCRUxfT1BFUkFUT1JfRVhJU1RTEAQSHQoZTEFCRUxfT1BFUkFUT1JfTk9UX0VYSVNUUxAFEiMKH0xBQkVMX09QRVJBVE9SX0dSRUFURVJfT1JfRVFVQUwQBhIgChxMQUJFTF9PUEVSQVRPUl9MRVNTX09SX0VRVUFMEAcqigIKDkF0dGVtcHRPdXRjb21lEh8KG0FUVEVNUFRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUFUVEVNUFRfT1VUQ09NRV9TVUNDRUVERUQQARIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAISHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBADEiEKHUFUVEVNUFRfT1VUQ09NRV9MRUFTRV9FWFBJUkVEEAQSHQoZQVRURU1QVF9PVVRDT01FX0NBTkNFTExFRBAFEh0KGUFUVEVNUFRfT1VUQ09NRV9QUkVFTVBURUQQBhIcChhBVFRFTVBUX09VVENPTUVfUkVMRUFTRUQQB2IGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * LabelRequirement is one hard filter a factory must pass to be offered a job.
@@ -111,6 +111,13 @@ export type Attempt = Message<"gigafactory.fleet.v1.Attempt"> & {
    * @generated from field: string message = 8;
    */
   message: string;
+
+  /**
+   * Why the dispatcher chose this factory: the winning score, term by term.
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoreBreakdown decision = 9;
+   */
+  decision?: ScoreBreakdown | undefined;
 };
 
 /**
@@ -119,6 +126,126 @@ export type Attempt = Message<"gigafactory.fleet.v1.Attempt"> & {
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
   messageDesc(file_gigafactory_fleet_v1_job, 1);
+
+/**
+ * ScoringWeights tunes the dispatcher's weighted score. Unset fields keep the level below them
+ * (request override, then product setting, then the coordinator's defaults). Each is from 0 to 1000.
+ *
+ * @generated from message gigafactory.fleet.v1.ScoringWeights
+ */
+export type ScoringWeights = Message<"gigafactory.fleet.v1.ScoringWeights"> & {
+  /**
+   * Per point of job priority.
+   *
+   * @generated from field: optional double priority = 1;
+   */
+  priority?: number | undefined;
+
+  /**
+   * Per minute a job has waited (aging: low priority never starves).
+   *
+   * @generated from field: optional double aging = 2;
+   */
+  aging?: number | undefined;
+
+  /**
+   * For a factory that recently ran the same product (warm caches).
+   *
+   * @generated from field: optional double affinity = 3;
+   */
+  affinity?: number | undefined;
+
+  /**
+   * Per fraction of the factory's slots that are free (spreads load).
+   *
+   * @generated from field: optional double load = 4;
+   */
+  load?: number | undefined;
+
+  /**
+   * Per unit a product is below its weighted fair share of running jobs.
+   *
+   * @generated from field: optional double fair_share = 5;
+   */
+  fairShare?: number | undefined;
+
+  /**
+   * For a factory labelled cost=low (negative for cost=high).
+   *
+   * @generated from field: optional double cost_class = 6;
+   */
+  costClass?: number | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ScoringWeights.
+ * Use `create(ScoringWeightsSchema)` to create a new message.
+ */
+export const ScoringWeightsSchema: GenMessage<ScoringWeights> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job, 2);
+
+/**
+ * ScoreBreakdown is one weighted score, term by term.
+ *
+ * @generated from message gigafactory.fleet.v1.ScoreBreakdown
+ */
+export type ScoreBreakdown = Message<"gigafactory.fleet.v1.ScoreBreakdown"> & {
+  /**
+   * The sum of the terms.
+   *
+   * @generated from field: double total = 1;
+   */
+  total: number;
+
+  /**
+   * Priority term.
+   *
+   * @generated from field: double priority = 2;
+   */
+  priority: number;
+
+  /**
+   * Aging term.
+   *
+   * @generated from field: double aging = 3;
+   */
+  aging: number;
+
+  /**
+   * Affinity term.
+   *
+   * @generated from field: double affinity = 4;
+   */
+  affinity: number;
+
+  /**
+   * Load term.
+   *
+   * @generated from field: double load = 5;
+   */
+  load: number;
+
+  /**
+   * Fair-share term.
+   *
+   * @generated from field: double fair_share = 6;
+   */
+  fairShare: number;
+
+  /**
+   * Cost-class term.
+   *
+   * @generated from field: double cost_class = 7;
+   */
+  costClass: number;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ScoreBreakdown.
+ * Use `create(ScoreBreakdownSchema)` to create a new message.
+ */
+export const ScoreBreakdownSchema: GenMessage<ScoreBreakdown> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job, 3);
 
 /**
  * Lease is the current grant of a job to one factory, fenced by the job's epoch.
@@ -153,7 +280,7 @@ export type Lease = Message<"gigafactory.fleet.v1.Lease"> & {
  * Use `create(LeaseSchema)` to create a new message.
  */
 export const LeaseSchema: GenMessage<Lease> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job, 2);
+  messageDesc(file_gigafactory_fleet_v1_job, 4);
 
 /**
  * Job is one unit of work: a command to run on a factory whose labels fit.
@@ -335,6 +462,13 @@ export type Job = Message<"gigafactory.fleet.v1.Job"> & {
    * @generated from field: string reason = 25;
    */
   reason: string;
+
+  /**
+   * Preemptions since the job last ran to an outcome; after two in a row it is protected for a while.
+   *
+   * @generated from field: int32 preemption_streak = 26;
+   */
+  preemptionStreak: number;
 };
 
 /**
@@ -342,7 +476,7 @@ export type Job = Message<"gigafactory.fleet.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job, 3);
+  messageDesc(file_gigafactory_fleet_v1_job, 5);
 
 /**
  * JobEvent is one change of a job, as streamed by WatchJobs.
@@ -426,7 +560,7 @@ export type JobEvent = Message<"gigafactory.fleet.v1.JobEvent"> & {
  * Use `create(JobEventSchema)` to create a new message.
  */
 export const JobEventSchema: GenMessage<JobEvent> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job, 4);
+  messageDesc(file_gigafactory_fleet_v1_job, 6);
 
 /**
  * JobStage is where a job is in its life. Final stages never change again.

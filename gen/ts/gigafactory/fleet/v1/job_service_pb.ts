@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Job, JobEvent, JobStage, LabelRequirement } from "./job_pb.js";
+import type { Job, JobEvent, JobStage, LabelRequirement, ScoreBreakdown, ScoringWeights } from "./job_pb.js";
 import { file_gigafactory_fleet_v1_job } from "./job_pb.js";
 import type { LogChunk } from "./log_pb.js";
 import { file_gigafactory_fleet_v1_log } from "./log_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/job_service.proto.
  */
 export const file_gigafactory_fleet_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEi3gIKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJMChFTdWJtaXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISDwoHY3JlYXRlZBgCIAEoCCIfCg1HZXRKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI4Cg5HZXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiiwEKD0xpc3RKb2JzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEi4KBnN0YWdlcxgCIAMoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEg0KBWxhYmVsGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlQKEExpc3RKb2JzUmVzcG9uc2USJwoEam9icxgBIAMoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEUNhbmNlbEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiI2ChBXYXRjaEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIkIKEVdhdGNoSm9ic1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iRXZlbnQiMQoPVGFpbExvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiQQoQVGFpbExvZ3NSZXNwb25zZRItCgVjaHVuaxgBIAEoCzIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxvZ0NodW5rMrUECgpKb2JTZXJ2aWNlElwKCVN1Ym1pdEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXNwb25zZRJTCgZHZXRKb2ISIy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Sm9iUmVzcG9uc2USWQoITGlzdEpvYnMSJS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1JlcXVlc3QaJi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1Jlc3BvbnNlElwKCUNhbmNlbEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxKb2JSZXNwb25zZRJeCglXYXRjaEpvYnMSJi5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARJbCghUYWlsTG9ncxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVzcG9uc2UwAWIGcHJvdG8z", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
+  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEilQMKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTAoRU3VibWl0Sm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEg8KB2NyZWF0ZWQYAiABKAgiHwoNR2V0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiOAoOR2V0Sm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIosBCg9MaXN0Sm9ic1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIuCgZzdGFnZXMYAiADKA4yHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JTdGFnZRINCgVsYWJlbBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJUChBMaXN0Sm9ic1Jlc3BvbnNlEicKBGpvYnMYASADKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChFDYW5jZWxKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiNgoQV2F0Y2hKb2JzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCSJCChFXYXRjaEpvYnNSZXNwb25zZRItCgVldmVudBgBIAEoCzIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYkV2ZW50IjEKD1RhaWxMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGZm9sbG93GAIgASgIIkEKEFRhaWxMb2dzUmVzcG9uc2USLQoFY2h1bmsYASABKAsyHi5naWdhZmFjdG9yeS5mbGVldC52MS5Mb2dDaHVuayIlChNFeHBsYWluU2NvcmVSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI7CgtGaWx0ZXJDaGVjaxIMCgRuYW1lGAEgASgJEg4KBnBhc3NlZBgCIAEoCBIOCgZkZXRhaWwYAyABKAkioAEKEkZhY3RvcnlFeHBsYW5hdGlvbhISCgpmYWN0b3J5X2lkGAEgASgJEg4KBnBhc3NlZBgCIAEoCBIxCgZjaGVja3MYAyADKAsyIS5naWdhZmFjdG9yeS5mbGVldC52MS5GaWx0ZXJDaGVjaxIzCgVzY29yZRgEIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JlQnJlYWtkb3duIoUCChRFeHBsYWluU2NvcmVSZXNwb25zZRI7CglmYWN0b3JpZXMYASADKAsyKC5naWdhZmFjdG9yeS5mbGVldC52MS5GYWN0b3J5RXhwbGFuYXRpb24SNQoHd2VpZ2h0cxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhoKEnVucGxhY2VhYmxlX3JlYXNvbhgDIAEoCRI7Cg1sYXN0X2RlY2lzaW9uGAQgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmVCcmVha2Rvd24SIAoYbGFzdF9kZWNpc2lvbl9mYWN0b3J5X2lkGAUgASgJMpwFCgpKb2JTZXJ2aWNlElwKCVN1Ym1pdEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXNwb25zZRJTCgZHZXRKb2ISIy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Sm9iUmVzcG9uc2USWQoITGlzdEpvYnMSJS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1JlcXVlc3QaJi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1Jlc3BvbnNlElwKCUNhbmNlbEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxKb2JSZXNwb25zZRJeCglXYXRjaEpvYnMSJi5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARJbCghUYWlsTG9ncxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVzcG9uc2UwARJlCgxFeHBsYWluU2NvcmUSKS5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuRXhwbGFpblNjb3JlUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
 
 /**
  * SubmitJobRequest describes the job to create.
@@ -86,6 +86,13 @@ export type SubmitJobRequest = Message<"gigafactory.fleet.v1.SubmitJobRequest"> 
    * @generated from field: google.protobuf.Duration timeout = 9;
    */
   timeout?: Duration | undefined;
+
+  /**
+   * Scoring weights for this job only, over the product's and the defaults (each 0 to 1000).
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoringWeights weights = 10;
+   */
+  weights?: ScoringWeights | undefined;
 };
 
 /**
@@ -390,6 +397,153 @@ export const TailLogsResponseSchema: GenMessage<TailLogsResponse> = /*@__PURE__*
   messageDesc(file_gigafactory_fleet_v1_job_service, 11);
 
 /**
+ * ExplainScoreRequest names the job to explain.
+ *
+ * @generated from message gigafactory.fleet.v1.ExplainScoreRequest
+ */
+export type ExplainScoreRequest = Message<"gigafactory.fleet.v1.ExplainScoreRequest"> & {
+  /**
+   * Required: the job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ExplainScoreRequest.
+ * Use `create(ExplainScoreRequestSchema)` to create a new message.
+ */
+export const ExplainScoreRequestSchema: GenMessage<ExplainScoreRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 12);
+
+/**
+ * FilterCheck is one hard filter's verdict for one factory.
+ *
+ * @generated from message gigafactory.fleet.v1.FilterCheck
+ */
+export type FilterCheck = Message<"gigafactory.fleet.v1.FilterCheck"> & {
+  /**
+   * The filter: "labels", "draining" or "slots".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Whether the factory passed it.
+   *
+   * @generated from field: bool passed = 2;
+   */
+  passed: boolean;
+
+  /**
+   * A sentence for operators, e.g. which label failed and what the factory has.
+   *
+   * @generated from field: string detail = 3;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.FilterCheck.
+ * Use `create(FilterCheckSchema)` to create a new message.
+ */
+export const FilterCheckSchema: GenMessage<FilterCheck> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 13);
+
+/**
+ * FactoryExplanation is the verdict for one connected factory.
+ *
+ * @generated from message gigafactory.fleet.v1.FactoryExplanation
+ */
+export type FactoryExplanation = Message<"gigafactory.fleet.v1.FactoryExplanation"> & {
+  /**
+   * The factory.
+   *
+   * @generated from field: string factory_id = 1;
+   */
+  factoryId: string;
+
+  /**
+   * Whether every hard filter passed.
+   *
+   * @generated from field: bool passed = 2;
+   */
+  passed: boolean;
+
+  /**
+   * Each filter's verdict.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.FilterCheck checks = 3;
+   */
+  checks: FilterCheck[];
+
+  /**
+   * The weighted score, when every filter passed.
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoreBreakdown score = 4;
+   */
+  score?: ScoreBreakdown | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.FactoryExplanation.
+ * Use `create(FactoryExplanationSchema)` to create a new message.
+ */
+export const FactoryExplanationSchema: GenMessage<FactoryExplanation> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 14);
+
+/**
+ * ExplainScoreResponse explains a job's placement now.
+ *
+ * @generated from message gigafactory.fleet.v1.ExplainScoreResponse
+ */
+export type ExplainScoreResponse = Message<"gigafactory.fleet.v1.ExplainScoreResponse"> & {
+  /**
+   * One entry per connected factory, best score first, failing factories last.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.FactoryExplanation factories = 1;
+   */
+  factories: FactoryExplanation[];
+
+  /**
+   * The weights in effect for this job (defaults, product, request).
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoringWeights weights = 2;
+   */
+  weights?: ScoringWeights | undefined;
+
+  /**
+   * Why the job cannot be placed, when no factory passes (shown on the job as its reason too).
+   *
+   * @generated from field: string unplaceable_reason = 3;
+   */
+  unplaceableReason: string;
+
+  /**
+   * The decision recorded when the job was last offered, if it was.
+   *
+   * @generated from field: gigafactory.fleet.v1.ScoreBreakdown last_decision = 4;
+   */
+  lastDecision?: ScoreBreakdown | undefined;
+
+  /**
+   * The factory of that decision.
+   *
+   * @generated from field: string last_decision_factory_id = 5;
+   */
+  lastDecisionFactoryId: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ExplainScoreResponse.
+ * Use `create(ExplainScoreResponseSchema)` to create a new message.
+ */
+export const ExplainScoreResponseSchema: GenMessage<ExplainScoreResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 15);
+
+/**
  * JobService is how clients submit jobs, look at them, steer them and follow their output.
  *
  * @generated from service gigafactory.fleet.v1.JobService
@@ -456,6 +610,17 @@ export const JobService: GenService<{
     methodKind: "server_streaming";
     input: typeof TailLogsRequestSchema;
     output: typeof TailLogsResponseSchema;
+  },
+  /**
+   * ExplainScore shows, for every connected factory, which hard filters the job passes and its
+   * weighted score there, term by term: why the job would go (or went) where it does.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.ExplainScore
+   */
+  explainScore: {
+    methodKind: "unary";
+    input: typeof ExplainScoreRequestSchema;
+    output: typeof ExplainScoreResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gigafactory_fleet_v1_job_service, 0);

@@ -1,0 +1,286 @@
+/**
+ * The real coordinator (startServer over SQLite in a fresh temp dir, ports 0, logs silent) in a
+ * child process of its own, so its CPU time and peak RSS are its own. The parent talks to it over
+ * the fork IPC channel: `sample` returns CPU, memory and store counters; `stop` closes the server,
+ * counts rows in the SQLite file and removes the temp dir.
+ *
+ * Store writes are counted by wrapping the JobStore handed to startServer: in the SQLite provider
+ * every insertJob / replaceJob / appendLog call is exactly one IMMEDIATE transaction, committed
+ * (fsynced, synchronous = FULL) when the call returns and rolled back when it throws. better-sqlite3
+ * is synchronous, so the time a call takes before it returns its promise is the time spent in
+ * SQLite, fsync included.
+ *
+ * This file is both the child's entry point (when run as the main module) and the parent's handle
+ * (`spawnCoordinator`).
+ */
+import Database from 'better-sqlite3';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import type { JobEventRecord } from '../src/domain/job.js';
+import type { JobStore } from '../src/store/job-store.js';
+
+// ───────────────────────────── protocol ─────────────────────────────
+
+export interface StoreCounters {
+  /** Committed write transactions (insertJob, replaceJob, appendLog that returned normally). */
+  writeTx: number;
+  /** Committed writes by what they recorded: the event kind, or "log" for appendLog. */
+  writeTxByKind: Record<string, number>;
+  /** Write transactions that threw and were rolled back (revision conflicts, refusals). */
+  rolledBack: number;
+  /** Milliseconds inside write calls (SQLite work and the commit's fsync). */
+  writeMs: number;
+  /** Read calls (getJob, listRunnable, listExpiredLeases, ...). */
+  reads: number;
+  readsByMethod: Record<string, number>;
+  /** Milliseconds inside read calls. */
+  readMs: number;
+}
+
+export interface ChildSample {
+  cpu: NodeJS.CpuUsage;
+  /** process.resourceUsage().maxRSS: the peak resident set since the child started, in KiB. */
+  maxRssKb: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  store: StoreCounters;
+}
+
+export interface FileStats {
+  jobs: number;
+  events: number;
+  logs: number;
+  eventsByKind: Record<string, number>;
+  /** Size of the database file after the closing checkpoint folded the WAL into it. */
+  fileBytes: number;
+}
+
+type ToChild = { t: 'sample'; id: number } | { t: 'stop'; id: number };
+type FromChild =
+  | { t: 'ready'; grpcAddress: string; httpAddress: string }
+  | { t: 'sample'; id: number; sample: ChildSample }
+  | { t: 'stopped'; id: number; file: FileStats }
+  | { t: 'failed'; message: string };
+
+// ───────────────────────────── parent side ─────────────────────────────
+
+export interface CoordinatorHandle {
+  pid: number;
+  grpcAddress: string;
+  sample(): Promise<ChildSample>;
+  /** Closes the server and returns what the SQLite file holds; the child then exits. */
+  stop(): Promise<FileStats>;
+  /** Kills the child (after a failure). */
+  kill(): void;
+}
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+
+export type Synchronous = 'full' | 'normal' | 'off';
+
+/**
+ * Starts the coordinator child. `synchronous` other than 'full' (the product's setting) overrides
+ * SQLite's commit durability, to see what the coordinator does when commits are not fsynced.
+ */
+export async function spawnCoordinator(opts: { synchronous?: Synchronous } = {}): Promise<CoordinatorHandle> {
+  const child: ChildProcess = fork(THIS_FILE, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_SQLITE_SYNCHRONOUS: opts.synchronous ?? 'full' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (m: FromChild) => void; reject: (e: Error) => void }>();
+  let exited: Error | null = null;
+
+  const ready = new Promise<{ grpcAddress: string }>((resolve, reject) => {
+    child.on('message', (raw) => {
+      const m = raw as FromChild;
+      if (m.t === 'ready') resolve(m);
+      else if (m.t === 'failed') reject(new Error(`coordinator child failed: ${m.message}`));
+      else {
+        const waiter = pending.get(m.id);
+        pending.delete(m.id);
+        waiter?.resolve(m);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      exited = new Error(`coordinator child exited (code ${code}, signal ${signal})`);
+      reject(exited);
+      for (const w of pending.values()) w.reject(exited);
+      pending.clear();
+    });
+  });
+  const { grpcAddress } = await ready;
+
+  const ask = (t: ToChild['t']): Promise<FromChild> =>
+    new Promise((resolve, reject) => {
+      if (exited) return reject(exited);
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ t, id } satisfies ToChild);
+    });
+
+  return {
+    pid: child.pid!,
+    grpcAddress,
+    async sample() {
+      const m = await ask('sample');
+      if (m.t !== 'sample') throw new Error(`unexpected answer ${m.t}`);
+      return m.sample;
+    },
+    async stop() {
+      const m = await ask('stop');
+      if (m.t !== 'stopped') throw new Error(`unexpected answer ${m.t}`);
+      await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+      return m.file;
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+// ───────────────────────────── child side ─────────────────────────────
+
+/** The JobStore methods that write; each is one transaction in the SQLite provider. */
+const WRITES: Record<string, (args: unknown[]) => string> = {
+  insertJob: (args) => (args[1] as JobEventRecord).kind,
+  replaceJob: (args) => (args[1] as JobEventRecord | null)?.kind ?? 'no_event',
+  appendLog: () => 'log',
+};
+
+/**
+ * Wraps the real store and counts (and times) every call. A Proxy rather than a class so that
+ * methods added to JobStore later pass through untouched (and are counted as reads).
+ */
+function countingStore(inner: JobStore): { store: JobStore; counters: StoreCounters } {
+  const counters: StoreCounters = { writeTx: 0, writeTxByKind: {}, rolledBack: 0, writeMs: 0, reads: 0, readsByMethod: {}, readMs: 0 };
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => Promise<unknown>;
+      // Called on the real store, not the proxy: the SQLite provider keeps its state in #private fields.
+      if (typeof property !== 'string' || property === 'close') return method.bind(target);
+      const writeKind = WRITES[property];
+      return (...args: unknown[]): Promise<unknown> => {
+        const started = performance.now();
+        const promise = method.apply(target, args); // the SQLite provider does all its work (and the commit) before returning
+        const ms = performance.now() - started;
+        if (!writeKind) {
+          counters.reads++;
+          counters.readMs += ms;
+          counters.readsByMethod[property] = (counters.readsByMethod[property] ?? 0) + 1;
+          return promise;
+        }
+        counters.writeMs += ms;
+        return promise.then(
+          (result) => {
+            const kind = writeKind(args);
+            counters.writeTx++;
+            counters.writeTxByKind[kind] = (counters.writeTxByKind[kind] ?? 0) + 1;
+            return result;
+          },
+          (err: unknown) => {
+            counters.rolledBack++;
+            throw err;
+          },
+        );
+      };
+    },
+  });
+  return { store, counters };
+}
+
+function countFile(path: string): FileStats {
+  const db = new Database(path, { readonly: true });
+  try {
+    const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const eventsByKind: Record<string, number> = {};
+    const rows = db.prepare(`SELECT json_extract(doc, '$.kind') AS kind, count(*) AS n FROM events GROUP BY 1`).all() as { kind: string; n: number }[];
+    for (const r of rows) eventsByKind[r.kind] = r.n;
+    return { jobs: count('jobs'), events: count('events'), logs: count('logs'), eventsByKind, fileBytes: statSync(path).size };
+  } finally {
+    db.close();
+  }
+}
+
+async function childMain(): Promise<void> {
+  const send = (m: FromChild): void => void process.send!(m);
+  const dataDir = mkdtempSync(join(tmpdir(), 'gigafactory-bench-'));
+  const dbPath = join(dataDir, 'gigafactory.sqlite');
+  try {
+    // Imported here so the parent, which imports this module for spawnCoordinator, does not load the coordinator.
+    const { ServeConfigSchema } = await import('../src/config.js');
+    const { createLogger } = await import('../src/logging.js');
+    const { startServer } = await import('../src/server/app.js');
+    const { openStore } = await import('../src/store/open-store.js');
+    const { openConnection } = await import('../src/store/sqlite/connection.js');
+    const { SqliteJobStore } = await import('../src/store/sqlite/index.js');
+
+    // Loopback development mode, as in test/support/server.ts: the factories and submitters carry no
+    // credentials, so the figures are dispatch, not token checks.
+    const config = ServeConfigSchema.parse({ dataDir, grpcPort: 0, httpPort: 0, logLevel: 'silent', shutdownGraceMs: 250, insecureDev: true });
+    const log = createLogger({ level: 'silent', pretty: false });
+    const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'full';
+    let inner: JobStore;
+    if (synchronous === 'full') {
+      inner = openStore({ kind: 'sqlite', path: dbPath }); // exactly what the product opens
+    } else {
+      const db = openConnection(dbPath);
+      db.pragma(`synchronous = ${synchronous === 'off' ? 'OFF' : 'NORMAL'}`);
+      inner = new SqliteJobStore(db);
+    }
+    const { store, counters } = countingStore(inner);
+    const server = await startServer({ config, log, store });
+
+    process.on('message', (raw) => {
+      const m = raw as ToChild;
+      if (m.t === 'sample') {
+        const mem = process.memoryUsage();
+        send({
+          t: 'sample',
+          id: m.id,
+          sample: {
+            cpu: process.cpuUsage(),
+            maxRssKb: process.resourceUsage().maxRSS,
+            rssBytes: mem.rss,
+            heapUsedBytes: mem.heapUsed,
+            store: structuredClone(counters),
+          },
+        });
+      } else if (m.t === 'stop') {
+        void (async () => {
+          await server.close();
+          const file = countFile(dbPath);
+          rmSync(dataDir, { recursive: true, force: true });
+          send({ t: 'stopped', id: m.id, file });
+          process.disconnect();
+        })();
+      }
+    });
+    // Ctrl-C reaches the whole process group: let the parent die first, then clean up on disconnect.
+    process.on('SIGINT', () => {});
+    // The parent going away (crash, Ctrl-C) must not leave a coordinator running or its temp dir behind.
+    process.once('disconnect', () => {
+      void server.close().finally(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(0);
+      });
+    });
+    send({ t: 'ready', grpcAddress: server.grpc.address, httpAddress: server.http.address });
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    send({ t: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url && process.send) {
+  void childMain();
+}

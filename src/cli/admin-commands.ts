@@ -1,0 +1,146 @@
+/**
+ * Credential commands: API keys (`keys`), enrollment tokens (`enroll-token`) and factory revocation
+ * and rotation (`factory`). They call AdminService with the global --key, except `keys bootstrap`,
+ * which writes the first admin key straight into the coordinator's SQLite file (whoever can write
+ * that file already controls the coordinator).
+ */
+import { create, toJson } from '@bufbuild/protobuf';
+import { durationFromMs, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { Command, InvalidArgumentError } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiKeyRole, ApiKeySchema, LabelGrantSchema } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
+import { systemClock } from '../coordinator/clock.js';
+import { Security } from '../coordinator/security.js';
+import { ROLES, type Role } from '../domain/credentials.js';
+import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
+import { adminClient, type ClientSecurity } from './client.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const ROLE_TO_WIRE: Record<Role, ApiKeyRole> = { viewer: ApiKeyRole.VIEWER, operator: ApiKeyRole.OPERATOR, admin: ApiKeyRole.ADMIN };
+
+function role(value: string): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`--role must be one of ${ROLES.join(', ')}, got "${value}"`);
+  return value as Role;
+}
+
+/** "90s", "15m", "2h", "7d", or plain seconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)(s|m|h|d)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration like 90s, 15m, 2h or 7d`);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+/** "--label gpu=a100|h100" grants gpu with those values; "--label gpu" grants any value. */
+export function parseGrant(text: string): { key: string; values: string[] } {
+  const eq = text.indexOf('=');
+  if (eq === 0) throw new InvalidArgumentError(`--label "${text}" must look like key, key=value or key=a|b`);
+  return eq < 0 ? { key: text, values: [] } : { key: text.slice(0, eq), values: text.slice(eq + 1).split('|').filter(Boolean) };
+}
+
+export function adminCommands(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command[] {
+  const admin = () => adminClient(coordinator(), security());
+  const print = (value: unknown): void => void process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
+
+  const keys = new Command('keys').description('operator API keys (roles: viewer, operator, admin)');
+  keys
+    .command('bootstrap')
+    .description("create an admin key directly in the coordinator's SQLite file (for the first key)")
+    .requiredOption('--name <name>', 'the key name, recorded on everything it does')
+    .option('--data-dir <dir>', 'the coordinator data dir [env GIGAFACTORY_DATA_DIR]', process.env.GIGAFACTORY_DATA_DIR || '.gigafactory')
+    .action(async (opts: { name: string; dataDir: string }) => {
+      mkdirSync(opts.dataDir, { recursive: true });
+      const store = new SqliteSecurityStore(join(opts.dataDir, 'gigafactory.sqlite'));
+      try {
+        const { key } = await new Security(store, systemClock, { rotationOverlapMs: 0 }).createApiKey(opts.name, 'admin', 'bootstrap');
+        if (json()) return print({ name: opts.name, role: 'admin', key });
+        print(`admin key "${opts.name}" (shown once, keep it secret):\n${key}`);
+      } finally {
+        await store.close();
+      }
+    });
+  keys
+    .command('create')
+    .description('create an API key (admin)')
+    .requiredOption('--name <name>', 'unique key name, recorded on everything it does')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, role)
+    .action(async (opts: { name: string; role: Role }) => {
+      const res = await admin().createApiKey({ name: opts.name, role: ROLE_TO_WIRE[opts.role] });
+      if (json()) return print({ key: res.key, apiKey: toJson(ApiKeySchema, res.apiKey!) });
+      print(`${opts.role} key "${opts.name}" (shown once, keep it secret):\n${res.key}`);
+    });
+  keys
+    .command('list')
+    .description('list API keys (admin); never shows secrets')
+    .action(async () => {
+      const res = await admin().listApiKeys({});
+      if (json()) return print(res.apiKeys.map((k) => toJson(ApiKeySchema, k)));
+      for (const k of res.apiKeys) {
+        print(`${k.name}\t${ApiKeyRole[k.role]?.toLowerCase()}\tcreated ${time(k.createTime)} by ${k.createdBy}${k.revokeTime ? `\trevoked ${time(k.revokeTime)}` : ''}`);
+      }
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key at once (admin)')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const res = await admin().revokeApiKey({ name });
+      if (json()) return print(toJson(ApiKeySchema, res.apiKey!));
+      print(`revoked key "${name}"`);
+    });
+
+  const enroll = new Command('enroll-token').description('one-time tokens new factories enroll with');
+  enroll
+    .command('create')
+    .description('create an enrollment token (admin); give it to `gigafactory agent --enroll-token`')
+    .option('--label <key[=v1|v2]>', 'a label the factory may advertise; no value means any value (repeatable)', collect, [])
+    .option('--no-default-labels', 'do not grant os and arch (which the agent always advertises)')
+    .option('--product <id>', 'a product whose jobs the factory may run (repeatable; default: every product)', collect, [])
+    .option('--factory-id <id>', 'only this factory id may enroll with the token')
+    .option('--ttl <duration>', 'how long the token may be used: 90s, 15m, 2h, 7d', parseDuration, 3_600_000)
+    .option('--description <text>', 'a note for operators', '')
+    .action(async (opts: { label: string[]; defaultLabels: boolean; product: string[]; factoryId?: string; ttl: number; description: string }) => {
+      const grants = opts.label.map(parseGrant);
+      if (opts.defaultLabels) for (const key of ['os', 'arch']) if (!grants.some((g) => g.key === key)) grants.push({ key, values: [] });
+      const res = await admin().createEnrollmentToken({
+        ttl: durationFromMs(opts.ttl),
+        allowedLabels: grants.map((g) => create(LabelGrantSchema, g)),
+        allowedProducts: opts.product,
+        factoryId: opts.factoryId ?? '',
+        description: opts.description,
+      });
+      if (json()) return print({ token: res.token, tokenId: res.tokenId, expireTime: time(res.expireTime) });
+      print(`enrollment token ${res.tokenId}, valid once until ${time(res.expireTime)} (shown once):\n${res.token}`);
+    });
+
+  const factory = new Command('factory').description("an enrolled factory's credentials");
+  factory
+    .command('revoke')
+    .description('revoke a factory (admin): its streams close at once and it cannot reconnect')
+    .argument('<factory-id>')
+    .option('--reason <text>', 'recorded and sent to the factory', '')
+    .action(async (factoryId: string, opts: { reason: string }) => {
+      const res = await admin().revokeFactory({ factoryId, reason: opts.reason });
+      if (json()) return print({ closedStreams: res.closedStreams, revokeTime: time(res.revokeTime) });
+      print(`revoked factory "${factoryId}" (${res.closedStreams} open stream${res.closedStreams === 1 ? '' : 's'} closed)`);
+    });
+  factory
+    .command('rotate')
+    .description("issue a factory a new token (admin); a connected factory stores it itself")
+    .argument('<factory-id>')
+    .action(async (factoryId: string) => {
+      const res = await admin().rotateFactoryToken({ factoryId });
+      if (json()) return print({ factoryToken: res.factoryToken, delivered: res.delivered, previousTokenExpireTime: time(res.previousTokenExpireTime) });
+      print(
+        `new token for "${factoryId}" (shown once)${res.delivered ? ', also delivered to the connected factory' : ''}; the old one works until ${time(res.previousTokenExpireTime)}:\n${res.factoryToken}`,
+      );
+    });
+
+  return [keys, enroll, factory];
+}
+
+function time(ts: Timestamp | undefined): string {
+  return ts ? timestampDate(ts).toISOString() : '-';
+}

@@ -1,0 +1,31 @@
+/** ExplainScore: every connected factory's filters and score for one job, plus its recorded decision. */
+import type { Explanation } from '../domain/scheduler.js';
+import type { AttemptRecord, JobRecord } from '../domain/job.js';
+import type { SchedulingWeights } from '../domain/scheduler.js';
+import { candidateOf } from './dispatcher.js';
+import type { Fleet } from './fleet.js';
+
+export interface JobExplanation {
+  job: JobRecord;
+  factories: Explanation[];
+  weights: SchedulingWeights;
+  unplaceableReason: string;
+  lastDecision: AttemptRecord | null;
+}
+
+export async function explainJob(fleet: Fleet, jobId: string): Promise<JobExplanation> {
+  const job = await fleet.jobs.get(jobId);
+  const now = fleet.clock.now();
+  const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling.recentProducts(s.factory!.factoryId)));
+  const runnable = await fleet.store.listRunnable(now, 200);
+  const explanations = fleet.scheduling.explain(job, jobId, factories, runnable, now);
+  const labelFailures = explanations.filter((e) => !e.checks.find((c) => c.name === 'labels')?.passed);
+  const unplaceableReason =
+    factories.length === 0
+      ? 'no factory is connected'
+      : labelFailures.length === explanations.length
+        ? `no connected factory has the required labels (${labelFailures[0]?.checks.find((c) => c.name === 'labels')?.detail ?? ''})`
+        : '';
+  const lastDecision = [...job.attempts].reverse().find((a) => a.decision) ?? null;
+  return { job, factories: explanations, weights: fleet.scheduling.weightsFor(job), unplaceableReason, lastDecision };
+}

@@ -1,0 +1,88 @@
+/**
+ * What the dispatcher needs to score and explain placements, kept current cheaply: the weights in
+ * effect per product (defaults, product settings, the job's own overrides), running jobs per product
+ * for fair share (from the job feed, no store scan), and the products each factory ran recently.
+ */
+import { notFound } from '../domain/errors.js';
+import type { JobRecord } from '../domain/job.js';
+import {
+  DEFAULT_WEIGHTS,
+  explain,
+  resolveWeights,
+  type Explanation,
+  type FactoryCandidate,
+  type FairShareState,
+  type SchedulingWeights,
+} from '../domain/scheduler.js';
+import { defaultProductSettings, type ProductSettings, type SettingsStore } from '../store/settings-store.js';
+import type { JobUpdate } from './job-feed.js';
+
+/** How many recent products a factory remembers for affinity. */
+const RECENT_PRODUCTS = 4;
+
+export class Scheduling {
+  private readonly settings = new Map<string, ProductSettings>();
+  /** Jobs leased or running now, by id → product: fair share's "actual" side. */
+  private readonly active = new Map<string, string>();
+  private readonly recent = new Map<string, string[]>();
+
+  constructor(
+    private readonly store: SettingsStore,
+    readonly defaults: SchedulingWeights = DEFAULT_WEIGHTS,
+  ) {}
+
+  /** Loads every product's settings once at start; later changes go through `update`. */
+  async load(): Promise<void> {
+    for (const s of await this.store.listProductSettings()) this.settings.set(s.productId, s);
+  }
+
+  productSettings(productId: string): ProductSettings {
+    return this.settings.get(productId) ?? defaultProductSettings(productId);
+  }
+
+  /** Stores new settings with compare-and-set and makes them effective at once. */
+  async update(next: ProductSettings): Promise<ProductSettings> {
+    await this.store.putProductSettings(next);
+    this.settings.set(next.productId, next);
+    return next;
+  }
+
+  weightsFor(job: JobRecord): SchedulingWeights {
+    return resolveWeights(this.defaults, this.productSettings(job.productId).weights, job.weights ?? null);
+  }
+
+  /** Fair-share inputs for a pass over `runnable`: running counts and the share weights of products with work. */
+  fairness(runnable: readonly JobRecord[]): FairShareState {
+    const runningByProduct = new Map<string, number>();
+    for (const product of this.active.values()) runningByProduct.set(product, (runningByProduct.get(product) ?? 0) + 1);
+    const demandWeights = new Map<string, number>();
+    for (const product of new Set([...runnable.map((j) => j.productId), ...runningByProduct.keys()])) {
+      demandWeights.set(product, this.productSettings(product).shareWeight);
+    }
+    return { runningByProduct, demandWeights };
+  }
+
+  recentProducts(factoryId: string): string[] {
+    return this.recent.get(factoryId) ?? [];
+  }
+
+  /** Follows committed changes: which jobs hold leases, and which products each factory ran. */
+  observe({ job }: JobUpdate): void {
+    if (job.stage === 'leased' || job.stage === 'running') {
+      this.active.set(job.id, job.productId);
+      const factoryId = job.lease?.factoryId;
+      if (factoryId && job.stage === 'running') {
+        const list = [job.productId, ...(this.recent.get(factoryId) ?? []).filter((p) => p !== job.productId)].slice(0, RECENT_PRODUCTS);
+        this.recent.set(factoryId, list);
+      }
+    } else {
+      this.active.delete(job.id);
+    }
+  }
+
+  explain(job: JobRecord | null, jobId: string, factories: readonly FactoryCandidate[], runnable: readonly JobRecord[], now: number): Explanation[] {
+    if (!job) throw notFound(`job ${jobId} not found`);
+    const explanations = explain(job, factories, this.fairness([job, ...runnable]), now, this.weightsFor(job));
+    return explanations.sort((a, b) => Number(b.passed) - Number(a.passed) || (b.score?.total ?? 0) - (a.score?.total ?? 0) || a.factoryId.localeCompare(b.factoryId));
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Scheduling: hard filters first, then weighted scoring among what passes, with every term kept so
+ * an operator can see why a job went where it went. Pure: the coordinator gathers the candidates
+ * (a bounded page of runnable jobs, the connected factories) and applies the decision.
+ *
+ * Cost per dispatch decision: O(J × F) for J runnable jobs examined (a bounded page, never the whole
+ * queue) and F factories with a free slot.
+ */
+import { invalidArgument } from './errors.js';
+import type { JobRecord, LabelRequirement } from './job.js';
+import { firstUnmetRequirement } from './labels.js';
+
+export const WEIGHT_NAMES = ['priority', 'aging', 'affinity', 'load', 'fairShare', 'costClass'] as const;
+export type WeightName = (typeof WEIGHT_NAMES)[number];
+export type SchedulingWeights = Record<WeightName, number>;
+
+/**
+ * Defaults chosen so priority dominates, a job waiting ~10 minutes gains one priority point's worth
+ * (so low priority never starves), and fair share can outweigh a few priority points.
+ */
+export const DEFAULT_WEIGHTS: SchedulingWeights = { priority: 10, aging: 1, affinity: 5, load: 2, fairShare: 20, costClass: 3 };
+export const MAX_WEIGHT = 1_000;
+
+/** What the scorer knows about a factory. */
+export interface FactoryCandidate {
+  factoryId: string;
+  labels: Readonly<Record<string, string>>;
+  slots: number;
+  freeSlots: number;
+  draining: boolean;
+  /** Products this factory ran recently, most recent first (warm caches). */
+  recentProducts: readonly string[];
+  /** Whether its enrollment lets it serve a product (absent: any product). */
+  mayServe?: (productId: string) => boolean;
+}
+
+/** Fleet-wide state fair share needs: running jobs per product and each product's share weight. */
+export interface FairShareState {
+  runningByProduct: ReadonlyMap<string, number>;
+  /** Products with queued work and their share weights (default 1). */
+  demandWeights: ReadonlyMap<string, number>;
+}
+
+export interface FilterCheck {
+  name: 'labels' | 'scope' | 'slots' | 'draining';
+  passed: boolean;
+  detail: string;
+}
+
+export interface ScoreBreakdown {
+  total: number;
+  terms: Record<WeightName, number>;
+}
+
+export interface Explanation {
+  factoryId: string;
+  passed: boolean;
+  checks: FilterCheck[];
+  /** Present when every check passed. */
+  score: ScoreBreakdown | null;
+}
+
+/** The hard filters, each with a sentence an operator can read. */
+export function filterFactory(job: JobRecord, factory: FactoryCandidate): FilterCheck[] {
+  const unmet = firstUnmetRequirement(job.requiredLabels, factory.labels);
+  return [
+    {
+      name: 'labels',
+      passed: unmet === null,
+      detail: unmet ? `label ${describeRequirement(unmet)} not met (factory has ${unmet.key}=${factory.labels[unmet.key] ?? '<none>'})` : 'all required labels match',
+    },
+    servesCheck(job, factory),
+    { name: 'draining', passed: !factory.draining, detail: factory.draining ? 'factory is draining' : 'taking work' },
+    { name: 'slots', passed: factory.freeSlots > 0, detail: `${factory.freeSlots} of ${factory.slots} slots free` },
+  ];
+}
+
+/**
+ * The weighted score of running `job` on `factory` now. Each term is its raw signal times its weight:
+ * - priority: the job's priority;
+ * - aging: minutes the job has been runnable;
+ * - affinity: 1 when the factory recently ran this product;
+ * - load: the factory's free fraction, spreading work;
+ * - fairShare: how far the product is below its weighted share of running jobs (negative above it);
+ * - costClass: +1 for a factory labelled cost=low, -1 for cost=high.
+ */
+export function scoreCandidate(job: JobRecord, factory: FactoryCandidate, fairness: FairShareState, now: number, weights: SchedulingWeights): ScoreBreakdown {
+  const waitedMinutes = Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
+  const terms: Record<WeightName, number> = {
+    priority: weights.priority * job.priority,
+    aging: weights.aging * waitedMinutes,
+    affinity: weights.affinity * (factory.recentProducts.includes(job.productId) ? 1 : 0),
+    load: weights.load * (factory.slots > 0 ? factory.freeSlots / factory.slots : 0),
+    fairShare: weights.fairShare * shareDeficit(job.productId, fairness),
+    costClass: weights.costClass * costSignal(factory.labels.cost),
+  };
+  const total = WEIGHT_NAMES.reduce((sum, name) => sum + terms[name], 0);
+  return { total: round(total), terms: mapValues(terms, round) };
+}
+
+/** Every factory's filters and, where they pass, its score: what ExplainScore shows. */
+export function explain(
+  job: JobRecord,
+  factories: readonly FactoryCandidate[],
+  fairness: FairShareState,
+  now: number,
+  weights: SchedulingWeights,
+): Explanation[] {
+  return factories.map((factory) => {
+    const checks = filterFactory(job, factory);
+    const passed = checks.every((c) => c.passed);
+    return { factoryId: factory.factoryId, passed, checks, score: passed ? scoreCandidate(job, factory, fairness, now, weights) : null };
+  });
+}
+
+export interface Placement {
+  job: JobRecord;
+  factory: FactoryCandidate;
+  score: ScoreBreakdown;
+}
+
+/** Defaults, then the product's stored override, then the request's override; each validated. */
+export function resolveWeights(
+  defaults: SchedulingWeights,
+  product: Partial<SchedulingWeights> | null,
+  request: Partial<SchedulingWeights> | null,
+): SchedulingWeights {
+  return { ...defaults, ...validateWeights(product ?? {}, 'product weights'), ...validateWeights(request ?? {}, 'weights') };
+}
+
+/** Checks partial weights: known names, finite, within [0, MAX_WEIGHT]. Throws INVALID_ARGUMENT naming the field. */
+export function validateWeights(weights: Partial<Record<string, number>>, where: string): Partial<SchedulingWeights> {
+  for (const [name, value] of Object.entries(weights)) {
+    if (!(WEIGHT_NAMES as readonly string[]).includes(name)) throw invalidArgument(`${where}.${name} is not a scoring weight (known: ${WEIGHT_NAMES.join(', ')})`);
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value < 0 || value > MAX_WEIGHT) throw invalidArgument(`${where}.${name} ${value} must be from 0 to ${MAX_WEIGHT}`);
+  }
+  return weights as Partial<SchedulingWeights>;
+}
+
+/** A running job that could make room for a more urgent one. */
+export interface RunningCandidate {
+  job: JobRecord;
+  factory: FactoryCandidate;
+}
+
+/** A job preempted this recently after an earlier preemption is left alone, so it cannot thrash. */
+export const PREEMPTION_PROTECTION_MS = 10 * 60_000;
+
+/**
+ * The job to stop so `waiting` can run: only jobs of strictly lower priority, on factories `waiting`
+ * could use (its labels pass; a free slot is what preemption makes), not protected. Among those:
+ * lowest priority, then least work lost (started most recently), then newest.
+ */
+export function selectPreemptionVictim(waiting: JobRecord, running: readonly RunningCandidate[], now: number): RunningCandidate | null {
+  let best: RunningCandidate | null = null;
+  for (const candidate of running) {
+    const { job, factory } = candidate;
+    if (job.priority >= waiting.priority || factory.draining) continue;
+    if (!eligible(waiting, factory)) continue;
+    if (isProtected(job, now)) continue;
+    if (!best || victimOrder(job, best.job) < 0) best = candidate;
+  }
+  return best;
+}
+
+/** Preempted twice in a row within the protection window: leave it to finish. */
+export function isProtected(job: JobRecord, now: number): boolean {
+  return job.preemptionStreak >= 2 && job.lastPreemptedAt !== null && now - job.lastPreemptedAt < PREEMPTION_PROTECTION_MS;
+}
+
+function victimOrder(a: JobRecord, b: JobRecord): number {
+  return a.priority - b.priority || (b.startedAt ?? 0) - (a.startedAt ?? 0) || b.createdAt - a.createdAt || a.id.localeCompare(b.id);
+}
+
+function servesCheck(job: JobRecord, factory: FactoryCandidate): FilterCheck {
+  const passed = factory.mayServe?.(job.productId) ?? true;
+  return { name: 'scope', passed, detail: passed ? `may serve product ${job.productId}` : `enrollment does not allow product ${job.productId}` };
+}
+
+/** Labels and enrollment scope: what a factory must pass whatever its load. */
+function eligible(job: JobRecord, factory: FactoryCandidate): boolean {
+  return firstUnmetRequirement(job.requiredLabels, factory.labels) === null && (factory.mayServe?.(job.productId) ?? true);
+}
+
+function shareDeficit(productId: string, fairness: FairShareState): number {
+  const totalWeight = [...fairness.demandWeights.values()].reduce((a, b) => a + b, 0);
+  if (totalWeight === 0) return 0;
+  const totalRunning = [...fairness.runningByProduct.values()].reduce((a, b) => a + b, 0);
+  const target = (fairness.demandWeights.get(productId) ?? 1) / totalWeight;
+  const actual = totalRunning === 0 ? 0 : (fairness.runningByProduct.get(productId) ?? 0) / totalRunning;
+  return target - actual;
+}
+
+function costSignal(cost: string | undefined): number {
+  return cost === 'low' ? 1 : cost === 'high' ? -1 : 0;
+}
+
+export function describeRequirement(r: LabelRequirement): string {
+  switch (r.operator) {
+    case 'exists':
+      return `${r.key} (must exist)`;
+    case 'not_exists':
+      return `!${r.key} (must not exist)`;
+    case 'equals':
+      return `${r.key}=${r.values[0] ?? ''}`;
+    case 'in':
+      return `${r.key} in ${r.values.join('|')}`;
+    case 'not_in':
+      return `${r.key} not in ${r.values.join('|')}`;
+    case 'gte':
+      return `${r.key}>=${r.values[0] ?? ''}`;
+    case 'lte':
+      return `${r.key}<=${r.values[0] ?? ''}`;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function mapValues<K extends string>(o: Record<K, number>, f: (n: number) => number): Record<K, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v as number)])) as Record<K, number>;
+}
+
+/**
+ * Plans one dispatch pass: which runnable jobs go to which free slots, best first, never more
+ * placements than free slots and never to a factory failing a hard filter.
+ *
+ * Jobs are queued per product (best base score first: priority + aging). Each step takes the product
+ * whose head scores highest once its current fair-share deficit is added, so fair share is re-judged
+ * after every placement, and gives that job the factory where its full score is highest.
+ * Cost: O(J log J + J × F + P × Q) for J jobs, F factories, P placements and Q products with work.
+ */
+export function planDispatch(
+  runnable: readonly JobRecord[],
+  factories: readonly FactoryCandidate[],
+  fairness: FairShareState,
+  now: number,
+  weightsFor: (job: JobRecord) => SchedulingWeights,
+): Placement[] {
+  const slots = factories.filter((f) => !f.draining && f.freeSlots > 0).map((f) => ({ ...f }));
+  const running = new Map(fairness.runningByProduct);
+  const state: FairShareState = { runningByProduct: running, demandWeights: fairness.demandWeights };
+  const queues = new Map<string, { job: JobRecord; base: number; weights: SchedulingWeights }[]>();
+  for (const job of runnable) {
+    const weights = weightsFor(job);
+    const waited = Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
+    const entry = { job, base: weights.priority * job.priority + weights.aging * waited, weights };
+    const queue = queues.get(job.productId) ?? [];
+    queue.push(entry);
+    queues.set(job.productId, queue);
+  }
+  for (const queue of queues.values()) queue.sort((a, b) => b.base - a.base || a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id));
+
+  const placements: Placement[] = [];
+  const heads = new Map<string, number>([...queues.keys()].map((p) => [p, 0]));
+  while (slots.some((f) => f.freeSlots > 0)) {
+    let pick: { product: string; value: number; createdAt: number } | null = null;
+    for (const [product, index] of heads) {
+      const head = queues.get(product)![index];
+      if (!head) continue;
+      const value = head.base + head.weights.fairShare * shareDeficit(product, state);
+      if (!pick || value > pick.value || (value === pick.value && head.job.createdAt < pick.createdAt)) pick = { product, value, createdAt: head.job.createdAt };
+    }
+    if (!pick) break;
+    const index = heads.get(pick.product)!;
+    heads.set(pick.product, index + 1);
+    const { job, weights } = queues.get(pick.product)![index]!;
+    let best: { factory: (typeof slots)[number]; score: ScoreBreakdown } | null = null;
+    for (const factory of slots) {
+      if (factory.freeSlots <= 0 || !eligible(job, factory)) continue;
+      const score = scoreCandidate(job, factory, state, now, weights);
+      if (!best || score.total > best.score.total || (score.total === best.score.total && factory.factoryId < best.factory.factoryId)) best = { factory, score };
+    }
+    if (!best) continue; // no connected factory with a free slot can run it now
+    placements.push({ job, factory: { ...best.factory }, score: best.score });
+    best.factory.freeSlots--;
+    running.set(job.productId, (running.get(job.productId) ?? 0) + 1);
+  }
+  return placements;
+}

@@ -1,0 +1,72 @@
+/**
+ * The one role × RPC table. Every RPC of every service has exactly one row (a test walks the service
+ * descriptors to prove it), and an RPC without a row is refused to everyone but development mode, so
+ * a new RPC is closed until someone decides who may call it.
+ *
+ * The rule of thumb for new rows: reads and watches are `viewer`; steering jobs (submit, cancel,
+ * requeue, ship, reject) and draining factories are `operator`; budgets, weights, credentials and
+ * anything that changes who may do what are `admin`. Factories call only FactoryService.Connect, with
+ * a factory token; FactoryService.Enroll takes an enrollment token.
+ */
+import { roleAtLeast, type Principal, type Role } from '../domain/credentials.js';
+
+export type Access = { t: 'role'; role: Role } | { t: 'factory' } | { t: 'enrollment' };
+
+const viewer: Access = { t: 'role', role: 'viewer' };
+const operator: Access = { t: 'role', role: 'operator' };
+const admin: Access = { t: 'role', role: 'admin' };
+
+/** Keyed by "package.Service/Method", as in the request path. */
+export const ACCESS: Readonly<Record<string, Access>> = {
+  'gigafactory.fleet.v1.JobService/SubmitJob': operator,
+  'gigafactory.fleet.v1.JobService/GetJob': viewer,
+  'gigafactory.fleet.v1.JobService/ListJobs': viewer,
+  'gigafactory.fleet.v1.JobService/CancelJob': operator,
+  'gigafactory.fleet.v1.JobService/WatchJobs': viewer,
+  'gigafactory.fleet.v1.JobService/TailLogs': viewer,
+  'gigafactory.fleet.v1.JobService/ExplainScore': viewer,
+
+  'gigafactory.fleet.v1.AdminService/ListFactories': viewer,
+  'gigafactory.fleet.v1.AdminService/GetScalingSignal': viewer,
+  'gigafactory.fleet.v1.AdminService/GetProductSettings': viewer,
+  'gigafactory.fleet.v1.AdminService/SetProductSettings': admin,
+  'gigafactory.fleet.v1.AdminService/DrainFactory': operator,
+  'gigafactory.fleet.v1.AdminService/CreateEnrollmentToken': admin,
+  'gigafactory.fleet.v1.AdminService/RevokeFactory': admin,
+  'gigafactory.fleet.v1.AdminService/RotateFactoryToken': admin,
+  'gigafactory.fleet.v1.AdminService/CreateApiKey': admin,
+  'gigafactory.fleet.v1.AdminService/ListApiKeys': admin,
+  'gigafactory.fleet.v1.AdminService/RevokeApiKey': admin,
+
+  'gigafactory.fleet.v1.FactoryService/Connect': { t: 'factory' },
+  'gigafactory.fleet.v1.FactoryService/Enroll': { t: 'enrollment' },
+};
+
+/** Why `principal` may not call `rpc` under `access` (a message for the caller), or null when it may. */
+export function refusal(rpc: string, access: Access | undefined, principal: Principal): string | null {
+  const short = rpc.slice(rpc.lastIndexOf('.', rpc.indexOf('/')) + 1);
+  if (principal.kind === 'dev') return access?.t === 'enrollment' ? `${short} needs an enrollment token (authorization: Bearer gfe_...)` : null;
+  if (!access) return `${short} has no access rule yet, so it is refused to every credential`;
+  switch (access.t) {
+    case 'factory':
+      return principal.kind === 'factory' ? null : `${short} is for factories: it needs a factory token (see FactoryService.Enroll), not ${kindName(principal)}`;
+    case 'enrollment':
+      return principal.kind === 'enrollment' ? null : `${short} needs an enrollment token, not ${kindName(principal)}`;
+    case 'role':
+      if (principal.kind !== 'key') return `${short} needs an API key with role ${access.role} or above; ${kindName(principal)} may not call it`;
+      return roleAtLeast(principal.role, access.role) ? null : `API key "${principal.name}" has role ${principal.role}; ${short} needs ${access.role} or above`;
+  }
+}
+
+function kindName(p: Principal): string {
+  switch (p.kind) {
+    case 'key':
+      return `an API key ("${p.name}")`;
+    case 'factory':
+      return `a factory token ("${p.scope.factoryId}")`;
+    case 'enrollment':
+      return 'an enrollment token';
+    case 'dev':
+      return 'no credential';
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The auth interceptor, mounted once and so applied to every RPC on both listeners: it reads the
+ * bearer token from `authorization`, establishes the principal, checks the role × RPC table
+ * (access.ts) and the key's request rate, and puts the principal and its name (the actor recorded on
+ * job events) in the handler context. Refusals are UNAUTHENTICATED, PERMISSION_DENIED or
+ * RESOURCE_EXHAUSTED with a message saying why, and one warn line; the token is never logged.
+ */
+import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor } from '@connectrpc/connect';
+import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
+import { actorKey } from '../api/actor.js';
+import { principalKey } from '../api/principal.js';
+import { requestLogKey } from '../api/request-context.js';
+import type { Clock } from '../coordinator/clock.js';
+import type { Security } from '../coordinator/security.js';
+import { describePrincipal, type Principal } from '../domain/credentials.js';
+import { DomainError } from '../domain/errors.js';
+import { TokenBucket } from '../domain/token-bucket.js';
+import type { Logger } from '../logging.js';
+import { ACCESS, refusal } from './access.js';
+
+export interface AuthOptions {
+  security: Security;
+  /** Loopback development mode: a call without a credential acts as an admin (actor "api"). */
+  devMode: boolean;
+  /** Requests per second per API key, and the burst above it. */
+  keyRate: { perSecond: number; burst: number };
+  clock: Clock;
+  log: Logger;
+}
+
+/** The caller's address, for refusal lines. */
+export const peerKey = createContextKey<string>('', { description: 'remote address of the connection' });
+
+/** connect-node `contextValues`: what the transport knows about the caller. */
+export const peerContextValues: NonNullable<ConnectNodeAdapterOptions['contextValues']> = (req): ContextValues => {
+  const values = createContextValues();
+  const socket = req.socket as { remoteAddress?: string; remotePort?: number } | undefined;
+  if (socket?.remoteAddress) values.set(peerKey, `${socket.remoteAddress}:${socket.remotePort ?? ''}`);
+  return values;
+};
+
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+export function authInterceptor(opts: AuthOptions): Interceptor {
+  const buckets = new Map<string, TokenBucket>();
+  return (next) => async (req) => {
+    const rpc = `${req.service.typeName}/${req.method.name}`;
+    const log = req.contextValues.get(requestLogKey) ?? opts.log;
+    const refuse = (code: Code, message: string, principal: Principal | null): never => {
+      log.warn({ rpc, code: Code[code], principal: principal ? describePrincipal(principal) : 'none', peer: req.contextValues.get(peerKey), reason: message }, 'request refused');
+      throw new ConnectError(message, code);
+    };
+
+    const header = req.header.get('authorization');
+    let principal: Principal;
+    if (header === null || header === '') {
+      if (!opts.devMode) refuse(Code.Unauthenticated, `${shortName(rpc)} needs a credential: send "authorization: Bearer <token>"`, null);
+      principal = { kind: 'dev' };
+    } else {
+      const token = BEARER.exec(header)?.[1];
+      if (!token) return refuse(Code.Unauthenticated, 'the authorization header must be "Bearer <token>"', null);
+      try {
+        principal = await opts.security.authenticate(token);
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'unauthenticated') return refuse(Code.Unauthenticated, err.message, null);
+        throw err;
+      }
+    }
+
+    const denied = refusal(rpc, ACCESS[rpc], principal);
+    if (denied) refuse(principal.kind === 'dev' ? Code.Unauthenticated : Code.PermissionDenied, denied, principal);
+
+    if (principal.kind === 'key') {
+      const now = opts.clock.now();
+      let bucket = buckets.get(principal.keyId);
+      if (!bucket) buckets.set(principal.keyId, (bucket = new TokenBucket(opts.keyRate.perSecond, opts.keyRate.burst, now)));
+      const waitMs = bucket.take(1, now);
+      if (waitMs > 0) {
+        refuse(
+          Code.ResourceExhausted,
+          `API key "${principal.name}" is over its request rate (${opts.keyRate.perSecond} per second, bursts of ${opts.keyRate.burst}); retry in ${waitMs} ms`,
+          principal,
+        );
+      }
+    }
+
+    req.contextValues.set(principalKey, principal);
+    if (principal.kind === 'key') req.contextValues.set(actorKey, principal.name);
+    return next(req);
+  };
+}
+
+function shortName(rpc: string): string {
+  return rpc.slice(rpc.lastIndexOf('.', rpc.indexOf('/')) + 1);
+}

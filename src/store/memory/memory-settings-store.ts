@@ -1,0 +1,22 @@
+/** Product settings in memory, with the same compare-and-set as the SQLite provider. */
+import { RevisionConflict } from '../job-store.js';
+import type { ProductSettings, SettingsStore } from '../settings-store.js';
+
+export class MemorySettingsStore implements SettingsStore {
+  readonly #byProduct = new Map<string, string>();
+
+  async getProductSettings(productId: string): Promise<ProductSettings | null> {
+    const doc = this.#byProduct.get(productId);
+    return doc ? (JSON.parse(doc) as ProductSettings) : null;
+  }
+
+  async listProductSettings(): Promise<ProductSettings[]> {
+    return [...this.#byProduct.keys()].sort().map((id) => JSON.parse(this.#byProduct.get(id)!) as ProductSettings);
+  }
+
+  async putProductSettings(next: ProductSettings): Promise<void> {
+    const current = await this.getProductSettings(next.productId);
+    if ((current?.revision ?? 0) !== next.revision - 1) throw new RevisionConflict(next.productId, next.revision - 1);
+    this.#byProduct.set(next.productId, JSON.stringify(next));
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Per-product settings operators change through AdminService (scoring weights and the product's
+ * fair-share weight today). One small record per product, replaced with compare-and-set like a job.
+ */
+import type { SchedulingWeights } from '../domain/scheduler.js';
+
+export interface ProductSettings {
+  productId: string;
+  /** Overrides of the default scoring weights; absent names use the defaults. */
+  weights: Partial<SchedulingWeights>;
+  /** The product's weight in fair sharing (1 = an equal share). */
+  shareWeight: number;
+  /** +1 on every change; 0 for a product never configured. */
+  revision: number;
+  updatedAt: number;
+  /** Who changed it last (an operator key's name, or "api"). */
+  updatedBy: string;
+}
+
+export function defaultProductSettings(productId: string): ProductSettings {
+  return { productId, weights: {}, shareWeight: 1, revision: 0, updatedAt: 0, updatedBy: '' };
+}
+
+export interface SettingsStore {
+  /** The stored settings, or null for a product never configured. */
+  getProductSettings(productId: string): Promise<ProductSettings | null>;
+  listProductSettings(): Promise<ProductSettings[]>;
+  /** Compare-and-set on `next.revision - 1`; throws RevisionConflict when someone else changed it. */
+  putProductSettings(next: ProductSettings): Promise<void>;
+}

@@ -1,0 +1,131 @@
+/** The shell: sidebar navigation, connection and sign-in state, and the page for the current path. */
+import type { ComponentChildren, JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { Logo } from './components/logo.js';
+import { jobEvents, useLiveState } from './events.js';
+import { FactoriesPage } from './pages/factories.js';
+import { JobDetailPage } from './pages/job-detail.js';
+import { JobsPage } from './pages/jobs.js';
+import { OverviewPage } from './pages/overview.js';
+import { SignInPage } from './pages/sign-in.js';
+import { Link, navigate, useRoute, type Route } from './router.js';
+import { keyHint, session } from './session.js';
+import { Empty } from './components/ui.js';
+
+const TITLES: Record<Route['page'], string> = {
+  overview: 'Overview',
+  jobs: 'Jobs',
+  job: 'Job',
+  factories: 'Factories',
+  'sign-in': 'Sign in',
+  'not-found': 'Not found',
+};
+
+function useSession(): { key: string | null; refusal: string | null } {
+  const read = (): { key: string | null; refusal: string | null } => ({ key: session.apiKey(), refusal: session.refusal });
+  const [state, setState] = useState(read);
+  useEffect(() => session.subscribe(() => setState(read())), []);
+  return state;
+}
+
+export function App(): JSX.Element {
+  const route = useRoute();
+  const { key, refusal } = useSession();
+
+  useEffect(() => {
+    document.title = route.page === 'job' ? `${route.jobId} · Gigafactory` : `${TITLES[route.page]} · Gigafactory`;
+  }, [route]);
+
+  // The coordinator asked for a key (or refused ours): go to sign-in, then come back.
+  useEffect(() => {
+    if (refusal && route.page !== 'sign-in') navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+  }, [refusal, route.page]);
+
+  if (route.page === 'sign-in') return <SignInPage next={route.next} />;
+
+  return (
+    <div class="shell">
+      <aside class="sidebar">
+        <Link href="/" class="brand">
+          <Logo />
+          <span class="brand-name">Gigafactory</span>
+        </Link>
+        <nav class="nav" aria-label="Main">
+          <NavItem href="/" active={route.page === 'overview'} icon={ICONS.overview}>Overview</NavItem>
+          <NavItem href="/jobs" active={route.page === 'jobs' || route.page === 'job'} icon={ICONS.jobs}>Jobs</NavItem>
+          <NavItem href="/factories" active={route.page === 'factories'} icon={ICONS.factories}>Factories</NavItem>
+        </nav>
+        <div class="sidebar-foot">
+          <LiveIndicator />
+          <div class="account">
+            {key ? (
+              <>
+                <span class="account-key" title="The API key this tab sends">Key {keyHint(key)}</span>
+                <button
+                  type="button"
+                  class="link-button"
+                  onClick={() => {
+                    session.signOut();
+                    jobEvents.restart();
+                  }}
+                >
+                  Sign out
+                </button>
+              </>
+            ) : (
+              <Link href={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} class="link-button">
+                Sign in with an API key
+              </Link>
+            )}
+          </div>
+        </div>
+      </aside>
+      <main class="main">
+        {route.page === 'overview' && <OverviewPage />}
+        {route.page === 'jobs' && <JobsPage query={route.query} />}
+        {route.page === 'job' && <JobDetailPage jobId={route.jobId} key={route.jobId} />}
+        {route.page === 'factories' && <FactoriesPage />}
+        {route.page === 'not-found' && (
+          <div class="page">
+            <Empty title="Page not found">
+              Nothing lives at <code>{route.path}</code>. <Link href="/">Go to the overview</Link>
+            </Empty>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}
+
+function NavItem({ href, active, icon, children }: { href: string; active: boolean; icon: JSX.Element; children: ComponentChildren }): JSX.Element {
+  return (
+    <Link href={href} class={`nav-item${active ? ' nav-item-active' : ''}`} aria-current={active ? 'page' : undefined}>
+      {icon}
+      <span>{children}</span>
+    </Link>
+  );
+}
+
+function LiveIndicator(): JSX.Element {
+  const state = useLiveState();
+  const [kind, text] =
+    state.kind === 'open' ? ['live', 'Live'] : state.kind === 'retrying' ? ['down', 'Reconnecting…'] : ['connecting', 'Connecting…'];
+  return (
+    <div class={`live live-${kind}`} title={state.kind === 'retrying' ? state.error : 'Job changes stream in as they happen'} data-live={kind}>
+      <span class="live-dot" />
+      {text}
+    </div>
+  );
+}
+
+const ICONS = {
+  overview: (
+    <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M3 3h6v8H3V3Zm8 0h6v5h-6V3ZM3 13h6v4H3v-4Zm8-3h6v7h-6v-7Z" /></svg>
+  ),
+  jobs: (
+    <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M3 4h2v2H3V4Zm4 0h10v2H7V4ZM3 9h2v2H3V9Zm4 0h10v2H7V9Zm-4 5h2v2H3v-2Zm4 0h10v2H7v-2Z" /></svg>
+  ),
+  factories: (
+    <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M2 17V8l4 2.5V8l4 2.5V8l4 2.5V3h4v14H2Zm3-4v2h2v-2H5Zm4 0v2h2v-2H9Zm4 0v2h2v-2h-2Z" /></svg>
+  ),
+};

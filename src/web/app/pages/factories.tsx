@@ -1,0 +1,179 @@
+/**
+ * Factories: every factory connected to this coordinator with its state, labels, slots, running jobs
+ * and agent version, read again when jobs change (a lease taken or given back moves the slots) and
+ * every 5 s (a factory can come or go without any job changing; a factory watch stream would replace
+ * this). Operators drain a factory; admins revoke one and create enrollment tokens for new ones. The
+ * coordinator decides who may: a key without the role gets a sentence saying so.
+ */
+import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
+import { FactoryState, type Factory } from '../../../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
+import { ConfirmAction } from '../components/confirm.js';
+import { EnrollmentForm } from '../components/enrollment-form.js';
+import { Chips, Empty, ErrorBanner, Meter, PageHeader, Panel, useNow, When } from '../components/ui.js';
+import { useJobEvents } from '../events.js';
+import { FACTORY_STATES, ms, plural } from '../format.js';
+import { useInterval, useLoad } from '../hooks.js';
+import { adminService } from '../rpc.js';
+import { jobPath, Link } from '../router.js';
+
+export function FactoriesPage(): JSX.Element {
+  const now = useNow(5_000);
+  const list = useLoad((signal) => adminService.listFactories({}, { signal }), [], 'list the factories');
+  useJobEvents(() => list.reloadSoon(), () => list.reload());
+  useInterval(() => list.reloadSoon(), 5_000);
+  const [enrolling, setEnrolling] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const done = (message: string): void => {
+    setNotice(message);
+    list.reload();
+  };
+  const factories = list.data?.factories ?? [];
+  const slots = factories.reduce((n, f) => n + f.slots, 0);
+  const free = factories.reduce((n, f) => n + f.freeSlots, 0);
+
+  return (
+    <div class="page">
+      <PageHeader
+        title="Factories"
+        subtitle={list.data ? `${plural(factories.length, 'factory', 'factories')} connected · ${slots - free} of ${plural(slots, 'slot')} in use` : 'The agent runners connected to this coordinator.'}
+        actions={
+          !enrolling && (
+            <button type="button" class="button button-primary" onClick={() => setEnrolling(true)}>
+              Create enrollment token
+            </button>
+          )
+        }
+      />
+      {enrolling && <EnrollmentForm onClose={() => setEnrolling(false)} />}
+      {notice && (
+        <div class="banner banner-success" role="status">
+          {notice}
+          <button type="button" class="link-button" onClick={() => setNotice(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      <ErrorBanner message={list.error} onRetry={list.reload} />
+      <Panel>
+        {list.data && !factories.length ? (
+          <Empty title="No factory is connected">
+            Start one on any machine that reaches this coordinator's gRPC port: <code>gigafactory --coordinator HOST:7070 agent --id NAME --label KEY=VALUE</code>
+          </Empty>
+        ) : (
+          <div class="table-wrap table-wrap-menus">
+            <table class="table factories-table">
+              <thead>
+                <tr>
+                  <th>Factory</th>
+                  <th>State</th>
+                  <th>Labels</th>
+                  <th>Slots</th>
+                  <th>Running</th>
+                  <th>Agent</th>
+                  <th>Connected</th>
+                  <th>Last seen</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {factories.map((f) => {
+                  const state = FACTORY_STATES[f.state];
+                  const used = f.slots - f.freeSlots;
+                  return (
+                    <tr key={f.id} data-factory={f.id}>
+                      <td class="strong mono nowrap">{f.id}</td>
+                      <td>
+                        <span class={`pill pill-${state.tone}`}>
+                          <span class={`state-dot state-${state.tone}`} />
+                          {state.label}
+                        </span>
+                      </td>
+                      <td>
+                        <Chips
+                          items={Object.entries(f.labels)
+                            .sort(([a], [b]) => a.localeCompare(b))
+                            .map(([k, v]) => `${k}=${v}`)}
+                          empty="none"
+                        />
+                      </td>
+                      <td>
+                        <div class="slots-cell">
+                          <Meter used={used} total={f.slots} label={`${f.id} slots in use`} />
+                          <span class="small nowrap">
+                            {used} of {f.slots}
+                          </span>
+                        </div>
+                      </td>
+                      <td>
+                        {f.jobIds.length ? (
+                          <ul class="plain-list">
+                            {f.jobIds.map((id) => (
+                              <li key={id}>
+                                <Link href={jobPath(id)} class="mono small">{id}</Link>
+                              </li>
+                            ))}
+                          </ul>
+                        ) : (
+                          <span class="muted">idle</span>
+                        )}
+                      </td>
+                      <td class="small">{f.agentVersion || <span class="muted">—</span>}</td>
+                      <td class="nowrap">
+                        <When at={ms(f.connectTime)} now={now} />
+                      </td>
+                      <td class="nowrap">
+                        <When at={ms(f.lastSeenTime)} now={now} />
+                      </td>
+                      <td>
+                        <FactoryActions factory={f} onDone={done} />
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Panel>
+    </div>
+  );
+}
+
+function FactoryActions({ factory: f, onDone }: { factory: Factory; onDone: (message: string) => void }): JSX.Element {
+  return (
+    <div class="row-actions">
+      <ConfirmAction
+        label="Drain"
+        title={`Drain ${f.id}`}
+        description="It takes no new jobs, finishes the ones it runs, then disconnects."
+        reasonPlaceholder="Reason (sent to the factory)"
+        doing={`drain ${f.id}`}
+        small
+        disabled={f.state !== FactoryState.CONNECTED}
+        busyLabel="Draining"
+        onConfirm={async (reason) => {
+          await adminService.drainFactory({ factoryId: f.id, reason });
+          onDone(
+            f.jobIds.length
+              ? `${f.id} is draining: it takes no new jobs and disconnects once its ${plural(f.jobIds.length, 'running job')} end.`
+              : `${f.id} is draining: it runs nothing, so it disconnects now.`,
+          );
+        }}
+      />
+      <ConfirmAction
+        label="Revoke"
+        title={`Revoke ${f.id}`}
+        description="Its credential stops working at once and its stream is closed; its jobs go back to the queue when their leases expire. It must be enrolled again to return."
+        reasonPlaceholder="Reason (recorded and sent to the factory)"
+        doing={`revoke ${f.id}`}
+        danger
+        small
+        onConfirm={async (reason) => {
+          const res = await adminService.revokeFactory({ factoryId: f.id, reason });
+          onDone(`${f.id} was revoked; ${plural(res.closedStreams, 'open stream was', 'open streams were')} closed.`);
+        }}
+      />
+    </div>
+  );
+}

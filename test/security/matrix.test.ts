@@ -1,0 +1,228 @@
+/**
+ * The whole role × RPC matrix, over both listeners: every RPC of every service, called with no
+ * credential, a malformed header, an unknown token, each operator role, a factory token and an
+ * enrollment token. The expected table is written out here, independently of src/server/access.ts,
+ * and a test walks the service descriptors so a new RPC cannot go unlisted.
+ */
+import { create, toJsonString } from '@bufbuild/protobuf';
+import { Code, type Client } from '@connectrpc/connect';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminService, ListApiKeysResponseSchema } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
+import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
+import { ConnectRequestSchema, FactoryService, type ConnectRequest } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { ACCESS } from '../../src/server/access.js';
+import { enrolledFactory, gatewayClient, grpcClient, outcome, startSecureServer, type SecureServer } from './helpers.js';
+
+type Needs = 'viewer' | 'operator' | 'admin' | 'factory' | 'enrollment';
+
+/** Who may call what: the product decision, restated for the test. */
+const EXPECTED: Record<string, Needs> = {
+  'JobService/SubmitJob': 'operator',
+  'JobService/GetJob': 'viewer',
+  'JobService/ListJobs': 'viewer',
+  'JobService/CancelJob': 'operator',
+  'JobService/WatchJobs': 'viewer',
+  'JobService/TailLogs': 'viewer',
+  'JobService/ExplainScore': 'viewer',
+  'AdminService/ListFactories': 'viewer',
+  'AdminService/GetScalingSignal': 'viewer',
+  'AdminService/GetProductSettings': 'viewer',
+  'AdminService/SetProductSettings': 'admin',
+  'AdminService/DrainFactory': 'operator',
+  'AdminService/CreateEnrollmentToken': 'admin',
+  'AdminService/RevokeFactory': 'admin',
+  'AdminService/RotateFactoryToken': 'admin',
+  'AdminService/CreateApiKey': 'admin',
+  'AdminService/ListApiKeys': 'admin',
+  'AdminService/RevokeApiKey': 'admin',
+  'FactoryService/Connect': 'factory',
+  'FactoryService/Enroll': 'enrollment',
+};
+
+const RANK = { viewer: 1, operator: 2, admin: 3 } as const;
+const PRINCIPALS = ['no credential', 'malformed header', 'unknown token', 'viewer', 'operator', 'admin', 'factory token', 'enrollment token'] as const;
+type PrincipalName = (typeof PRINCIPALS)[number];
+
+function expectedOutcome(needs: Needs, who: PrincipalName): 'allowed' | 'Unauthenticated' | 'PermissionDenied' {
+  switch (who) {
+    case 'no credential':
+    case 'malformed header':
+    case 'unknown token':
+      return 'Unauthenticated';
+    case 'viewer':
+    case 'operator':
+    case 'admin':
+      return needs in RANK && RANK[who] >= RANK[needs as keyof typeof RANK] ? 'allowed' : 'PermissionDenied';
+    case 'factory token':
+      return needs === 'factory' ? 'allowed' : 'PermissionDenied';
+    case 'enrollment token':
+      return needs === 'enrollment' ? 'allowed' : 'PermissionDenied';
+  }
+}
+
+interface Clients {
+  jobs: Client<typeof JobService>;
+  admin: Client<typeof AdminService>;
+  factory: Client<typeof FactoryService>;
+}
+
+let server: SecureServer;
+let jobId: string;
+let factoryToken: string;
+let counter = 0;
+
+/** One call per RPC: a request that succeeds (or fails for reasons other than access) when allowed. */
+const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
+  'JobService/SubmitJob': (c) => c.jobs.submitJob({ productId: 'matrix', command: ['true'] }),
+  'JobService/GetJob': (c) => c.jobs.getJob({ jobId }),
+  'JobService/ListJobs': (c) => c.jobs.listJobs({ pageSize: 1 }),
+  'JobService/CancelJob': (c) => c.jobs.cancelJob({ jobId: 'job_missing' }),
+  'JobService/WatchJobs': async (c) => {
+    for await (const _ of c.jobs.watchJobs({ jobId })) return; // the history replay proves access
+  },
+  'JobService/TailLogs': async (c) => {
+    for await (const _ of c.jobs.tailLogs({ jobId })) void _;
+  },
+  'JobService/ExplainScore': (c) => c.jobs.explainScore({ jobId }),
+  'AdminService/ListFactories': (c) => c.admin.listFactories({}),
+  'AdminService/GetScalingSignal': (c) => c.admin.getScalingSignal({}),
+  'AdminService/GetProductSettings': (c) => c.admin.getProductSettings({ productId: 'matrix' }),
+  'AdminService/SetProductSettings': (c) => c.admin.setProductSettings({ productId: 'matrix', shareWeight: 1 }),
+  'AdminService/DrainFactory': (c) => c.admin.drainFactory({ factoryId: 'nobody' }),
+  'AdminService/CreateEnrollmentToken': (c) => c.admin.createEnrollmentToken({}),
+  'AdminService/RevokeFactory': (c) => c.admin.revokeFactory({ factoryId: 'nobody' }),
+  'AdminService/RotateFactoryToken': (c) => c.admin.rotateFactoryToken({ factoryId: 'nobody' }),
+  'AdminService/CreateApiKey': (c) => c.admin.createApiKey({ name: `matrix-${++counter}`, role: ApiKeyRole.VIEWER }),
+  'AdminService/ListApiKeys': (c) => c.admin.listApiKeys({}),
+  'AdminService/RevokeApiKey': (c) => c.admin.revokeApiKey({ name: 'nobody' }),
+  'FactoryService/Connect': async (c) => {
+    const abort = new AbortController();
+    async function* requests(): AsyncIterable<ConnectRequest> {
+      yield create(ConnectRequestSchema, { kind: { case: 'hello', value: { factoryId: 'matrix-factory', slots: 1 } } });
+      await new Promise((resolve) => abort.signal.addEventListener('abort', resolve));
+    }
+    try {
+      for await (const message of c.factory.connect(requests(), { signal: abort.signal })) {
+        expect(message.kind.case).toBe('welcome');
+        return;
+      }
+    } finally {
+      abort.abort();
+    }
+  },
+  'FactoryService/Enroll': (c) => c.factory.enroll({ factoryId: `matrix-enrolled-${++counter}` }),
+};
+
+/** The token each principal presents ("raw:" sends the header value as is). */
+async function tokenOf(who: PrincipalName): Promise<string | null> {
+  switch (who) {
+    case 'no credential':
+      return null;
+    case 'malformed header':
+      return 'raw:Basic dXNlcjpwYXNz';
+    case 'unknown token':
+      return `gfk_${'A'.repeat(43)}`;
+    case 'viewer':
+    case 'operator':
+    case 'admin':
+      return server.keys[who];
+    case 'factory token':
+      return factoryToken;
+    case 'enrollment token': // a fresh one each time: Enroll uses it up
+      return (await server.security.createEnrollmentToken({ ttlMs: 0, allowedLabels: [], allowedProducts: [], factoryId: '', description: '' }, 'test')).token;
+  }
+}
+
+beforeAll(async () => {
+  server = await startSecureServer({ keyRequestBurst: 10_000, maxStreamsPerFactory: 100 });
+  jobId = (await grpcClient(JobService, server, server.keys.operator).submitJob({ productId: 'matrix', command: ['true'] })).job!.id;
+  factoryToken = await enrolledFactory(server, 'matrix-factory');
+});
+afterAll(() => server.stop());
+
+describe('the access table', () => {
+  it('has exactly one rule for every RPC of every service, and it is the expected one', () => {
+    const rpcs = [JobService, AdminService, FactoryService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
+    expect(rpcs.sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(Object.keys(ACCESS).sort()).toEqual(rpcs.map((r) => `gigafactory.fleet.v1.${r}`).sort());
+    for (const rpc of rpcs) {
+      const rule = ACCESS[`gigafactory.fleet.v1.${rpc}`]!;
+      expect(rule.t === 'role' ? rule.role : rule.t, rpc).toBe(EXPECTED[rpc]);
+    }
+  });
+});
+
+const LISTENERS = [
+  { name: 'native gRPC', make: grpcClient },
+  { name: 'Connect gateway', make: gatewayClient },
+] as const;
+
+describe.each(LISTENERS)('$name', ({ name, make }) => {
+  it.each(Object.keys(EXPECTED))('%s: every principal gets exactly its access', async (rpc) => {
+    if (name === 'Connect gateway' && rpc === 'FactoryService/Connect') return; // see the next test
+    const results: Record<string, string> = {};
+    const expected: Record<string, string> = {};
+    for (const who of PRINCIPALS) {
+      const token = await tokenOf(who);
+      const clients: Clients = { jobs: make(JobService, server, token), admin: make(AdminService, server, token), factory: make(FactoryService, server, token) };
+      const got = await outcome(() => CALLS[rpc]!(clients));
+      results[who] = got === 'Unauthenticated' || got === 'PermissionDenied' ? got : 'allowed';
+      expected[who] = expectedOutcome(EXPECTED[rpc]!, who);
+      if (results[who] === 'allowed') expect(got, `${rpc} as ${who}`).not.toMatch(/^error|Internal|Unknown/);
+    }
+    expect(results).toEqual(expected);
+  });
+});
+
+describe('FactoryService.Connect on the HTTP/1.1 gateway', () => {
+  it('is not served at all (bidi streaming needs HTTP/2): 505 before any handler, whatever the credential', async () => {
+    for (const who of PRINCIPALS) {
+      const token = await tokenOf(who);
+      const res = await fetch(`${server.httpUrl}/gigafactory.fleet.v1.FactoryService/Connect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/connect+json', ...(token ? { authorization: token.startsWith('raw:') ? token.slice(4) : `Bearer ${token}` } : {}) },
+        body: new Uint8Array([0, 0, 0, 0, 2, 123, 125]),
+      });
+      expect(res.status, who).toBe(505);
+    }
+  });
+});
+
+describe('refusals', () => {
+  it('say why: the missing credential, the role needed, the token kind', async () => {
+    const anonymous = await outcome(() => grpcClient(JobService, server, null).submitJob({ productId: 'p', command: ['true'] }));
+    expect(anonymous).toBe('Unauthenticated');
+    await expect(grpcClient(JobService, server, null).getJob({ jobId })).rejects.toThrow(/needs a credential: send "authorization: Bearer <token>"/);
+    await expect(grpcClient(JobService, server, server.keys.viewer).submitJob({ productId: 'p', command: ['true'] })).rejects.toThrow(
+      /API key "viewer" has role viewer; JobService\/SubmitJob needs operator or above/,
+    );
+    await expect(grpcClient(JobService, server, factoryToken).getJob({ jobId })).rejects.toThrow(/factory token \("matrix-factory"\) may not call it/);
+    await expect(grpcClient(JobService, server, 'raw:Basic abc').getJob({ jobId })).rejects.toThrow(/must be "Bearer <token>"/);
+    await expect(grpcClient(JobService, server, 'hunter2').getJob({ jobId })).rejects.toThrow(/not a gigafactory credential/);
+  });
+
+  it('records the key name as the actor of the job events it causes', async () => {
+    const jobs = grpcClient(JobService, server, server.keys.operator);
+    const { job } = await jobs.submitJob({ productId: 'audit', command: ['true'] });
+    await jobs.cancelJob({ jobId: job!.id, reason: 'audit' });
+    const actors: string[] = [];
+    for await (const res of grpcClient(JobService, server, server.keys.viewer).watchJobs({ jobId: job!.id })) {
+      actors.push(res.event!.actor);
+      if (res.event!.kind === 'cancelled') break;
+    }
+    expect(actors).toEqual(['operator', 'operator']);
+  });
+
+  it('a revoked key is refused at once', async () => {
+    const admin = grpcClient(AdminService, server, server.keys.admin);
+    const { key } = await admin.createApiKey({ name: 'short-lived', role: ApiKeyRole.VIEWER });
+    expect(await outcome(() => grpcClient(JobService, server, key).listJobs({}))).toBe('ok');
+    await admin.revokeApiKey({ name: 'short-lived' });
+    await expect(grpcClient(JobService, server, key).listJobs({})).rejects.toMatchObject({ code: Code.Unauthenticated, rawMessage: expect.stringMatching(/API key "short-lived" was revoked/) });
+    const listed = await admin.listApiKeys({});
+    expect(listed.apiKeys.find((k) => k.name === 'short-lived')?.revokeTime).toBeDefined();
+    expect(toJsonString(ListApiKeysResponseSchema, listed)).not.toContain(key.slice(4)); // secrets are never listed
+    await expect(admin.createApiKey({ name: 'short-lived', role: ApiKeyRole.VIEWER })).rejects.toMatchObject({ code: Code.AlreadyExists });
+  });
+});
