@@ -23,6 +23,7 @@ export class CoordinatorMetrics {
   });
   private readonly leaseExpiries = new Counter({ name: 'gigafactory_lease_expiries_total', help: 'Leases taken back by the reaper because they ran out.', registers: [this.registry] });
   private readonly retries = new Counter({ name: 'gigafactory_retries_total', help: 'Attempts that failed or were lost and were scheduled to run again.', registers: [this.registry] });
+  private readonly preemptions = new Counter({ name: 'gigafactory_preemptions_total', help: 'Running jobs stopped and requeued to make room for a job of higher priority.', registers: [this.registry] });
   private readonly deadLetters = new Counter({ name: 'gigafactory_dead_letters_total', help: 'Jobs dead-lettered after using every attempt.', registers: [this.registry] });
   private readonly refusals = new Counter({ name: 'gigafactory_stale_epoch_refusals_total', help: 'Factory messages refused and answered with lease_revoked, by reason.', labelNames: ['reason'], registers: [this.registry] });
   private readonly streamMessages = new Counter({ name: 'gigafactory_stream_messages_total', help: 'Messages on factory streams.', labelNames: ['direction', 'kind'], registers: [this.registry] });
@@ -120,5 +121,6 @@ export class CoordinatorMetrics {
     if (event.actor === 'reaper' && EXPIRY_KINDS.has(event.kind)) this.leaseExpiries.inc();
     if (event.kind === 'retry_scheduled') this.retries.inc();
     if (event.kind === 'dead') this.deadLetters.inc();
+    if (event.kind === 'preempted') this.preemptions.inc();
   }
 }

@@ -50,6 +50,7 @@ it('preempts a low-priority job for a high-priority one; the victim resumes else
   expect(preempted.attempts[0]).toMatchObject({ factoryId: 'first', outcome: AttemptOutcome.PREEMPTED });
   expect(preempted.attemptCount).toBe(0); // a preemption does not use up an attempt (max_attempts is 1)
   expect(preempted.preemptionStreak).toBe(1);
+  expect(await (await fetch(`${server.httpUrl}/metrics`)).text()).toMatch(/^gigafactory_preemptions_total 1$/m);
 
   // "first" finishes the urgent job but takes nothing new, so the victim resumes elsewhere.
   await admin.drainFactory({ factoryId: 'first', reason: 'test' });
