@@ -13,6 +13,7 @@ import { runBaseline, runCommitBaseline, sampleLeaseOffer, type BaselineResult, 
 import type { Synchronous } from './coordinator-child.js';
 import { runDispatch, type DispatchResult } from './dispatch.js';
 import { fmt, fmtLatency, medianOf, progress, progressDone, renderTable, type Row } from './stats.js';
+import { runSchedulerBench, type SchedulerCell } from './scheduler.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -35,6 +36,7 @@ const fraction = (value: string): number => {
 interface Options {
   quick?: boolean;
   jobs?: number;
+  maxSeconds?: number;
   warmup?: number;
   factories: number;
   slots: number;
@@ -47,6 +49,7 @@ interface Options {
   synchronous: Synchronous;
   paced: boolean;
   baseline: boolean;
+  scheduler: boolean;
   out: string;
 }
 
@@ -58,6 +61,7 @@ const program = new Command('bench')
   .addOption(new Option('--factories <m>', 'factory streams').env('BENCH_FACTORIES').default(32).argParser(positiveInt('--factories')))
   .addOption(new Option('--slots <n>', 'slots each factory announces in hello').env('BENCH_SLOTS').default(4).argParser(positiveInt('--slots')))
   .addOption(new Option('--submitters <k>', 'concurrent JobService clients').env('BENCH_SUBMITTERS').default(4).argParser(positiveInt('--submitters')))
+  .addOption(new Option('--max-seconds <s>', 'stop submitting in the peak run after this long and measure the jobs sent so far (default 120, --quick 40)').env('BENCH_MAX_SECONDS').argParser(positiveNumber('--max-seconds')))
   .addOption(new Option('--runs <n>', 'peak runs (each on a fresh coordinator); the median run is reported').env('BENCH_RUNS').default(1).argParser(positiveInt('--runs')))
   .addOption(new Option('--paced-fraction <f>', 'open-loop rate as a fraction of the measured peak').default(0.5).argParser(fraction))
   .addOption(new Option('--paced-seconds <s>', 'length of the open-loop run (default 15, --quick 6)').argParser(positiveNumber('--paced-seconds')))
@@ -66,6 +70,7 @@ const program = new Command('bench')
   .addOption(new Option('--synchronous <mode>', 'SQLite commit durability in the coordinator: full is the product setting (fsync per commit)').choices(['full', 'normal', 'off']).default('full'))
   .option('--no-paced', 'skip the half-rate run')
   .option('--no-baseline', 'skip the gRPC baseline')
+  .option('--no-scheduler', 'skip the scheduler decision-cost grid')
   .option('--out <dir>', 'where the JSON result goes', join(BENCH_DIR, 'results'));
 
 async function main(): Promise<void> {
@@ -75,14 +80,24 @@ async function main(): Promise<void> {
   const warmupJobs = o.warmup ?? Math.min(500, Math.max(100, Math.round(jobs / 10)));
   const pacedSeconds = o.pacedSeconds ?? (o.quick ? 6 : 15);
   const baselineSeconds = o.baselineSeconds ?? (o.quick ? 1 : 2);
+  const maxSubmitSeconds = o.maxSeconds ?? (o.quick ? 40 : 120);
   const startedAt = new Date();
   const loadAtStart = loadavg()[0]!;
   const common = { warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, synchronous: o.synchronous };
 
+  // The disk before anything else runs: with the probe after the runs, it shows whether the disk
+  // changed under the benchmark (other work on the machine).
+  let diskBefore: CommitRun | null = null;
+  if (o.baseline) {
+    progress(`[baseline] disk before the dispatch runs: SQLite commits for ${baselineSeconds} s`);
+    diskBefore = runCommitBaseline({ seconds: baselineSeconds, synchronous: o.synchronous });
+    progressDone();
+  }
+
   // 1. Peak: closed loop.
   const peaks: DispatchResult[] = [];
   for (let i = 0; i < o.runs; i++) {
-    peaks.push(await runDispatch({ ...common, label: o.runs > 1 ? `peak ${i + 1}/${o.runs}` : 'peak', jobs }));
+    peaks.push(await runDispatch({ ...common, label: o.runs > 1 ? `peak ${i + 1}/${o.runs}` : 'peak', jobs, maxSubmitSeconds }));
   }
   const peak = [...peaks].sort((a, b) => a.jobsPerSec - b.jobsPerSec)[(peaks.length - 1) >> 1]!;
 
@@ -106,7 +121,7 @@ async function main(): Promise<void> {
     }
     progressDone();
     const medianDisk = [...disk].sort((a, b) => a.commitsPerSec - b.commitsPerSec)[(disk.length - 1) >> 1]!;
-    baseline = { ...result, median: medianOf(result.runs as unknown as Record<string, number>[]) as unknown as BaselineRun, disk, medianDisk };
+    baseline = { ...result, median: medianOf(result.runs as unknown as Record<string, number>[]) as unknown as BaselineRun, disk, medianDisk, diskBefore: diskBefore! };
   }
 
   const gigafactoryMsgsPerSec = peak.messages.perJob * peak.jobsPerSec;
@@ -130,23 +145,26 @@ async function main(): Promise<void> {
     /** 1-minute load average before and after: other work on the machine skews every figure. */
     loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0]! },
   };
+  // 4. The scheduler's cost per decision as the queue and the fleet grow (pure, in this process).
+  const scheduler = o.scheduler ? runSchedulerBench([100, 1_000, 10_000], [10, 100, 1_000], o.quick ? 0.3 : 1) : null;
   const git = gitInfo();
   const record = {
     startedAt: startedAt.toISOString(),
     git,
     machine,
-    config: { jobs, warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, runs: o.runs, pacedFraction: o.pacedFraction, pacedSeconds, baselineRuns: o.baselineRuns, baselineSeconds, synchronous: o.synchronous, quick: Boolean(o.quick) },
+    config: { jobs, maxSubmitSeconds, warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, runs: o.runs, pacedFraction: o.pacedFraction, pacedSeconds, baselineRuns: o.baselineRuns, baselineSeconds, synchronous: o.synchronous, quick: Boolean(o.quick) },
     peak,
     peakRuns: peaks,
     paced,
     baseline,
     ratios,
+    scheduler,
   };
   mkdirSync(o.out, { recursive: true });
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), rows(peak, peaks, paced, baseline, o))}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...schedulerRows(scheduler)])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 
@@ -164,14 +182,30 @@ function perKind(counts: Record<string, number>): string {
     .join(', ');
 }
 
-type Baseline = BaselineResult & { median: BaselineRun; disk: CommitRun[]; medianDisk: CommitRun };
+function schedulerRows(cells: SchedulerCell[] | null): Row[] {
+  if (!cells) return [];
+  return [
+    { section: 'Scheduler — planDispatch per decision (one placement), over the page a pass examines (8 × free slots, at most 1,000 jobs); 1 free slot per factory' },
+    ...cells.map(
+      (c): Row => [
+        `${c.queued.toLocaleString('en-US')} queued × ${c.factories.toLocaleString('en-US')} factories`,
+        `${fmt(c.decisionsPerSecond)} /s · p99 ${fmt(c.decisionMs.p99 * 1000)} µs`,
+        'decisions',
+        `${c.examined.toLocaleString('en-US')} jobs examined per pass; p50 ${fmt(c.decisionMs.p50 * 1000)} µs`,
+      ],
+    ),
+  ];
+}
+
+type Baseline = BaselineResult & { median: BaselineRun; disk: CommitRun[]; medianDisk: CommitRun; diskBefore: CommitRun };
 
 function rows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResult | null, baseline: Baseline | null, o: Options): Row[] {
   const r: Row[] = [];
   const runsNote = peaks.length > 1 ? ` (median of ${peaks.length} runs: ${peaks.map((p) => fmt(p.jobsPerSec)).join(', ')})` : '';
   const msgs = { ...peak.messages.toFactories, ...peak.messages.fromFactories };
   r.push({ section: `Dispatch at peak — closed loop, ${o.submitters} submitters each sending its next job when the last was stored${runsNote}` });
-  r.push(['throughput', fmt(peak.jobsPerSec), 'jobs/s', `${peak.jobs.toLocaleString('en-US')} jobs, first submit → last result ack in ${fmt(peak.elapsedS)} s`]);
+  const cap = peak.capped ? ` (of ${peak.jobsRequested.toLocaleString('en-US')}: submitting stopped at the ${o.maxSeconds ?? (o.quick ? 40 : 120)} s cap)` : '';
+  r.push(['throughput', fmt(peak.jobsPerSec), 'jobs/s', `${peak.jobs.toLocaleString('en-US')} jobs${cap}, first submit → last result ack in ${fmt(peak.elapsedS)} s`]);
   r.push(['submit RPC  p50 / p90 / p99 / max', fmtLatency(peak.submitRpc), 'ms', 'SubmitJob call (returns once the job is durable)']);
   r.push(['submit → offer  p50 / p90 / p99 / max', fmtLatency(peak.submitToOffer), 'ms', 'submit sent → LeaseOffer read by the factory (queueing included)']);
   r.push(['submit → result ack  p50 / p90 / p99 / max', fmtLatency(peak.submitToAck), 'ms', 'submit sent → ResultAck read by the factory']);
@@ -179,7 +213,7 @@ function rows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResu
   r.push(['coordinator peak RSS', fmt(peak.coordinator.peakRssMb), 'MiB', `maxRSS of the child process (RSS at the end ${fmt(peak.coordinator.rssEndMb)} MiB)`]);
   r.push(['bench process CPU', fmt(peak.bench.cores), 'cores', `${peak.factories} factory streams + submitters, same machine`]);
   r.push(['store write transactions', fmt(peak.store.writeTxPerJob), 'per job', `committed, counted at the JobStore: ${perKind(peak.store.writeTxByKindPerJob)}; ${peak.store.rolledBack} rolled back`]);
-  r.push(['store time in writes', fmt(peak.store.writeMsPerJob), 'ms/job', `inside SQLite write calls, commit fsync included: the coordinator's thread was blocked in writes ${fmt(100 * peak.store.writeBusy)}% of the wall time`]);
+  r.push(['store time in writes', fmt(peak.store.writeMsPerJob), 'ms/job', `inside SQLite write calls, commit fsync included (${fmt(peak.store.writeMsPerJob / peak.store.writeTxPerJob)} ms per transaction): the coordinator's thread was blocked in writes ${fmt(100 * peak.store.writeBusy)}% of the wall time`]);
   r.push(['store reads', fmt(peak.store.readsPerJob), 'per job', `${perKind(peak.store.readsByMethodPerJob)}; ${fmt(peak.store.readMsPerJob)} ms/job`]);
   r.push(['event rows', fmt(peak.file.eventsPerJob), 'per job', `rows in the SQLite file after the run: ${fmt(peak.file.events, 0)} events, ${peak.file.logs} log chunks, ${fmt(peak.file.jobs, 0)} jobs (warm-up included)`]);
   r.push(['stream messages', fmt(peak.messages.perJob), 'per job', `both directions: ${perKind(Object.fromEntries(Object.entries(msgs).map(([k, v]) => [k, v / peak.jobs])))}`]);
@@ -203,7 +237,11 @@ function rows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResu
     r.push(['ping-pong', fmt(b.pingPongMsgsPerSec), 'msgs/s', `both directions; round trip ${fmt(b.roundTripUs)} µs; ${spread((x) => x.pingPongMsgsPerSec)}`]);
     r.push(['one-way (server → client)', fmt(b.oneWayMsgsPerSec), 'msgs/s', `flow-controlled, flat out; ${spread((x) => x.oneWayMsgsPerSec)}`]);
     const d = baseline.medianDisk;
-    r.push(['SQLite commits, one at a time', fmt(d.commitsPerSec), 'commits/s', `WAL, synchronous=${o.synchronous.toUpperCase()}, 1 KB row each; commit p50 / p99 / max ${fmtLatency(d.latency, ['p50', 'p99', 'max'])} ms; runs: ${baseline.disk.map((x) => fmt(x.commitsPerSec)).join(', ')}`]);
+    r.push(['SQLite commits, one at a time', fmt(d.commitsPerSec), 'commits/s', `WAL, synchronous=${o.synchronous.toUpperCase()}, one 1 KB row each; commit mean ${fmt(d.latency.mean)}, p50 / p99 / max ${fmtLatency(d.latency, ['p50', 'p99', 'max'])} ms; runs: ${baseline.disk.map((x) => fmt(x.commitsPerSec)).join(', ')}`]);
+    const before = baseline.diskBefore;
+    const drift = Math.max(before.commitsPerSec / d.commitsPerSec, d.commitsPerSec / before.commitsPerSec);
+    const driftNote = drift > 1.5 ? `; ${fmt(drift)}× off the runs after: the disk was not equally free during the benchmark` : '';
+    r.push(['… the same, before the dispatch runs', fmt(before.commitsPerSec), 'commits/s', `one run; commit mean ${fmt(before.latency.mean)}, p99 ${fmt(before.latency.p99)} ms${driftNote}`]);
     const gf = peak.messages.perJob * peak.jobsPerSec;
     r.push({ section: 'Ratios' });
     r.push(['Gigafactory stream message rate', fmt(gf), 'msgs/s', `${fmt(peak.messages.perJob)} messages per job × ${fmt(peak.jobsPerSec)} jobs/s, over ${peak.factories} streams`]);
@@ -211,7 +249,7 @@ function rows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResu
     r.push(['… of one stream one-way', fmt((100 * gf) / b.oneWayMsgsPerSec), '%', `baseline ${fmt(b.oneWayMsgsPerSec)} msgs/s`]);
     const commits = peak.store.writeTxPerJob * peak.jobsPerSec;
     r.push(['Gigafactory store commits', fmt(commits), 'commits/s', `${fmt(peak.store.writeTxPerJob)} write transactions per job × ${fmt(peak.jobsPerSec)} jobs/s`]);
-    r.push(['… of the disk\'s commit rate', fmt((100 * commits) / d.commitsPerSec), '%', `baseline ${fmt(d.commitsPerSec)} commits/s (measured after the dispatch runs)`]);
+    r.push(['… of the disk\'s commit rate', fmt((100 * commits) / d.commitsPerSec), '%', `baseline ${fmt(d.commitsPerSec)} one-row commits/s, measured after the dispatch runs; a coordinator commit also writes indexes and an event row`]);
     if (paced) {
       r.push(['half-rate submit → offer p50 ÷ round trip', fmt((paced.submitToOffer.p50 * 1000) / b.roundTripUs), '×', `${fmt(paced.submitToOffer.p50)} ms vs ${fmt(b.roundTripUs)} µs`]);
     }

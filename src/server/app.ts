@@ -3,6 +3,7 @@
  * (stop accepting → finish in-flight calls → end streams → flush the store).
  */
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetSettings, type ServeConfig } from '../config.js';
@@ -13,6 +14,7 @@ import type { Security } from '../coordinator/security.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import { isSharedStore, openStore, openStoreAsync } from '../store/open-store.js';
+import { openCosmosControlStores, type CosmosControlStores, type CosmosJobStore } from '../store/cosmos/index.js';
 import type { SecurityStore } from '../store/security-store.js';
 import { timedStore } from '../store/timed-store.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
@@ -24,6 +26,7 @@ import { healthRoutes, type HealthState } from './health.js';
 import { requestLogInterceptor } from './request-log.js';
 import { webRoutes } from './web-static.js';
 import { CoordinatorMetrics } from './metrics.js';
+import { registerCosmosMetrics } from './cosmos-metrics.js';
 import { listenGrpc, listenHttp, type Listener } from './listeners.js';
 import { routes } from './routes.js';
 import { setupSecurity } from './security-setup.js';
@@ -45,7 +48,10 @@ export interface ServerOptions {
   log: Logger;
   /** Defaults to the configured store: SQLite in config.dataDir, or Cosmos (config.store). */
   store?: JobStore;
-  /** Defaults to SQLite in the job store's file when that is opened here, memory otherwise. */
+  /**
+   * Defaults to SQLite in the job store's file when that is opened here, the Cosmos control
+   * container with store cosmos, memory otherwise.
+   */
   securityStore?: SecurityStore;
   clock?: Clock;
 }
@@ -55,16 +61,25 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const metrics = new CoordinatorMetrics();
   const opened = givenStore ?? (config.store === 'cosmos' ? await openCosmos(config, log) : openSqliteInDataDir(config.dataDir, log));
   const store = timedStore(opened, metrics.storeObserver);
-  const settings = fleetSettings(config, { sharedStore: isSharedStore(opened) });
-  // Product settings (scoring weights, fair share) live beside the jobs in SQLite; with a given or
-  // Cosmos job store they are kept in memory for now (see README).
-  const productSettings = sqlitePath ? new SqliteSettingsStore(sqlitePath) : new MemorySettingsStore();
+  const shared = isSharedStore(opened);
+  const settings = fleetSettings(config, { sharedStore: shared });
+  // Credentials and product settings are shared by replicas through Cosmos's control container.
+  const control = config.store === 'cosmos' ? await openCosmosControl(config, log) : null;
+  // Product settings (scoring weights, fair share) live beside the jobs in SQLite, in Cosmos with
+  // replicas, and in memory with a given store (tests).
+  const productSettings = control?.settings ?? (sqlitePath ? new SqliteSettingsStore(sqlitePath) : new MemorySettingsStore());
   const scheduling = new Scheduling(productSettings);
   await scheduling.load();
+  // Another replica's change to product settings reaches this one within this refresh.
+  const settingsRefresh = shared ? setInterval(() => void scheduling.load().catch((err: unknown) => log.warn({ err }, 'reloading product settings failed')), SETTINGS_REFRESH_MS) : null;
+  settingsRefresh?.unref();
   const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling);
-  const sec = setupSecurity({ config, log, clock, ...(securityStore ? { store: securityStore } : sqlitePath ? { sqlitePath } : {}) });
+  const credentialStore = securityStore ?? control?.security;
+  const sec = setupSecurity({ config, log, clock, sharedStore: shared, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false };
   const shutdown = new AbortController();
+  // connect-node adds one abort listener per in-flight call; a fleet has many long-lived streams.
+  setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
     routes: routes(coordinator, log, sec.routes),
     // Outermost first: the request id exists before errors are mapped and logged with it; every
@@ -85,6 +100,8 @@ export async function startServer({ config, log, store: givenStore, securityStor
   });
   health.listening = true;
   metrics.attach(coordinator, shutdown.signal);
+  const jobStats = cosmosStatsOf(opened);
+  if (jobStats || control) registerCosmosMetrics(metrics.registry, { ...(jobStats ? { jobs: jobStats } : {}), ...(control ? { control: control.stats } : {}) });
   coordinator.fleet.start();
   const secure = { tls: sec.tls !== null, insecureDev: config.insecureDev };
   log.info({ listener: 'grpc', address: grpc.address, protocols: ['grpc'], ...secure, mtls: Boolean(sec.tls?.clientCa) }, 'listening');
@@ -101,12 +118,34 @@ export async function startServer({ config, log, store: givenStore, securityStor
       coordinator.fleet.stop(); // goodbye to every factory; their leases wait for them to resume
       shutdown.abort(); // ends WatchJobs / TailLogs streams; unary calls run to completion
       await listenersClosed;
+      if (settingsRefresh) clearInterval(settingsRefresh);
       await sec.close();
+      // What this replica cost in Cosmos round trips and request units (the benchmark reads it too).
+      if (jobStats) log.info({ cosmos: { jobs: jobStats(), control: control?.stats() ?? null } }, 'store stats');
       await store.close();
       if (productSettings instanceof SqliteSettingsStore) productSettings.close();
+      await control?.security.close();
+      await control?.settings.close();
       log.info('stopped');
     })());
   return { coordinator, security: sec.security, factoryStreams: sec.routes.streams, grpc, http, close };
+}
+
+/** How often a replica over a shared store reloads product settings changed by others. */
+const SETTINGS_REFRESH_MS = 2_000;
+
+/** The store's Cosmos tallies, when it is the Cosmos job store. */
+function cosmosStatsOf(store: JobStore): (() => ReturnType<CosmosJobStore['stats']>) | null {
+  const stats = (store as Partial<CosmosJobStore>).stats;
+  return typeof stats === 'function' ? () => stats.call(store) : null;
+}
+
+/** Credentials and product settings in the Cosmos control container; the key is never logged. */
+async function openCosmosControl(config: ServeConfig, log: Logger): Promise<CosmosControlStores> {
+  const { cosmosEndpoint: endpoint, cosmosKey: key, cosmosDatabase: database } = config;
+  if (!endpoint || !key) throw new Error('store cosmos needs cosmosEndpoint and cosmosKey');
+  log.info({ store: 'cosmos', endpoint, database, container: 'control' }, 'opening credential and settings store');
+  return openCosmosControlStores({ endpoint, key, database });
 }
 
 /** The key is never logged: only the endpoint and database are. */
