@@ -36,7 +36,7 @@ import { JobService } from '../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { systemClock } from '../src/coordinator/clock.js';
 import { JobFeed } from '../src/coordinator/job-feed.js';
 import { Jobs } from '../src/coordinator/jobs.js';
-import { openCosmosStore, type CosmosJobStore } from '../src/store/cosmos/index.js';
+import { openCosmosStore } from '../src/store/cosmos/index.js';
 import { cpuSeconds, fmt, fmtLatency, Latency, progress, progressDone, renderTable, type LatencySummary, type Row } from './stats.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -45,16 +45,16 @@ const BIN = join(BENCH_DIR, '..', 'bin', 'gigafactory.mjs');
 export interface ReplicaBenchOptions {
   /** Replica counts to measure, one run each (default 1, 2, 3). */
   replicaCounts?: number[];
-  /** Jobs per throughput run (default 600); submitting also stops after maxSubmitSeconds. */
+  /** Jobs per throughput run (default 400); submitting also stops after maxSubmitSeconds. */
   jobs?: number;
-  /** Stop submitting after this long and measure the jobs sent so far (default 6). */
+  /** Stop submitting after this long and measure the jobs sent so far (default 4). */
   maxSubmitSeconds?: number;
   /** Bench factories in all, spread over the replicas (default 6). */
   factories?: number;
   slots?: number;
   /** Concurrent submitters, spread over the replicas (default 6). */
   submitters?: number;
-  /** Pickup samples per replica count (default 5), each after 1-1.3 s of idleness. */
+  /** Pickup samples per replica count (default 6), each after 0.9-1.2 s of idleness. */
   pickupSamples?: number;
   /** Progress lines (default: stats.ts's progress on stderr). */
   onProgress?: (line: string) => void;
@@ -84,12 +84,16 @@ export interface ReplicaBenchRow {
     requestsPerJobByOperation: Record<string, number>;
     /** Round trips per second of all replicas while idle (the pickup phase): polls, reaper, checks. */
     idleRequestsPerSec: number;
-    /** CPU of the test server's single thread during the throughput phase, in cores (1.0 = saturated). */
-    serverCores: number;
+    idleRequestsPerSecByOperation: Record<string, number>;
   };
+  /** CPU during the throughput phase, in cores (1.0 = one core busy): what bounds the figures on one machine. */
+  cpu: { replicas: number; testServer: number; bench: number };
 }
 
-const DEFAULTS = { replicaCounts: [1, 2, 3], jobs: 600, maxSubmitSeconds: 6, factories: 6, slots: 4, submitters: 6, pickupSamples: 5 } as const;
+/** The idle-cost window. */
+const IDLE_MS = 2_000;
+
+const DEFAULTS: Required<Omit<ReplicaBenchOptions, 'onProgress'>> = { replicaCounts: [1, 2, 3], jobs: 400, maxSubmitSeconds: 4, factories: 6, slots: 4, submitters: 6, pickupSamples: 6 };
 
 export async function runReplicaBench(options: ReplicaBenchOptions = {}): Promise<ReplicaBenchRow[]> {
   const o = { ...DEFAULTS, ...options };
@@ -127,6 +131,7 @@ async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string,
     const clients = Array.from({ length: o.submitters }, (_, i) => createClient(JobService, createGrpcTransport({ baseUrl: `http://${replicas[i % n]!.grpcAddress}` })));
     const before = await Promise.all(replicas.map((r) => scrapeCosmos(r.httpAddress)));
     const serverCpuBefore = await cosmos.cpu();
+    const benchCpuBefore = process.cpuUsage();
     const started = performance.now();
     const deadline = started + o.maxSubmitSeconds * 1000;
     let next = 0;
@@ -144,16 +149,25 @@ async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string,
     await tracker.until(() => tracker.acked >= jobs, 60_000, () => `${label} ${tracker.acked}/${jobs} jobs done`);
     clearInterval(ticker);
     const elapsedMs = tracker.lastAckAt - started;
+    const benchCpu = cpuSeconds(benchCpuBefore, process.cpuUsage());
     const serverCpuAfter = await cosmos.cpu();
     const after = await Promise.all(replicas.map((r) => scrapeCosmos(r.httpAddress)));
     say(`${label} throughput: ${jobs} jobs in ${fmt(elapsedMs / 1000)} s (${fmt((jobs * 1000) / elapsedMs)} jobs/s)`);
 
+    // Idle cost: nothing to do for IDLE_MS, once the replicas backed off to their slowest poll.
+    await sleep(1_000);
+    const idleFrom = await Promise.all(replicas.map((r) => scrapeCosmos(r.httpAddress)));
+    const idleStart = performance.now();
+    await sleep(IDLE_MS);
+    const idle = await Promise.all(replicas.map((r) => scrapeCosmos(r.httpAddress)));
+    const idleSeconds = (performance.now() - idleStart) / 1000;
+
     // Pickup: stored by "another replica" (this process) while every replica is idle.
     const elsewhere = new Jobs(store, new JobFeed(), systemClock);
     const pickupMs: number[] = [];
-    const idleStart = performance.now();
     for (let i = 0; i < o.pickupSamples; i++) {
-      await sleep(1_000 + Math.random() * 300); // past the 50→500 ms back-off: every replica polls at its slowest
+      // Past the 50→500 ms back-off (750 ms without work): every replica polls at its slowest, at a random phase.
+      if (i > 0) await sleep(900 + Math.random() * 300);
       const title = `pickup-${i}`;
       await elsewhere.submit({ productId: 'bench', title, command: ['true'], env: {}, requiredLabels: [], priority: 0, idempotencyKey: '', maxAttempts: 0, timeoutMs: 0 }, 'bench');
       tracker.submitted(title);
@@ -163,11 +177,9 @@ async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string,
       say(`${label} pickup ${i + 1}/${o.pickupSamples}: ${fmt(pickupMs.at(-1)!)} ms`);
     }
     await tracker.until(() => tracker.acked >= jobs + o.pickupSamples, 10_000, () => `${label} pickup jobs to finish`);
-    const idle = await Promise.all(replicas.map((r) => scrapeCosmos(r.httpAddress)));
-    const idleSeconds = (performance.now() - idleStart) / 1000;
 
     const perJob = diffCosmos(before, after);
-    const idleDiff = diffCosmos(after, idle);
+    const idleDiff = diffCosmos(idleFrom, idle);
     const pickup = new Latency();
     for (const ms of pickupMs) pickup.recordMs(ms);
     return {
@@ -186,9 +198,13 @@ async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string,
         requestsPerJob: perJob.requests / jobs,
         requestUnitsPerJob: perJob.units / jobs,
         requestsPerJobByOperation: Object.fromEntries(Object.entries(perJob.byOperation).map(([op, v]) => [op, v / jobs])),
-        // The pickup phase ran a handful of jobs too; their share is small beside 1-1.3 s of idleness each.
         idleRequestsPerSec: idleDiff.requests / idleSeconds,
-        serverCores: cpuSeconds(serverCpuBefore, serverCpuAfter) / (elapsedMs / 1000),
+        idleRequestsPerSecByOperation: Object.fromEntries(Object.entries(idleDiff.byOperation).map(([op, v]) => [op, v / idleSeconds])),
+      },
+      cpu: {
+        replicas: after.reduce((sum, a, i) => sum + a.cpuSeconds - before[i]!.cpuSeconds, 0) / (elapsedMs / 1000),
+        testServer: cpuSeconds(serverCpuBefore, serverCpuAfter) / (elapsedMs / 1000),
+        bench: benchCpu / (elapsedMs / 1000),
       },
     };
   } finally {
@@ -206,16 +222,18 @@ export function replicaBenchRows(rows: readonly ReplicaBenchRow[]): Row[] {
   out.push({ section: `Replicas over the Cosmos DB test server — ${first.factories} factories × ${first.slots} slots spread over the replicas; jobs submitted round-robin to the replicas (closed loop)` });
   for (const r of rows) {
     const name = `${r.replicas} replica${r.replicas > 1 ? 's' : ''}`;
-    const topOps = Object.entries(r.cosmos.requestsPerJobByOperation)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 6)
-      .map(([op, v]) => `${op} ${fmt(v)}`)
-      .join(', ');
-    out.push([`${name}: throughput`, fmt(r.jobsPerSec), 'jobs/s', `${r.jobs} jobs${r.capped ? ' (submitting capped)' : ''} in ${fmt(r.elapsedS)} s; submit → result ack p50 / p99 ${fmtLatency(r.submitToAck, ['p50', 'p99'])} ms; test server CPU ${fmt(r.cosmos.serverCores)} cores`]);
+    const top = (counts: Record<string, number>): string =>
+      Object.entries(counts)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([op, v]) => `${op} ${fmt(v)}`)
+        .join(', ');
+    const topOps = top(r.cosmos.requestsPerJobByOperation);
+    out.push([`${name}: throughput`, fmt(r.jobsPerSec), 'jobs/s', `${r.jobs} jobs${r.capped ? ' (submitting capped)' : ''} in ${fmt(r.elapsedS)} s; submit → result ack p50 / p99 ${fmtLatency(r.submitToAck, ['p50', 'p99'])} ms; CPU cores: replicas ${fmt(r.cpu.replicas)}, test server ${fmt(r.cpu.testServer)}, bench ${fmt(r.cpu.bench)}`]);
     out.push([`${name}: cross-replica pickup  p50 / max`, fmtLatency(r.pickup, ['p50', 'max']), 'ms', `stored by another writer → LeaseOffer read, replicas idle; samples ${r.pickupMs.map((v) => fmt(v)).join(', ')}`]);
     out.push([`${name}: Cosmos round trips`, fmt(r.cosmos.requestsPerJob), 'per job', topOps]);
     out.push([`${name}: request units`, fmt(r.cosmos.requestUnitsPerJob), 'RU/job', 'x-ms-request-charge summed by the SDK; the test server charges 1 per request']);
-    out.push([`${name}: idle cost`, fmt(r.cosmos.idleRequestsPerSec), 'requests/s', `all replicas, no work: runnable polls at 500 ms, reaper, unplaceable check; start-up ${fmt(r.startupMs / 1000)} s`]);
+    out.push([`${name}: idle cost`, fmt(r.cosmos.idleRequestsPerSec), 'requests/s', `all replicas, no work: ${top(r.cosmos.idleRequestsPerSecByOperation)}; start-up ${fmt(r.startupMs / 1000)} s`]);
   }
   return out;
 }
@@ -295,6 +313,8 @@ async function spawnReplica(dataDir: string, cosmos: CosmosChild, database: stri
 }
 
 interface CosmosCounters {
+  /** The replica's process CPU seconds (user + system), from the same scrape. */
+  cpuSeconds: number;
   requests: number;
   units: number;
   byOperation: Record<string, number>;
@@ -303,8 +323,10 @@ interface CosmosCounters {
 /** The replica's Cosmos counters from its Prometheus endpoint. */
 async function scrapeCosmos(httpAddress: string): Promise<CosmosCounters> {
   const text = await (await fetch(`http://${httpAddress}/metrics`)).text();
-  const out: CosmosCounters = { requests: 0, units: 0, byOperation: {} };
+  const out: CosmosCounters = { cpuSeconds: 0, requests: 0, units: 0, byOperation: {} };
   for (const line of text.split('\n')) {
+    const cpu = /^\w*process_cpu_seconds_total (\S+)$/.exec(line);
+    if (cpu) out.cpuSeconds = Number(cpu[1]);
     const m = /^gigafactory_cosmos_(requests_total|request_units_total)\{([^}]*)\} (\S+)$/.exec(line);
     if (!m) continue;
     const value = Number(m[3]);
@@ -321,9 +343,10 @@ async function scrapeCosmos(httpAddress: string): Promise<CosmosCounters> {
 }
 
 function diffCosmos(before: CosmosCounters[], after: CosmosCounters[]): CosmosCounters {
-  const out: CosmosCounters = { requests: 0, units: 0, byOperation: {} };
+  const out: CosmosCounters = { cpuSeconds: 0, requests: 0, units: 0, byOperation: {} };
   after.forEach((a, i) => {
     const b = before[i]!;
+    out.cpuSeconds += a.cpuSeconds - b.cpuSeconds;
     out.requests += a.requests - b.requests;
     out.units += a.units - b.units;
     for (const [op, v] of Object.entries(a.byOperation)) {
@@ -465,7 +488,7 @@ function sleep(ms: number): Promise<void> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const quick = process.argv.includes('--quick');
   const started = Date.now();
-  const rows = await runReplicaBench(quick ? { jobs: 200, maxSubmitSeconds: 3, pickupSamples: 3 } : {});
+  const rows = await runReplicaBench(quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {});
   process.stdout.write(`${renderTable(`Gigafactory replica benchmark${quick ? ' (quick)' : ''} — ${fmt((Date.now() - started) / 1000)} s`, replicaBenchRows(rows))}\n`);
   process.exit(0);
 }

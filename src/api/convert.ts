@@ -6,6 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import {
   AttemptOutcome,
+  DependencyFailurePolicy,
   JobStage,
   LabelOperator,
   type Job,
@@ -34,7 +35,19 @@ const STAGE_TO_WIRE: Record<domain.JobStage, JobStage> = {
   failed: JobStage.FAILED,
   cancelled: JobStage.CANCELLED,
   dead: JobStage.DEAD,
+  awaiting_review: JobStage.AWAITING_REVIEW,
+  shipped: JobStage.SHIPPED,
+  rejected: JobStage.REJECTED,
 };
+
+/** Domain dependency-failure policy ↔ wire enum. */
+const POLICY_TO_WIRE: Record<domain.DependencyFailurePolicy, DependencyFailurePolicy> = {
+  cancel_dependents: DependencyFailurePolicy.CANCEL_DEPENDENTS,
+  leave_blocked: DependencyFailurePolicy.LEAVE_BLOCKED,
+};
+const POLICY_FROM_WIRE = invert(POLICY_TO_WIRE);
+/** Undefined for UNSPECIFIED (the default) and unknown numbers. */
+export const policyFromWire = (p: DependencyFailurePolicy): domain.DependencyFailurePolicy | undefined => POLICY_FROM_WIRE.get(p);
 const STAGE_FROM_WIRE = invert(STAGE_TO_WIRE);
 
 export const OPERATOR_TO_WIRE: Record<domain.LabelOperator, LabelOperator> = {
@@ -120,6 +133,13 @@ export function jobToWire(job: domain.JobRecord): Job {
     revision: BigInt(job.revision),
     reason: job.reason,
     preemptionStreak: job.preemptionStreak,
+    dependsOn: job.dependsOn ?? [],
+    dependents: job.dependents ?? [],
+    parentId: job.parentId ?? '',
+    children: job.children ?? [],
+    requireReview: job.requireReview ?? false,
+    completeWithChildren: job.completeWithChildren ?? false,
+    onDependencyFailure: job.dependsOn?.length ? POLICY_TO_WIRE[job.onDependencyFailure ?? 'cancel_dependents'] : DependencyFailurePolicy.UNSPECIFIED,
   });
 }
 

@@ -5,7 +5,15 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
+  AddChildrenResponseSchema,
   CancelJobResponseSchema,
+  DagEdgeKind,
+  DagEdgeSchema,
+  DagNodeSchema,
+  GetDagResponseSchema,
+  RejectJobResponseSchema,
+  RequeueJobResponseSchema,
+  ShipJobResponseSchema,
   ExplainScoreResponseSchema,
   FactoryExplanationSchema,
   FilterCheckSchema,
@@ -17,13 +25,14 @@ import {
   WatchJobsResponseSchema,
   type ListJobsRequest,
 } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { invalidArgument } from '../domain/errors.js';
+import { DomainError, invalidArgument } from '../domain/errors.js';
 import type { JobStage } from '../domain/job.js';
 import type { Jobs } from '../coordinator/jobs.js';
 import type { LogTail } from '../coordinator/log-tail.js';
 import type { JobWatch } from '../coordinator/job-watch.js';
 import type { JobQuery } from '../store/job-store.js';
-import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageFromWire, weightsToWire } from './convert.js';
+import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageFromWire, stageToWire, weightsToWire } from './convert.js';
+import type { Workflows } from '../coordinator/workflows.js';
 import { explainJob } from '../coordinator/explain.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import { decodePageToken, encodePageToken, filterFingerprint } from './page-token.js';
@@ -38,13 +47,54 @@ export interface JobServiceDeps {
   watch: JobWatch;
   logs: LogTail;
   fleet: Fleet;
+  workflows: Workflows;
 }
 
-export function jobServiceImpl({ jobs, watch, logs, fleet }: JobServiceDeps): ServiceImpl<typeof JobService> {
+export function jobServiceImpl({ jobs, watch, logs, fleet, workflows }: JobServiceDeps): ServiceImpl<typeof JobService> {
   return {
     async submitJob(req, ctx) {
-      const { job, created } = await jobs.submit(jobSpecFromRequest(req), actorOf(ctx));
+      const { job, created } = await workflows.submit(jobSpecFromRequest(req), actorOf(ctx), req.dependsOnKeys);
       return create(SubmitJobResponseSchema, { job: jobToWire(job), created });
+    },
+
+    async shipJob(req, ctx) {
+      const job = await jobs.ship(requireJobId(req.jobId), actorOf(ctx), req.reason);
+      return create(ShipJobResponseSchema, { job: jobToWire(job) });
+    },
+
+    async rejectJob(req, ctx) {
+      const jobId = requireJobId(req.jobId);
+      if (!req.reason.trim()) throw invalidArgument('reason is required to reject a job (say what was wrong with the work)');
+      const job = await jobs.reject(jobId, actorOf(ctx), req.reason);
+      return create(RejectJobResponseSchema, { job: jobToWire(job) });
+    },
+
+    async requeueJob(req, ctx) {
+      const job = await jobs.requeue(requireJobId(req.jobId), actorOf(ctx), req.reason);
+      return create(RequeueJobResponseSchema, { job: jobToWire(job) });
+    },
+
+    async addChildren(req, ctx) {
+      if (!req.parentId) throw invalidArgument('parent_id is required');
+      const inputs = req.children.map((child, i) => {
+        try {
+          return { spec: jobSpecFromRequest(child), dependsOnKeys: [...child.dependsOnKeys] };
+        } catch (err) {
+          if (err instanceof DomainError) throw new DomainError(err.code, `children[${i}]: ${err.message}`);
+          throw err;
+        }
+      });
+      const { parent, children } = await workflows.addChildren(req.parentId, inputs, actorOf(ctx));
+      return create(AddChildrenResponseSchema, { parent: jobToWire(parent), children: children.map(jobToWire) });
+    },
+
+    async getDag(req) {
+      const dag = await workflows.dag(requireJobId(req.jobId));
+      return create(GetDagResponseSchema, {
+        nodes: dag.nodes.map((n) => create(DagNodeSchema, { jobId: n.id, title: n.title, stage: stageToWire(n.stage), reason: n.reason, productId: n.productId })),
+        edges: dag.edges.map((e) => create(DagEdgeSchema, { fromJobId: e.from, toJobId: e.to, kind: e.kind === 'child' ? DagEdgeKind.CHILD : DagEdgeKind.DEPENDS_ON })),
+        truncated: dag.truncated,
+      });
     },
 
     async getJob(req) {

@@ -3,7 +3,8 @@ import { durationMs } from '@bufbuild/protobuf/wkt';
 import type { SubmitJobRequest } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { invalidArgument } from '../domain/errors.js';
 import type { JobSpec, LabelRequirement } from '../domain/job.js';
-import { operatorFromWire, weightsFromWire } from './convert.js';
+import { operatorFromWire, policyFromWire, weightsFromWire } from './convert.js';
+import { DependencyFailurePolicy } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 
 export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
   const requiredLabels: LabelRequirement[] = req.requiredLabels.map((r, i) => {
@@ -11,6 +12,10 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     if (!operator) throw invalidArgument(`required_labels[${i}].operator must be set to a known LABEL_OPERATOR_* value`);
     return { key: r.key, operator, values: [...r.values] };
   });
+  const onDependencyFailure = policyFromWire(req.onDependencyFailure);
+  if (!onDependencyFailure && req.onDependencyFailure !== DependencyFailurePolicy.UNSPECIFIED) {
+    throw invalidArgument(`on_dependency_failure ${req.onDependencyFailure} is not a known DEPENDENCY_FAILURE_POLICY_* value`);
+  }
   return {
     productId: req.productId,
     title: req.title,
@@ -22,5 +27,9 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     maxAttempts: req.maxAttempts,
     timeoutMs: req.timeout ? durationMs(req.timeout) : 0,
     ...(req.weights ? { weights: weightsFromWire(req.weights) } : {}),
+    ...(req.dependsOn.length ? { dependsOn: [...req.dependsOn] } : {}),
+    ...(onDependencyFailure ? { onDependencyFailure } : {}),
+    ...(req.requireReview ? { requireReview: true } : {}),
+    ...(req.completeWithChildren ? { completeWithChildren: true } : {}),
   };
 }

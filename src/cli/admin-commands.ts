@@ -1,8 +1,9 @@
 /**
  * Credential commands: API keys (`keys`), enrollment tokens (`enroll-token`) and factory revocation
  * and rotation (`factory`). They call AdminService with the global --key, except `keys bootstrap`,
- * which writes the first admin key straight into the coordinator's SQLite file (whoever can write
- * that file already controls the coordinator).
+ * which writes the first admin key straight into the coordinator's store: its SQLite file, or with
+ * --store cosmos the Cosmos control container the replicas share (whoever can write either already
+ * controls the coordinator).
  */
 import { create, toJson } from '@bufbuild/protobuf';
 import { durationFromMs, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
@@ -13,6 +14,9 @@ import { ApiKeyRole, ApiKeySchema, LabelGrantSchema } from '../../gen/ts/gigafac
 import { systemClock } from '../coordinator/clock.js';
 import { Security } from '../coordinator/security.js';
 import { ROLES, type Role } from '../domain/credentials.js';
+import { resolveServeConfig } from '../config.js';
+import { openCosmosControlStores } from '../store/cosmos/index.js';
+import type { SecurityStore } from '../store/security-store.js';
 import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
 import { adminClient, type ClientSecurity } from './client.js';
 
@@ -40,6 +44,24 @@ export function parseGrant(text: string): { key: string; values: string[] } {
   return eq < 0 ? { key: text, values: [] } : { key: text.slice(0, eq), values: text.slice(eq + 1).split('|').filter(Boolean) };
 }
 
+/** The credential store `keys bootstrap` writes to: the one `serve` with the same settings would use. */
+async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEndpoint?: string; cosmosKey?: string; cosmosDatabase?: string }): Promise<SecurityStore> {
+  let config;
+  try {
+    config = resolveServeConfig({ dataDir: opts.dataDir, store: opts.store, cosmosEndpoint: opts.cosmosEndpoint, cosmosKey: opts.cosmosKey, cosmosDatabase: opts.cosmosDatabase }, process.env);
+  } catch (err) {
+    process.stderr.write(`gigafactory keys bootstrap: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (config.store === 'cosmos') {
+    const stores = await openCosmosControlStores({ endpoint: config.cosmosEndpoint!, key: config.cosmosKey!, database: config.cosmosDatabase });
+    await stores.settings.close();
+    return stores.security;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteSecurityStore(join(config.dataDir, 'gigafactory.sqlite'));
+}
+
 export function adminCommands(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command[] {
   const admin = () => adminClient(coordinator(), security());
   const print = (value: unknown): void => void process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
@@ -47,12 +69,15 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
   const keys = new Command('keys').description('operator API keys (roles: viewer, operator, admin)');
   keys
     .command('bootstrap')
-    .description("create an admin key directly in the coordinator's SQLite file (for the first key)")
+    .description("create an admin key directly in the coordinator's store (for the first key): its SQLite file, or Cosmos with --store cosmos")
     .requiredOption('--name <name>', 'the key name, recorded on everything it does')
     .option('--data-dir <dir>', 'the coordinator data dir [env GIGAFACTORY_DATA_DIR]', process.env.GIGAFACTORY_DATA_DIR || '.gigafactory')
-    .action(async (opts: { name: string; dataDir: string }) => {
-      mkdirSync(opts.dataDir, { recursive: true });
-      const store = new SqliteSecurityStore(join(opts.dataDir, 'gigafactory.sqlite'));
+    .option('--store <kind>', 'sqlite, or cosmos (the replicas\' shared store) [env GIGAFACTORY_STORE]')
+    .option('--cosmos-endpoint <url>', 'Cosmos DB account endpoint [env GIGAFACTORY_COSMOS_ENDPOINT]')
+    .option('--cosmos-key <key>', 'Cosmos DB account key; prefer the environment variable [env GIGAFACTORY_COSMOS_KEY]')
+    .option('--cosmos-database <name>', 'Cosmos DB database [env GIGAFACTORY_COSMOS_DATABASE] (default "gigafactory")')
+    .action(async (opts: { name: string; dataDir: string; store?: string; cosmosEndpoint?: string; cosmosKey?: string; cosmosDatabase?: string }) => {
+      const store = await bootstrapStore(opts);
       try {
         const { key } = await new Security(store, systemClock, { rotationOverlapMs: 0 }).createApiKey(opts.name, 'admin', 'bootstrap');
         if (json()) return print({ name: opts.name, role: 'admin', key });

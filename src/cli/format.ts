@@ -2,6 +2,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { AttemptOutcome, JobStage, type Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { DagEdgeKind, type GetDagResponse } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 
 export function stageName(stage: JobStage): string {
   return (JobStage[stage] ?? String(stage)).toLowerCase();
@@ -25,6 +26,10 @@ export function jobDetails(job: Job): string {
     ['created', time(job.createTime)],
   ];
   if (job.idempotencyKey) lines.push(['idempotency key', job.idempotencyKey]);
+  if (job.dependsOn.length) lines.push(['depends on', job.dependsOn.join(', ')]);
+  if (job.parentId) lines.push(['parent', job.parentId]);
+  if (job.children.length) lines.push(['children', job.children.join(', ')]);
+  if (job.requireReview) lines.push(['review', 'required']);
   if (job.requiredLabels.length) lines.push(['labels', job.requiredLabels.map((r) => `${r.key} ${r.operator} ${r.values.join(',')}`).join('; ')]);
   if (job.lease) lines.push(['lease', `${job.lease.factoryId} epoch ${job.lease.epoch} until ${time(job.lease.expireTime)}`]);
   if (job.endTime) lines.push(['ended', time(job.endTime)]);
@@ -36,6 +41,13 @@ export function jobDetails(job: Job): string {
     out.push(`  attempt epoch ${a.epoch} on ${a.factoryId}: ${(AttemptOutcome[a.outcome] ?? '').toLowerCase() || 'in progress'}${a.exitCode !== undefined ? ` exit ${a.exitCode}` : ''}${a.message ? ` — ${a.message}` : ''}`);
   }
   return out.join('\n');
+}
+
+/** A DAG as a node table (the requested job first) and its edges, one per line. */
+export function dagText(dag: GetDagResponse): string {
+  const nodes = table(['ID', 'STAGE', 'TITLE', 'REASON'], dag.nodes.map((n) => [n.jobId, stageName(n.stage), n.title, n.reason]));
+  const edges = dag.edges.map((e) => `${e.fromJobId} ${e.kind === DagEdgeKind.CHILD ? 'has child' : 'depends on'} ${e.toJobId}`);
+  return [nodes, '', ...(edges.length ? edges : ['no edges']), ...(dag.truncated ? ['(truncated: the graph is larger than one response)'] : [])].join('\n');
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -6,12 +6,12 @@ import { create, toJson, toJsonString } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { JobSchema, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import { SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { DependencyFailurePolicy, JobSchema, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { GetDagResponseSchema, SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { DEFAULT_COORDINATOR, jobClient, type ClientSecurity } from './client.js';
 import { adminCommands } from './admin-commands.js';
-import { jobDetails, jobsTable } from './format.js';
+import { dagText, jobDetails, jobsTable, stageName } from './format.js';
 import { parseLabelFlag } from './label-flag.js';
 import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
@@ -53,6 +53,9 @@ program
   .option('--idempotency-key <key>', 'makes retrying this submit safe')
   .option('--max-attempts <n>', 'attempts allowed (default 3)', integer('--max-attempts'))
   .option('--timeout <seconds>', 'wall-clock limit per attempt (default 3600)', integer('--timeout'))
+  .option('--depends-on <job-id>', 'wait until this job has succeeded (repeatable)', collect, [])
+  .addOption(new Option('--on-dependency-failure <policy>', 'when a dependency fails: cancel this job, or leave it blocked for an operator').choices(['cancel', 'leave-blocked']))
+  .option('--require-review', 'on success, wait in awaiting_review for `gigafactory ship` or `reject`', false)
   .action(async (command: string[], opts) => {
     const env = Object.fromEntries(
       (opts.env as string[]).map((kv) => {
@@ -71,6 +74,10 @@ program
       idempotencyKey: opts.idempotencyKey ?? '',
       maxAttempts: opts.maxAttempts ?? 0,
       timeout: opts.timeout === undefined ? undefined : durationFromMs(opts.timeout * 1000),
+      dependsOn: opts.dependsOn as string[],
+      requireReview: Boolean(opts.requireReview),
+      onDependencyFailure:
+        opts.onDependencyFailure === 'leave-blocked' ? DependencyFailurePolicy.LEAVE_BLOCKED : opts.onDependencyFailure === 'cancel' ? DependencyFailurePolicy.CANCEL_DEPENDENTS : DependencyFailurePolicy.UNSPECIFIED,
     });
     const res = await client().submitJob(request);
     if (json()) return print(toJson(JobSchema, res.job!));
@@ -130,6 +137,34 @@ program
     if (json()) return print(toJson(JobSchema, res.job!));
     const job = res.job!;
     print(job.stage === JobStage.CANCELLED ? `cancelled ${job.id}` : `cancel requested for ${job.id}; its factory is stopping it`);
+  });
+
+for (const [name, description] of [
+  ['ship', 'ship a job that is awaiting review'],
+  ['reject', 'reject a job that is awaiting review (--reason is required)'],
+  ['requeue', 'run a failed, dead, cancelled, rejected or awaiting-review job again'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .argument('<id>')
+    .option('--reason <text>', 'recorded on the job and its event', '')
+    .action(async (id: string, opts) => {
+      const request = { jobId: id, reason: opts.reason as string };
+      const res = name === 'ship' ? await client().shipJob(request) : name === 'reject' ? await client().rejectJob(request) : await client().requeueJob(request);
+      if (json()) return print(toJson(JobSchema, res.job!));
+      print(`${res.job!.id} is now ${stageName(res.job!.stage)}`);
+    });
+}
+
+program
+  .command('dag')
+  .description("show a job's graph: what it depends on, what depends on it, its parent and children")
+  .argument('<id>')
+  .action(async (id: string) => {
+    const res = await client().getDag({ jobId: id });
+    if (json()) return print(toJson(GetDagResponseSchema, res));
+    print(dagText(res));
   });
 
 function client() {

@@ -5,7 +5,7 @@
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
-import { Fleet } from './fleet.js';
+import { Fleet, type ScaleOutSettings } from './fleet.js';
 import type { FleetObserver } from './fleet-observer.js';
 import { FleetView } from './fleet-view.js';
 import type { Scheduling } from './scheduling.js';
@@ -14,6 +14,7 @@ import { JobWatch } from './job-watch.js';
 import { Jobs } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
 import { LogTail } from './log-tail.js';
+import { Workflows } from './workflows.js';
 
 export class Coordinator {
   readonly feed = new JobFeed();
@@ -22,6 +23,7 @@ export class Coordinator {
   readonly logs: LogTail;
   readonly fleet: Fleet;
   readonly fleetView: FleetView;
+  readonly workflows: Workflows;
 
   constructor(
     readonly store: JobStore,
@@ -32,9 +34,13 @@ export class Coordinator {
     scheduling?: Scheduling,
   ) {
     this.jobs = new Jobs(store, this.feed, clock);
-    this.watch = new JobWatch(this.jobs, store, this.feed);
-    this.logs = new LogTail(this.jobs, store, this.feed);
+    // Over a shared store (replicas), one job's watch and log tail poll the store: see store-poll.ts.
+    const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;
+    this.watch = new JobWatch(this.jobs, store, this.feed, shared);
+    this.logs = new LogTail(this.jobs, store, this.feed, shared);
     this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}) });
     this.fleetView = new FleetView(this.fleet, store, clock);
+    this.workflows = new Workflows(this.jobs, store, this.feed, clock, log, Math.max(500, settings.reaperIntervalMs * 5));
+    this.fleet.attach(this.workflows); // started and stopped with the fleet
   }
 }

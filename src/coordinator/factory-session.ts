@@ -478,7 +478,8 @@ function alreadyRecorded(job: JobRecord, factoryId: string, epoch: number): bool
     attempt.startedAt !== null &&
     attempt.outcome !== null &&
     REPORTED_OUTCOMES.has(attempt.outcome) &&
-    (isFinal(job.stage) || job.stage === 'queued')
+    // Where a recorded result can leave a job: ended, retrying, awaiting review, or waiting for children.
+    (isFinal(job.stage) || job.stage === 'queued' || job.stage === 'awaiting_review' || job.stage === 'blocked')
   );
 }
 

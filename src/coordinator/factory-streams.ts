@@ -32,6 +32,11 @@ export class FactoryStreams {
     };
   }
 
+  /** The identities with at least one open stream. */
+  factoryIds(): string[] {
+    return [...this.byFactory.keys()];
+  }
+
   count(factoryId: string): number {
     return this.byFactory.get(factoryId)?.size ?? 0;
   }

@@ -114,9 +114,17 @@ export class Fleet {
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
   }
 
+  /** Components with their own periodic work (workflows), started and stopped with the fleet. */
+  private readonly companions: { start(): void; stop(): void }[] = [];
+
+  attach(companion: { start(): void; stop(): void }): void {
+    this.companions.push(companion);
+  }
+
   /** Starts the periodic work (reaper, silent-session sweep, back-off wake-ups) and the feed watcher. */
   start(): void {
     void this.watchFeed();
+    for (const companion of this.companions) companion.start();
     this.timer = setInterval(() => void this.tick(), this.settings.reaperIntervalMs);
     this.timer.unref();
     if (this.settings.sharedStore) this.schedulePoll();
@@ -126,16 +134,24 @@ export class Fleet {
    * Another replica's submit reaches us only through the store: poll it. After a poll interval in
    * which we offered work, poll again after SHARED_POLL.minMs; otherwise double the delay up to
    * SHARED_POLL.maxMs. A pass with no free slot costs nothing (dispatchOnce returns at once), and
-   * no poll is made when a pass (run for a local event) listed the store within the delay anyway.
+   * when a pass (run for a local event or the reaper's tick) listed the store within the delay, the
+   * poll moves to one delay after that pass: the store is never left unread for longer than the delay.
    */
-  private schedulePoll(): void {
+  private schedulePoll(delayMs: number = this.pollDelayMs): void {
     if (this.stopping.signal.aborted) return;
     this.pollTimer = setTimeout(() => {
+      const sinceListed = Date.now() - this.lastListedAt;
+      if (sinceListed < this.pollDelayMs) {
+        // A pass listed the store meanwhile (a local event, the reaper's tick): poll one delay after
+        // that pass, not a whole delay from now, so the store is never left unread for longer.
+        this.schedulePoll(this.pollDelayMs - sinceListed);
+        return;
+      }
       this.pollDelayMs = this.offersSincePoll > 0 ? SHARED_POLL.minMs : Math.min(this.pollDelayMs * 2, SHARED_POLL.maxMs);
       this.offersSincePoll = 0;
-      if (Date.now() - this.lastListedAt >= this.pollDelayMs) this.requestDispatch();
+      this.requestDispatch();
       this.schedulePoll();
-    }, this.pollDelayMs);
+    }, delayMs);
     this.pollTimer.unref();
   }
 
@@ -144,6 +160,7 @@ export class Fleet {
     if (this.timer) clearInterval(this.timer);
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.stopping.abort();
+    for (const companion of this.companions) companion.stop();
     for (const session of [...this.open]) session.goodbye(GoodbyeReason.SHUTDOWN, 'coordinator is shutting down');
   }
 

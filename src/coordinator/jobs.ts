@@ -5,7 +5,7 @@
 import { DomainError, notFound } from '../domain/errors.js';
 import type { JobRecord, JobSpec } from '../domain/job.js';
 import { validateJobSpec } from '../domain/job-spec.js';
-import { cancel, newJob, type Actor, type JobChange } from '../domain/lifecycle.js';
+import { cancel, newJob, reject, requeue, ship, type Actor, type JobChange } from '../domain/lifecycle.js';
 import { RevisionConflict, type JobPage, type JobQuery, type JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
@@ -21,11 +21,14 @@ export class Jobs {
     private readonly clock: Clock,
   ) {}
 
-  /** Validates, stores durably, then publishes. Returns the first job for a repeated idempotency key. */
-  async submit(input: JobSpec, actor: Actor): Promise<{ job: JobRecord; created: boolean }> {
+  /**
+   * Validates, stores durably, then publishes. Returns the first job for a repeated idempotency key.
+   * Dependencies and children are linked by Workflows, which calls this with `id` and `parentId`.
+   */
+  async submit(input: JobSpec, actor: Actor, opts: { id?: string; parentId?: string } = {}): Promise<{ job: JobRecord; created: boolean }> {
     const spec = validateJobSpec(input);
     const now = this.clock.now();
-    const { job, event } = newJob(spec, newId('job', now), now, actor);
+    const { job, event } = newJob(spec, opts.id ?? newId('job', now), now, actor, opts.parentId);
     const stored = await this.store.insertJob(job, event!);
     if (stored.created) this.feed.publishUpdate({ event: event!, job: stored.job });
     return stored;
@@ -44,6 +47,21 @@ export class Jobs {
   /** Cancels now, or marks a running job so its factory is told to stop (see the session). */
   async cancel(id: string, actor: Actor, reason: string): Promise<JobRecord> {
     return this.mutate(id, (job) => cancel(job, this.clock.now(), actor, reason));
+  }
+
+  /** Ships a job awaiting review. */
+  ship(id: string, actor: Actor, note: string): Promise<JobRecord> {
+    return this.mutate(id, (job) => ship(job, this.clock.now(), actor, note));
+  }
+
+  /** Rejects a job awaiting review; the reason is required. */
+  reject(id: string, actor: Actor, reason: string): Promise<JobRecord> {
+    return this.mutate(id, (job) => reject(job, this.clock.now(), actor, reason));
+  }
+
+  /** Sends an ended (or awaiting-review) job back to the queue with a fresh allowance of attempts. */
+  requeue(id: string, actor: Actor, note: string): Promise<JobRecord> {
+    return this.mutate(id, (job) => requeue(job, this.clock.now(), actor, note));
   }
 
   /**

@@ -2,11 +2,17 @@
  * TailLogs: a job's stored chunks in order, then (when following) new chunks as they are stored,
  * until the job reaches a final stage. Chunks are ordered by (epoch, sequence); a chunk seen both in
  * the store and live is yielded once.
+ *
+ * Over a shared store (replicas) the job may run on a factory connected to another replica, whose
+ * chunks never reach this replica's feed: following then reads the store after the last position
+ * (store-poll.ts: 100 ms after a poll that found chunks, backing off to 500 ms; at once when the
+ * local feed has news of the job) until the job is final.
  */
 import { isFinal, type LogChunkRecord } from '../domain/job.js';
 import type { JobStore, LogPosition } from '../store/job-store.js';
 import type { FeedItem, JobFeed } from './job-feed.js';
 import type { Jobs } from './jobs.js';
+import { LIVE_POLL, PollWaker, childSignal, nextPollDelay } from './store-poll.js';
 
 const REPLAY_PAGE = 500;
 
@@ -15,10 +21,16 @@ export class LogTail {
     private readonly jobs: Jobs,
     private readonly store: JobStore,
     private readonly feed: JobFeed,
+    /** Other replicas write to the store: follow by polling it (see above). */
+    private readonly shared = false,
   ) {}
 
   async *tail(jobId: string, follow: boolean, signal: AbortSignal): AsyncIterable<LogChunkRecord> {
     await this.jobs.get(jobId); // NOT_FOUND before anything else
+    if (follow && this.shared) {
+      yield* this.poll(jobId, signal);
+      return;
+    }
     // Subscribe before replaying so a chunk stored during the replay is not missed.
     const live = follow
       ? this.feed.topic.subscribe((item) => itemJobId(item) === jobId, signal)
@@ -43,6 +55,32 @@ export class LogTail {
         yield* this.replay(jobId, last);
         return;
       }
+    }
+  }
+
+  /** Following over a shared store: the store is the only source; the local feed only wakes us early. */
+  private async *poll(jobId: string, outer: AbortSignal): AsyncIterable<LogChunkRecord> {
+    const { signal, stop } = childSignal(outer);
+    const waker = new PollWaker(this.feed, (item) => itemJobId(item) === jobId, signal);
+    try {
+      let last: LogPosition | null = null;
+      let delay: number = LIVE_POLL.minMs;
+      for (;;) {
+        // The stage first: a job is final only after its factory sent every chunk, so the read
+        // that follows a final stage holds them all.
+        const final = isFinal((await this.jobs.get(jobId)).stage);
+        let found = false;
+        for await (const chunk of this.replay(jobId, last)) {
+          last = chunk;
+          found = true;
+          yield chunk;
+        }
+        if (final) return;
+        delay = nextPollDelay(delay, found);
+        if (!(await waker.wait(delay))) return;
+      }
+    } finally {
+      stop();
     }
   }
 

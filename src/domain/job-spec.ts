@@ -19,6 +19,8 @@ export const JOB_LIMITS = {
   maxEnvVars: 256,
   maxIdempotencyKeyLength: 256,
   maxLabelRequirements: 64,
+  maxDependencies: 100,
+  maxJobIdLength: 200,
 } as const;
 
 const PRODUCT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -54,6 +56,7 @@ export function validateJobSpec(input: JobSpec): JobSpec {
     throw invalidArgument(`idempotency_key is ${spec.idempotencyKey.length} characters; at most ${JOB_LIMITS.maxIdempotencyKeyLength}`);
   }
   validateWeights(spec.weights ?? {}, 'weights');
+  if (spec.dependsOn !== undefined) spec.dependsOn = validateDependsOn(spec.dependsOn);
   if (spec.maxAttempts === 0) spec.maxAttempts = JOB_LIMITS.defaultMaxAttempts;
   if (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1 || spec.maxAttempts > JOB_LIMITS.maxMaxAttempts) {
     throw invalidArgument(`max_attempts ${spec.maxAttempts} must be from 1 to ${JOB_LIMITS.maxMaxAttempts} (0 means ${JOB_LIMITS.defaultMaxAttempts})`);
@@ -108,4 +111,17 @@ function validateRequirement(req: LabelRequirement, index: number): void {
       }
       return;
   }
+}
+
+/** Ids only (existence is the coordinator's check): non-empty, bounded, duplicates dropped. */
+function validateDependsOn(ids: readonly string[]): string[] {
+  ids.forEach((id, i) => {
+    if (!id) throw invalidArgument(`depends_on[${i}] must be a job id, not empty`);
+    if (id.length > JOB_LIMITS.maxJobIdLength) throw invalidArgument(`depends_on[${i}] is ${id.length} characters; job ids are at most ${JOB_LIMITS.maxJobIdLength}`);
+  });
+  const unique = [...new Set(ids)];
+  if (unique.length > JOB_LIMITS.maxDependencies) {
+    throw invalidArgument(`depends_on has ${unique.length} jobs; at most ${JOB_LIMITS.maxDependencies}`);
+  }
+  return unique;
 }

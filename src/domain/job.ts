@@ -13,11 +13,27 @@ export const JOB_STAGES = [
   'failed',
   'cancelled',
   'dead',
+  'awaiting_review',
+  'shipped',
+  'rejected',
 ] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
 
-/** Stages a job never leaves. */
-export const FINAL_STAGES: ReadonlySet<JobStage> = new Set(['succeeded', 'failed', 'cancelled', 'dead']);
+/**
+ * Stages where a job has ended. Only an operator's requeue moves a job out of one (and never out of
+ * succeeded or shipped).
+ */
+export const FINAL_STAGES: ReadonlySet<JobStage> = new Set(['succeeded', 'failed', 'cancelled', 'dead', 'shipped', 'rejected']);
+
+/** Final stages that count as success for a job's dependents and its parent. */
+export const SUCCESS_STAGES: ReadonlySet<JobStage> = new Set(['succeeded', 'shipped']);
+
+/** Final stages that count as failure for a job's dependents and its parent. */
+export const UNSUCCESSFUL_STAGES: ReadonlySet<JobStage> = new Set(['failed', 'cancelled', 'dead', 'rejected']);
+
+/** What a blocked job does when a dependency ends without success. */
+export const DEPENDENCY_FAILURE_POLICIES = ['cancel_dependents', 'leave_blocked'] as const;
+export type DependencyFailurePolicy = (typeof DEPENDENCY_FAILURE_POLICIES)[number];
 
 export function isFinal(stage: JobStage): boolean {
   return FINAL_STAGES.has(stage);
@@ -101,6 +117,25 @@ export interface JobRecord {
   lastPreemptedAt: number | null;
   /** This job's scoring weight overrides (over the product's and the defaults); absent = none. */
   weights?: Partial<Record<string, number>>;
+  /**
+   * Workflow links and options (absent on plain jobs, so older records stay valid). The job waits
+   * (blocked) until every job in dependsOn has succeeded or been shipped.
+   */
+  dependsOn?: string[];
+  /** Jobs whose dependsOn names this one: the reverse links, so a finished job finds its waiters. */
+  dependents?: string[];
+  /** The job this one was added under (AddChildren). */
+  parentId?: string;
+  /** Jobs added under this one. */
+  children?: string[];
+  /** A successful attempt goes to awaiting_review instead of succeeded. */
+  requireReview?: boolean;
+  /** A successful attempt waits (blocked) for every child to succeed. */
+  completeWithChildren?: boolean;
+  /** True while the job is blocked because its own work succeeded and its children have not. */
+  awaitingChildren?: boolean;
+  /** What happens when a dependency ends without success; absent means cancel_dependents. */
+  onDependencyFailure?: DependencyFailurePolicy;
 }
 
 /** A job event: (jobId, revision) identifies it, so appending it twice stores it once. */
@@ -143,4 +178,12 @@ export interface JobSpec {
   timeoutMs: number;
   /** This job's scoring weight overrides (over the product's and the defaults); absent = none. */
   weights?: Partial<Record<string, number>>;
+  /** Ids of jobs this one waits for (each must exist). */
+  dependsOn?: string[];
+  /** What happens when a dependency ends without success; absent means cancel_dependents. */
+  onDependencyFailure?: DependencyFailurePolicy;
+  /** A successful attempt goes to awaiting_review instead of succeeded. */
+  requireReview?: boolean;
+  /** A successful attempt waits for every child (AddChildren) to succeed. */
+  completeWithChildren?: boolean;
 }

@@ -6,9 +6,15 @@
  *   queued ──offer──▶ leased ──accept──▶ running ──complete──▶ succeeded | failed | cancelled
  *     ▲                 │                  │
  *     └──release/expire─┘◀──expire/retry───┘──expire (attempts used up)──▶ dead
+ *
+ * Workflows (see dag.ts for the blocked → queued rules):
+ *   submit with dependencies ──▶ blocked ──all succeeded──▶ queued
+ *   success with require_review ──▶ awaiting_review ──ship──▶ shipped | ──reject──▶ rejected
+ *   success with complete_with_children ──▶ blocked (awaiting children) ──▶ succeeded | failed
+ *   failed | dead | cancelled | rejected | awaiting_review ──requeue──▶ queued (or blocked)
  */
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
-import { DomainError, failedPrecondition, staleEpoch } from './errors.js';
+import { DomainError, failedPrecondition, invalidArgument, staleEpoch } from './errors.js';
 import {
   isFinal,
   type AttemptOutcome,
@@ -42,11 +48,13 @@ export interface AttemptReport {
 /** Who caused a change, recorded on its event. */
 export type Actor = string;
 
-export function newJob(spec: JobSpec, id: string, now: number, actor: Actor): JobChange {
+export function newJob(spec: JobSpec, id: string, now: number, actor: Actor, parentId?: string): JobChange {
+  const waitsFor = spec.dependsOn?.length ?? 0;
   const job: JobRecord = {
     ...spec,
+    ...(parentId ? { parentId } : {}),
     id,
-    stage: 'queued',
+    stage: waitsFor > 0 ? 'blocked' : 'queued',
     epoch: 0,
     attemptCount: 0,
     attempts: [],
@@ -60,7 +68,7 @@ export function newJob(spec: JobSpec, id: string, now: number, actor: Actor): Jo
     result: '',
     cancelRequestedAt: null,
     revision: 1,
-    reason: '',
+    reason: waitsFor > 0 ? `waiting for ${waitsFor} ${waitsFor === 1 ? 'dependency' : 'dependencies'}: ${spec.dependsOn!.join(', ')}` : '',
     preemptionStreak: 0,
     lastPreemptedAt: null,
   };
@@ -167,7 +175,16 @@ export function complete(
   const actor = `factory:${factoryId}`;
   const ended = { lease: null, attempts, exitCode: report.exitCode, result: report.message };
   if (report.outcome === 'succeeded') {
-    return change(job, now, 'succeeded', actor, report.message, { ...ended, stage: 'succeeded', endedAt: now, reason: '' });
+    const children = job.children?.length ?? 0;
+    if (job.completeWithChildren && children > 0) {
+      return change(job, now, 'awaiting_children', actor, report.message, {
+        ...ended,
+        stage: 'blocked',
+        awaitingChildren: true,
+        reason: `its own work succeeded; waiting for ${children} ${children === 1 ? 'child' : 'children'}`,
+      });
+    }
+    return workSucceeded(job, now, 'succeeded', actor, report.message, ended);
   }
   if (report.outcome === 'cancelled' || job.cancelRequestedAt !== null) {
     return change(job, now, 'cancelled', actor, report.message, { ...ended, stage: 'cancelled', endedAt: now, reason: 'cancelled by request' });
@@ -234,6 +251,72 @@ export function cancel(job: JobRecord, now: number, actor: Actor, reason: string
 }
 
 /**
+ * The job's work is done and successful (its attempt, and its children when it waits for them): it
+ * succeeds, or waits for review when it requires one.
+ */
+export function workSucceeded(job: JobRecord, now: number, kind: string, actor: Actor, message: string, patch: Partial<JobRecord> = {}): JobChange {
+  if (job.requireReview) {
+    return change(job, now, 'awaiting_review', actor, message, { ...patch, ...notAwaitingChildren(job), stage: 'awaiting_review', reason: 'waiting for an operator to ship or reject it' });
+  }
+  return change(job, now, kind, actor, message, { ...patch, ...notAwaitingChildren(job), stage: 'succeeded', endedAt: now, reason: '' });
+}
+
+/** Clears the children-wait flag, without adding the field to records that never had it. */
+function notAwaitingChildren(job: JobRecord): Partial<JobRecord> {
+  return job.awaitingChildren ? { awaitingChildren: false } : {};
+}
+
+/** An operator ships a reviewed job: it is done, and counts as success for its dependents. */
+export function ship(job: JobRecord, now: number, actor: Actor, note: string): JobChange {
+  assertStage(job, ['awaiting_review'], 'ship');
+  return change(job, now, 'shipped', actor, note, { stage: 'shipped', endedAt: now, reason: note ? `shipped: ${note}` : '' });
+}
+
+/** An operator rejects a reviewed job; the reason is required and recorded. */
+export function reject(job: JobRecord, now: number, actor: Actor, reason: string): JobChange {
+  const why = reason.trim();
+  if (!why) throw invalidArgument(`reason is required to reject job ${job.id} (say what was wrong with the work)`);
+  assertStage(job, ['awaiting_review'], 'reject');
+  return change(job, now, 'rejected', actor, why, { stage: 'rejected', endedAt: now, reason: `rejected: ${why}` });
+}
+
+/** Stages an operator may requeue a job from. */
+export const REQUEUEABLE_STAGES: readonly JobStage[] = ['failed', 'dead', 'cancelled', 'rejected', 'awaiting_review'];
+
+/**
+ * An operator sends a job back to run again with a fresh allowance of attempts (attemptCount starts
+ * over; the attempt history is kept). The next offer increments the epoch as every offer does. A job
+ * with dependencies goes to blocked, where the usual rule releases it once they have all succeeded.
+ */
+export function requeue(job: JobRecord, now: number, actor: Actor, note: string): JobChange {
+  assertStage(job, REQUEUEABLE_STAGES, 'requeue');
+  const stage: JobStage = (job.dependsOn?.length ?? 0) > 0 ? 'blocked' : 'queued';
+  return change(job, now, 'requeued', actor, note, {
+    stage,
+    lease: null,
+    attemptCount: 0,
+    endedAt: null,
+    exitCode: null,
+    result: '',
+    cancelRequestedAt: null,
+    notBefore: now,
+    preemptionStreak: 0,
+    lastPreemptedAt: null,
+    ...notAwaitingChildren(job),
+    reason: `requeued by ${actor}${note ? `: ${note}` : ''}`,
+  });
+}
+
+/**
+ * Records a new reason on a job without moving it (why a blocked job still waits). Null when the
+ * reason is already the recorded one, so repeating it writes nothing.
+ */
+export function noteReason(job: JobRecord, reason: string, now: number, kind = 'waiting'): JobChange | null {
+  if (job.reason === reason) return null;
+  return change(job, now, kind, 'coordinator', reason, { reason });
+}
+
+/**
  * Records why a queued job is waiting (for example: no connected factory has its labels), so the
  * wait is visible on the job instead of silent. Null when that is already the recorded reason.
  */
@@ -283,9 +366,10 @@ function retryOrEnd(
   return change(job, now, finalStage, actor, reason, { ...ended, stage: finalStage, endedAt: now, reason });
 }
 
-function assertStage(job: JobRecord, allowed: readonly JobStage[], action: string): void {
+export function assertStage(job: JobRecord, allowed: readonly JobStage[], action: string): void {
   if (!allowed.includes(job.stage)) {
-    throw failedPrecondition(`cannot ${action} job ${job.id}: it is ${job.stage}, not ${allowed.join(' or ')}`);
+    const expected = allowed.length > 2 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed.join(' or ');
+    throw failedPrecondition(`cannot ${action} job ${job.id}: it is ${job.stage}, not ${expected}`);
   }
 }
 
@@ -293,7 +377,8 @@ function updateAttempt(job: JobRecord, epoch: number, patch: Partial<AttemptReco
   return job.attempts.map((a) => (a.epoch === epoch ? { ...a, ...patch } : a));
 }
 
-function change(
+/** Applies a patch as one change: revision + 1, updatedAt, and the event describing it. */
+export function change(
   prev: JobRecord,
   now: number,
   kind: string,

@@ -25,6 +25,11 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.JobService/WatchJobs': viewer,
   'gigafactory.fleet.v1.JobService/TailLogs': viewer,
   'gigafactory.fleet.v1.JobService/ExplainScore': viewer,
+  'gigafactory.fleet.v1.JobService/ShipJob': operator,
+  'gigafactory.fleet.v1.JobService/RejectJob': operator,
+  'gigafactory.fleet.v1.JobService/RequeueJob': operator,
+  'gigafactory.fleet.v1.JobService/AddChildren': operator,
+  'gigafactory.fleet.v1.JobService/GetDag': viewer,
 
   'gigafactory.fleet.v1.AdminService/ListFactories': viewer,
   'gigafactory.fleet.v1.AdminService/GetScalingSignal': viewer,

@@ -1,15 +1,17 @@
 /**
  * Security for one coordinator process, from configuration: the credential store (SQLite in the
- * coordinator's file by default), the auth interceptor, the factory stream limits, and the TLS
- * material for both listeners. Development mode is announced loudly here, once, at start.
+ * coordinator's file by default, the Cosmos control container for replicas, opened by app.ts), the
+ * auth interceptor, the factory stream limits, the TLS material for both listeners and, over a
+ * shared store, the watch that closes streams of factories revoked on another replica.
+ * Development mode is announced loudly here, once, at start.
  */
 import type { Interceptor } from '@connectrpc/connect';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { isLoopbackHost, type ServeConfig } from '../config.js';
 import type { Clock } from '../coordinator/clock.js';
 import { FactoryStreams } from '../coordinator/factory-streams.js';
 import { LogRate } from '../coordinator/log-rate.js';
+import { RevocationWatch } from '../coordinator/revocation-watch.js';
 import { Security } from '../coordinator/security.js';
 import type { Logger } from '../logging.js';
 import { MemorySecurityStore } from '../store/memory/memory-security-store.js';
@@ -37,12 +39,16 @@ export interface SecuritySetupOptions {
   config: ServeConfig;
   log: Logger;
   clock: Clock;
-  /** A store to use as is (tests); otherwise SQLite in `sqlitePath`, or memory without one. */
+  /** A store to use as is (tests, Cosmos); otherwise SQLite in `sqlitePath`, or memory without one. */
   store?: SecurityStore;
   sqlitePath?: string;
+  /** Other replicas share the credential store: watch it for revocations made there. */
+  sharedStore?: boolean;
+  /** How often that watch asks the store; REVOCATION_POLL_MS by default. */
+  revocationPollMs?: number;
 }
 
-export function setupSecurity({ config, log, clock, store: given, sqlitePath }: SecuritySetupOptions): SecuritySetup {
+export function setupSecurity({ config, log, clock, store: given, sqlitePath, sharedStore = false, revocationPollMs }: SecuritySetupOptions): SecuritySetup {
   if (config.insecureDev && !isLoopbackHost(config.host)) {
     throw new Error(`insecureDev is only allowed on a loopback host (127.0.0.1, ::1, localhost), not "${config.host}"`);
   }
@@ -50,6 +56,8 @@ export function setupSecurity({ config, log, clock, store: given, sqlitePath }: 
   const security = new Security(store, clock, { rotationOverlapMs: config.tokenRotationOverlapMs });
   const logRate = new LogRate(config.logBytesPerSecondPerJob, Math.max(2 * config.logBytesPerSecondPerJob, config.maxLogChunkBytes), clock, log);
   const streams = new FactoryStreams(config.maxStreamsPerFactory);
+  const revocations = sharedStore ? new RevocationWatch(security, streams, log, revocationPollMs) : null;
+  revocations?.start();
   if (config.insecureDev) {
     log.warn(
       { insecureDev: true, host: config.host },
@@ -61,19 +69,17 @@ export function setupSecurity({ config, log, clock, store: given, sqlitePath }: 
     interceptor: authInterceptor({ security, devMode: config.insecureDev, keyRate: { perSecond: config.keyRequestsPerSecond, burst: config.keyRequestBurst }, clock, log }),
     routes: { security, streams, logRate },
     tls: readTls(config),
-    close: () => store.close(),
+    close: () => {
+      revocations?.stop();
+      return store.close();
+    },
   };
 }
 
 function openCredentialStore(sqlitePath: string | undefined, config: ServeConfig, log: Logger): SecurityStore {
   if (sqlitePath) return new SqliteSecurityStore(sqlitePath);
-  if (config.store === 'cosmos') {
-    // Credentials are not in Cosmos yet: each replica keeps its own in its data dir.
-    mkdirSync(config.dataDir, { recursive: true });
-    const path = join(config.dataDir, 'credentials.sqlite');
-    log.warn({ path }, 'credentials are kept per replica in SQLite (not shared through Cosmos): create keys and enroll factories on each replica');
-    return new SqliteSecurityStore(path);
-  }
+  // Replicas share credentials through the Cosmos control container, which app.ts opens (it must connect first).
+  if (config.store === 'cosmos') throw new Error('store cosmos: pass the Cosmos credential store to setupSecurity');
   if (!config.insecureDev) log.warn('credentials are kept in memory: API keys and factory tokens are lost when the coordinator stops');
   return new MemorySecurityStore();
 }

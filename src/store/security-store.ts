@@ -78,6 +78,11 @@ export interface SecurityStore {
   findFactoryCredential(tokenHash: string): Promise<FactoryCredentialRecord | null>;
   /** Insert (revision 1) or compare-and-set on `next.revision - 1`; throws RevisionConflict otherwise. */
   putFactoryCredential(next: FactoryCredentialRecord): Promise<void>;
+  /**
+   * Of these factory ids, those whose credential is revoked (any order). One call for every
+   * factory a replica serves: how a replica learns of a revocation made on another (shared stores).
+   */
+  revokedAmong(factoryIds: readonly string[]): Promise<string[]>;
 
   /** 'name_taken' when a key (even a revoked one) already has the name. */
   insertApiKey(key: ApiKeyRecord): Promise<'inserted' | 'name_taken'>;

@@ -16,8 +16,10 @@ import {
   expire,
   newJob,
   offer,
+  reject,
   release,
   renew,
+  ship,
   type AttemptReport,
   type JobChange,
 } from '../../src/domain/lifecycle.js';
@@ -29,8 +31,12 @@ const timedOut: AttemptReport = { outcome: 'timed_out', exitCode: null, message:
 const cancelledReport: AttemptReport = { outcome: 'cancelled', exitCode: -15, message: 'stopped' };
 
 /** A job in a final stage, reached through real transitions. */
-function finalJob(stage: 'succeeded' | 'failed' | 'cancelled' | 'dead'): JobRecord {
+function finalJob(stage: 'succeeded' | 'failed' | 'cancelled' | 'dead' | 'shipped' | 'rejected'): JobRecord {
   switch (stage) {
+    case 'shipped':
+      return ship(complete(running('f1', { requireReview: true }), 'f1', 1, ok(), T0, RETRY, 0).job, T0, 'user:a', '').job;
+    case 'rejected':
+      return reject(complete(running('f1', { requireReview: true }), 'f1', 1, ok(), T0, RETRY, 0).job, T0, 'user:a', 'bad').job;
     case 'succeeded':
       return complete(running(), 'f1', 1, ok(), T0, RETRY, 0).job;
     case 'failed':
@@ -113,7 +119,7 @@ describe('offer', () => {
 
   it.each(['leased', 'running', ...FINAL_STAGES] as JobStage[])('refuses a %s job', (stage) => {
     const job =
-      stage === 'leased' ? leased() : stage === 'running' ? running() : finalJob(stage as 'succeeded' | 'failed' | 'cancelled' | 'dead');
+      stage === 'leased' ? leased() : stage === 'running' ? running() : finalJob(stage as 'succeeded' | 'failed' | 'cancelled' | 'dead' | 'shipped' | 'rejected');
     const err = expectCode(() => offer(job, 'f2', T0 + 1, TIMINGS), 'failed_precondition');
     expect(err.message).toContain(`it is ${stage}`);
   });
@@ -346,7 +352,7 @@ describe('cancel', () => {
     expect(cancel(marked, T0 + 1, 'user:b', 'again')).toBeNull();
   });
 
-  it.each([...FINAL_STAGES] as ('succeeded' | 'failed' | 'cancelled' | 'dead')[])('refuses a %s job', (stage) => {
+  it.each([...FINAL_STAGES] as ('succeeded' | 'failed' | 'cancelled' | 'dead' | 'shipped' | 'rejected')[])('refuses a %s job', (stage) => {
     const err = expectCode(() => cancel(finalJob(stage), T0, 'user:a', ''), 'failed_precondition');
     expect(err.message).toContain(`already ${stage}`);
   });

@@ -42,7 +42,7 @@ it('preempts a low-priority job for a high-priority one; the victim resumes else
   await agent('first');
   const { job: low } = await jobs.submitJob({ productId: 'sched', command: ['sh', '-c', 'sleep 3; echo low done'], priority: 0, maxAttempts: 1, requiredLabels: pool });
   await waitForStage(jobs, low!.id, JobStage.RUNNING);
-  const { job: high } = await jobs.submitJob({ productId: 'sched', command: ['echo', 'urgent'], priority: 50, requiredLabels: pool });
+  const { job: high } = await jobs.submitJob({ productId: 'sched', command: ['sh', '-c', 'sleep 1; echo urgent'], priority: 50, requiredLabels: pool });
 
   await waitForStage(jobs, high!.id, JobStage.RUNNING);
   const preempted = (await jobs.getJob({ jobId: low!.id })).job!;
@@ -50,10 +50,9 @@ it('preempts a low-priority job for a high-priority one; the victim resumes else
   expect(preempted.attempts[0]).toMatchObject({ factoryId: 'first', outcome: AttemptOutcome.PREEMPTED });
   expect(preempted.attemptCount).toBe(0); // a preemption does not use up an attempt (max_attempts is 1)
   expect(preempted.preemptionStreak).toBe(1);
-  expect(await (await fetch(`${server.httpUrl}/metrics`)).text()).toMatch(/^gigafactory_preemptions_total 1$/m);
-
   // "first" finishes the urgent job but takes nothing new, so the victim resumes elsewhere.
   await admin.drainFactory({ factoryId: 'first', reason: 'test' });
+  expect(await (await fetch(`${server.httpUrl}/metrics`)).text()).toMatch(/^gigafactory_preemptions_total 1$/m);
   await waitForStage(jobs, high!.id, JobStage.SUCCEEDED);
   await agent('second');
   await waitForStage(jobs, low!.id, JobStage.SUCCEEDED);

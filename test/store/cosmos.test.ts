@@ -7,7 +7,7 @@
 import type { Container } from '@azure/cosmos';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { offer } from '../../src/domain/lifecycle.js';
-import { openCosmosStore, type CosmosJobStore } from '../../src/store/cosmos/index.js';
+import { openCosmosControlStores, openCosmosStore, type CosmosControlStores, type CosmosJobStore } from '../../src/store/cosmos/index.js';
 import { idemDocId, jobDoc } from '../../src/store/cosmos/documents.js';
 import { COMPOSITE_INDEXES, CONTAINER_ID } from '../../src/store/cosmos/schema.js';
 import { RevisionConflict } from '../../src/store/job-store.js';
@@ -16,6 +16,8 @@ import { DuplicateJobId } from '../../src/store/store-errors.js';
 import { startCosmosTestServer, type CosmosTestServer } from '../replicas/cosmos-test-server.js';
 import { T0, TIMINGS, apply, chunk, insertRunning, insertSubmitted, submitted } from './builders.js';
 import { describeJobStoreConformance } from './conformance.js';
+import { describeSecurityStoreConformance } from './security-conformance.js';
+import { describeSettingsStoreConformance } from './settings-conformance.js';
 
 let server: CosmosTestServer;
 beforeAll(async () => {
@@ -36,6 +38,23 @@ describeJobStoreConformance('cosmos', async () => {
     },
   };
 });
+
+/** The control container's two stores on a fresh database; `pick` chooses the one under test. */
+async function controlHarness<S>(pick: (stores: CosmosControlStores) => S & { close(): Promise<void> }) {
+  const database = server.freshDatabase();
+  const stores = await openCosmosControlStores({ endpoint: server.endpoint, key: server.key, database });
+  return {
+    store: pick(stores),
+    cleanup: async () => {
+      await stores.security.close();
+      await stores.settings.close();
+      await server.dropDatabase(database);
+    },
+  };
+}
+
+describeSecurityStoreConformance('cosmos', () => controlHarness((s) => s.security));
+describeSettingsStoreConformance('cosmos', () => controlHarness((s) => s.settings));
 
 describe('cosmos store', () => {
   const opened: CosmosJobStore[] = [];

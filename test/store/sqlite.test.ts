@@ -13,7 +13,11 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/sqlite/migrat
 import { openSqliteStore, SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { T0, chunk, insertRunning } from './builders.js';
+import { SqliteSecurityStore } from '../../src/store/sqlite/sqlite-security-store.js';
+import { SqliteSettingsStore } from '../../src/store/sqlite/sqlite-settings-store.js';
 import { describeJobStoreConformance } from './conformance.js';
+import { describeSecurityStoreConformance } from './security-conformance.js';
+import { describeSettingsStoreConformance } from './settings-conformance.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'gigafactory-store-'));
@@ -26,6 +30,36 @@ describeJobStoreConformance('sqlite', async () => {
     store,
     cleanup: async () => {
       await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeSecurityStoreConformance('sqlite', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'gigafactory.sqlite');
+  const jobs = openSqliteStore(path); // migrates the file, as the coordinator does before opening credentials
+  const store = new SqliteSecurityStore(path);
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await jobs.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeSettingsStoreConformance('sqlite', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'gigafactory.sqlite');
+  const jobs = openSqliteStore(path);
+  const store = new SqliteSettingsStore(path);
+  return {
+    store,
+    cleanup: async () => {
+      store.close();
+      await jobs.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -77,7 +77,7 @@ function normalise(indexes: CompositePath[][]): string[] {
   return indexes.map((paths) => paths.map((p) => `${p.path}:${p.order ?? 'ascending'}`).join(',')).sort();
 }
 
-async function retryOnConflict<T>(create: () => Promise<T>): Promise<T> {
+export async function retryOnConflict<T>(create: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await create();

@@ -55,6 +55,10 @@ export class MemorySecurityStore implements SecurityStore {
     this.#factories.set(next.factoryId, copy(next));
   }
 
+  async revokedAmong(factoryIds: readonly string[]): Promise<string[]> {
+    return factoryIds.filter((id) => (this.#factories.get(id)?.revokedAt ?? null) !== null);
+  }
+
   async insertApiKey(key: ApiKeyRecord): Promise<'inserted' | 'name_taken'> {
     if ([...this.#keys.values()].some((k) => k.name === key.name)) return 'name_taken';
     this.#keys.set(key.keyHash, copy(key));

@@ -15,7 +15,9 @@ export class MemorySettingsStore implements SettingsStore {
   }
 
   async putProductSettings(next: ProductSettings): Promise<void> {
-    const current = await this.getProductSettings(next.productId);
+    // Checked and written in one synchronous step, so two racing writers cannot both pass the check.
+    const stored = this.#byProduct.get(next.productId);
+    const current = stored ? (JSON.parse(stored) as ProductSettings) : null;
     if ((current?.revision ?? 0) !== next.revision - 1) throw new RevisionConflict(next.productId, next.revision - 1);
     this.#byProduct.set(next.productId, JSON.stringify(next));
   }

@@ -94,6 +94,11 @@ export class SqliteSecurityStore implements SecurityStore {
     if (changes === 0) throw new RevisionConflict(next.factoryId, next.revision - 1);
   }
 
+  async revokedAmong(factoryIds: readonly string[]): Promise<string[]> {
+    const sql = this.#open();
+    return factoryIds.filter((id) => (parse<FactoryCredentialRecord>(sql.factoryById.get(id))?.revokedAt ?? null) !== null);
+  }
+
   async insertApiKey(key: ApiKeyRecord): Promise<'inserted' | 'name_taken'> {
     const { changes } = this.#open().insertKey.run({ keyHash: key.keyHash, name: key.name, revokedAt: key.revokedAt, doc: JSON.stringify(key) });
     return changes === 1 ? 'inserted' : 'name_taken';

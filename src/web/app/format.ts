@@ -20,11 +20,14 @@ export const STAGES: Record<JobStage, StageInfo> = {
   [JobStage.FAILED]: { label: 'Failed', tone: 'failed', final: true },
   [JobStage.CANCELLED]: { label: 'Cancelled', tone: 'cancelled', final: true },
   [JobStage.DEAD]: { label: 'Dead', tone: 'dead', final: true },
+  [JobStage.AWAITING_REVIEW]: { label: 'Awaiting review', tone: 'blocked', final: false },
+  [JobStage.SHIPPED]: { label: 'Shipped', tone: 'succeeded', final: true },
+  [JobStage.REJECTED]: { label: 'Rejected', tone: 'failed', final: true },
 };
 
 /** Stages a job waits or runs in, in pipeline order. */
-export const ACTIVE_STAGES = [JobStage.QUEUED, JobStage.BLOCKED, JobStage.LEASED, JobStage.RUNNING] as const;
-export const FINAL_STAGES = [JobStage.SUCCEEDED, JobStage.FAILED, JobStage.CANCELLED, JobStage.DEAD] as const;
+export const ACTIVE_STAGES = [JobStage.QUEUED, JobStage.BLOCKED, JobStage.LEASED, JobStage.RUNNING, JobStage.AWAITING_REVIEW] as const;
+export const FINAL_STAGES = [JobStage.SUCCEEDED, JobStage.FAILED, JobStage.CANCELLED, JobStage.DEAD, JobStage.SHIPPED, JobStage.REJECTED] as const;
 export const ALL_STAGES = [...ACTIVE_STAGES, ...FINAL_STAGES] as const;
 
 export function isFinal(stage: JobStage): boolean {

@@ -14,14 +14,20 @@ ATTEMPT_OUTCOME_RELEASED: AttemptOutcome
 ATTEMPT_OUTCOME_SUCCEEDED: AttemptOutcome
 ATTEMPT_OUTCOME_TIMED_OUT: AttemptOutcome
 ATTEMPT_OUTCOME_UNSPECIFIED: AttemptOutcome
+DEPENDENCY_FAILURE_POLICY_CANCEL_DEPENDENTS: DependencyFailurePolicy
+DEPENDENCY_FAILURE_POLICY_LEAVE_BLOCKED: DependencyFailurePolicy
+DEPENDENCY_FAILURE_POLICY_UNSPECIFIED: DependencyFailurePolicy
 DESCRIPTOR: _descriptor.FileDescriptor
+JOB_STAGE_AWAITING_REVIEW: JobStage
 JOB_STAGE_BLOCKED: JobStage
 JOB_STAGE_CANCELLED: JobStage
 JOB_STAGE_DEAD: JobStage
 JOB_STAGE_FAILED: JobStage
 JOB_STAGE_LEASED: JobStage
 JOB_STAGE_QUEUED: JobStage
+JOB_STAGE_REJECTED: JobStage
 JOB_STAGE_RUNNING: JobStage
+JOB_STAGE_SHIPPED: JobStage
 JOB_STAGE_SUCCEEDED: JobStage
 JOB_STAGE_UNSPECIFIED: JobStage
 LABEL_OPERATOR_EQUALS: LabelOperator
@@ -56,7 +62,7 @@ class Attempt(_message.Message):
     def __init__(self, epoch: _Optional[int] = ..., factory_id: _Optional[str] = ..., offer_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ..., decision: _Optional[_Union[ScoreBreakdown, _Mapping]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "command", "create_time", "end_time", "env", "epoch", "exit_code", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "preemption_streak", "priority", "product_id", "reason", "required_labels", "result", "revision", "stage", "start_time", "timeout", "title", "update_time"]
+    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "children", "command", "complete_with_children", "create_time", "dependents", "depends_on", "end_time", "env", "epoch", "exit_code", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "on_dependency_failure", "parent_id", "preemption_streak", "priority", "product_id", "reason", "require_review", "required_labels", "result", "revision", "stage", "start_time", "timeout", "title", "update_time"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -67,8 +73,12 @@ class Job(_message.Message):
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_WITH_CHILDREN_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DEPENDENTS_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
@@ -78,11 +88,14 @@ class Job(_message.Message):
     LEASE_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NOT_BEFORE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ON_DEPENDENCY_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
     PREEMPTION_STREAK_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_LABELS_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_REVIEW_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
@@ -93,8 +106,12 @@ class Job(_message.Message):
     attempt_count: int
     attempts: _containers.RepeatedCompositeFieldContainer[Attempt]
     cancel_request_time: _timestamp_pb2.Timestamp
+    children: _containers.RepeatedScalarFieldContainer[str]
     command: _containers.RepeatedScalarFieldContainer[str]
+    complete_with_children: bool
     create_time: _timestamp_pb2.Timestamp
+    dependents: _containers.RepeatedScalarFieldContainer[str]
+    depends_on: _containers.RepeatedScalarFieldContainer[str]
     end_time: _timestamp_pb2.Timestamp
     env: _containers.ScalarMap[str, str]
     epoch: int
@@ -104,10 +121,13 @@ class Job(_message.Message):
     lease: Lease
     max_attempts: int
     not_before_time: _timestamp_pb2.Timestamp
+    on_dependency_failure: DependencyFailurePolicy
+    parent_id: str
     preemption_streak: int
     priority: int
     product_id: str
     reason: str
+    require_review: bool
     required_labels: _containers.RepeatedCompositeFieldContainer[LabelRequirement]
     result: str
     revision: int
@@ -116,7 +136,7 @@ class Job(_message.Message):
     timeout: _duration_pb2.Duration
     title: str
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ..., parent_id: _Optional[str] = ..., children: _Optional[_Iterable[str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., on_dependency_failure: _Optional[_Union[DependencyFailurePolicy, str]] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ["actor", "epoch", "from_stage", "job", "job_id", "kind", "message", "revision", "time", "to_stage"]
@@ -197,6 +217,9 @@ class ScoringWeights(_message.Message):
     def __init__(self, priority: _Optional[float] = ..., aging: _Optional[float] = ..., affinity: _Optional[float] = ..., load: _Optional[float] = ..., fair_share: _Optional[float] = ..., cost_class: _Optional[float] = ...) -> None: ...
 
 class JobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class DependencyFailurePolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class LabelOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

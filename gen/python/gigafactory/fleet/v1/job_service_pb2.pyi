@@ -2,11 +2,31 @@ from gigafactory.fleet.v1 import job_pb2 as _job_pb2
 from gigafactory.fleet.v1 import log_pb2 as _log_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+DAG_EDGE_KIND_CHILD: DagEdgeKind
+DAG_EDGE_KIND_DEPENDS_ON: DagEdgeKind
+DAG_EDGE_KIND_UNSPECIFIED: DagEdgeKind
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class AddChildrenRequest(_message.Message):
+    __slots__ = ["children", "parent_id"]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    children: _containers.RepeatedCompositeFieldContainer[SubmitJobRequest]
+    parent_id: str
+    def __init__(self, parent_id: _Optional[str] = ..., children: _Optional[_Iterable[_Union[SubmitJobRequest, _Mapping]]] = ...) -> None: ...
+
+class AddChildrenResponse(_message.Message):
+    __slots__ = ["children", "parent"]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    children: _containers.RepeatedCompositeFieldContainer[_job_pb2.Job]
+    parent: _job_pb2.Job
+    def __init__(self, children: _Optional[_Iterable[_Union[_job_pb2.Job, _Mapping]]] = ..., parent: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class CancelJobRequest(_message.Message):
     __slots__ = ["job_id", "reason"]
@@ -21,6 +41,30 @@ class CancelJobResponse(_message.Message):
     JOB_FIELD_NUMBER: _ClassVar[int]
     job: _job_pb2.Job
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
+
+class DagEdge(_message.Message):
+    __slots__ = ["from_job_id", "kind", "to_job_id"]
+    FROM_JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TO_JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    from_job_id: str
+    kind: DagEdgeKind
+    to_job_id: str
+    def __init__(self, from_job_id: _Optional[str] = ..., to_job_id: _Optional[str] = ..., kind: _Optional[_Union[DagEdgeKind, str]] = ...) -> None: ...
+
+class DagNode(_message.Message):
+    __slots__ = ["job_id", "product_id", "reason", "stage", "title"]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    product_id: str
+    reason: str
+    stage: _job_pb2.JobStage
+    title: str
+    def __init__(self, job_id: _Optional[str] = ..., title: _Optional[str] = ..., stage: _Optional[_Union[_job_pb2.JobStage, str]] = ..., reason: _Optional[str] = ..., product_id: _Optional[str] = ...) -> None: ...
 
 class ExplainScoreRequest(_message.Message):
     __slots__ = ["job_id"]
@@ -64,6 +108,22 @@ class FilterCheck(_message.Message):
     passed: bool
     def __init__(self, name: _Optional[str] = ..., passed: bool = ..., detail: _Optional[str] = ...) -> None: ...
 
+class GetDagRequest(_message.Message):
+    __slots__ = ["job_id"]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class GetDagResponse(_message.Message):
+    __slots__ = ["edges", "nodes", "truncated"]
+    EDGES_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    edges: _containers.RepeatedCompositeFieldContainer[DagEdge]
+    nodes: _containers.RepeatedCompositeFieldContainer[DagNode]
+    truncated: bool
+    def __init__(self, nodes: _Optional[_Iterable[_Union[DagNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[DagEdge, _Mapping]]] = ..., truncated: bool = ...) -> None: ...
+
 class GetJobRequest(_message.Message):
     __slots__ = ["job_id"]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -98,8 +158,50 @@ class ListJobsResponse(_message.Message):
     next_page_token: str
     def __init__(self, jobs: _Optional[_Iterable[_Union[_job_pb2.Job, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class RejectJobRequest(_message.Message):
+    __slots__ = ["job_id", "reason"]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    reason: str
+    def __init__(self, job_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RejectJobResponse(_message.Message):
+    __slots__ = ["job"]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: _job_pb2.Job
+    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
+
+class RequeueJobRequest(_message.Message):
+    __slots__ = ["job_id", "reason"]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    reason: str
+    def __init__(self, job_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RequeueJobResponse(_message.Message):
+    __slots__ = ["job"]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: _job_pb2.Job
+    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
+
+class ShipJobRequest(_message.Message):
+    __slots__ = ["job_id", "reason"]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    reason: str
+    def __init__(self, job_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ShipJobResponse(_message.Message):
+    __slots__ = ["job"]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: _job_pb2.Job
+    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
+
 class SubmitJobRequest(_message.Message):
-    __slots__ = ["command", "env", "idempotency_key", "max_attempts", "priority", "product_id", "required_labels", "timeout", "title", "weights"]
+    __slots__ = ["command", "complete_with_children", "depends_on", "depends_on_keys", "env", "idempotency_key", "max_attempts", "on_dependency_failure", "priority", "product_id", "require_review", "required_labels", "timeout", "title", "weights"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -108,26 +210,36 @@ class SubmitJobRequest(_message.Message):
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     COMMAND_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_WITH_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_KEYS_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ON_DEPENDENCY_FAILURE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_LABELS_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_REVIEW_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
+    complete_with_children: bool
+    depends_on: _containers.RepeatedScalarFieldContainer[str]
+    depends_on_keys: _containers.RepeatedScalarFieldContainer[str]
     env: _containers.ScalarMap[str, str]
     idempotency_key: str
     max_attempts: int
+    on_dependency_failure: _job_pb2.DependencyFailurePolicy
     priority: int
     product_id: str
+    require_review: bool
     required_labels: _containers.RepeatedCompositeFieldContainer[_job_pb2.LabelRequirement]
     timeout: _duration_pb2.Duration
     title: str
     weights: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_keys: _Optional[_Iterable[str]] = ..., on_dependency_failure: _Optional[_Union[_job_pb2.DependencyFailurePolicy, str]] = ..., require_review: bool = ..., complete_with_children: bool = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ["created", "job"]
@@ -164,3 +276,6 @@ class WatchJobsResponse(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: _job_pb2.JobEvent
     def __init__(self, event: _Optional[_Union[_job_pb2.JobEvent, _Mapping]] = ...) -> None: ...
+
+class DagEdgeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

@@ -50,6 +50,31 @@ class JobServiceStub(object):
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreResponse.FromString,
                 )
+        self.ShipJob = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/ShipJob',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ShipJobRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ShipJobResponse.FromString,
+                )
+        self.RejectJob = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/RejectJob',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RejectJobRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RejectJobResponse.FromString,
+                )
+        self.RequeueJob = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/RequeueJob',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RequeueJobRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RequeueJobResponse.FromString,
+                )
+        self.AddChildren = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/AddChildren',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.AddChildrenRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.AddChildrenResponse.FromString,
+                )
+        self.GetDag = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/GetDag',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagResponse.FromString,
+                )
 
 
 class JobServiceServicer(object):
@@ -108,6 +133,46 @@ class JobServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ShipJob(self, request, context):
+        """ShipJob ships a job that is AWAITING_REVIEW: it becomes SHIPPED, which releases its dependents.
+        FAILED_PRECONDITION for a job in any other stage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectJob(self, request, context):
+        """RejectJob rejects a job that is AWAITING_REVIEW: it becomes REJECTED. A reason is required.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequeueJob(self, request, context):
+        """RequeueJob sends a FAILED, DEAD, CANCELLED, REJECTED or AWAITING_REVIEW job back to the queue
+        (or to BLOCKED while it has unfinished dependencies) with a fresh allowance of attempts; its
+        next offer carries a new epoch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddChildren(self, request, context):
+        """AddChildren creates jobs under a parent job that has not finished. Children may depend on one
+        another (depends_on_keys) and on other jobs; a cycle is refused with INVALID_ARGUMENT naming it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDag(self, request, context):
+        """GetDag returns the graph around a job: the jobs it depends on, the jobs that depend on it, its
+        parent and children, transitively, each with its stage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +210,31 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.ExplainScore,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreResponse.SerializeToString,
+            ),
+            'ShipJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShipJob,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ShipJobRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ShipJobResponse.SerializeToString,
+            ),
+            'RejectJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectJob,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RejectJobRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RejectJobResponse.SerializeToString,
+            ),
+            'RequeueJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequeueJob,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RequeueJobRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RequeueJobResponse.SerializeToString,
+            ),
+            'AddChildren': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddChildren,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.AddChildrenRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.AddChildrenResponse.SerializeToString,
+            ),
+            'GetDag': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDag,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -273,5 +363,90 @@ class JobService(object):
         return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/ExplainScore',
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ShipJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/ShipJob',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ShipJobRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ShipJobResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RejectJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/RejectJob',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RejectJobRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RejectJobResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RequeueJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/RequeueJob',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RequeueJobRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.RequeueJobResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AddChildren(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/AddChildren',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.AddChildrenRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.AddChildrenResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetDag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/GetDag',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

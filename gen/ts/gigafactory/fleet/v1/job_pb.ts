@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/job.proto.
  */
 export const file_gigafactory_fleet_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("Ch5naWdhZmFjdG9yeS9mbGVldC92MS9qb2IucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxImYKEExhYmVsUmVxdWlyZW1lbnQSCwoDa2V5GAEgASgJEjUKCG9wZXJhdG9yGAIgASgOMiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxPcGVyYXRvchIOCgZ2YWx1ZXMYAyADKAki4AIKB0F0dGVtcHQSDQoFZXBvY2gYASABKAMSEgoKZmFjdG9yeV9pZBgCIAEoCRIuCgpvZmZlcl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHb3V0Y29tZRgGIAEoDjIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHRPdXRjb21lEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEg8KB21lc3NhZ2UYCCABKAkSNgoIZGVjaXNpb24YCSABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93bkIMCgpfZXhpdF9jb2RlIuIBCg5TY29yaW5nV2VpZ2h0cxIVCghwcmlvcml0eRgBIAEoAUgAiAEBEhIKBWFnaW5nGAIgASgBSAGIAQESFQoIYWZmaW5pdHkYAyABKAFIAogBARIRCgRsb2FkGAQgASgBSAOIAQESFwoKZmFpcl9zaGFyZRgFIAEoAUgEiAEBEhcKCmNvc3RfY2xhc3MYBiABKAFIBYgBAUILCglfcHJpb3JpdHlCCAoGX2FnaW5nQgsKCV9hZmZpbml0eUIHCgVfbG9hZEINCgtfZmFpcl9zaGFyZUINCgtfY29zdF9jbGFzcyKIAQoOU2NvcmVCcmVha2Rvd24SDQoFdG90YWwYASABKAESEAoIcHJpb3JpdHkYAiABKAESDQoFYWdpbmcYAyABKAESEAoIYWZmaW5pdHkYBCABKAESDAoEbG9hZBgFIAEoARISCgpmYWlyX3NoYXJlGAYgASgBEhIKCmNvc3RfY2xhc3MYByABKAEiWwoFTGVhc2USEgoKZmFjdG9yeV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiowcKA0pvYhIKCgJpZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEg8KB2NvbW1hbmQYBCADKAkSLwoDZW52GAUgAygLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iLkVudkVudHJ5Ej8KD3JlcXVpcmVkX2xhYmVscxgGIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsUmVxdWlyZW1lbnQSEAoIcHJpb3JpdHkYByABKAUSFwoPaWRlbXBvdGVuY3lfa2V5GAggASgJEhQKDG1heF9hdHRlbXB0cxgJIAEoBRIqCgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi0KBXN0YWdlGAsgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDQoFZXBvY2gYDCABKAMSFQoNYXR0ZW1wdF9jb3VudBgNIAEoBRIvCghhdHRlbXB0cxgOIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHQSKgoFbGVhc2UYDyABKAsyGy5naWdhZmFjdG9yeS5mbGVldC52MS5MZWFzZRIvCgtjcmVhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9ub3RfYmVmb3JlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgVIAEoBUgAiAEBEg4KBnJlc3VsdBgWIAEoCRI3ChNjYW5jZWxfcmVxdWVzdF90aW1lGBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgYIAEoAxIOCgZyZWFzb24YGSABKAkSGQoRcHJlZW1wdGlvbl9zdHJlYWsYGiABKAUaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlIqECCghKb2JFdmVudBIOCgZqb2JfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSDQoFZXBvY2gYAyABKAMSMgoKZnJvbV9zdGFnZRgEIAEoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEjAKCHRvX3N0YWdlGAUgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDAoEa2luZBgGIAEoCRINCgVhY3RvchgHIAEoCRIPCgdtZXNzYWdlGAggASgJEigKBHRpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKA2pvYhgKIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYirbAQoISm9iU3RhZ2USGQoVSk9CX1NUQUdFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQUdFX1FVRVVFRBABEhUKEUpPQl9TVEFHRV9CTE9DS0VEEAISFAoQSk9CX1NUQUdFX0xFQVNFRBADEhUKEUpPQl9TVEFHRV9SVU5OSU5HEAQSFwoTSk9CX1NUQUdFX1NVQ0NFRURFRBAFEhQKEEpPQl9TVEFHRV9GQUlMRUQQBhIXChNKT0JfU1RBR0VfQ0FOQ0VMTEVEEAcSEgoOSk9CX1NUQUdFX0RFQUQQCCr9AQoNTGFiZWxPcGVyYXRvchIeChpMQUJFTF9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhkKFUxBQkVMX09QRVJBVE9SX0VRVUFMUxABEhUKEUxBQkVMX09QRVJBVE9SX0lOEAISGQoVTEFCRUxfT1BFUkFUT1JfTk9UX0lOEAMSGQoVTEFCRUxfT1BFUkFUT1JfRVhJU1RTEAQSHQoZTEFCRUxfT1BFUkFUT1JfTk9UX0VYSVNUUxAFEiMKH0xBQkVMX09QRVJBVE9SX0dSRUFURVJfT1JfRVFVQUwQBhIgChxMQUJFTF9PUEVSQVRPUl9MRVNTX09SX0VRVUFMEAcqigIKDkF0dGVtcHRPdXRjb21lEh8KG0FUVEVNUFRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUFUVEVNUFRfT1VUQ09NRV9TVUNDRUVERUQQARIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAISHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBADEiEKHUFUVEVNUFRfT1VUQ09NRV9MRUFTRV9FWFBJUkVEEAQSHQoZQVRURU1QVF9PVVRDT01FX0NBTkNFTExFRBAFEh0KGUFUVEVNUFRfT1VUQ09NRV9QUkVFTVBURUQQBhIcChhBVFRFTVBUX09VVENPTUVfUkVMRUFTRUQQB2IGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch5naWdhZmFjdG9yeS9mbGVldC92MS9qb2IucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxImYKEExhYmVsUmVxdWlyZW1lbnQSCwoDa2V5GAEgASgJEjUKCG9wZXJhdG9yGAIgASgOMiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxPcGVyYXRvchIOCgZ2YWx1ZXMYAyADKAki4AIKB0F0dGVtcHQSDQoFZXBvY2gYASABKAMSEgoKZmFjdG9yeV9pZBgCIAEoCRIuCgpvZmZlcl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoHb3V0Y29tZRgGIAEoDjIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHRPdXRjb21lEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEg8KB21lc3NhZ2UYCCABKAkSNgoIZGVjaXNpb24YCSABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93bkIMCgpfZXhpdF9jb2RlIuIBCg5TY29yaW5nV2VpZ2h0cxIVCghwcmlvcml0eRgBIAEoAUgAiAEBEhIKBWFnaW5nGAIgASgBSAGIAQESFQoIYWZmaW5pdHkYAyABKAFIAogBARIRCgRsb2FkGAQgASgBSAOIAQESFwoKZmFpcl9zaGFyZRgFIAEoAUgEiAEBEhcKCmNvc3RfY2xhc3MYBiABKAFIBYgBAUILCglfcHJpb3JpdHlCCAoGX2FnaW5nQgsKCV9hZmZpbml0eUIHCgVfbG9hZEINCgtfZmFpcl9zaGFyZUINCgtfY29zdF9jbGFzcyKIAQoOU2NvcmVCcmVha2Rvd24SDQoFdG90YWwYASABKAESEAoIcHJpb3JpdHkYAiABKAESDQoFYWdpbmcYAyABKAESEAoIYWZmaW5pdHkYBCABKAESDAoEbG9hZBgFIAEoARISCgpmYWlyX3NoYXJlGAYgASgBEhIKCmNvc3RfY2xhc3MYByABKAEiWwoFTGVhc2USEgoKZmFjdG9yeV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi9ggKA0pvYhIKCgJpZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEg8KB2NvbW1hbmQYBCADKAkSLwoDZW52GAUgAygLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iLkVudkVudHJ5Ej8KD3JlcXVpcmVkX2xhYmVscxgGIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsUmVxdWlyZW1lbnQSEAoIcHJpb3JpdHkYByABKAUSFwoPaWRlbXBvdGVuY3lfa2V5GAggASgJEhQKDG1heF9hdHRlbXB0cxgJIAEoBRIqCgd0aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi0KBXN0YWdlGAsgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDQoFZXBvY2gYDCABKAMSFQoNYXR0ZW1wdF9jb3VudBgNIAEoBRIvCghhdHRlbXB0cxgOIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHQSKgoFbGVhc2UYDyABKAsyGy5naWdhZmFjdG9yeS5mbGVldC52MS5MZWFzZRIvCgtjcmVhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9ub3RfYmVmb3JlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgVIAEoBUgAiAEBEg4KBnJlc3VsdBgWIAEoCRI3ChNjYW5jZWxfcmVxdWVzdF90aW1lGBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgYIAEoAxIOCgZyZWFzb24YGSABKAkSGQoRcHJlZW1wdGlvbl9zdHJlYWsYGiABKAUSEgoKZGVwZW5kc19vbhgbIAMoCRISCgpkZXBlbmRlbnRzGBwgAygJEhEKCXBhcmVudF9pZBgdIAEoCRIQCghjaGlsZHJlbhgeIAMoCRIWCg5yZXF1aXJlX3JldmlldxgfIAEoCBIeChZjb21wbGV0ZV93aXRoX2NoaWxkcmVuGCAgASgIEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRghIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSKhAgoISm9iRXZlbnQSDgoGam9iX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDEg0KBWVwb2NoGAMgASgDEjIKCmZyb21fc3RhZ2UYBCABKA4yHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JTdGFnZRIwCgh0b19zdGFnZRgFIAEoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEgwKBGtpbmQYBiABKAkSDQoFYWN0b3IYByABKAkSDwoHbWVzc2FnZRgIIAEoCRIoCgR0aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgNqb2IYCiABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IqqQIKCEpvYlN0YWdlEhkKFUpPQl9TVEFHRV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFHRV9RVUVVRUQQARIVChFKT0JfU1RBR0VfQkxPQ0tFRBACEhQKEEpPQl9TVEFHRV9MRUFTRUQQAxIVChFKT0JfU1RBR0VfUlVOTklORxAEEhcKE0pPQl9TVEFHRV9TVUNDRUVERUQQBRIUChBKT0JfU1RBR0VfRkFJTEVEEAYSFwoTSk9CX1NUQUdFX0NBTkNFTExFRBAHEhIKDkpPQl9TVEFHRV9ERUFEEAgSHQoZSk9CX1NUQUdFX0FXQUlUSU5HX1JFVklFVxAJEhUKEUpPQl9TVEFHRV9TSElQUEVEEAoSFgoSSk9CX1NUQUdFX1JFSkVDVEVEEAsqogEKF0RlcGVuZGVuY3lGYWlsdXJlUG9saWN5EikKJURFUEVOREVOQ1lfRkFJTFVSRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIvCitERVBFTkRFTkNZX0ZBSUxVUkVfUE9MSUNZX0NBTkNFTF9ERVBFTkRFTlRTEAESKwonREVQRU5ERU5DWV9GQUlMVVJFX1BPTElDWV9MRUFWRV9CTE9DS0VEEAIq/QEKDUxhYmVsT3BlcmF0b3ISHgoaTEFCRUxfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIZChVMQUJFTF9PUEVSQVRPUl9FUVVBTFMQARIVChFMQUJFTF9PUEVSQVRPUl9JThACEhkKFUxBQkVMX09QRVJBVE9SX05PVF9JThADEhkKFUxBQkVMX09QRVJBVE9SX0VYSVNUUxAEEh0KGUxBQkVMX09QRVJBVE9SX05PVF9FWElTVFMQBRIjCh9MQUJFTF9PUEVSQVRPUl9HUkVBVEVSX09SX0VRVUFMEAYSIAocTEFCRUxfT1BFUkFUT1JfTEVTU19PUl9FUVVBTBAHKooCCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIdChlBVFRFTVBUX09VVENPTUVfU1VDQ0VFREVEEAESGgoWQVRURU1QVF9PVVRDT01FX0ZBSUxFRBACEh0KGUFUVEVNUFRfT1VUQ09NRV9USU1FRF9PVVQQAxIhCh1BVFRFTVBUX09VVENPTUVfTEVBU0VfRVhQSVJFRBAEEh0KGUFUVEVNUFRfT1VUQ09NRV9DQU5DRUxMRUQQBRIdChlBVFRFTVBUX09VVENPTUVfUFJFRU1QVEVEEAYSHAoYQVRURU1QVF9PVVRDT01FX1JFTEVBU0VEEAdiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * LabelRequirement is one hard filter a factory must pass to be offered a job.
@@ -469,6 +469,56 @@ export type Job = Message<"gigafactory.fleet.v1.Job"> & {
    * @generated from field: int32 preemption_streak = 26;
    */
   preemptionStreak: number;
+
+  /**
+   * The jobs this job waits for: it stays BLOCKED until every one has SUCCEEDED or been SHIPPED.
+   *
+   * @generated from field: repeated string depends_on = 27;
+   */
+  dependsOn: string[];
+
+  /**
+   * The jobs that wait for this one (the reverse of their depends_on), oldest first.
+   *
+   * @generated from field: repeated string dependents = 28;
+   */
+  dependents: string[];
+
+  /**
+   * The job this one was added under by AddChildren; empty for a top-level job.
+   *
+   * @generated from field: string parent_id = 29;
+   */
+  parentId: string;
+
+  /**
+   * The jobs added under this one by AddChildren, oldest first.
+   *
+   * @generated from field: repeated string children = 30;
+   */
+  children: string[];
+
+  /**
+   * When set, a successful attempt moves the job to AWAITING_REVIEW instead of SUCCEEDED.
+   *
+   * @generated from field: bool require_review = 31;
+   */
+  requireReview: boolean;
+
+  /**
+   * When set, a successful attempt waits (BLOCKED) until every child has succeeded or been shipped;
+   * the job then succeeds (or awaits review), and fails if a child ends without success.
+   *
+   * @generated from field: bool complete_with_children = 32;
+   */
+  completeWithChildren: boolean;
+
+  /**
+   * What happens to this job when one of its dependencies ends without success.
+   *
+   * @generated from field: gigafactory.fleet.v1.DependencyFailurePolicy on_dependency_failure = 33;
+   */
+  onDependencyFailure: DependencyFailurePolicy;
 };
 
 /**
@@ -563,7 +613,8 @@ export const JobEventSchema: GenMessage<JobEvent> = /*@__PURE__*/
   messageDesc(file_gigafactory_fleet_v1_job, 6);
 
 /**
- * JobStage is where a job is in its life. Final stages never change again.
+ * JobStage is where a job is in its life. Final stages change again only when an operator requeues
+ * the job (RequeueJob); SUCCEEDED and SHIPPED never change again.
  *
  * @generated from enum gigafactory.fleet.v1.JobStage
  */
@@ -630,6 +681,28 @@ export enum JobStage {
    * @generated from enum value: JOB_STAGE_DEAD = 8;
    */
   DEAD = 8,
+
+  /**
+   * The job requires review and its work succeeded: it waits for an operator to ship, reject or
+   * requeue it. Not final; its dependents stay blocked until it is shipped.
+   *
+   * @generated from enum value: JOB_STAGE_AWAITING_REVIEW = 9;
+   */
+  AWAITING_REVIEW = 9,
+
+  /**
+   * Final: an operator shipped the reviewed job. Counts as success for its dependents and parent.
+   *
+   * @generated from enum value: JOB_STAGE_SHIPPED = 10;
+   */
+  SHIPPED = 10,
+
+  /**
+   * Final: an operator rejected the reviewed job (the reason is on the job and its event).
+   *
+   * @generated from enum value: JOB_STAGE_REJECTED = 11;
+   */
+  REJECTED = 11,
 }
 
 /**
@@ -637,6 +710,43 @@ export enum JobStage {
  */
 export const JobStageSchema: GenEnum<JobStage> = /*@__PURE__*/
   enumDesc(file_gigafactory_fleet_v1_job, 0);
+
+/**
+ * DependencyFailurePolicy says what happens to a blocked job when one of the jobs it depends on ends
+ * without success (failed, cancelled, dead or rejected).
+ *
+ * @generated from enum gigafactory.fleet.v1.DependencyFailurePolicy
+ */
+export enum DependencyFailurePolicy {
+  /**
+   * The server default: CANCEL_DEPENDENTS.
+   *
+   * @generated from enum value: DEPENDENCY_FAILURE_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The dependent job is cancelled, with the failed dependency named in its reason; its own
+   * dependents then follow their policies.
+   *
+   * @generated from enum value: DEPENDENCY_FAILURE_POLICY_CANCEL_DEPENDENTS = 1;
+   */
+  CANCEL_DEPENDENTS = 1,
+
+  /**
+   * The dependent job stays BLOCKED with the failed dependency named in its reason, for an operator
+   * to requeue the dependency (the job is released when it succeeds) or cancel the job.
+   *
+   * @generated from enum value: DEPENDENCY_FAILURE_POLICY_LEAVE_BLOCKED = 2;
+   */
+  LEAVE_BLOCKED = 2,
+}
+
+/**
+ * Describes the enum gigafactory.fleet.v1.DependencyFailurePolicy.
+ */
+export const DependencyFailurePolicySchema: GenEnum<DependencyFailurePolicy> = /*@__PURE__*/
+  enumDesc(file_gigafactory_fleet_v1_job, 1);
 
 /**
  * LabelOperator says how a LabelRequirement compares a factory's label with its values.
@@ -705,7 +815,7 @@ export enum LabelOperator {
  * Describes the enum gigafactory.fleet.v1.LabelOperator.
  */
 export const LabelOperatorSchema: GenEnum<LabelOperator> = /*@__PURE__*/
-  enumDesc(file_gigafactory_fleet_v1_job, 1);
+  enumDesc(file_gigafactory_fleet_v1_job, 2);
 
 /**
  * AttemptOutcome is how one attempt (one epoch that was accepted by a factory) ended.
@@ -774,5 +884,5 @@ export enum AttemptOutcome {
  * Describes the enum gigafactory.fleet.v1.AttemptOutcome.
  */
 export const AttemptOutcomeSchema: GenEnum<AttemptOutcome> = /*@__PURE__*/
-  enumDesc(file_gigafactory_fleet_v1_job, 2);
+  enumDesc(file_gigafactory_fleet_v1_job, 3);
 

@@ -2,9 +2,9 @@
 // @generated from file gigafactory/fleet/v1/job_service.proto (package gigafactory.fleet.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Job, JobEvent, JobStage, LabelRequirement, ScoreBreakdown, ScoringWeights } from "./job_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { DependencyFailurePolicy, Job, JobEvent, JobStage, LabelRequirement, ScoreBreakdown, ScoringWeights } from "./job_pb.js";
 import { file_gigafactory_fleet_v1_job } from "./job_pb.js";
 import type { LogChunk } from "./log_pb.js";
 import { file_gigafactory_fleet_v1_log } from "./log_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/job_service.proto.
  */
 export const file_gigafactory_fleet_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEilQMKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTAoRU3VibWl0Sm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEg8KB2NyZWF0ZWQYAiABKAgiHwoNR2V0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiOAoOR2V0Sm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIosBCg9MaXN0Sm9ic1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIuCgZzdGFnZXMYAiADKA4yHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JTdGFnZRINCgVsYWJlbBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJUChBMaXN0Sm9ic1Jlc3BvbnNlEicKBGpvYnMYASADKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChFDYW5jZWxKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiNgoQV2F0Y2hKb2JzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCSJCChFXYXRjaEpvYnNSZXNwb25zZRItCgVldmVudBgBIAEoCzIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYkV2ZW50IjEKD1RhaWxMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGZm9sbG93GAIgASgIIkEKEFRhaWxMb2dzUmVzcG9uc2USLQoFY2h1bmsYASABKAsyHi5naWdhZmFjdG9yeS5mbGVldC52MS5Mb2dDaHVuayIlChNFeHBsYWluU2NvcmVSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI7CgtGaWx0ZXJDaGVjaxIMCgRuYW1lGAEgASgJEg4KBnBhc3NlZBgCIAEoCBIOCgZkZXRhaWwYAyABKAkioAEKEkZhY3RvcnlFeHBsYW5hdGlvbhISCgpmYWN0b3J5X2lkGAEgASgJEg4KBnBhc3NlZBgCIAEoCBIxCgZjaGVja3MYAyADKAsyIS5naWdhZmFjdG9yeS5mbGVldC52MS5GaWx0ZXJDaGVjaxIzCgVzY29yZRgEIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JlQnJlYWtkb3duIoUCChRFeHBsYWluU2NvcmVSZXNwb25zZRI7CglmYWN0b3JpZXMYASADKAsyKC5naWdhZmFjdG9yeS5mbGVldC52MS5GYWN0b3J5RXhwbGFuYXRpb24SNQoHd2VpZ2h0cxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhoKEnVucGxhY2VhYmxlX3JlYXNvbhgDIAEoCRI7Cg1sYXN0X2RlY2lzaW9uGAQgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmVCcmVha2Rvd24SIAoYbGFzdF9kZWNpc2lvbl9mYWN0b3J5X2lkGAUgASgJMpwFCgpKb2JTZXJ2aWNlElwKCVN1Ym1pdEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXNwb25zZRJTCgZHZXRKb2ISIy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Sm9iUmVzcG9uc2USWQoITGlzdEpvYnMSJS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1JlcXVlc3QaJi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1Jlc3BvbnNlElwKCUNhbmNlbEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxKb2JSZXNwb25zZRJeCglXYXRjaEpvYnMSJi5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARJbCghUYWlsTG9ncxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVzcG9uc2UwARJlCgxFeHBsYWluU2NvcmUSKS5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuRXhwbGFpblNjb3JlUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
+  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEiyAQKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhIKCmRlcGVuZHNfb24YCyADKAkSFwoPZGVwZW5kc19vbl9rZXlzGAwgAygJEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRgNIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5EhYKDnJlcXVpcmVfcmV2aWV3GA4gASgIEh4KFmNvbXBsZXRlX3dpdGhfY2hpbGRyZW4YDyABKAgaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJMChFTdWJtaXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISDwoHY3JlYXRlZBgCIAEoCCIfCg1HZXRKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI4Cg5HZXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiiwEKD0xpc3RKb2JzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEi4KBnN0YWdlcxgCIAMoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEg0KBWxhYmVsGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlQKEExpc3RKb2JzUmVzcG9uc2USJwoEam9icxgBIAMoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEUNhbmNlbEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiI2ChBXYXRjaEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIkIKEVdhdGNoSm9ic1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iRXZlbnQiMQoPVGFpbExvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiQQoQVGFpbExvZ3NSZXNwb25zZRItCgVjaHVuaxgBIAEoCzIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxvZ0NodW5rIiUKE0V4cGxhaW5TY29yZVJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjsKC0ZpbHRlckNoZWNrEgwKBG5hbWUYASABKAkSDgoGcGFzc2VkGAIgASgIEg4KBmRldGFpbBgDIAEoCSKgAQoSRmFjdG9yeUV4cGxhbmF0aW9uEhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcGFzc2VkGAIgASgIEjEKBmNoZWNrcxgDIAMoCzIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZpbHRlckNoZWNrEjMKBXNjb3JlGAQgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmVCcmVha2Rvd24ihQIKFEV4cGxhaW5TY29yZVJlc3BvbnNlEjsKCWZhY3RvcmllcxgBIAMoCzIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnlFeHBsYW5hdGlvbhI1Cgd3ZWlnaHRzGAIgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSGgoSdW5wbGFjZWFibGVfcmVhc29uGAMgASgJEjsKDWxhc3RfZGVjaXNpb24YBCABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93bhIgChhsYXN0X2RlY2lzaW9uX2ZhY3RvcnlfaWQYBSABKAkiMAoOU2hpcEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI5Cg9TaGlwSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIjIKEFJlamVjdEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChFSZWplY3RKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiMwoRUmVxdWV1ZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI8ChJSZXF1ZXVlSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iImEKEkFkZENoaWxkcmVuUmVxdWVzdBIRCglwYXJlbnRfaWQYASABKAkSOAoIY2hpbGRyZW4YAiADKAsyJi5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXF1ZXN0Im0KE0FkZENoaWxkcmVuUmVzcG9uc2USKwoIY2hpbGRyZW4YASADKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISKQoGcGFyZW50GAIgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIh8KDUdldERhZ1JlcXVlc3QSDgoGam9iX2lkGAEgASgJInsKB0RhZ05vZGUSDgoGam9iX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBXN0YWdlGAMgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDgoGcmVhc29uGAQgASgJEhIKCnByb2R1Y3RfaWQYBSABKAkiYgoHRGFnRWRnZRITCgtmcm9tX2pvYl9pZBgBIAEoCRIRCgl0b19qb2JfaWQYAiABKAkSLwoEa2luZBgDIAEoDjIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2VLaW5kIn8KDkdldERhZ1Jlc3BvbnNlEiwKBW5vZGVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnTm9kZRIsCgVlZGdlcxgCIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2USEQoJdHJ1bmNhdGVkGAMgASgIKmMKC0RhZ0VkZ2VLaW5kEh0KGURBR19FREdFX0tJTkRfVU5TUEVDSUZJRUQQABIcChhEQUdfRURHRV9LSU5EX0RFUEVORFNfT04QARIXChNEQUdfRURHRV9LSU5EX0NISUxEEAIy7AgKCkpvYlNlcnZpY2USXAoJU3VibWl0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlc3BvbnNlElMKBkdldEpvYhIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEpvYlJlcXVlc3QaJC5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXNwb25zZRJZCghMaXN0Sm9icxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVzcG9uc2USXAoJQ2FuY2VsSm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ2FuY2VsSm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlc3BvbnNlEl4KCVdhdGNoSm9icxImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLldhdGNoSm9ic1JlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXNwb25zZTABElsKCFRhaWxMb2dzEiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXF1ZXN0GiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXNwb25zZTABEmUKDEV4cGxhaW5TY29yZRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkV4cGxhaW5TY29yZVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXNwb25zZRJWCgdTaGlwSm9iEiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2hpcEpvYlJlcXVlc3QaJS5naWdhZmFjdG9yeS5mbGVldC52MS5TaGlwSm9iUmVzcG9uc2USXAoJUmVqZWN0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVqZWN0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlamVjdEpvYlJlc3BvbnNlEl8KClJlcXVldWVKb2ISJy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXF1ZXVlSm9iUmVxdWVzdBooLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlcXVldWVKb2JSZXNwb25zZRJiCgtBZGRDaGlsZHJlbhIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVzcG9uc2USUwoGR2V0RGFnEiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0RGFnUmVxdWVzdBokLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldERhZ1Jlc3BvbnNlYgZwcm90bzM", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
 
 /**
  * SubmitJobRequest describes the job to create.
@@ -93,6 +93,43 @@ export type SubmitJobRequest = Message<"gigafactory.fleet.v1.SubmitJobRequest"> 
    * @generated from field: gigafactory.fleet.v1.ScoringWeights weights = 10;
    */
   weights?: ScoringWeights | undefined;
+
+  /**
+   * Ids of jobs this job waits for; it is BLOCKED until each has SUCCEEDED or been SHIPPED. Each
+   * must exist (unknown ids are refused with INVALID_ARGUMENT naming the id).
+   *
+   * @generated from field: repeated string depends_on = 11;
+   */
+  dependsOn: string[];
+
+  /**
+   * Only in AddChildren: idempotency keys of siblings in the same request that this job waits for
+   * (new jobs have no ids yet). SubmitJob refuses it with INVALID_ARGUMENT; use depends_on there.
+   *
+   * @generated from field: repeated string depends_on_keys = 12;
+   */
+  dependsOnKeys: string[];
+
+  /**
+   * What happens to this job when a dependency ends without success; unset means CANCEL_DEPENDENTS.
+   *
+   * @generated from field: gigafactory.fleet.v1.DependencyFailurePolicy on_dependency_failure = 13;
+   */
+  onDependencyFailure: DependencyFailurePolicy;
+
+  /**
+   * A successful attempt moves the job to AWAITING_REVIEW for an operator to ship or reject.
+   *
+   * @generated from field: bool require_review = 14;
+   */
+  requireReview: boolean;
+
+  /**
+   * A successful attempt waits for every child (AddChildren) to succeed before the job succeeds.
+   *
+   * @generated from field: bool complete_with_children = 15;
+   */
+  completeWithChildren: boolean;
 };
 
 /**
@@ -544,6 +581,383 @@ export const ExplainScoreResponseSchema: GenMessage<ExplainScoreResponse> = /*@_
   messageDesc(file_gigafactory_fleet_v1_job_service, 15);
 
 /**
+ * ShipJobRequest names the reviewed job to ship.
+ *
+ * @generated from message gigafactory.fleet.v1.ShipJobRequest
+ */
+export type ShipJobRequest = Message<"gigafactory.fleet.v1.ShipJobRequest"> & {
+  /**
+   * Required: the job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Optional note, recorded on the job's event.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ShipJobRequest.
+ * Use `create(ShipJobRequestSchema)` to create a new message.
+ */
+export const ShipJobRequestSchema: GenMessage<ShipJobRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 16);
+
+/**
+ * ShipJobResponse returns the job after the request.
+ *
+ * @generated from message gigafactory.fleet.v1.ShipJobResponse
+ */
+export type ShipJobResponse = Message<"gigafactory.fleet.v1.ShipJobResponse"> & {
+  /**
+   * The job, SHIPPED.
+   *
+   * @generated from field: gigafactory.fleet.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ShipJobResponse.
+ * Use `create(ShipJobResponseSchema)` to create a new message.
+ */
+export const ShipJobResponseSchema: GenMessage<ShipJobResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 17);
+
+/**
+ * RejectJobRequest names the reviewed job to reject and why.
+ *
+ * @generated from message gigafactory.fleet.v1.RejectJobRequest
+ */
+export type RejectJobRequest = Message<"gigafactory.fleet.v1.RejectJobRequest"> & {
+  /**
+   * Required: the job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Required: why the work was rejected, recorded on the job and its event.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RejectJobRequest.
+ * Use `create(RejectJobRequestSchema)` to create a new message.
+ */
+export const RejectJobRequestSchema: GenMessage<RejectJobRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 18);
+
+/**
+ * RejectJobResponse returns the job after the request.
+ *
+ * @generated from message gigafactory.fleet.v1.RejectJobResponse
+ */
+export type RejectJobResponse = Message<"gigafactory.fleet.v1.RejectJobResponse"> & {
+  /**
+   * The job, REJECTED.
+   *
+   * @generated from field: gigafactory.fleet.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RejectJobResponse.
+ * Use `create(RejectJobResponseSchema)` to create a new message.
+ */
+export const RejectJobResponseSchema: GenMessage<RejectJobResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 19);
+
+/**
+ * RequeueJobRequest names the job to run again.
+ *
+ * @generated from message gigafactory.fleet.v1.RequeueJobRequest
+ */
+export type RequeueJobRequest = Message<"gigafactory.fleet.v1.RequeueJobRequest"> & {
+  /**
+   * Required: the job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Optional note, recorded on the job and its event.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RequeueJobRequest.
+ * Use `create(RequeueJobRequestSchema)` to create a new message.
+ */
+export const RequeueJobRequestSchema: GenMessage<RequeueJobRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 20);
+
+/**
+ * RequeueJobResponse returns the job after the request.
+ *
+ * @generated from message gigafactory.fleet.v1.RequeueJobResponse
+ */
+export type RequeueJobResponse = Message<"gigafactory.fleet.v1.RequeueJobResponse"> & {
+  /**
+   * The job, QUEUED (or BLOCKED while a dependency has not succeeded).
+   *
+   * @generated from field: gigafactory.fleet.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.RequeueJobResponse.
+ * Use `create(RequeueJobResponseSchema)` to create a new message.
+ */
+export const RequeueJobResponseSchema: GenMessage<RequeueJobResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 21);
+
+/**
+ * AddChildrenRequest creates jobs under a parent.
+ *
+ * @generated from message gigafactory.fleet.v1.AddChildrenRequest
+ */
+export type AddChildrenRequest = Message<"gigafactory.fleet.v1.AddChildrenRequest"> & {
+  /**
+   * Required: the parent job; it must not have reached a final stage.
+   *
+   * @generated from field: string parent_id = 1;
+   */
+  parentId: string;
+
+  /**
+   * Required: the children, at least one. Each is validated like SubmitJob; they are stored in order.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.SubmitJobRequest children = 2;
+   */
+  children: SubmitJobRequest[];
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.AddChildrenRequest.
+ * Use `create(AddChildrenRequestSchema)` to create a new message.
+ */
+export const AddChildrenRequestSchema: GenMessage<AddChildrenRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 22);
+
+/**
+ * AddChildrenResponse returns the children as stored.
+ *
+ * @generated from message gigafactory.fleet.v1.AddChildrenResponse
+ */
+export type AddChildrenResponse = Message<"gigafactory.fleet.v1.AddChildrenResponse"> & {
+  /**
+   * The children, in request order.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.Job children = 1;
+   */
+  children: Job[];
+
+  /**
+   * The parent after the children were recorded on it.
+   *
+   * @generated from field: gigafactory.fleet.v1.Job parent = 2;
+   */
+  parent?: Job | undefined;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.AddChildrenResponse.
+ * Use `create(AddChildrenResponseSchema)` to create a new message.
+ */
+export const AddChildrenResponseSchema: GenMessage<AddChildrenResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 23);
+
+/**
+ * GetDagRequest names the job whose graph to return.
+ *
+ * @generated from message gigafactory.fleet.v1.GetDagRequest
+ */
+export type GetDagRequest = Message<"gigafactory.fleet.v1.GetDagRequest"> & {
+  /**
+   * Required: the job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetDagRequest.
+ * Use `create(GetDagRequestSchema)` to create a new message.
+ */
+export const GetDagRequestSchema: GenMessage<GetDagRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 24);
+
+/**
+ * DagNode is one job of the graph.
+ *
+ * @generated from message gigafactory.fleet.v1.DagNode
+ */
+export type DagNode = Message<"gigafactory.fleet.v1.DagNode"> & {
+  /**
+   * The job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The job's title.
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * The job's stage now.
+   *
+   * @generated from field: gigafactory.fleet.v1.JobStage stage = 3;
+   */
+  stage: JobStage;
+
+  /**
+   * Why the job is where it is (for example which dependency it waits for).
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * The job's product.
+   *
+   * @generated from field: string product_id = 5;
+   */
+  productId: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.DagNode.
+ * Use `create(DagNodeSchema)` to create a new message.
+ */
+export const DagNodeSchema: GenMessage<DagNode> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 25);
+
+/**
+ * DagEdge is one relation between two jobs of the graph.
+ *
+ * @generated from message gigafactory.fleet.v1.DagEdge
+ */
+export type DagEdge = Message<"gigafactory.fleet.v1.DagEdge"> & {
+  /**
+   * The dependent job, or the parent.
+   *
+   * @generated from field: string from_job_id = 1;
+   */
+  fromJobId: string;
+
+  /**
+   * The dependency, or the child.
+   *
+   * @generated from field: string to_job_id = 2;
+   */
+  toJobId: string;
+
+  /**
+   * What the edge means.
+   *
+   * @generated from field: gigafactory.fleet.v1.DagEdgeKind kind = 3;
+   */
+  kind: DagEdgeKind;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.DagEdge.
+ * Use `create(DagEdgeSchema)` to create a new message.
+ */
+export const DagEdgeSchema: GenMessage<DagEdge> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 26);
+
+/**
+ * GetDagResponse is the graph around the job.
+ *
+ * @generated from message gigafactory.fleet.v1.GetDagResponse
+ */
+export type GetDagResponse = Message<"gigafactory.fleet.v1.GetDagResponse"> & {
+  /**
+   * Every job reached, the requested one first.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.DagNode nodes = 1;
+   */
+  nodes: DagNode[];
+
+  /**
+   * Every edge between the nodes returned.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.DagEdge edges = 2;
+   */
+  edges: DagEdge[];
+
+  /**
+   * True when the graph was larger than the server returns in one response (1000 nodes).
+   *
+   * @generated from field: bool truncated = 3;
+   */
+  truncated: boolean;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetDagResponse.
+ * Use `create(GetDagResponseSchema)` to create a new message.
+ */
+export const GetDagResponseSchema: GenMessage<GetDagResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 27);
+
+/**
+ * DagEdgeKind says what an edge of the graph means.
+ *
+ * @generated from enum gigafactory.fleet.v1.DagEdgeKind
+ */
+export enum DagEdgeKind {
+  /**
+   * Never returned.
+   *
+   * @generated from enum value: DAG_EDGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * from_job_id depends on to_job_id: it waits until to_job_id has succeeded or been shipped.
+   *
+   * @generated from enum value: DAG_EDGE_KIND_DEPENDS_ON = 1;
+   */
+  DEPENDS_ON = 1,
+
+  /**
+   * to_job_id is a child of from_job_id (added by AddChildren).
+   *
+   * @generated from enum value: DAG_EDGE_KIND_CHILD = 2;
+   */
+  CHILD = 2,
+}
+
+/**
+ * Describes the enum gigafactory.fleet.v1.DagEdgeKind.
+ */
+export const DagEdgeKindSchema: GenEnum<DagEdgeKind> = /*@__PURE__*/
+  enumDesc(file_gigafactory_fleet_v1_job_service, 0);
+
+/**
  * JobService is how clients submit jobs, look at them, steer them and follow their output.
  *
  * @generated from service gigafactory.fleet.v1.JobService
@@ -621,6 +1035,61 @@ export const JobService: GenService<{
     methodKind: "unary";
     input: typeof ExplainScoreRequestSchema;
     output: typeof ExplainScoreResponseSchema;
+  },
+  /**
+   * ShipJob ships a job that is AWAITING_REVIEW: it becomes SHIPPED, which releases its dependents.
+   * FAILED_PRECONDITION for a job in any other stage.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.ShipJob
+   */
+  shipJob: {
+    methodKind: "unary";
+    input: typeof ShipJobRequestSchema;
+    output: typeof ShipJobResponseSchema;
+  },
+  /**
+   * RejectJob rejects a job that is AWAITING_REVIEW: it becomes REJECTED. A reason is required.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.RejectJob
+   */
+  rejectJob: {
+    methodKind: "unary";
+    input: typeof RejectJobRequestSchema;
+    output: typeof RejectJobResponseSchema;
+  },
+  /**
+   * RequeueJob sends a FAILED, DEAD, CANCELLED, REJECTED or AWAITING_REVIEW job back to the queue
+   * (or to BLOCKED while it has unfinished dependencies) with a fresh allowance of attempts; its
+   * next offer carries a new epoch.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.RequeueJob
+   */
+  requeueJob: {
+    methodKind: "unary";
+    input: typeof RequeueJobRequestSchema;
+    output: typeof RequeueJobResponseSchema;
+  },
+  /**
+   * AddChildren creates jobs under a parent job that has not finished. Children may depend on one
+   * another (depends_on_keys) and on other jobs; a cycle is refused with INVALID_ARGUMENT naming it.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.AddChildren
+   */
+  addChildren: {
+    methodKind: "unary";
+    input: typeof AddChildrenRequestSchema;
+    output: typeof AddChildrenResponseSchema;
+  },
+  /**
+   * GetDag returns the graph around a job: the jobs it depends on, the jobs that depend on it, its
+   * parent and children, transitively, each with its stage.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.GetDag
+   */
+  getDag: {
+    methodKind: "unary";
+    input: typeof GetDagRequestSchema;
+    output: typeof GetDagResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gigafactory_fleet_v1_job_service, 0);

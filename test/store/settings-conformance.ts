@@ -1,0 +1,60 @@
+/** The behaviour every SettingsStore provider must share (memory, SQLite, Cosmos). */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RevisionConflict } from '../../src/store/job-store.js';
+import type { ProductSettings, SettingsStore } from '../../src/store/settings-store.js';
+
+export interface SettingsStoreHarness {
+  store: SettingsStore;
+  cleanup(): Promise<void>;
+}
+
+function settings(productId: string, revision: number, overrides: Partial<ProductSettings> = {}): ProductSettings {
+  return { productId, weights: { priority: 2.5, aging: 0 }, shareWeight: 3, revision, updatedAt: 1_700_000_000_000 + revision, updatedBy: 'alice', ...overrides };
+}
+
+export function describeSettingsStoreConformance(name: string, make: () => Promise<SettingsStoreHarness>): void {
+  describe(`SettingsStore conformance: ${name}`, () => {
+    let harness: SettingsStoreHarness | undefined;
+    beforeEach(async () => {
+      harness = await make();
+    });
+    afterEach(async () => {
+      await harness?.cleanup();
+      harness = undefined;
+    });
+    const store = (): SettingsStore => harness!.store;
+
+    it('has nothing for a product never configured', async () => {
+      expect(await store().getProductSettings('render')).toBeNull();
+      expect(await store().listProductSettings()).toEqual([]);
+    });
+
+    it('stores settings as given and lists them by product', async () => {
+      await store().putProductSettings(settings('render', 1));
+      await store().putProductSettings(settings('build', 1, { weights: {}, shareWeight: 0.5 }));
+      expect(await store().getProductSettings('render')).toStrictEqual(settings('render', 1));
+      expect((await store().listProductSettings()).map((s) => s.productId)).toEqual(['build', 'render']);
+    });
+
+    it('compare-and-sets on the revision', async () => {
+      await store().putProductSettings(settings('render', 1));
+      await expect(store().putProductSettings(settings('render', 1))).rejects.toBeInstanceOf(RevisionConflict);
+      await expect(store().putProductSettings(settings('render', 3))).rejects.toBeInstanceOf(RevisionConflict);
+      await expect(store().putProductSettings(settings('other', 2))).rejects.toBeInstanceOf(RevisionConflict);
+      await store().putProductSettings(settings('render', 2, { shareWeight: 7 }));
+      expect(await store().getProductSettings('render')).toStrictEqual(settings('render', 2, { shareWeight: 7 }));
+    });
+
+    it('lets exactly one of two racing writers of the same revision win', async () => {
+      await store().putProductSettings(settings('render', 1));
+      const results = await Promise.allSettled([
+        store().putProductSettings(settings('render', 2, { updatedBy: 'a' })),
+        store().putProductSettings(settings('render', 2, { updatedBy: 'b' })),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(RevisionConflict);
+      const first = await Promise.allSettled([store().putProductSettings(settings('fresh', 1)), store().putProductSettings(settings('fresh', 1))]);
+      expect(first.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    });
+  });
+}
