@@ -14,6 +14,7 @@ import type { Synchronous } from './coordinator-child.js';
 import { runDispatch, type DispatchResult } from './dispatch.js';
 import { fmt, fmtLatency, medianOf, progress, progressDone, renderTable, type Row } from './stats.js';
 import { runSchedulerBench, type SchedulerCell } from './scheduler.js';
+import { replicaBenchRows, runReplicaBench } from './replicas.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -50,6 +51,7 @@ interface Options {
   paced: boolean;
   baseline: boolean;
   scheduler: boolean;
+  replicas: boolean;
   out: string;
 }
 
@@ -71,6 +73,7 @@ const program = new Command('bench')
   .option('--no-paced', 'skip the half-rate run')
   .option('--no-baseline', 'skip the gRPC baseline')
   .option('--no-scheduler', 'skip the scheduler decision-cost grid')
+  .option('--no-replicas', 'skip the Cosmos replica runs (1, 2 and 3 replicas over the Cosmos test server)')
   .option('--out <dir>', 'where the JSON result goes', join(BENCH_DIR, 'results'));
 
 async function main(): Promise<void> {
@@ -147,6 +150,8 @@ async function main(): Promise<void> {
   };
   // 4. The scheduler's cost per decision as the queue and the fleet grow (pure, in this process).
   const scheduler = o.scheduler ? runSchedulerBench([100, 1_000, 10_000], [10, 100, 1_000], o.quick ? 0.3 : 1) : null;
+  // 5. Scale-out: 1, 2 and 3 replicas over the Cosmos test server.
+  const replicas = o.replicas ? await runReplicaBench(o.quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {}) : null;
   const git = gitInfo();
   const record = {
     startedAt: startedAt.toISOString(),
@@ -159,12 +164,13 @@ async function main(): Promise<void> {
     baseline,
     ratios,
     scheduler,
+    replicas,
   };
   mkdirSync(o.out, { recursive: true });
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...schedulerRows(scheduler)])}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? [])])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 
