@@ -171,6 +171,8 @@ describe('web control plane', () => {
     // ANSI colours become styles: green for the check mark, bold for the branch.
     expect(await firstLine.getByText('✓', { exact: true }).evaluate((el) => getComputedStyle(el).color)).toBe('rgb(74, 222, 128)');
     expect(await firstLine.getByText('main', { exact: true }).evaluate((el) => getComputedStyle(el).fontWeight)).toBe('700');
+    // stderr travels in its own chunk, possibly a moment after stdout's.
+    await page.locator('.log-line.log-stderr', { hasText: 'cache is cold' }).waitFor();
     expect(await page.locator('.log-line.log-stderr', { hasText: 'cache is cold' }).count()).toBe(1);
     await screenshot(page, '03-job-running');
 
