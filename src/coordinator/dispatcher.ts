@@ -99,7 +99,13 @@ function describeUnmet(job: JobRecord, session: FactorySession): string {
  * to stop a job of lower priority (one preemption per waiting job at a time).
  */
 async function makeRoom(fleet: Fleet, waiting: readonly JobRecord[], sessions: ReadonlyMap<string, FactorySession>, now: number): Promise<void> {
-  const urgent = [...waiting].sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt).slice(0, PREEMPTION_CANDIDATES);
+  // On a saturated fleet this runs on every dispatch request: read running jobs from the store only
+  // for a waiting job that outranks something holding a lease.
+  const floor = fleet.scheduling.lowestActivePriority();
+  const urgent = [...waiting]
+    .filter((j) => floor !== null && j.priority > floor)
+    .sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt)
+    .slice(0, PREEMPTION_CANDIDATES);
   for (const job of urgent) {
     if (fleet.preemptions.isPendingFor(job.id)) continue;
     const able = [...sessions.values()].filter(

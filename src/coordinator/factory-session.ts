@@ -262,7 +262,8 @@ export class FactorySession {
   private async tryResume(factoryId: string, jobId: string, epoch: number): Promise<string | null> {
     const now = this.fleet.clock.now();
     try {
-      await this.fleet.jobs.mutate(jobId, (job) => renew(job, factoryId, epoch, now, this.fleet.settings));
+      const resumed = await this.fleet.jobs.mutate(jobId, (job) => renew(job, factoryId, epoch, now, this.fleet.settings));
+      this.fleet.scheduling.track(resumed); // renewals publish no event: a restarted coordinator learns its leases here
       this.leases.set(jobId, { epoch, running: true });
       return null;
     } catch (err) {

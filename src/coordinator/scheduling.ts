@@ -22,8 +22,8 @@ const RECENT_PRODUCTS = 4;
 
 export class Scheduling {
   private readonly settings = new Map<string, ProductSettings>();
-  /** Jobs leased or running now, by id → product: fair share's "actual" side. */
-  private readonly active = new Map<string, string>();
+  /** Jobs leased or running now, by id: fair share's "actual" side, and preemption's floor. */
+  private readonly active = new Map<string, { productId: string; priority: number }>();
   private readonly recent = new Map<string, string[]>();
 
   constructor(
@@ -54,12 +54,19 @@ export class Scheduling {
   /** Fair-share inputs for a pass over `runnable`: running counts and the share weights of products with work. */
   fairness(runnable: readonly JobRecord[]): FairShareState {
     const runningByProduct = new Map<string, number>();
-    for (const product of this.active.values()) runningByProduct.set(product, (runningByProduct.get(product) ?? 0) + 1);
+    for (const { productId } of this.active.values()) runningByProduct.set(productId, (runningByProduct.get(productId) ?? 0) + 1);
     const demandWeights = new Map<string, number>();
     for (const product of new Set([...runnable.map((j) => j.productId), ...runningByProduct.keys()])) {
       demandWeights.set(product, this.productSettings(product).shareWeight);
     }
     return { runningByProduct, demandWeights };
+  }
+
+  /** The lowest priority among jobs holding leases, or null when none do: nothing above it can preempt. */
+  lowestActivePriority(): number | null {
+    let lowest: number | null = null;
+    for (const { priority } of this.active.values()) if (lowest === null || priority < lowest) lowest = priority;
+    return lowest;
   }
 
   recentProducts(factoryId: string): string[] {
@@ -68,8 +75,13 @@ export class Scheduling {
 
   /** Follows committed changes: which jobs hold leases, and which products each factory ran. */
   observe({ job }: JobUpdate): void {
+    this.track(job);
+  }
+
+  /** Records a job's current lease state (also for resumed leases, which publish no event). */
+  track(job: JobRecord): void {
     if (job.stage === 'leased' || job.stage === 'running') {
-      this.active.set(job.id, job.productId);
+      this.active.set(job.id, { productId: job.productId, priority: job.priority });
       const factoryId = job.lease?.factoryId;
       if (factoryId && job.stage === 'running') {
         const list = [job.productId, ...(this.recent.get(factoryId) ?? []).filter((p) => p !== job.productId)].slice(0, RECENT_PRODUCTS);

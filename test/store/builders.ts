@@ -3,28 +3,12 @@
  * coordinator writes, plus a few setters for states that take many steps to reach.
  */
 import type { JobEventRecord, JobRecord, JobSpec, LogChunkRecord } from '../../src/domain/job.js';
-import { accept, newJob, offer, type JobChange, type LeaseTimings } from '../../src/domain/lifecycle.js';
+import { accept, newJob, offer, type JobChange } from '../../src/domain/lifecycle.js';
+import { spec, T0, TIMINGS } from '../domain/helpers.js';
 import type { JobStore } from '../../src/store/job-store.js';
 
-export const TIMINGS: LeaseTimings = { offerTimeoutMs: 10_000, leaseTtlMs: 60_000 };
-
-/** A base time like a real clock's, so values larger than 2^31 are exercised everywhere. */
-export const T0 = 1_760_000_000_000;
-
-export function spec(overrides: Partial<JobSpec> = {}): JobSpec {
-  return {
-    productId: 'prod-a',
-    title: 'build',
-    command: ['make', 'all'],
-    env: {},
-    requiredLabels: [],
-    priority: 0,
-    idempotencyKey: '',
-    maxAttempts: 3,
-    timeoutMs: 600_000,
-    ...overrides,
-  };
-}
+// The same builders the domain tests use: one definition of a plausible job.
+export { spec, T0, TIMINGS } from '../domain/helpers.js';
 
 /** A freshly submitted job and its 'submitted' event. */
 export function submitted(id: string, createdAt: number, overrides: Partial<JobSpec> = {}): { job: JobRecord; event: JobEventRecord } {
