@@ -4,7 +4,7 @@
  * a build's compiler workers), not only the program we spawned.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { durationMs } from '@bufbuild/protobuf/wkt';
@@ -55,6 +55,12 @@ export const DEFAULT_TIMEOUT_GRACE_MS = 5_000;
 /** setTimeout fires at once for delays above 2^31-1 ms, so longer limits are clamped (~24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * The file a job may write its cost to (a decimal number, e.g. `0.42`), named to it in
+ * GIGAFACTORY_COST_FILE; the agent reports it in the result and the coordinator charges the product.
+ */
+export const COST_FILE = '.gigafactory-cost';
+
 /** Reads the run spec out of a lease offer; an unset timeout means no limit. */
 export function runSpecFromOffer(offer: LeaseOffer): JobRunSpec {
   const job = offer.job;
@@ -87,7 +93,13 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
   }
   const child = spawn(program, args, {
     cwd: workspace,
-    env: { ...process.env, ...spec.env, GIGAFACTORY_JOB_ID: spec.jobId, GIGAFACTORY_EPOCH: String(spec.epoch) },
+    env: {
+      ...process.env,
+      ...spec.env,
+      GIGAFACTORY_JOB_ID: spec.jobId,
+      GIGAFACTORY_EPOCH: String(spec.epoch),
+      GIGAFACTORY_COST_FILE: path.join(workspace, COST_FILE),
+    },
     // Own process group (POSIX) so a stop reaches grandchildren; hidden console on Windows.
     detached: true,
     windowsHide: true,
@@ -126,7 +138,7 @@ class ChildJob implements JobProcess {
     // Both exist because stdio is 'pipe'; even a failed spawn ends them.
     this.stdout = child.stdout as Readable;
     this.stderr = child.stderr as Readable;
-    this.done = new Promise((resolve) => (this.settle = resolve));
+    this.done = new Promise<AttemptReport>((resolve) => (this.settle = resolve)).then((report) => withReportedCost(report, path.join(workspace, COST_FILE)));
 
     child.on('error', (err) => {
       // After a successful spawn 'error' only means a signal could not be sent; 'exit' still follows.
@@ -193,6 +205,24 @@ class ChildJob implements JobProcess {
       // somebody else's group, which we must not touch. Neither may crash the agent.
     }
   }
+}
+
+/**
+ * Adds the cost the job wrote to its cost file. A missing file is no cost; anything but a finite
+ * number >= 0 is ignored and said in the result's message, so the operator sees why nothing was charged.
+ */
+export async function withReportedCost(report: AttemptReport, file: string): Promise<AttemptReport> {
+  let text: string;
+  try {
+    text = (await readFile(file, 'utf8')).trim();
+  } catch {
+    return report; // no cost file: the job reported no cost
+  }
+  const cost = text === '' ? NaN : Number(text);
+  if (!Number.isFinite(cost) || cost < 0) {
+    return { ...report, message: `${report.message} (cost file ignored: ${JSON.stringify(text.slice(0, 40))} is not a number >= 0)` };
+  }
+  return cost > 0 ? { ...report, cost } : report;
 }
 
 /** An attempt that failed before a process existed: ended output, a 'failed' outcome. */

@@ -38,6 +38,9 @@ export interface LogBatcherOptions {
   now?: () => number;
 }
 
+/** How long read output waits for a chunk to fill by default: the floor of log line → follower latency. */
+export const DEFAULT_LOG_FLUSH_INTERVAL_MS = 100;
+
 /**
  * Accounted per buffered chunk on top of its data, so that a child alternating stdout and stderr
  * byte by byte (many tiny chunks) is bounded by object count too, not only by bytes.
@@ -81,7 +84,7 @@ export class LogBatcher {
     this.epoch = opts.epoch;
     this.sink = opts.sink;
     this.maxChunkBytes = opts.maxChunkBytes ?? 64 * 1024;
-    this.flushIntervalMs = opts.flushIntervalMs ?? 100;
+    this.flushIntervalMs = opts.flushIntervalMs ?? DEFAULT_LOG_FLUSH_INTERVAL_MS;
     this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
     this.now = opts.now ?? Date.now;
   }

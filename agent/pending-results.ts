@@ -27,6 +27,7 @@ export function jobResult(jobId: string, epoch: bigint, report: AttemptReport, l
     ...(report.exitCode !== null ? { exitCode: report.exitCode } : {}),
     message: report.message,
     logChunkCount: BigInt(logChunkCount),
+    cost: report.cost ?? 0,
   });
 }
 

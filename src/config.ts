@@ -93,6 +93,25 @@ export const ServeConfigSchema = z.object({
   keyRequestBurst: z.coerce.number().int().min(1).default(100),
   /** Log bytes per second per job; a factory sending faster is slowed (backpressure), not cut off. */
   logBytesPerSecondPerJob: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /** Where tracker echoes (signed status webhooks for jobs made from tracker items) are POSTed; unset: none sent. */
+  trackerEchoUrl: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http or https URL').optional(),
+  /** HMAC-SHA256 key signing every echo. A secret: masked by `config print`, never logged. */
+  trackerEchoSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How long one echo POST may take before it counts as failed. */
+  trackerEchoTimeoutMs: positiveMs.default(10_000),
+  /** Back-off between failed attempts of one echo: first delay and cap (with jitter). */
+  trackerEchoRetryBaseMs: positiveMs.default(1_000),
+  trackerEchoRetryMaxMs: positiveMs.default(5 * 60_000),
+  /** An echo is given up (dead, logged and counted) after this many failed attempts ... */
+  trackerEchoMaxAttempts: z.coerce.number().int().min(1).max(1_000).default(50),
+  /** ... or once its event is this old. */
+  trackerEchoMaxAgeMs: positiveMs.default(24 * 60 * 60_000),
+  /** How often the sender looks for due echoes when it found none. */
+  trackerEchoPollMs: positiveMs.default(1_000),
+}).superRefine((config, ctx) => {
+  if (config.trackerEchoUrl !== undefined && config.trackerEchoSecret === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['trackerEchoSecret'], message: 'required when trackerEchoUrl is set: every echo is signed (flag --tracker-echo-secret or GIGAFACTORY_TRACKER_ECHO_SECRET)' });
+  }
 }).superRefine((config, ctx) => {
   if (config.insecureDev && !isLoopbackHost(config.host)) {
     ctx.addIssue({ code: 'custom', path: ['insecureDev'], message: `development mode serves without credentials, so it is only allowed on a loopback host (127.0.0.1, ::1, localhost), not "${config.host}"` });
@@ -117,7 +136,7 @@ export function envName(key: string): string {
 }
 
 /** Settings that are secrets: masked by `config print`, never logged. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['cosmosKey']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['cosmosKey', 'trackerEchoSecret']);
 
 /** Where each effective value came from, for messages and `config print`. */
 export type ConfigSources = Record<string, string>;

@@ -19,7 +19,7 @@ export function createLogger(options: LogOptions): Logger {
   const base = {
     level: options.level,
     base: { pid: process.pid },
-    redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'key', '*.key'], censor: '[redacted]' },
+    redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'key', '*.key', 'secret', '*.secret'], censor: '[redacted]' },
   };
   if (pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { destination: options.destination ?? 2, translateTime: 'SYS:HH:MM:ss.l' } } });

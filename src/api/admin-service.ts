@@ -20,11 +20,15 @@ import { validateProductId } from '../domain/job-spec.js';
 import { RevisionConflict } from '../store/job-store.js';
 import { actorOf } from './actor.js';
 import type { SecurityAdminMethod } from './security-admin.js';
+import type { BudgetAdminMethod } from './budget-admin.js';
 import { nextProductSettings, productSettingsToWire } from './product-settings.js';
 import { OPERATOR_TO_WIRE } from './convert.js';
 
-/** Every AdminService RPC but the credential ones (security-admin.ts); routes.ts joins the two. */
-export function adminServiceImpl(view: FleetView, fleet: Fleet): Omit<ServiceImpl<typeof AdminService>, SecurityAdminMethod> {
+/**
+ * Every AdminService RPC but the credential ones (security-admin.ts) and the budget ones
+ * (budget-admin.ts); routes.ts joins the three.
+ */
+export function adminServiceImpl(view: FleetView, fleet: Fleet): Omit<ServiceImpl<typeof AdminService>, SecurityAdminMethod | BudgetAdminMethod> {
   const scheduling = fleet.scheduling;
   return {
     getProductSettings(req) {

@@ -113,6 +113,7 @@ export function jobToWire(job: domain.JobRecord): Job {
         exitCode: a.exitCode ?? undefined,
         message: a.message,
         decision: a.decision ? scoreToWire(a.decision) : undefined,
+        cost: a.cost ?? 0,
       }),
     ),
     lease: job.lease
@@ -140,6 +141,11 @@ export function jobToWire(job: domain.JobRecord): Job {
     requireReview: job.requireReview ?? false,
     completeWithChildren: job.completeWithChildren ?? false,
     onDependencyFailure: job.dependsOn?.length ? POLICY_TO_WIRE[job.onDependencyFailure ?? 'cancel_dependents'] : DependencyFailurePolicy.UNSPECIFIED,
+    estimatedCost: job.estimatedCost ?? 0,
+    cost: job.cost ?? 0,
+    externalId: job.tracker?.externalId ?? '',
+    externalUrl: job.tracker?.url ?? '',
+    externalLabels: job.tracker?.labels ?? {},
   });
 }
 

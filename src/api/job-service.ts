@@ -54,7 +54,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows }: JobServi
   return {
     async submitJob(req, ctx) {
       const { job, created } = await workflows.submit(jobSpecFromRequest(req), actorOf(ctx), req.dependsOnKeys);
-      return create(SubmitJobResponseSchema, { job: jobToWire(job), created });
+      return create(SubmitJobResponseSchema, { job: jobToWire(fleet.budgets.annotate(job)), created });
     },
 
     async shipJob(req, ctx) {
@@ -99,14 +99,14 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows }: JobServi
 
     async getJob(req) {
       const job = await jobs.get(requireJobId(req.jobId));
-      return create(GetJobResponseSchema, { job: jobToWire(job) });
+      return create(GetJobResponseSchema, { job: jobToWire(fleet.budgets.annotate(job)) });
     },
 
     async listJobs(req) {
       const { query, fingerprint } = listQuery(req);
       const page = await jobs.list(query);
       return create(ListJobsResponseSchema, {
-        jobs: page.jobs.map(jobToWire),
+        jobs: page.jobs.map((job) => jobToWire(fleet.budgets.annotate(job))),
         nextPageToken: page.next ? encodePageToken(page.next, fingerprint) : '',
       });
     },

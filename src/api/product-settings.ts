@@ -29,6 +29,7 @@ export function nextProductSettings(current: ProductSettings, req: SetProductSet
     throw invalidArgument(`share_weight ${req.shareWeight} must be from ${MIN_SHARE} to ${MAX_SHARE} (0 keeps the current value)`);
   }
   return {
+    ...current, // keeps what SetProductSettings does not own (the budget)
     productId: current.productId,
     weights,
     shareWeight: req.shareWeight === 0 ? current.shareWeight : req.shareWeight,

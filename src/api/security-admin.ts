@@ -9,6 +9,7 @@ import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
   CreateApiKeyResponseSchema,
   CreateEnrollmentTokenResponseSchema,
+  GetCallerResponseSchema,
   ListApiKeysResponseSchema,
   RevokeApiKeyResponseSchema,
   RevokeFactoryResponseSchema,
@@ -28,18 +29,20 @@ import { principalOf } from './principal.js';
 import { requestLog } from './request-context.js';
 
 /** The AdminService methods implemented here; admin-service.ts implements the others. */
-export type SecurityAdminMethod = 'createEnrollmentToken' | 'revokeFactory' | 'rotateFactoryToken' | 'createApiKey' | 'listApiKeys' | 'revokeApiKey';
+export type SecurityAdminMethod = 'createEnrollmentToken' | 'revokeFactory' | 'rotateFactoryToken' | 'createApiKey' | 'listApiKeys' | 'revokeApiKey' | 'getCaller';
 
 export interface SecurityDeps {
   security: Security;
   streams: FactoryStreams;
   log: Logger;
+  /** The least role each API-key RPC needs, keyed by "Service/Method" (server/access.ts). */
+  requiredRoles: Readonly<Record<string, domain.Role>>;
 }
 
 const ROLE_TO_WIRE: Record<domain.Role, ApiKeyRole> = { viewer: ApiKeyRole.VIEWER, operator: ApiKeyRole.OPERATOR, admin: ApiKeyRole.ADMIN };
 const ROLE_FROM_WIRE = new Map(Object.entries(ROLE_TO_WIRE).map(([k, v]) => [v, k as domain.Role]));
 
-export function securityAdminImpl({ security, streams, log }: SecurityDeps): Pick<ServiceImpl<typeof AdminService>, SecurityAdminMethod> {
+export function securityAdminImpl({ security, streams, log, requiredRoles }: SecurityDeps): Pick<ServiceImpl<typeof AdminService>, SecurityAdminMethod> {
   const audit = (ctx: HandlerContext, action: string, detail: Record<string, unknown>): void =>
     requestLog(ctx, log).info({ audit: action, actor: actorOf(ctx), ...detail }, 'audit');
   return {
@@ -89,6 +92,19 @@ export function securityAdminImpl({ security, streams, log }: SecurityDeps): Pic
       const record = await security.revokeApiKey(req.name, actorOf(ctx));
       audit(ctx, 'api_key_revoked', { keyName: record.name });
       return create(RevokeApiKeyResponseSchema, { apiKey: apiKeyToWire(record) });
+    },
+
+    getCaller(_req, ctx) {
+      const principal = principalOf(ctx);
+      // Only API keys (and development mode) pass the access check for this RPC.
+      const development = principal.kind === 'dev';
+      const role = principal.kind === 'key' ? principal.role : 'admin';
+      return create(GetCallerResponseSchema, {
+        name: actorOf(ctx),
+        role: ROLE_TO_WIRE[role],
+        development,
+        requiredRoles: Object.fromEntries(Object.entries(requiredRoles).map(([rpc, needed]) => [rpc, ROLE_TO_WIRE[needed]])),
+      });
     },
   };
 }

@@ -31,5 +31,6 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     ...(onDependencyFailure ? { onDependencyFailure } : {}),
     ...(req.requireReview ? { requireReview: true } : {}),
     ...(req.completeWithChildren ? { completeWithChildren: true } : {}),
+    ...(req.estimatedCost !== 0 ? { estimatedCost: req.estimatedCost } : {}),
   };
 }

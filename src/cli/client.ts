@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
 
 export const DEFAULT_COORDINATOR = '127.0.0.1:7070';
 
@@ -31,6 +32,10 @@ export function coordinatorUrl(address: string, tls = false): string {
 
 export function jobClient(address: string, sec: ClientSecurity = {}): Client<typeof JobService> {
   return client(JobService, address, sec);
+}
+
+export function trackerClient(address: string, sec: ClientSecurity = {}): Client<typeof TrackerService> {
+  return client(TrackerService, address, sec);
 }
 
 export function adminClient(address: string, sec: ClientSecurity = {}): Client<typeof AdminService> {

@@ -4,6 +4,11 @@ import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { AttemptOutcome, JobStage, type Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { DagEdgeKind, type GetDagResponse } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 
+/** One value to stdout: a string as it is, anything else as indented JSON. */
+export function print(value: unknown): void {
+  process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
+}
+
 export function stageName(stage: JobStage): string {
   return (JobStage[stage] ?? String(stage)).toLowerCase();
 }
@@ -26,6 +31,7 @@ export function jobDetails(job: Job): string {
     ['created', time(job.createTime)],
   ];
   if (job.idempotencyKey) lines.push(['idempotency key', job.idempotencyKey]);
+  if (job.externalId) lines.push(['tracker item', [job.externalId, job.externalUrl].filter(Boolean).join(' ')]);
   if (job.dependsOn.length) lines.push(['depends on', job.dependsOn.join(', ')]);
   if (job.parentId) lines.push(['parent', job.parentId]);
   if (job.children.length) lines.push(['children', job.children.join(', ')]);
@@ -35,6 +41,7 @@ export function jobDetails(job: Job): string {
   if (job.endTime) lines.push(['ended', time(job.endTime)]);
   if (job.exitCode !== undefined) lines.push(['exit code', String(job.exitCode)]);
   if (job.result) lines.push(['result', job.result]);
+  if (job.cost || job.estimatedCost) lines.push(['cost', `${job.cost}${job.estimatedCost ? ` (estimated ${job.estimatedCost} per attempt)` : ''}`]);
   const width = Math.max(...lines.map(([k]) => k.length));
   const out = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   for (const a of job.attempts) {
@@ -50,7 +57,7 @@ export function dagText(dag: GetDagResponse): string {
   return [nodes, '', ...(edges.length ? edges : ['no edges']), ...(dag.truncated ? ['(truncated: the graph is larger than one response)'] : [])].join('\n');
 }
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');

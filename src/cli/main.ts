@@ -11,11 +11,13 @@ import { GetDagResponseSchema, SubmitJobRequestSchema } from '../../gen/ts/gigaf
 import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { DEFAULT_COORDINATOR, jobClient, type ClientSecurity } from './client.js';
 import { adminCommands } from './admin-commands.js';
+import { budgetCommand } from './budget-command.js';
 import { dagText, jobDetails, jobsTable, stageName } from './format.js';
 import { parseLabelFlag } from './label-flag.js';
 import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
+import { ingestCommand } from './ingest-command.js';
 
 const program = new Command('gigafactory')
   .description('Fleet coordinator: jobs to factories over long-lived gRPC streams')
@@ -33,6 +35,8 @@ program.addCommand(serveCommand());
 program.addCommand(agentCommand());
 program.addCommand(configCommand());
 for (const command of adminCommands(() => program.opts().coordinator, () => security(), () => json())) program.addCommand(command);
+program.addCommand(budgetCommand(() => program.opts().coordinator, () => security(), () => json()));
+program.addCommand(ingestCommand(() => program.opts().coordinator, () => security(), () => json()));
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const integer = (name: string) => (value: string): number => {
@@ -56,6 +60,7 @@ program
   .option('--depends-on <job-id>', 'wait until this job has succeeded (repeatable)', collect, [])
   .addOption(new Option('--on-dependency-failure <policy>', 'when a dependency fails: cancel this job, or leave it blocked for an operator').choices(['cancel', 'leave-blocked']))
   .option('--require-review', 'on success, wait in awaiting_review for `gigafactory ship` or `reject`', false)
+  .option('--estimated-cost <n>', "estimated cost of one attempt, reserved against the product's budget while it runs", Number)
   .action(async (command: string[], opts) => {
     const env = Object.fromEntries(
       (opts.env as string[]).map((kv) => {
@@ -76,6 +81,7 @@ program
       timeout: opts.timeout === undefined ? undefined : durationFromMs(opts.timeout * 1000),
       dependsOn: opts.dependsOn as string[],
       requireReview: Boolean(opts.requireReview),
+      estimatedCost: opts.estimatedCost ?? 0,
       onDependencyFailure:
         opts.onDependencyFailure === 'leave-blocked' ? DependencyFailurePolicy.LEAVE_BLOCKED : opts.onDependencyFailure === 'cancel' ? DependencyFailurePolicy.CANCEL_DEPENDENTS : DependencyFailurePolicy.UNSPECIFIED,
     });

@@ -28,7 +28,9 @@ export function withServeOptions(command: Command): Command {
     .option('--insecure-dev', 'development only: accept calls without credentials; loopback hosts only [env GIGAFACTORY_INSECURE_DEV]')
     .option('--tls-cert-file <file>', 'PEM certificate chain: both listeners serve TLS [env GIGAFACTORY_TLS_CERT_FILE]')
     .option('--tls-key-file <file>', 'PEM private key of the certificate [env GIGAFACTORY_TLS_KEY_FILE]')
-    .option('--tls-client-ca-file <file>', 'PEM CA: the gRPC listener requires client certificates it signed (mTLS) [env GIGAFACTORY_TLS_CLIENT_CA_FILE]');
+    .option('--tls-client-ca-file <file>', 'PEM CA: the gRPC listener requires client certificates it signed (mTLS) [env GIGAFACTORY_TLS_CLIENT_CA_FILE]')
+    .option('--tracker-echo-url <url>', 'POST signed status webhooks for tracker jobs here [env GIGAFACTORY_TRACKER_ECHO_URL]')
+    .option('--tracker-echo-secret <secret>', 'HMAC-SHA256 key for the webhooks; prefer the environment variable [env GIGAFACTORY_TRACKER_ECHO_SECRET]');
 }
 
 /** Resolves file < env < flags, or exits with status 2 and a message naming the bad setting. */

@@ -14,6 +14,7 @@ import { JobWatch } from './job-watch.js';
 import { Jobs } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
 import { LogTail } from './log-tail.js';
+import { TrackerIngest } from './tracker-ingest.js';
 import { Workflows } from './workflows.js';
 
 export class Coordinator {
@@ -24,6 +25,7 @@ export class Coordinator {
   readonly fleet: Fleet;
   readonly fleetView: FleetView;
   readonly workflows: Workflows;
+  readonly tracker: TrackerIngest;
 
   constructor(
     readonly store: JobStore,
@@ -42,5 +44,6 @@ export class Coordinator {
     this.fleetView = new FleetView(this.fleet, store, clock);
     this.workflows = new Workflows(this.jobs, store, this.feed, clock, log, Math.max(500, settings.reaperIntervalMs * 5));
     this.fleet.attach(this.workflows); // started and stopped with the fleet
+    this.tracker = new TrackerIngest(this.jobs, clock);
   }
 }

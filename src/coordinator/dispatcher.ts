@@ -5,11 +5,12 @@
  */
 import { DomainError } from '../domain/errors.js';
 import type { JobRecord } from '../domain/job.js';
-import { noteWaiting, offer } from '../domain/lifecycle.js';
+import { noteWaiting, offer, type JobChange } from '../domain/lifecycle.js';
 import { firstUnmetRequirement } from '../domain/labels.js';
-import { describeRequirement, planDispatch, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate } from '../domain/scheduler.js';
+import { describeRequirement, planDispatch, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
 import type { FactorySession } from './factory-session.js';
 import type { Fleet } from './fleet.js';
+import type { SubmitClaimer } from './jobs.js';
 
 /** How many of the most urgent unplaced jobs one pass considers for preemption. */
 const PREEMPTION_CANDIDATES = 4;
@@ -35,6 +36,8 @@ export interface PassResult {
   /** Runnable jobs listed, and the page size asked for: a full page means there may be more. */
   listed: number;
   limit: number;
+  /** The pass listed every runnable job (fewer than the limit) and offered each one: none is left. */
+  emptied: boolean;
 }
 
 export async function dispatchPass(fleet: Fleet): Promise<PassResult> {
@@ -42,31 +45,85 @@ export async function dispatchPass(fleet: Fleet): Promise<PassResult> {
   const free = [...sessions.values()].reduce((n, s) => n + s.freeSlots, 0);
   const preempting = fleet.settings.preemption;
   const limit = Math.min(1_000, Math.max(64, free * 8));
-  const result: PassResult = { offered: 0, lost: 0, listed: 0, limit };
+  const result: PassResult = { offered: 0, lost: 0, listed: 0, limit, emptied: false };
   if ((free === 0 && !preempting) || sessions.size === 0) return result;
   const now = fleet.clock.now();
+  await fleet.budgets.refreshIfDue(); // the first pass after a start, or after a budget change, reads the spend first
   const runnable = await fleet.store.listRunnable(now, limit);
   result.listed = runnable.length;
-  if (runnable.length === 0) return result;
+  if (runnable.length === 0) return { ...result, emptied: true };
   const scheduling = fleet.scheduling;
   const candidates = [...sessions.values()].map((s) => candidateOf(s, scheduling.recentProducts(s.factory!.factoryId)));
-  const plan = free === 0 ? [] : planDispatch(runnable, candidates, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job));
+  const budgets = fleet.budgets.gate(now);
+  const plan = free === 0 ? [] : planDispatch(runnable, candidates, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job), budgets);
   const placed = new Set<string>();
+  // Every claim of the pass is issued at once, so the store commits them together (one group commit,
+  // one fsync) instead of one after another. Slots are reserved here, as the claims are issued.
+  const reserved = new Map<FactorySession, number>();
+  const claims: Promise<void>[] = [];
   for (const { job, factory, score } of plan) {
     const session = sessions.get(factory.factoryId);
-    if (!session || session.freeSlots <= 0) continue;
-    try {
-      const leased = await fleet.jobs.mutate(job.id, (current) => offer(current, factory.factoryId, now, fleet.settings, score));
-      session.offer(leased);
-      placed.add(job.id);
-      result.offered++;
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err; // taken meanwhile (cancelled, another replica)
-      result.lost++;
-    }
+    const taken = session ? (reserved.get(session) ?? 0) : 0;
+    if (!session || session.freeSlots - taken <= 0) continue;
+    reserved.set(session, taken + 1);
+    claims.push(claim(fleet, session, job, score, now, result, placed));
   }
-  if (preempting) await makeRoom(fleet, runnable.filter((j) => !placed.has(j.id)), sessions, now);
+  await Promise.all(claims);
+  result.emptied = runnable.length < limit && result.offered === runnable.length;
+  // A job its budget holds back must not make room for itself either.
+  if (preempting) await makeRoom(fleet, runnable.filter((j) => !placed.has(j.id) && budgets.refusal(j) === null), sessions, now);
   return result;
+}
+
+/** Claims `job` for the session's factory (epoch + 1, offer deadline) and offers it; counts the outcome. */
+async function claim(fleet: Fleet, session: FactorySession, job: JobRecord, score: ScoreBreakdown, now: number, result: PassResult, placed: Set<string>): Promise<void> {
+  const factoryId = session.factory!.factoryId;
+  try {
+    // The listed record is the first guess: no read when it is still current (the usual case).
+    const leased = await fleet.jobs.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
+    session.offer(leased);
+    placed.add(job.id);
+    result.offered++;
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err; // taken meanwhile (cancelled, another replica)
+    result.lost++;
+  }
+}
+
+/**
+ * A job just submitted, placed at once when a factory has a free slot: the same filters, budgets
+ * and scores as a pass, over this one job. Its slot is held from now; the offer is sent once the
+ * claim (written right behind the job's insert, see Jobs.submit) is stored, and the slot is freed
+ * if it is not. A pass would do the same a little later, one commit (and one fsync) later.
+ */
+export function claimOnSubmit(fleet: Fleet, job: JobRecord): ReturnType<SubmitClaimer['claim']> {
+  // Budget spend not yet (re)read: a pass reads it first, so leave the job to one.
+  if (fleet.budgets.isRefreshDue()) return null;
+  const free = fleet.sessions().filter((s) => s.freeSlots > 0);
+  if (free.length === 0) return null;
+  const now = fleet.clock.now();
+  const scheduling = fleet.scheduling;
+  const candidates = free.map((s) => candidateOf(s, scheduling.recentProducts(s.factory!.factoryId)));
+  const [placement] = planDispatch([job], candidates, scheduling.fairness([job]), now, (j) => scheduling.weightsFor(j), fleet.budgets.gate(now));
+  const session = placement && free.find((s) => s.factory!.factoryId === placement.factory.factoryId);
+  if (!placement || !session) return null;
+  let change: JobChange;
+  try {
+    change = offer(job, placement.factory.factoryId, now, fleet.settings, placement.score);
+  } catch (err) {
+    if (err instanceof DomainError) return null; // not offerable now (backing off): the pass decides later
+    throw err;
+  }
+  session.hold(change.job);
+  return {
+    change,
+    stored: (leased) => session.offer(leased),
+    lost: () => {
+      session.unhold(change.job.id, change.job.epoch);
+      fleet.noteQueued(); // if the job was stored after all, a pass must find it
+      fleet.requestDispatch();
+    },
+  };
 }
 
 /** Reason recorded on queued jobs that no connected factory could run. */

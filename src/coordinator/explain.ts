@@ -18,10 +18,13 @@ export async function explainJob(fleet: Fleet, jobId: string): Promise<JobExplan
   const now = fleet.clock.now();
   const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling.recentProducts(s.factory!.factoryId)));
   const runnable = await fleet.store.listRunnable(now, 200);
-  const explanations = fleet.scheduling.explain(job, jobId, factories, runnable, now);
+  const budgetRefusal = fleet.budgets.refusal(job);
+  const explanations = fleet.scheduling.explain(job, jobId, factories, runnable, now, budgetRefusal);
   const labelFailures = explanations.filter((e) => !e.checks.find((c) => c.name === 'labels')?.passed);
   const unplaceableReason =
-    factories.length === 0
+    budgetRefusal !== null
+      ? budgetRefusal
+      : factories.length === 0
       ? 'no factory is connected'
       : labelFailures.length === explanations.length
         ? `no connected factory has the required labels (${labelFailures[0]?.checks.find((c) => c.name === 'labels')?.detail ?? ''})`

@@ -26,6 +26,7 @@ import type { LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/credentials.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import { isFinal, type JobRecord } from '../domain/job.js';
+import { validateCost } from '../domain/budget.js';
 import { accept, complete, expire, preempted, release, renew, type AttemptReport } from '../domain/lifecycle.js';
 import { jobToWire, outcomeFromWire, streamFromWire } from '../api/convert.js';
 import type { Logger } from '../logging.js';
@@ -61,6 +62,11 @@ export interface SessionLink {
 interface HeldLease {
   epoch: number;
   running: boolean;
+  /**
+   * The job as this session last wrote it: the first guess for the next write about it (accept,
+   * renew, result), which then needs no read when nobody else changed the job meanwhile.
+   */
+  job?: JobRecord;
 }
 
 const FACTORY_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
@@ -152,9 +158,20 @@ export class FactorySession {
     }
   }
 
+  /** Takes a slot for a job being claimed for this factory; offer() follows once the claim is stored. */
+  hold(job: JobRecord): void {
+    this.leases.set(job.id, { epoch: job.epoch, running: false, job });
+  }
+
+  /** Frees the slot held for a claim that was not stored (the factory never heard of it). */
+  unhold(jobId: string, epoch: number): void {
+    this.forget(jobId, epoch);
+    this.goodbyeIfDrained();
+  }
+
   /** Offers a job this session's factory was just granted (the dispatcher already claimed it). */
   offer(job: JobRecord): void {
-    this.leases.set(job.id, { epoch: job.epoch, running: false });
+    this.hold(job);
     this.send({
       case: 'leaseOffer',
       value: {
@@ -264,7 +281,7 @@ export class FactorySession {
     try {
       const resumed = await this.fleet.jobs.mutate(jobId, (job) => renew(job, factoryId, epoch, now, this.fleet.settings));
       this.fleet.scheduling.track(resumed); // renewals publish no event: a restarted coordinator learns its leases here
-      this.leases.set(jobId, { epoch, running: true });
+      this.leases.set(jobId, { epoch, running: true, job: resumed });
       return null;
     } catch (err) {
       return refusalReason(err);
@@ -295,7 +312,8 @@ export class FactorySession {
       }
       if (!held.running) continue; // an offer not yet accepted has nothing to renew
       try {
-        const job = await this.fleet.jobs.mutate(ref.jobId, (j) => renew(j, factoryId, epoch, now, this.fleet.settings));
+        const job = await this.fleet.jobs.mutate(ref.jobId, (j) => renew(j, factoryId, epoch, now, this.fleet.settings), held.job);
+        this.remember(job);
         extensions.push(create(LeaseExtensionSchema, { jobId: ref.jobId, epoch: ref.epoch, expireTime: timestampFromMs(job.lease!.expiresAt) }));
         // A cancel requested on another replica (or lost with a broken stream) reaches the factory here.
         if (job.cancelRequestedAt !== null) this.cancel(job.id, epoch, job.reason);
@@ -309,8 +327,8 @@ export class FactorySession {
   private async onAccept(jobId: string, epoch: number): Promise<void> {
     const factoryId = this.factory!.factoryId;
     try {
-      await this.fleet.jobs.mutate(jobId, (job) => accept(job, factoryId, epoch, this.fleet.clock.now(), this.fleet.settings));
-      this.leases.set(jobId, { epoch, running: true });
+      const accepted = await this.fleet.jobs.mutate(jobId, (job) => accept(job, factoryId, epoch, this.fleet.clock.now(), this.fleet.settings), this.known(jobId, epoch));
+      this.leases.set(jobId, { epoch, running: true, job: accepted });
     } catch (err) {
       await this.refuse(jobId, epoch, ...refusal(err));
     }
@@ -347,10 +365,14 @@ export class FactorySession {
     const report = reportFrom(result);
     const ack = (): void => this.send({ case: 'resultAck', value: { jobId: result.jobId, epoch: result.epoch } });
     try {
-      await this.fleet.jobs.mutate(result.jobId, (job) => {
-        if (alreadyRecorded(job, factoryId, epoch)) return null;
-        return complete(job, factoryId, epoch, report, this.fleet.clock.now(), this.fleet.settings.retryBackoff, this.fleet.random());
-      });
+      await this.fleet.jobs.mutate(
+        result.jobId,
+        (job) => {
+          if (alreadyRecorded(job, factoryId, epoch)) return null;
+          return complete(job, factoryId, epoch, report, this.fleet.clock.now(), this.fleet.settings.retryBackoff, this.fleet.random());
+        },
+        this.known(result.jobId, epoch),
+      );
       this.leases.delete(result.jobId);
       ack();
       this.fleet.requestDispatch();
@@ -389,6 +411,18 @@ export class FactorySession {
   /** A draining factory with nothing left is told goodbye. */
   goodbyeIfDrained(): void {
     if (this.state.t === 'draining' && this.leases.size === 0) this.goodbye(GoodbyeReason.DRAINED, 'drained');
+  }
+
+  /** The record this session last wrote for the lease on `jobId` under `epoch`, if it holds that lease. */
+  private known(jobId: string, epoch: number): JobRecord | undefined {
+    const held = this.leases.get(jobId);
+    return held?.epoch === epoch ? held.job : undefined;
+  }
+
+  /** Keeps the record just written as the next first guess, while the lease is still held under its epoch. */
+  private remember(job: JobRecord): void {
+    const held = this.leases.get(job.id);
+    if (held?.epoch === job.epoch) held.job = job;
   }
 
   /**
@@ -458,7 +492,8 @@ function reportFrom(result: JobResult): AttemptReport {
   if (outcome !== 'succeeded' && outcome !== 'failed' && outcome !== 'timed_out' && outcome !== 'cancelled') {
     throw invalidArgument(`job_result.outcome for job ${result.jobId} must be SUCCEEDED, FAILED, TIMED_OUT or CANCELLED`);
   }
-  return { outcome, exitCode: result.exitCode ?? null, message: result.message.slice(0, 2_000) };
+  const cost = validateCost(result.cost, `job_result.cost for job ${result.jobId}`);
+  return { outcome, exitCode: result.exitCode ?? null, message: result.message.slice(0, 2_000), ...(cost > 0 ? { cost } : {}) };
 }
 
 /** Attempt outcomes only a factory's result sets. */

@@ -5,14 +5,16 @@
  */
 import { GoodbyeReason } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { DomainError, notFound } from '../domain/errors.js';
-import { expire } from '../domain/lifecycle.js';
+import { expire, stopForBudget } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
+import type { JobRecord } from '../domain/job.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import { NO_FLEET_OBSERVER, type FleetObserver } from './fleet-observer.js';
-import { dispatchPass, noteUnplaceable } from './dispatcher.js';
+import { claimOnSubmit, dispatchPass, noteUnplaceable } from './dispatcher.js';
 import { Preemptions } from './preemptions.js';
 import { Scheduling } from './scheduling.js';
+import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { FactorySession, type SessionLink } from './factory-session.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
@@ -80,6 +82,7 @@ export class Fleet {
   readonly observer: FleetObserver;
   readonly scheduling: Scheduling;
   readonly preemptions: Preemptions;
+  readonly budgets: Budgets;
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
   /** Sessions that said hello, by factory id. */
@@ -87,6 +90,14 @@ export class Fleet {
   /** Every open stream, including those still waiting for hello. */
   private readonly open = new Set<FactorySession>();
   private dispatch: 'idle' | 'running' | 'running_again' = 'idle';
+  /**
+   * False only when the last pass listed the whole runnable queue and offered every job in it, and
+   * no job was queued since (`queuedSince` counts those): then a pass, asked for because a slot
+   * freed up, would list an empty queue, and is skipped. Any job entering the queue, the periodic
+   * tick (back-offs ending) and a shared store (others' submits) make passes list again.
+   */
+  private mayHaveRunnable = true;
+  private queuedSince = 0;
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private sessionCounter = 0;
@@ -109,9 +120,12 @@ export class Fleet {
     this.random = deps.random ?? Math.random;
     this.observer = deps.observer ?? NO_FLEET_OBSERVER;
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
+    this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
     // A notice unanswered for this long (grace plus a lease TTL) is given up, so another can be sent.
     this.preemptions = new Preemptions(deps.settings.preemptionGraceMs + deps.settings.leaseTtlMs);
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
+    // Only when no pass is pending: a pending pass lists the queue best-first and must not be overtaken.
+    if (!deps.settings.sharedStore) deps.jobs.claimer = { claim: (job) => (this.dispatch === 'idle' ? claimOnSubmit(this, job) : null) };
   }
 
   /** Components with their own periodic work (workflows), started and stopped with the fleet. */
@@ -212,10 +226,13 @@ export class Fleet {
 
   /** One round of periodic work; the simulation calls it directly. */
   async tick(): Promise<void> {
+    this.noteQueued(); // back-offs that ended, budgets that freed up: only a listing finds them
     this.sweepSilentSessions();
     this.preemptions.expire(this.clock.now());
     await this.reapOnce().catch((err: unknown) => this.log.error({ err }, 'reaper pass failed'));
-    this.requestDispatch(); // jobs whose back-off just ended
+    await this.budgets.refreshIfDue().catch((err: unknown) => this.log.error({ err }, 'budget refresh failed'));
+    await this.stopBudgetOverruns().catch((err: unknown) => this.log.error({ err }, 'wall-clock budget check failed'));
+    this.requestDispatch(); // jobs whose back-off just ended, products whose budget freed up
     await noteUnplaceable(this, UNPLACEABLE_PAGE).catch((err: unknown) => this.log.error({ err }, 'unplaceable check failed'));
   }
 
@@ -272,6 +289,25 @@ export class Fleet {
     return reaped;
   }
 
+  /**
+   * Stops running jobs of this coordinator's factories that used up their product's wall-clock
+   * budget: the 'cancel_requested' event this writes is what sends the factory its cancel.
+   */
+  async stopBudgetOverruns(): Promise<number> {
+    const running = this.sessions().flatMap((s) => [...s.leases].filter(([, held]) => held.running).map(([jobId]) => jobId));
+    let stopped = 0;
+    for (const { job, reason } of await this.budgets.overruns(running)) {
+      try {
+        await this.jobs.mutate(job.id, (current) => (current.epoch === job.epoch && current.stage === 'running' ? stopForBudget(current, this.clock.now(), reason) : null));
+        stopped++;
+        this.log.info({ jobId: job.id, productId: job.productId, reason }, 'job stopped: wall-clock budget exceeded');
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err; // ended meanwhile
+      }
+    }
+    return stopped;
+  }
+
   private async runDispatch(): Promise<void> {
     try {
       let again: boolean;
@@ -291,12 +327,27 @@ export class Fleet {
   /** Offers the best runnable jobs to factories with free slots; never more offers than slots. */
   async dispatchOnce(): Promise<void> {
     for (;;) {
+      if (!this.mayHaveRunnable && !this.settings.sharedStore) return;
+      const queuedBefore = this.queuedSince;
       this.lastListedAt = Date.now();
       const pass = await dispatchPass(this);
       this.offersSincePoll += pass.offered;
       this.races.dispatchLost += pass.lost;
+      if (pass.emptied && this.queuedSince === queuedBefore) this.mayHaveRunnable = false;
       if (pass.offered === 0 || pass.listed < pass.limit) return;
     }
+  }
+
+  /** A job entered the queue (or may have): the next pass must list it. */
+  noteQueued(): void {
+    this.mayHaveRunnable = true;
+    this.queuedSince++;
+  }
+
+  /** Whether a session holds (or is claiming) a lease on `job` newer than this record of it. */
+  private heldPastEpoch(job: JobRecord): boolean {
+    for (const session of this.byFactory.values()) if ((session.leases.get(job.id)?.epoch ?? -1) > job.epoch) return true;
+    return false;
   }
 
   /** Tells factories about changes to their jobs that they did not cause themselves. */
@@ -314,8 +365,13 @@ export class Fleet {
   /** Exposed for the simulation, which delivers updates itself. */
   onUpdate({ event, job }: JobUpdate): void {
     this.scheduling.observe({ event, job });
+    this.budgets.observe({ event, job });
     if (job.stage !== 'running') this.preemptions.end(job.id);
-    if (job.stage === 'queued') this.requestDispatch();
+    // A job submitted and claimed at once (claimOnSubmit) is already held by a session: no pass for it.
+    if (job.stage === 'queued' && !this.heldPastEpoch(job)) {
+      this.noteQueued();
+      this.requestDispatch();
+    }
     for (const session of this.byFactory.values()) {
       const held = session.leases.get(job.id);
       if (!held) continue;

@@ -14,7 +14,24 @@ import type { JobFeed } from './job-feed.js';
 /** How often a read-decide-write loses to a concurrent writer before we give up with CONFLICT. */
 const MAX_CAS_ATTEMPTS = 8;
 
+/**
+ * Offers a job at the moment it is submitted (the fleet, when a slot is free and no dispatch pass is
+ * pending). `claim` decides synchronously: the offer to write, and what to do once the write is
+ * stored (send the offer) or is not (free the slot).
+ */
+export interface SubmitClaimer {
+  claim(job: JobRecord): { change: JobChange; stored(job: JobRecord): void; lost(): void } | null;
+}
+
 export class Jobs {
+  /**
+   * Set by the fleet when the store applies writes in the order they are issued (SQLite, memory):
+   * then a submitted job's claim is issued right behind its insert and commits with it (one fsync),
+   * and it is never stored without the insert. Not with a shared store, where concurrent writes
+   * may land in any order.
+   */
+  claimer: SubmitClaimer | null = null;
+
   constructor(
     private readonly store: JobStore,
     private readonly feed: JobFeed,
@@ -29,8 +46,28 @@ export class Jobs {
     const spec = validateJobSpec(input);
     const now = this.clock.now();
     const { job, event } = newJob(spec, opts.id ?? newId('job', now), now, actor, opts.parentId);
-    const stored = await this.store.insertJob(job, event!);
+    const inserting = this.store.insertJob(job, event!);
+    const claim = job.stage === 'queued' ? (this.claimer?.claim(job) ?? null) : null;
+    // Issued before either settles, so it lands in the insert's transaction, after the insert.
+    const claiming = claim ? this.store.replaceJob(claim.change.job, claim.change.event).then(() => true, () => false) : null;
+    let stored: { job: JobRecord; created: boolean };
+    try {
+      stored = await inserting;
+    } catch (err) {
+      if (claiming) void claiming.then(() => claim!.lost());
+      throw err;
+    }
     if (stored.created) this.feed.publishUpdate({ event: event!, job: stored.job });
+    if (claim && claiming) {
+      // Lost when the insert created nothing (a repeated idempotency key): the claim found no such
+      // job. Either way the submit stands; an unclaimed job is offered by the next dispatch pass.
+      if (stored.created && (await claiming)) {
+        if (claim.change.event) this.feed.publishUpdate({ event: claim.change.event, job: claim.change.job });
+        claim.stored(claim.change.job);
+      } else {
+        claim.lost();
+      }
+    }
     return stored;
   }
 
@@ -38,6 +75,11 @@ export class Jobs {
     const job = await this.store.getJob(id);
     if (!job) throw notFound(`job ${id} not found`);
     return job;
+  }
+
+  /** The job, or null when there is none (no error: for callers asking whether it exists). */
+  find(id: string): Promise<JobRecord | null> {
+    return this.store.getJob(id);
   }
 
   list(query: JobQuery): Promise<JobPage> {
@@ -68,8 +110,17 @@ export class Jobs {
    * Read-decide-write with compare-and-set. `decide` is a pure lifecycle call; it may throw a
    * DomainError (refusal) or return null (nothing to change). On a lost race it runs again on the
    * fresh record, so the decision is always made on what is stored.
+   *
+   * `known` is a record the caller already holds (the dispatcher's listed job, a session's lease):
+   * the first attempt decides on it instead of reading the store. Only a compare-and-set that
+   * succeeds proves it was current, so when it is not (conflict), or when `decide` refuses it or has
+   * nothing to change, the decision is made again on the stored record, as without it.
    */
-  async mutate(id: string, decide: (job: JobRecord) => JobChange | null): Promise<JobRecord> {
+  async mutate(id: string, decide: (job: JobRecord) => JobChange | null, known?: JobRecord): Promise<JobRecord> {
+    if (known) {
+      const written = await this.tryKnown(known, decide);
+      if (written) return written;
+    }
     for (let attempt = 1; ; attempt++) {
       const current = await this.get(id);
       const change = decide(current);
@@ -86,5 +137,25 @@ export class Jobs {
       if (change.event) this.feed.publishUpdate({ event: change.event, job: change.job });
       return change.job;
     }
+  }
+
+  /** One compare-and-set decided on `known`; null when it proves nothing (refused, no change, or stale). */
+  private async tryKnown(known: JobRecord, decide: (job: JobRecord) => JobChange | null): Promise<JobRecord | null> {
+    let change: JobChange | null;
+    try {
+      change = decide(known);
+    } catch (err) {
+      if (err instanceof DomainError) return null;
+      throw err;
+    }
+    if (!change) return null;
+    try {
+      await this.store.replaceJob(change.job, change.event);
+    } catch (err) {
+      if (err instanceof RevisionConflict) return null;
+      throw err;
+    }
+    if (change.event) this.feed.publishUpdate({ event: change.event, job: change.job });
+    return change.job;
   }
 }

@@ -23,7 +23,7 @@ const RECENT_PRODUCTS = 4;
 export class Scheduling {
   private readonly settings = new Map<string, ProductSettings>();
   /** Jobs leased or running now, by id: fair share's "actual" side, and preemption's floor. */
-  private readonly active = new Map<string, { productId: string; priority: number }>();
+  private readonly active = new Map<string, { productId: string; priority: number; estimatedCost: number }>();
   private readonly recent = new Map<string, string[]>();
 
   constructor(
@@ -69,6 +69,23 @@ export class Scheduling {
     return lowest;
   }
 
+  /** Budgets: the estimated cost of a product's jobs holding leases on this coordinator. */
+  reservedFor(productId: string): number {
+    let sum = 0;
+    for (const held of this.active.values()) if (held.productId === productId) sum += held.estimatedCost;
+    return sum;
+  }
+
+  /** The product of a job holding a lease on this coordinator (undefined when none does). */
+  activeProduct(jobId: string): string | undefined {
+    return this.active.get(jobId)?.productId;
+  }
+
+  /** Every product configured in the settings store (as last loaded). */
+  configuredProducts(): ProductSettings[] {
+    return [...this.settings.values()];
+  }
+
   recentProducts(factoryId: string): string[] {
     return this.recent.get(factoryId) ?? [];
   }
@@ -81,7 +98,7 @@ export class Scheduling {
   /** Records a job's current lease state (also for resumed leases, which publish no event). */
   track(job: JobRecord): void {
     if (job.stage === 'leased' || job.stage === 'running') {
-      this.active.set(job.id, { productId: job.productId, priority: job.priority });
+      this.active.set(job.id, { productId: job.productId, priority: job.priority, estimatedCost: job.estimatedCost ?? 0 });
       const factoryId = job.lease?.factoryId;
       if (factoryId && job.stage === 'running') {
         const list = [job.productId, ...(this.recent.get(factoryId) ?? []).filter((p) => p !== job.productId)].slice(0, RECENT_PRODUCTS);
@@ -92,9 +109,9 @@ export class Scheduling {
     }
   }
 
-  explain(job: JobRecord | null, jobId: string, factories: readonly FactoryCandidate[], runnable: readonly JobRecord[], now: number): Explanation[] {
+  explain(job: JobRecord | null, jobId: string, factories: readonly FactoryCandidate[], runnable: readonly JobRecord[], now: number, budgetRefusal: string | null = null): Explanation[] {
     if (!job) throw notFound(`job ${jobId} not found`);
-    const explanations = explain(job, factories, this.fairness([job, ...runnable]), now, this.weightsFor(job));
+    const explanations = explain(job, factories, this.fairness([job, ...runnable]), now, this.weightsFor(job), budgetRefusal);
     return explanations.sort((a, b) => Number(b.passed) - Number(a.passed) || (b.score?.total ?? 0) - (a.score?.total ?? 0) || a.factoryId.localeCompare(b.factoryId));
   }
 }

@@ -5,6 +5,7 @@
 import { invalidArgument } from './errors.js';
 import type { JobSpec, LabelRequirement } from './job.js';
 import { validateWeights } from './scheduler.js';
+import { validateCost } from './budget.js';
 
 export const JOB_LIMITS = {
   defaultMaxAttempts: 3,
@@ -56,6 +57,7 @@ export function validateJobSpec(input: JobSpec): JobSpec {
     throw invalidArgument(`idempotency_key is ${spec.idempotencyKey.length} characters; at most ${JOB_LIMITS.maxIdempotencyKeyLength}`);
   }
   validateWeights(spec.weights ?? {}, 'weights');
+  if (spec.estimatedCost !== undefined) validateCost(spec.estimatedCost, 'estimated_cost');
   if (spec.dependsOn !== undefined) spec.dependsOn = validateDependsOn(spec.dependsOn);
   if (spec.maxAttempts === 0) spec.maxAttempts = JOB_LIMITS.defaultMaxAttempts;
   if (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1 || spec.maxAttempts > JOB_LIMITS.maxMaxAttempts) {

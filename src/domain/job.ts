@@ -71,6 +71,8 @@ export interface AttemptRecord {
   message: string;
   /** The dispatcher's winning score for this placement, term by term (absent when not recorded). */
   decision?: { total: number; terms: Record<string, number> } | null;
+  /** What the attempt cost, as its factory reported with the result (absent: nothing reported). */
+  cost?: number;
 }
 
 export interface LeaseRecord {
@@ -136,6 +138,28 @@ export interface JobRecord {
   awaitingChildren?: boolean;
   /** What happens when a dependency ends without success; absent means cancel_dependents. */
   onDependencyFailure?: DependencyFailurePolicy;
+  /** The submitter's estimate of one attempt's cost, reserved against the budget while it runs. */
+  estimatedCost?: number;
+  /** The sum of the attempts' reported costs (absent: none reported). */
+  cost?: number;
+  /**
+   * Set when the coordinator stopped a running job for its product's budget (wall-clock): the
+   * factory's confirmation then ends the job failed with this reason instead of cancelled.
+   */
+  budgetStopReason?: string | undefined;
+  /** When an operator last requeued the job: its wall-clock budget counts running time from here. */
+  requeuedAt?: number;
+  /** The tracker item the job was made from (TrackerService); its changes are echoed to the tracker. */
+  tracker?: TrackerLink;
+}
+
+/** Where a job came from in an issue tracker. The external id never changes for a job. */
+export interface TrackerLink {
+  externalId: string;
+  /** The item's web address; empty when the tracker gave none. */
+  url: string;
+  /** The item's labels as last ingested (template values, not factory requirements). */
+  labels: Record<string, string>;
 }
 
 /** A job event: (jobId, revision) identifies it, so appending it twice stores it once. */
@@ -186,4 +210,8 @@ export interface JobSpec {
   requireReview?: boolean;
   /** A successful attempt waits for every child (AddChildren) to succeed. */
   completeWithChildren?: boolean;
+  /** The estimated cost of one attempt (finite, not negative); absent or 0 means none given. */
+  estimatedCost?: number;
+  /** Set by tracker ingest only. */
+  tracker?: TrackerLink;
 }

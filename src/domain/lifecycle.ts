@@ -43,6 +43,8 @@ export interface AttemptReport {
   outcome: Extract<AttemptOutcome, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
   exitCode: number | null;
   message: string;
+  /** What the attempt cost (absent or 0 when the factory reported nothing). */
+  cost?: number;
 }
 
 /** Who caused a change, recorded on its event. */
@@ -171,9 +173,13 @@ export function complete(
     outcome: report.outcome,
     exitCode: report.exitCode,
     message: report.message,
+    ...(report.cost ? { cost: report.cost } : {}),
   });
   const actor = `factory:${factoryId}`;
-  const ended = { lease: null, attempts, exitCode: report.exitCode, result: report.message };
+  // The spend is recorded in the same compare-and-set as the outcome: durable with it, fenced by the
+  // epoch, and counted once (a resent result finds the outcome recorded and writes nothing).
+  const spend = report.cost ? { cost: (job.cost ?? 0) + report.cost } : {};
+  const ended = { lease: null, attempts, exitCode: report.exitCode, result: report.message, ...spend };
   if (report.outcome === 'succeeded') {
     const children = job.children?.length ?? 0;
     if (job.completeWithChildren && children > 0) {
@@ -185,6 +191,11 @@ export function complete(
       });
     }
     return workSucceeded(job, now, 'succeeded', actor, report.message, ended);
+  }
+  if (job.budgetStopReason !== undefined) {
+    // Stopped for its budget (and it did not succeed first): failed, without a retry, since a retry
+    // would count against the same used-up budget.
+    return change(job, now, 'failed', actor, job.budgetStopReason, { ...ended, stage: 'failed', endedAt: now, reason: job.budgetStopReason });
   }
   if (report.outcome === 'cancelled' || job.cancelRequestedAt !== null) {
     return change(job, now, 'cancelled', actor, report.message, { ...ended, stage: 'cancelled', endedAt: now, reason: 'cancelled by request' });
@@ -201,6 +212,11 @@ export function preempted(job: JobRecord, factoryId: string, epoch: number, now:
   assertLeaseHolder(job, factoryId, epoch);
   assertStage(job, ['running'], 'preempt');
   const message = checkpoint ? `preempted; checkpoint: ${checkpoint}` : 'preempted';
+  if (job.budgetStopReason !== undefined) {
+    // Already stopped for its budget: it does not go back to the queue to run over budget again.
+    const attempts = updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message });
+    return change(job, now, 'failed', `factory:${factoryId}`, job.budgetStopReason, { stage: 'failed', lease: null, attempts, endedAt: now, reason: job.budgetStopReason });
+  }
   return change(job, now, 'preempted', `factory:${factoryId}`, message, {
     stage: 'queued',
     lease: null,
@@ -228,6 +244,9 @@ export function expire(
   if (job.stage === 'leased') return release(job, job.epoch, now, 'offer_expired', message);
   const attempts = updateAttempt(job, job.epoch, { endedAt: now, outcome: 'lease_expired', message });
   const ended = { lease: null, attempts };
+  if (job.budgetStopReason !== undefined) {
+    return change(job, now, 'failed', 'reaper', message, { ...ended, stage: 'failed', endedAt: now, reason: job.budgetStopReason });
+  }
   if (job.cancelRequestedAt !== null) {
     return change(job, now, 'cancelled', 'reaper', message, { ...ended, stage: 'cancelled', endedAt: now, reason: 'cancelled by request' });
   }
@@ -251,6 +270,17 @@ export function cancel(job: JobRecord, now: number, actor: Actor, reason: string
 }
 
 /**
+ * The coordinator stops a running job that used up its product's wall-clock budget: like a cancel,
+ * its factory is told to stop it (the 'cancel_requested' event does that), and the confirmation (or
+ * the lease lapsing) ends it failed with `reason`. Null when a stop is already pending.
+ */
+export function stopForBudget(job: JobRecord, now: number, reason: string): JobChange | null {
+  assertStage(job, ['running'], 'stop');
+  if (job.budgetStopReason !== undefined) return null;
+  return change(job, now, 'cancel_requested', 'budget', reason, { cancelRequestedAt: job.cancelRequestedAt ?? now, budgetStopReason: reason, reason });
+}
+
+/**
  * The job's work is done and successful (its attempt, and its children when it waits for them): it
  * succeeds, or waits for review when it requires one.
  */
@@ -259,6 +289,11 @@ export function workSucceeded(job: JobRecord, now: number, kind: string, actor: 
     return change(job, now, 'awaiting_review', actor, message, { ...patch, ...notAwaitingChildren(job), stage: 'awaiting_review', reason: 'waiting for an operator to ship or reject it' });
   }
   return change(job, now, kind, actor, message, { ...patch, ...notAwaitingChildren(job), stage: 'succeeded', endedAt: now, reason: '' });
+}
+
+/** Clears a budget stop, without adding the field to records that never had it. */
+function withoutBudgetStop(job: JobRecord): Partial<JobRecord> {
+  return job.budgetStopReason !== undefined ? { budgetStopReason: undefined } : {};
 }
 
 /** Clears the children-wait flag, without adding the field to records that never had it. */
@@ -303,6 +338,8 @@ export function requeue(job: JobRecord, now: number, actor: Actor, note: string)
     preemptionStreak: 0,
     lastPreemptedAt: null,
     ...notAwaitingChildren(job),
+    ...withoutBudgetStop(job),
+    requeuedAt: now,
     reason: `requeued by ${actor}${note ? `: ${note}` : ''}`,
   });
 }

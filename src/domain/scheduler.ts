@@ -6,6 +6,7 @@
  * Cost per dispatch decision: O(J × F) for J runnable jobs examined (a bounded page, never the whole
  * queue) and F factories with a free slot.
  */
+import type { BudgetGate } from './budget.js';
 import { invalidArgument } from './errors.js';
 import type { JobRecord, LabelRequirement } from './job.js';
 import { firstUnmetRequirement } from './labels.js';
@@ -42,7 +43,7 @@ export interface FairShareState {
 }
 
 export interface FilterCheck {
-  name: 'labels' | 'scope' | 'slots' | 'draining';
+  name: 'labels' | 'scope' | 'slots' | 'draining' | 'budget';
   passed: boolean;
   detail: string;
 }
@@ -98,16 +99,21 @@ export function scoreCandidate(job: JobRecord, factory: FactoryCandidate, fairne
   return { total: round(total), terms: mapValues(terms, round) };
 }
 
-/** Every factory's filters and, where they pass, its score: what ExplainScore shows. */
+/**
+ * Every factory's filters and, where they pass, its score: what ExplainScore shows. The product's
+ * budget is a filter too (the same verdict on every factory): `budgetRefusal` says why it fails.
+ */
 export function explain(
   job: JobRecord,
   factories: readonly FactoryCandidate[],
   fairness: FairShareState,
   now: number,
   weights: SchedulingWeights,
+  budgetRefusal: string | null = null,
 ): Explanation[] {
+  const budget: FilterCheck = { name: 'budget', passed: budgetRefusal === null, detail: budgetRefusal ?? `within product ${job.productId}'s budget` };
   return factories.map((factory) => {
-    const checks = filterFactory(job, factory);
+    const checks = [...filterFactory(job, factory), budget];
     const passed = checks.every((c) => c.passed);
     return { factoryId: factory.factoryId, passed, checks, score: passed ? scoreCandidate(job, factory, fairness, now, weights) : null };
   });
@@ -219,13 +225,17 @@ function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
+/** A plain loop, not Object.fromEntries(entries): it runs for every factory a job is scored on. */
 function mapValues<K extends string>(o: Record<K, number>, f: (n: number) => number): Record<K, number> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v as number)])) as Record<K, number>;
+  const out = {} as Record<K, number>;
+  for (const k in o) out[k] = f(o[k]);
+  return out;
 }
 
 /**
  * Plans one dispatch pass: which runnable jobs go to which free slots, best first, never more
- * placements than free slots and never to a factory failing a hard filter.
+ * placements than free slots, never to a factory failing a hard filter, and never beyond the
+ * product's budget (each placement reserves its estimate in `budgets` for the rest of the pass).
  *
  * Jobs are queued per product (best base score first: priority + aging). Each step takes the product
  * whose head scores highest once its current fair-share deficit is added, so fair share is re-judged
@@ -238,6 +248,7 @@ export function planDispatch(
   fairness: FairShareState,
   now: number,
   weightsFor: (job: JobRecord) => SchedulingWeights,
+  budgets: BudgetGate | null = null,
 ): Placement[] {
   const slots = factories.filter((f) => !f.draining && f.freeSlots > 0).map((f) => ({ ...f }));
   const running = new Map(fairness.runningByProduct);
@@ -267,6 +278,7 @@ export function planDispatch(
     const index = heads.get(pick.product)!;
     heads.set(pick.product, index + 1);
     const { job, weights } = queues.get(pick.product)![index]!;
+    if (budgets?.refusal(job)) continue; // paused, exhausted, or its estimate does not fit
     let best: { factory: (typeof slots)[number]; score: ScoreBreakdown } | null = null;
     for (const factory of slots) {
       if (factory.freeSlots <= 0 || !eligible(job, factory)) continue;
@@ -275,6 +287,7 @@ export function planDispatch(
     }
     if (!best) continue; // no connected factory with a free slot can run it now
     placements.push({ job, factory: { ...best.factory }, score: best.score });
+    budgets?.reserve(job);
     best.factory.freeSlots--;
     running.set(job.productId, (running.get(job.productId) ?? 0) + 1);
   }

@@ -4,8 +4,8 @@
  * a new RPC is closed until someone decides who may call it.
  *
  * The rule of thumb for new rows: reads and watches are `viewer`; steering jobs (submit, cancel,
- * requeue, ship, reject) and draining factories are `operator`; budgets, weights, credentials and
- * anything that changes who may do what are `admin`. Factories call only FactoryService.Connect, with
+ * requeue, ship, reject), draining factories and pausing budgets are `operator`; budget limits,
+ * weights, credentials and anything that changes who may do what are `admin`. Factories call only FactoryService.Connect, with
  * a factory token; FactoryService.Enroll takes an enrollment token.
  */
 import { roleAtLeast, type Principal, type Role } from '../domain/credentials.js';
@@ -31,6 +31,10 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.JobService/AddChildren': operator,
   'gigafactory.fleet.v1.JobService/GetDag': viewer,
 
+  // Ingest creates and updates jobs, as SubmitJob does; a dry run shows what would be, so operator too.
+  'gigafactory.fleet.v1.TrackerService/IngestItem': operator,
+  'gigafactory.fleet.v1.TrackerService/IngestItems': operator,
+
   'gigafactory.fleet.v1.AdminService/ListFactories': viewer,
   'gigafactory.fleet.v1.AdminService/GetScalingSignal': viewer,
   'gigafactory.fleet.v1.AdminService/GetProductSettings': viewer,
@@ -42,14 +46,36 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.AdminService/CreateApiKey': admin,
   'gigafactory.fleet.v1.AdminService/ListApiKeys': admin,
   'gigafactory.fleet.v1.AdminService/RevokeApiKey': admin,
+  // Budgets: anyone may read them; pausing is steering (operator); changing limits is admin.
+  'gigafactory.fleet.v1.AdminService/ListBudgets': viewer,
+  'gigafactory.fleet.v1.AdminService/GetBudget': viewer,
+  'gigafactory.fleet.v1.AdminService/SetBudget': admin,
+  'gigafactory.fleet.v1.AdminService/PauseBudget': operator,
+  'gigafactory.fleet.v1.AdminService/ResumeBudget': operator,
+  'gigafactory.fleet.v1.AdminService/GetCaller': viewer,
 
   'gigafactory.fleet.v1.FactoryService/Connect': { t: 'factory' },
   'gigafactory.fleet.v1.FactoryService/Enroll': { t: 'enrollment' },
 };
 
+/**
+ * The least role each RPC callable with an API key needs, keyed by "Service/Method": what
+ * AdminService.GetCaller tells clients, so they offer only the actions a key may take.
+ */
+export function requiredRoles(): Record<string, Role> {
+  const roles: Record<string, Role> = {};
+  for (const [rpc, access] of Object.entries(ACCESS)) if (access.t === 'role') roles[shortName(rpc)] = access.role;
+  return roles;
+}
+
+/** "gigafactory.fleet.v1.JobService/ShipJob" → "JobService/ShipJob". */
+function shortName(rpc: string): string {
+  return rpc.slice(rpc.lastIndexOf('.', rpc.indexOf('/')) + 1);
+}
+
 /** Why `principal` may not call `rpc` under `access` (a message for the caller), or null when it may. */
 export function refusal(rpc: string, access: Access | undefined, principal: Principal): string | null {
-  const short = rpc.slice(rpc.lastIndexOf('.', rpc.indexOf('/')) + 1);
+  const short = shortName(rpc);
   if (principal.kind === 'dev') return access?.t === 'enrollment' ? `${short} needs an enrollment token (authorization: Bearer gfe_...)` : null;
   if (!access) return `${short} has no access rule yet, so it is refused to every credential`;
   switch (access.t) {

@@ -30,6 +30,7 @@ import { registerCosmosMetrics } from './cosmos-metrics.js';
 import { listenGrpc, listenHttp, type Listener } from './listeners.js';
 import { routes } from './routes.js';
 import { setupSecurity } from './security-setup.js';
+import { startTrackerEcho } from './tracker-echo-setup.js';
 
 export interface RunningServer {
   coordinator: Coordinator;
@@ -103,6 +104,8 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const jobStats = cosmosStatsOf(opened);
   if (jobStats || control) registerCosmosMetrics(metrics.registry, { ...(jobStats ? { jobs: jobStats } : {}), ...(control ? { control: control.stats } : {}) });
   coordinator.fleet.start();
+  // Its own loop over the store's outbox: a slow or failing tracker never holds up dispatch.
+  const trackerEcho = startTrackerEcho(config, opened, coordinator.feed, clock, log, metrics.registry);
   const secure = { tls: sec.tls !== null, insecureDev: config.insecureDev };
   log.info({ listener: 'grpc', address: grpc.address, protocols: ['grpc'], ...secure, mtls: Boolean(sec.tls?.clientCa) }, 'listening');
   log.info({ listener: 'http', address: http.address, protocols: ['connect', 'grpc-web'], ...secure }, 'listening');
@@ -118,6 +121,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
       coordinator.fleet.stop(); // goodbye to every factory; their leases wait for them to resume
       shutdown.abort(); // ends WatchJobs / TailLogs streams; unary calls run to completion
       await listenersClosed;
+      await trackerEcho?.stop();
       if (settingsRefresh) clearInterval(settingsRefresh);
       await sec.close();
       // What this replica cost in Cosmos round trips and request units (the benchmark reads it too).

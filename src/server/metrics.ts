@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { FleetObserver } from '../coordinator/fleet-observer.js';
+import type { Budgets, BudgetView } from '../coordinator/budgets.js';
 import type { JobUpdate } from '../coordinator/job-feed.js';
 import type { StoreObserver } from '../store/timed-store.js';
 
@@ -34,6 +35,8 @@ export class CoordinatorMetrics {
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
     registers: [this.registry],
   });
+  private readonly budgetCost = new Counter({ name: 'gigafactory_budget_cost_total', help: 'Cost reported by factories in job results, by product.', labelNames: ['product'], registers: [this.registry] });
+  private readonly budgetStops = new Counter({ name: 'gigafactory_budget_stops_total', help: 'Running jobs stopped for exceeding their product\'s wall-clock budget.', labelNames: ['product'], registers: [this.registry] });
   private readonly storeConflicts = new Counter({ name: 'gigafactory_store_conflicts_total', help: 'Compare-and-set writes that lost to a concurrent writer.', labelNames: ['operation'], registers: [this.registry] });
 
   readonly storeObserver: StoreObserver = {
@@ -60,7 +63,8 @@ export class CoordinatorMetrics {
         if (item.kind === 'update') this.onUpdate(item.update);
       }
     })().catch(() => undefined); // ends with the coordinator
-    const { store, fleetView } = coordinator;
+    const { store, fleetView, fleet } = coordinator;
+    this.budgetGauges(fleet.budgets);
     new Gauge({
       name: 'gigafactory_jobs',
       help: 'Jobs by product and stage.',
@@ -115,7 +119,37 @@ export class CoordinatorMetrics {
     });
   }
 
+  /**
+   * Budgets of every product with one configured or with spend today, read when Prometheus scrapes.
+   * The four gauges collect together, so one scrape reads the budgets once.
+   */
+  private budgetGauges(budgets: Budgets): void {
+    let reading: Promise<BudgetView[]> | null = null;
+    const views = (): Promise<BudgetView[]> => (reading ??= budgets.list().finally(() => (reading = null)));
+    const gauge = (name: string, help: string, labelNames: string[], value: (v: BudgetView, set: (labels: Record<string, string>, n: number) => void) => void): void =>
+      void new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        async collect() {
+          const all = await views();
+          this.reset();
+          for (const v of all) value(v, (labels, n) => this.set(labels, n));
+        },
+      });
+    gauge('gigafactory_budget_spent', 'Cost recorded in the current budget period, by product.', ['product', 'period'], (v, set) => set({ product: v.productId, period: v.config.period }, v.spent));
+    gauge('gigafactory_budget_limit', 'Cost limit per budget period, by product (0: none).', ['product', 'period'], (v, set) => set({ product: v.productId, period: v.config.period }, v.config.costLimit));
+    gauge('gigafactory_budget_reserved', 'Estimated cost of jobs holding leases, by product.', ['product'], (v, set) => set({ product: v.productId }, v.reserved));
+    gauge('gigafactory_budget_state', 'Budget state by product: 1 for the current state (ok, paused, exhausted), 0 for the others.', ['product', 'state'], (v, set) => {
+      for (const state of ['ok', 'paused', 'exhausted'] as const) set({ product: v.productId, state }, v.state === state ? 1 : 0);
+    });
+  }
+
   private onUpdate({ event, job }: JobUpdate): void {
+    const ended = job.attempts.find((a) => a.epoch === event.epoch && a.endedAt === event.at);
+    if (ended?.cost && event.actor.startsWith('factory:')) this.budgetCost.inc({ product: job.productId }, ended.cost);
+    if (event.actor === 'budget') this.budgetStops.inc({ product: job.productId });
     this.transitions.inc({ kind: event.kind });
     if (event.kind === 'offered') this.dispatchLatency.observe(Math.max(0, event.at - job.notBefore) / 1000);
     if (event.actor === 'reaper' && EXPIRY_KINDS.has(event.kind)) this.leaseExpiries.inc();

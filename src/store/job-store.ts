@@ -7,6 +7,7 @@
  * - events and log chunks are appended beside the job, idempotently by their natural keys, so no
  *   transition needs a multi-record transaction.
  */
+import type { SpendRecord } from '../domain/budget.js';
 import type { JobEventRecord, JobRecord, JobStage, LogChunkRecord } from '../domain/job.js';
 
 /** Thrown by replaceJob when the stored revision is not the expected one (someone else won). */
@@ -50,6 +51,13 @@ export interface JobCount {
   count: number;
 }
 
+/** Spend records with from <= at < to, of one product or (no productId) of every product. */
+export interface SpendQuery {
+  productId?: string;
+  from: number;
+  to: number;
+}
+
 export type AppendLogResult = 'stored' | 'duplicate' | 'stale_epoch' | 'not_found';
 
 /** Where to resume reading logs: strictly after this chunk. */
@@ -87,6 +95,12 @@ export interface JobStore {
 
   /** Job counts by product and stage (only non-zero counts), for metrics and the overview. */
   countJobs(): Promise<JobCount[]>;
+
+  /**
+   * The cost each attempt reported (domain/budget.ts spendOf) within a time range, oldest first:
+   * what budgets sum. Answered from an index on (product, time), never by reading every job.
+   */
+  listSpend(query: SpendQuery): Promise<SpendRecord[]>;
 
   /** A job's events, oldest first. */
   listEvents(jobId: string): Promise<JobEventRecord[]>;

@@ -1,7 +1,8 @@
 /**
- * Per-product settings operators change through AdminService (scoring weights and the product's
- * fair-share weight today). One small record per product, replaced with compare-and-set like a job.
+ * Per-product settings operators change through AdminService (scoring weights, the product's
+ * fair-share weight, and its budget). One small record per product, replaced with compare-and-set like a job.
  */
+import type { BudgetConfig } from '../domain/budget.js';
 import type { SchedulingWeights } from '../domain/scheduler.js';
 
 export interface ProductSettings {
@@ -15,6 +16,8 @@ export interface ProductSettings {
   updatedAt: number;
   /** Who changed it last (an operator key's name, or "api"). */
   updatedBy: string;
+  /** The product's budget (AdminService.SetBudget, PauseBudget); absent for a product never given one. */
+  budget?: BudgetConfig;
 }
 
 export function defaultProductSettings(productId: string): ProductSettings {

@@ -34,6 +34,7 @@ export function timedStore(store: JobStore, observer: StoreObserver): JobStore {
     listExpiredLeases: timed('listExpiredLeases'),
     listLeasedTo: timed('listLeasedTo'),
     countJobs: timed('countJobs'),
+    listSpend: timed('listSpend'),
     listEvents: timed('listEvents'),
     appendLog: timed('appendLog'),
     readLogs: timed('readLogs'),

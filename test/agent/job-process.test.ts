@@ -30,6 +30,17 @@ describe('job process', () => {
     expect(err).toBe('oops\n');
   });
 
+  it('reports the cost the job wrote to GIGAFACTORY_COST_FILE, and says why it ignored a bad one', async () => {
+    const paid = await startJob(spec(['sh', '-c', 'printf " 0.75\\n" > "$GIGAFACTORY_COST_FILE"']), { workDir });
+    expect(await paid.done).toEqual({ outcome: 'succeeded', exitCode: 0, message: 'exited with code 0', cost: 0.75 });
+    const bad = await startJob(spec(['sh', '-c', 'echo -3 > "$GIGAFACTORY_COST_FILE"; exit 2'], { epoch: 8n }), { workDir });
+    expect(await bad.done).toEqual({ outcome: 'failed', exitCode: 2, message: 'exited with code 2 (cost file ignored: "-3" is not a number >= 0)' });
+    const junk = await startJob(spec(['sh', '-c', 'echo lots > "$GIGAFACTORY_COST_FILE"'], { epoch: 9n }), { workDir });
+    expect((await junk.done).message).toBe('exited with code 0 (cost file ignored: "lots" is not a number >= 0)');
+    const none = await startJob(spec(['sh', '-c', 'test -n "$GIGAFACTORY_COST_FILE"'], { epoch: 10n }), { workDir });
+    expect(await none.done).toEqual({ outcome: 'succeeded', exitCode: 0, message: 'exited with code 0' });
+  });
+
   it('reports failed with the exit code of a non-zero exit', async () => {
     const job = await startJob(spec(['sh', '-c', 'exit 3']), { workDir });
     expect(await job.done).toEqual({ outcome: 'failed', exitCode: 3, message: 'exited with code 3' });

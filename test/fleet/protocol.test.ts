@@ -171,6 +171,23 @@ describe('factory stream', () => {
 });
 
 describe('bad input on the stream', () => {
+  it('a result with a negative or non-finite cost ends the stream naming the field, and records nothing', async () => {
+    for (const cost of [-1, Number.NaN]) {
+      const f = factory();
+      f.hello(`bad-cost-${cost}`);
+      const { job } = await jobs.submitJob({ productId: 'p', command: ['true'] });
+      const offer = await f.next('leaseOffer', (o) => o.jobId === job!.id);
+      f.send({ case: 'leaseAccept', value: { jobId: offer.jobId, epoch: offer.epoch } });
+      f.send({ case: 'jobResult', value: { jobId: offer.jobId, epoch: offer.epoch, outcome: AttemptOutcome.SUCCEEDED, cost } });
+      const { error } = await f.closed();
+      expect(error?.code).toBe(Code.InvalidArgument);
+      expect(error?.rawMessage).toBe(`job_result.cost for job ${job!.id} ${cost} ${cost < 0 ? 'must not be negative' : 'must be a finite number'}`);
+      const after = (await jobs.getJob({ jobId: job!.id })).job!;
+      expect(after.stage).toBe(JobStage.RUNNING); // the lease runs out as usual; no outcome, no cost
+      expect(after.cost).toBe(0);
+    }
+  });
+
   it('a first message other than hello ends the stream with INVALID_ARGUMENT', async () => {
     const f = factory();
     f.send({ case: 'heartbeat', value: { sequence: 1n } });

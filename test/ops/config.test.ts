@@ -34,6 +34,18 @@ describe('resolveWithSources', () => {
     expect(() => resolveWithSources({}, {}, { path: 'x.yaml', values: { grpcPort: 70000 } })).toThrow(/grpcPort \(config file x.yaml\)/);
   });
 
+  it('needs a signing secret with a tracker echo URL, and only http(s) URLs', () => {
+    expect(() => resolveWithSources({ trackerEchoUrl: 'https://tracker.example/hook' }, {}, null)).toThrow(
+      /trackerEchoSecret \(default\): required when trackerEchoUrl is set: every echo is signed/,
+    );
+    expect(() => resolveWithSources({}, { GIGAFACTORY_TRACKER_ECHO_URL: 'ftp://tracker.example/hook', GIGAFACTORY_TRACKER_ECHO_SECRET: 'x'.repeat(16) }, null)).toThrow(
+      /trackerEchoUrl \(environment variable GIGAFACTORY_TRACKER_ECHO_URL\): must be an http or https URL/,
+    );
+    expect(() => resolveWithSources({ trackerEchoUrl: 'http://127.0.0.1:1/h', trackerEchoSecret: 'short' }, {}, null)).toThrow(/trackerEchoSecret \(flag --tracker-echo-secret\): must be at least 16 characters/);
+    const { config } = resolveWithSources({}, { GIGAFACTORY_TRACKER_ECHO_URL: 'http://127.0.0.1:1/h', GIGAFACTORY_TRACKER_ECHO_SECRET: 's'.repeat(20) }, null);
+    expect(config).toMatchObject({ trackerEchoUrl: 'http://127.0.0.1:1/h', trackerEchoTimeoutMs: 10_000, trackerEchoMaxAttempts: 50 });
+  });
+
   it('refuses an unknown setting in the file', () => {
     expect(() => resolveWithSources({}, {}, { path: 'x.yaml', values: { leaseTTL: 1 } })).toThrow(/unknown setting "leaseTTL"/);
   });
@@ -50,6 +62,15 @@ describe('the CLI', () => {
     expect(printed.grpcPort).toEqual({ value: 7171, source: `config file ${path}` });
     expect(printed.httpPort).toEqual({ value: 9090, source: 'flag --http-port' });
     expect(printed.leaseTtlMs).toEqual({ value: 30000, source: 'environment variable GIGAFACTORY_LEASE_TTL_MS' });
+  });
+
+  it('`config print` masks the tracker echo secret', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'config', 'print', '--tracker-echo-url', 'https://tracker.example/hook'], {
+      env: { ...process.env, GIGAFACTORY_TRACKER_ECHO_SECRET: 'do-not-print-this-secret' },
+    });
+    expect(stdout).not.toContain('do-not-print-this-secret');
+    expect(stdout).toMatch(/trackerEchoSecret\s+"\*{8}"\s+environment variable GIGAFACTORY_TRACKER_ECHO_SECRET/);
+    expect(stdout).toMatch(/trackerEchoUrl\s+"https:\/\/tracker.example\/hook"\s+flag --tracker-echo-url/);
   });
 
   it('`serve` with an invalid setting exits 2 before listening, naming the setting', async () => {

@@ -109,7 +109,15 @@ it(`runs ${JOBS} jobs on three replicas, each exactly once, through kill -9 of o
           const r = killedAt && i % REPLICAS === victim ? (victim + 1) % REPLICAS : i % REPLICAS;
           // Every tenth job runs a little longer, so the killed replica's factories have work to resume.
           const command = i % 10 === 0 ? ['sleep', '0.2'] : ['true'];
-          await clients[r]!.submitJob({ productId: 'replicas', command, idempotencyKey: `job-${i}` });
+          const request = { productId: 'replicas', command, idempotencyKey: `job-${i}` };
+          try {
+            await clients[r]!.submitJob(request);
+          } catch (err) {
+            // A submit in flight to the victim when it died: retried on a live replica, as a client
+            // behind a load balancer would; the idempotency key makes the retry safe.
+            if (r !== victim) throw err;
+            await clients[(victim + 1) % REPLICAS]!.submitJob(request);
+          }
         }
       }),
     );

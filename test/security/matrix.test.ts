@@ -11,7 +11,9 @@ import { AdminService, ListApiKeysResponseSchema } from '../../gen/ts/gigafactor
 import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { ConnectRequestSchema, FactoryService, type ConnectRequest } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
 import { ACCESS } from '../../src/server/access.js';
+import { startTestServer } from '../support/server.js';
 import { enrolledFactory, gatewayClient, grpcClient, outcome, startSecureServer, type SecureServer } from './helpers.js';
 
 type Needs = 'viewer' | 'operator' | 'admin' | 'factory' | 'enrollment';
@@ -41,8 +43,16 @@ const EXPECTED: Record<string, Needs> = {
   'AdminService/CreateApiKey': 'admin',
   'AdminService/ListApiKeys': 'admin',
   'AdminService/RevokeApiKey': 'admin',
+  'AdminService/ListBudgets': 'viewer',
+  'AdminService/GetBudget': 'viewer',
+  'AdminService/SetBudget': 'admin',
+  'AdminService/PauseBudget': 'operator',
+  'AdminService/ResumeBudget': 'operator',
+  'AdminService/GetCaller': 'viewer',
   'FactoryService/Connect': 'factory',
   'FactoryService/Enroll': 'enrollment',
+  'TrackerService/IngestItem': 'operator',
+  'TrackerService/IngestItems': 'operator',
 };
 
 const RANK = { viewer: 1, operator: 2, admin: 3 } as const;
@@ -70,6 +80,7 @@ interface Clients {
   jobs: Client<typeof JobService>;
   admin: Client<typeof AdminService>;
   factory: Client<typeof FactoryService>;
+  tracker: Client<typeof TrackerService>;
 }
 
 let server: SecureServer;
@@ -106,6 +117,12 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'AdminService/CreateApiKey': (c) => c.admin.createApiKey({ name: `matrix-${++counter}`, role: ApiKeyRole.VIEWER }),
   'AdminService/ListApiKeys': (c) => c.admin.listApiKeys({}),
   'AdminService/RevokeApiKey': (c) => c.admin.revokeApiKey({ name: 'nobody' }),
+  'AdminService/ListBudgets': (c) => c.admin.listBudgets({}),
+  'AdminService/GetBudget': (c) => c.admin.getBudget({ productId: 'matrix' }),
+  'AdminService/SetBudget': (c) => c.admin.setBudget({ productId: 'matrix', costLimit: 100 }),
+  'AdminService/PauseBudget': (c) => c.admin.pauseBudget({ productId: 'matrix-paused', reason: 'matrix' }),
+  'AdminService/ResumeBudget': (c) => c.admin.resumeBudget({ productId: 'matrix' }),
+  'AdminService/GetCaller': (c) => c.admin.getCaller({}),
   'FactoryService/Connect': async (c) => {
     const abort = new AbortController();
     async function* requests(): AsyncIterable<ConnectRequest> {
@@ -122,6 +139,8 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
     }
   },
   'FactoryService/Enroll': (c) => c.factory.enroll({ factoryId: `matrix-enrolled-${++counter}` }),
+  'TrackerService/IngestItem': (c) => c.tracker.ingestItem({ item: { externalId: 'M-1', productId: 'matrix', commandTemplate: ['true'] }, dryRun: true }),
+  'TrackerService/IngestItems': (c) => c.tracker.ingestItems({ items: [{ externalId: 'M-2', productId: 'matrix', commandTemplate: ['true'] }], dryRun: true }),
 };
 
 /** The token each principal presents ("raw:" sends the header value as is). */
@@ -153,7 +172,7 @@ afterAll(() => server.stop());
 
 describe('the access table', () => {
   it('has exactly one rule for every RPC of every service, and it is the expected one', () => {
-    const rpcs = [JobService, AdminService, FactoryService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
+    const rpcs = [JobService, AdminService, FactoryService, TrackerService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
     expect(rpcs.sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(Object.keys(ACCESS).sort()).toEqual(rpcs.map((r) => `gigafactory.fleet.v1.${r}`).sort());
     for (const rpc of rpcs) {
@@ -175,7 +194,12 @@ describe.each(LISTENERS)('$name', ({ name, make }) => {
     const expected: Record<string, string> = {};
     for (const who of PRINCIPALS) {
       const token = await tokenOf(who);
-      const clients: Clients = { jobs: make(JobService, server, token), admin: make(AdminService, server, token), factory: make(FactoryService, server, token) };
+      const clients: Clients = {
+        jobs: make(JobService, server, token),
+        admin: make(AdminService, server, token),
+        factory: make(FactoryService, server, token),
+        tracker: make(TrackerService, server, token),
+      };
       const got = await outcome(() => CALLS[rpc]!(clients));
       results[who] = got === 'Unauthenticated' || got === 'PermissionDenied' ? got : 'allowed';
       expected[who] = expectedOutcome(EXPECTED[rpc]!, who);
@@ -195,6 +219,39 @@ describe('FactoryService.Connect on the HTTP/1.1 gateway', () => {
         body: new Uint8Array([0, 0, 0, 0, 2, 123, 125]),
       });
       expect(res.status, who).toBe(505);
+    }
+  });
+});
+
+describe('GetCaller', () => {
+  it("names the calling key and its role, and the role each RPC needs, as the access table says", async () => {
+    for (const [role, wire] of [['viewer', ApiKeyRole.VIEWER], ['operator', ApiKeyRole.OPERATOR], ['admin', ApiKeyRole.ADMIN]] as const) {
+      const caller = await gatewayClient(AdminService, server, server.keys[role]).getCaller({});
+      expect(caller).toMatchObject({ name: role, role: wire, development: false });
+    }
+    const { requiredRoles } = await grpcClient(AdminService, server, server.keys.viewer).getCaller({});
+    const RANK_TO_WIRE = { viewer: ApiKeyRole.VIEWER, operator: ApiKeyRole.OPERATOR, admin: ApiKeyRole.ADMIN } as const;
+    const keyRpcs = Object.entries(EXPECTED).filter((e): e is [string, keyof typeof RANK] => e[1] in RANK);
+    expect(requiredRoles).toEqual(Object.fromEntries(keyRpcs.map(([rpc, needs]) => [rpc, RANK_TO_WIRE[needs]])));
+    expect(requiredRoles['JobService/ShipJob']).toBe(ApiKeyRole.OPERATOR);
+    expect(requiredRoles['FactoryService/Connect']).toBeUndefined();
+  });
+
+  it('refuses a factory token and a call without a credential, saying why', async () => {
+    await expect(grpcClient(AdminService, server, factoryToken).getCaller({})).rejects.toMatchObject({
+      code: Code.PermissionDenied,
+      rawMessage: expect.stringMatching(/AdminService\/GetCaller needs an API key with role viewer or above; a factory token \("matrix-factory"\) may not call it/),
+    });
+    await expect(gatewayClient(AdminService, server, null).getCaller({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+  });
+
+  it('in development mode without a credential, reports the caller as an admin in development', async () => {
+    const dev = await startTestServer();
+    try {
+      const caller = await gatewayClient(AdminService, dev, null).getCaller({});
+      expect(caller).toMatchObject({ name: 'api', role: ApiKeyRole.ADMIN, development: true });
+    } finally {
+      await dev.stop();
     }
   });
 });

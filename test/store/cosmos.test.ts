@@ -9,6 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { offer } from '../../src/domain/lifecycle.js';
 import { openCosmosControlStores, openCosmosStore, type CosmosControlStores, type CosmosJobStore } from '../../src/store/cosmos/index.js';
 import { idemDocId, jobDoc } from '../../src/store/cosmos/documents.js';
+import { echoDocId } from '../../src/store/cosmos/cosmos-echo-outbox.js';
+import { echoFor } from '../../src/store/echo-outbox.js';
 import { COMPOSITE_INDEXES, CONTAINER_ID } from '../../src/store/cosmos/schema.js';
 import { RevisionConflict } from '../../src/store/job-store.js';
 import { openStoreAsync } from '../../src/store/open-store.js';
@@ -131,6 +133,27 @@ describe('cosmos store', () => {
     expect(await store.getJob('j2')).toBeNull();
     expect(await store.listEvents('j1')).toStrictEqual([first.event]);
     expect(await (await open()).getJob('j1')).toStrictEqual(first.job); // another replica finds it too
+  });
+
+  it('voids an echo intent whose job change was never committed, after a grace period', async () => {
+    const store = await open();
+    const tracker = { externalId: 'PROJ-1', url: '', labels: {} };
+    const job = await insertSubmitted(store, 'j1', T0, { tracker });
+    // What a replaceJob leaves when it dies after writing the echo intent and before the job.
+    const lost = offer(job, 'f1', T0 + 1, TIMINGS);
+    const intent = { ...echoFor(lost.job, lost.event!)! };
+    await container().items.create({ id: echoDocId('j1', 2), productId: 'prod-a', type: 'echo', jobId: 'j1', revision: 2, echoState: 'pending', dueAt: T0 + 1, createdAt: T0 + 1, attempts: 0, claim: '', lastError: '', intent });
+    expect((await store.claimDueEchoes(T0 + 2, 10, T0 + 1_000_000, 'c1')).map((d) => d.eventId)).toEqual(['j1:1']); // j1:2 waits
+    expect(await store.echoBacklog()).toMatchObject({ pending: 2 });
+    expect(await store.claimDueEchoes(T0 + 120_000, 10, T0 + 130_000, 'c2')).toEqual([]); // j1:1 is still claimed by c1
+    expect(await store.echoBacklog()).toMatchObject({ pending: 1 }); // j1:2 voided
+  });
+
+  it('hands one echo to one of two replicas claiming it at once', async () => {
+    const [a, b] = [await open(), await open()];
+    await insertSubmitted(a, 'j1', T0, { tracker: { externalId: 'PROJ-1', url: '', labels: {} } });
+    const [fromA, fromB] = await Promise.all([a.claimDueEchoes(T0, 10, T0 + 100, 'a'), b.claimDueEchoes(T0, 10, T0 + 100, 'b')]);
+    expect([...fromA, ...fromB].map((d) => d.eventId)).toEqual(['j1:1']);
   });
 
   it('still refuses a duplicate id, also across products', async () => {

@@ -45,6 +45,16 @@ export function describeSettingsStoreConformance(name: string, make: () => Promi
       expect(await store().getProductSettings('render')).toStrictEqual(settings('render', 2, { shareWeight: 7 }));
     });
 
+    it('keeps a budget with the settings, and settings without one stay without', async () => {
+      const budget = { costLimit: 100, period: 'week' as const, jobWallClockLimitMs: 30_000, paused: true, pauseReason: 'review', pausedBy: 'alice', pausedAt: 1_700_000_000_500 };
+      await store().putProductSettings(settings('render', 1, { budget }));
+      await store().putProductSettings(settings('plain', 1));
+      expect(await store().getProductSettings('render')).toStrictEqual(settings('render', 1, { budget }));
+      expect(await store().getProductSettings('plain')).not.toHaveProperty('budget');
+      await store().putProductSettings(settings('render', 2, { budget: { ...budget, paused: false, pauseReason: '', pausedBy: '', pausedAt: null } }));
+      expect((await store().getProductSettings('render'))?.budget).toMatchObject({ paused: false, pausedAt: null, costLimit: 100 });
+    });
+
     it('lets exactly one of two racing writers of the same revision win', async () => {
       await store().putProductSettings(settings('render', 1));
       const results = await Promise.allSettled([

@@ -131,11 +131,15 @@ describe('sqlite store', () => {
     );
   });
 
-  it(
-    'loses no acknowledged job when the writing process is killed with SIGKILL',
-    async () => {
-      const acked = await submitUntilKilled(path, 200);
-      expect(acked.length).toBeGreaterThanOrEqual(200);
+  // One insert at a time, then 16 concurrent submit loops whose inserts share each group commit.
+  it.each([
+    { when: 'the writing process is killed with SIGKILL', atLeast: 200, concurrency: 1 },
+    { when: 'killed with SIGKILL while many inserts share each commit', atLeast: 400, concurrency: 16 },
+  ])(
+    'loses no acknowledged job when $when',
+    async ({ atLeast, concurrency }) => {
+      const acked = await submitUntilKilled(path, atLeast, concurrency);
+      expect(acked.length).toBeGreaterThanOrEqual(atLeast);
       const store = openSqliteStore(path);
       try {
         const missing: string[] = [];
@@ -156,8 +160,8 @@ const SUBMITTER = fileURLToPath(new URL('./fixtures/submit-forever.ts', import.m
  * Runs the submitter on `path`, SIGKILLs it as soon as `atLeast` acknowledgements have been read,
  * and returns every id it acknowledged, including lines still in the pipe when it died.
  */
-async function submitUntilKilled(path: string, atLeast: number): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SUBMITTER, path], {
+async function submitUntilKilled(path: string, atLeast: number, concurrency: number): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SUBMITTER, path, String(concurrency)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

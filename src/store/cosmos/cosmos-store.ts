@@ -25,6 +25,7 @@
  */
 import { CosmosClient, type Container, type ErrorResponse, type SqlQuerySpec } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
+import { spendOf, spendOrder, type SpendRecord } from '../../domain/budget.js';
 import type { JobEventRecord, JobRecord, LogChunkRecord } from '../../domain/job.js';
 import {
   RevisionConflict,
@@ -34,6 +35,7 @@ import {
   type JobQuery,
   type JobStore,
   type LogPosition,
+  type SpendQuery,
 } from '../job-store.js';
 import { normalizeLimit, toPage } from '../paging.js';
 import { DuplicateJobId, StoreClosed } from '../store-errors.js';
@@ -62,9 +64,12 @@ import {
   listJobsQuery,
   logsQuery,
   runnableQuery,
+  spendSinceQuery,
   spilledEventsQuery,
 } from './queries.js';
 import { ensureContainer } from './schema.js';
+import { CosmosEchoOutbox } from './cosmos-echo-outbox.js';
+import type { EchoBacklog, EchoDelivery, EchoOutbox, EchoSettlement } from '../echo-outbox.js';
 
 export interface CosmosStoreOptions {
   /** Account endpoint, e.g. https://myaccount.documents.azure.com:443/ */
@@ -116,7 +121,7 @@ export async function openCosmosStore(options: CosmosStoreOptions): Promise<Cosm
   }
 }
 
-export class CosmosJobStore implements JobStore {
+export class CosmosJobStore implements JobStore, EchoOutbox {
   /** Several coordinators share this store: the fleet polls for work others submitted. */
   readonly shared = true;
   readonly #client: CosmosClient;
@@ -127,6 +132,8 @@ export class CosmosJobStore implements JobStore {
   /** job id → the last job document read or written here with its etag; If-Match decides, not this. */
   readonly #docs = new BoundedMap<string, Stored>(DOC_CACHE_SIZE);
   readonly #stats: CosmosStats = { requests: 0, requestCharge: 0, byOperation: {} };
+  /** Tracker echoes owed: written as intents before the job write they echo (cosmos-echo-outbox.ts). */
+  readonly #echoes: CosmosEchoOutbox;
   #closed = false;
   /** Set once the server refused GROUP BY (the test server does): count from a projection instead. */
   #noGroupBy = false;
@@ -135,6 +142,12 @@ export class CosmosJobStore implements JobStore {
     this.#client = client;
     this.#container = container;
     this.#maxEmbeddedEvents = Math.max(2, maxEmbeddedEvents);
+    this.#echoes = new CosmosEchoOutbox({
+      container,
+      count: (operation, request) => this.#count(operation, request),
+      query: (operation, spec, limit, partitionKey) => this.#query(operation, spec, limit, partitionKey),
+      committed: (jobId, productId, revision) => this.#committedEvent(jobId, productId, revision),
+    });
   }
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
@@ -144,6 +157,7 @@ export class CosmosJobStore implements JobStore {
       const idem: IdemDoc = { id: idemDocId(job.idempotencyKey), productId: job.productId, type: 'idem', jobId: job.id, intent: doc };
       if (!(await this.#createIfAbsent('insert.idem', idem))) return this.#resolveDuplicate(idem.id, job.productId);
     }
+    await this.#echoes.intend(job, event);
     await this.#recordProduct(job.id, job.productId);
     const stored = await this.#createJobDoc(doc);
     return { job: copyOf(stored.doc.job), created: true };
@@ -168,6 +182,7 @@ export class CosmosJobStore implements JobStore {
     if (!stored || stored.doc.job.revision !== expectedRevision || stored.doc.job.epoch > next.epoch) {
       throw new RevisionConflict(next.id, expectedRevision);
     }
+    if (event) await this.#echoes.intend(next, event); // before the write it echoes: see cosmos-echo-outbox.ts
     const { events, spilledThrough } = await this.#eventsAfter(stored.doc, event);
     const doc = jobDoc(copyOf(next), events, spilledThrough, stored.doc.insertId);
     const etag = stored.etag;
@@ -233,6 +248,12 @@ export class CosmosJobStore implements JobStore {
     return [...counts.values()];
   }
 
+  async listSpend(query: SpendQuery): Promise<SpendRecord[]> {
+    const rows = await this.#query<{ job: JobRecord }>('query.listSpend', spendSinceQuery(query.from, query.productId), Number.MAX_SAFE_INTEGER, query.productId);
+    const records = rows.flatMap((row) => spendOf(row.job)).filter((r) => r.at >= query.from && r.at < query.to);
+    return records.sort(spendOrder);
+  }
+
   async listEvents(jobId: string): Promise<JobEventRecord[]> {
     this.#assertOpen();
     const stored = await this.#readJob(jobId);
@@ -263,6 +284,21 @@ export class CosmosJobStore implements JobStore {
     return (await this.#query<LogDoc>('query.readLogs', logsQuery(productId, jobId, after), n, productId)).map(logFromDoc);
   }
 
+  async claimDueEchoes(now: number, limit: number, claimUntil: number, claim: string): Promise<EchoDelivery[]> {
+    this.#assertOpen();
+    return this.#echoes.claimDueEchoes(now, limit, claimUntil, claim);
+  }
+
+  async settleEcho(delivery: EchoDelivery, settlement: EchoSettlement): Promise<boolean> {
+    this.#assertOpen();
+    return this.#echoes.settleEcho(delivery, settlement);
+  }
+
+  async echoBacklog(): Promise<EchoBacklog> {
+    this.#assertOpen();
+    return this.#echoes.echoBacklog();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -272,6 +308,17 @@ export class CosmosJobStore implements JobStore {
   /** Round trips and request units since the store opened. */
   stats(): CosmosStats {
     return copyOf(this.#stats);
+  }
+
+  /** For the echo outbox: how far the job got, and its event at `revision` once it got there. */
+  async #committedEvent(jobId: string, productId: string, revision: number): Promise<{ revision: number; event: JobEventRecord | null } | null> {
+    const stored = await this.#readJobDoc(jobId, productId);
+    if (!stored) return null;
+    const reached = stored.doc.job.revision;
+    if (reached < revision) return { revision: reached, event: null };
+    const embedded = stored.doc.events.find((e) => e.revision === revision);
+    const event = embedded ? copyOf(embedded) : ((await this.listEvents(jobId)).find((e) => e.revision === revision) ?? null);
+    return { revision: reached, event };
   }
 
   /** The job document and its etag, or null when there is no such job. */
@@ -345,6 +392,8 @@ export class CosmosJobStore implements JobStore {
   }
 
   async #completeInsert(intent: JobDoc): Promise<Stored> {
+    const submitted = intent.events[0];
+    if (submitted) await this.#echoes.intend(intent.job, submitted);
     await this.#recordProduct(intent.jobId, intent.productId);
     return this.#createJobDoc(withoutSystemFields(intent) as JobDoc);
   }

@@ -15,6 +15,7 @@
  * - log:    one log chunk, id `log:<job>:<epoch>:<sequence>`, so a repeat is a 409.
  */
 import { createHash } from 'node:crypto';
+import { spendOf } from '../../domain/budget.js';
 import type { JobEventRecord, JobRecord, LogChunkRecord, LogStream } from '../../domain/job.js';
 
 /** What Cosmos adds to every document it returns. */
@@ -43,6 +44,11 @@ export interface JobDoc extends SystemFields {
   labelKeys: string[];
   labelValues: string[];
   labelPairs: string[];
+  /**
+   * When the job's latest costed attempt ended (null: none reported a cost), so budgets find the
+   * jobs with spend in a period by an index instead of reading every job. Absent on older documents.
+   */
+  spendUntil?: number | null;
   /** Random per insertJob call: tells "my insert, completed by someone else" from a duplicate id. */
   insertId: string;
   job: JobRecord;
@@ -150,6 +156,7 @@ export function jobDoc(job: JobRecord, events: JobEventRecord[], spilledThrough:
     labelKeys: [...labelKeys],
     labelValues: [...labelValues],
     labelPairs: [...labelPairs],
+    spendUntil: job.cost ? Math.max(...spendOf(job).map((r) => r.at)) : null,
     insertId,
     job,
     events,

@@ -94,6 +94,20 @@ export function spilledEventsQuery(productId: string, jobId: string): SqlQuerySp
   };
 }
 
+/**
+ * Jobs with a cost recorded at or after `from` (their records only), in one product's partition or
+ * across products; the caller picks the attempts within the range out of each record.
+ */
+export function spendSinceQuery(from: number, productId?: string): SqlQuerySpec {
+  const parameters: { name: string; value: string | number }[] = [{ name: '@from', value: from }];
+  let product = '';
+  if (productId !== undefined) {
+    product = ' AND c.productId = @productId';
+    parameters.push({ name: '@productId', value: productId });
+  }
+  return { query: `SELECT c.job FROM c WHERE c.type = 'job' AND c.spendUntil >= @from${product}`, parameters };
+}
+
 /** Jobs by product and stage, counted by the server (cross-partition GROUP BY). */
 export function countJobsGroupedQuery(): SqlQuerySpec {
   return { query: "SELECT c.productId, c.stage, COUNT(1) AS count FROM c WHERE c.type = 'job' GROUP BY c.productId, c.stage", parameters: [] };

@@ -44,9 +44,13 @@ export const INDEXING_POLICY: IndexingPolicy = {
     '/labelKeys/[]/?',
     '/labelValues/[]/?',
     '/labelPairs/[]/?',
+    '/spendUntil/?',
     '/epoch/?',
     '/sequence/?',
     '/revision/?',
+    // The echo outbox (cosmos-echo-outbox.ts): due pending echoes, soonest first.
+    '/echoState/?',
+    '/dueAt/?',
   ].map((path) => ({ path })),
   excludedPaths: [{ path: '/*' }],
   compositeIndexes: COMPOSITE_INDEXES,
@@ -60,14 +64,19 @@ export const CONTAINER_DEFINITION: ContainerDefinition = {
 
 /**
  * Creates the database and container when missing. An existing container whose composite indexes
- * differ (an older build) gets this build's indexing policy; Cosmos re-indexes online. Several
+ * or included paths differ (an older build) gets this build's indexing policy; Cosmos re-indexes online. Several
  * replicas may start at once: a create that loses the race (409) just reads what the winner made.
  */
 export async function ensureContainer(client: CosmosClient, databaseId: string): Promise<Container> {
   const database = (await retryOnConflict(() => client.databases.createIfNotExists({ id: databaseId }))).database;
   const { container, resource } = await retryOnConflict(() => database.containers.createIfNotExists(CONTAINER_DEFINITION));
   const current = resource?.indexingPolicy?.compositeIndexes ?? [];
-  if (resource && JSON.stringify(normalise(current)) !== JSON.stringify(normalise(COMPOSITE_INDEXES))) {
+  // A path this build queries on but the container does not index (a field added since) also needs
+  // the new policy; paths the service adds on its own must not cause a replace on every start.
+  const included = new Set((resource?.indexingPolicy?.includedPaths ?? []).map((p) => p.path));
+  const outdated =
+    JSON.stringify(normalise(current)) !== JSON.stringify(normalise(COMPOSITE_INDEXES)) || INDEXING_POLICY.includedPaths!.some((p) => !included.has(p.path));
+  if (resource && outdated) {
     await container.replace({ ...resource, id: CONTAINER_ID, partitionKey: resource.partitionKey ?? CONTAINER_DEFINITION.partitionKey!, indexingPolicy: INDEXING_POLICY });
   }
   return container;

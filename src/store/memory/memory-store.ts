@@ -6,6 +6,7 @@
  * through JSON, as SQLite's `doc` column and Cosmos do, so even edge values (undefined properties)
  * come back the same from every provider.
  */
+import { spendOf, spendOrder, type SpendRecord } from '../../domain/budget.js';
 import type { JobEventRecord, JobRecord, LogChunkRecord } from '../../domain/job.js';
 import {
   RevisionConflict,
@@ -15,12 +16,15 @@ import {
   type JobQuery,
   type JobStore,
   type LogPosition,
+  type SpendQuery,
 } from '../job-store.js';
 import { normalizeLimit, toPage } from '../paging.js';
 import { DuplicateJobId, StoreClosed } from '../store-errors.js';
 import { bestFirst, byId, holdsLease, matchesQuery, newestFirst, soonestExpiryFirst } from './order.js';
+import { MemoryEchoOutbox } from './memory-echo-outbox.js';
+import type { EchoBacklog, EchoDelivery, EchoOutbox, EchoSettlement } from '../echo-outbox.js';
 
-export class MemoryJobStore implements JobStore {
+export class MemoryJobStore implements JobStore, EchoOutbox {
   readonly #jobs = new Map<string, JobRecord>();
   /** productId -> idempotencyKey -> jobId, for non-empty keys (the unique index in SQLite). */
   readonly #keys = new Map<string, Map<string, string>>();
@@ -28,6 +32,8 @@ export class MemoryJobStore implements JobStore {
   readonly #events = new Map<string, Map<number, JobEventRecord>>();
   /** jobId -> "epoch:sequence" -> chunk. */
   readonly #logs = new Map<string, Map<string, LogChunkRecord>>();
+  /** Tracker echoes owed, recorded in the same step as the event they echo. */
+  readonly #echoes = new MemoryEchoOutbox();
   #closed = false;
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
@@ -38,6 +44,7 @@ export class MemoryJobStore implements JobStore {
     if (this.#jobs.has(job.id)) throw new DuplicateJobId(job.id);
     this.#put(copy(job));
     this.#addEvent(event);
+    this.#echoes.record(job, event);
     return { job: copy(job), created: true };
   }
 
@@ -56,7 +63,10 @@ export class MemoryJobStore implements JobStore {
     }
     this.#unindexKey(stored);
     this.#put(copy(next));
-    if (event) this.#addEvent(event);
+    if (event) {
+      this.#addEvent(event);
+      this.#echoes.record(next, event);
+    }
   }
 
   async listJobs(query: JobQuery): Promise<JobPage> {
@@ -91,6 +101,14 @@ export class MemoryJobStore implements JobStore {
     return [...counts.values()];
   }
 
+  async listSpend(query: SpendQuery): Promise<SpendRecord[]> {
+    const records = this.#all()
+      .filter((job) => query.productId === undefined || job.productId === query.productId)
+      .flatMap(spendOf)
+      .filter((r) => r.at >= query.from && r.at < query.to);
+    return records.sort(spendOrder);
+  }
+
   async listEvents(jobId: string): Promise<JobEventRecord[]> {
     this.#assertOpen();
     const events = [...(this.#events.get(jobId)?.values() ?? [])];
@@ -116,6 +134,21 @@ export class MemoryJobStore implements JobStore {
     );
     chunks.sort((a, b) => a.epoch - b.epoch || a.sequence - b.sequence);
     return chunks.slice(0, normalizeLimit(limit)).map(copyChunk);
+  }
+
+  async claimDueEchoes(now: number, limit: number, claimUntil: number, claim: string): Promise<EchoDelivery[]> {
+    this.#assertOpen();
+    return this.#echoes.claimDueEchoes(now, limit, claimUntil, claim);
+  }
+
+  async settleEcho(delivery: EchoDelivery, settlement: EchoSettlement): Promise<boolean> {
+    this.#assertOpen();
+    return this.#echoes.settleEcho(delivery, settlement);
+  }
+
+  async echoBacklog(): Promise<EchoBacklog> {
+    this.#assertOpen();
+    return this.#echoes.echoBacklog();
   }
 
   async close(): Promise<void> {

@@ -108,6 +108,48 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    description: 'spend: the cost each attempt reported, by product and time (budgets)',
+    sql: `
+      -- A projection of the jobs' attempts (domain/budget.ts spendOf), written in the same
+      -- transaction as the job, so budgets sum a period without reading every job.
+      CREATE TABLE spend (
+        job_id     TEXT    NOT NULL,
+        epoch      INTEGER NOT NULL,
+        product_id TEXT    NOT NULL,
+        at         INTEGER NOT NULL,
+        cost       REAL    NOT NULL,
+        title      TEXT    NOT NULL,
+        PRIMARY KEY (job_id, epoch)
+      ) STRICT;
+      CREATE INDEX spend_product_at ON spend (product_id, at);
+      CREATE INDEX spend_at ON spend (at);
+    `,
+  },
+  {
+    version: 5,
+    description: 'echo outbox: tracker webhooks owed for the events of tracked jobs',
+    sql: `
+      -- One row per event of a job made from a tracker item, written in the event's transaction
+      -- (sqlite-echo-outbox.ts). Kept after delivery, so a replayed event is never echoed twice.
+      CREATE TABLE echo_outbox (
+        job_id     TEXT    NOT NULL,
+        revision   INTEGER NOT NULL,
+        product_id TEXT    NOT NULL,
+        state      TEXT    NOT NULL, -- pending, delivered, dead
+        due_at     INTEGER NOT NULL, -- next attempt, or the end of the current claim
+        attempts   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        claim      TEXT    NOT NULL,
+        last_error TEXT    NOT NULL,
+        doc        TEXT    NOT NULL,
+        PRIMARY KEY (job_id, revision)
+      ) STRICT;
+      CREATE INDEX echo_outbox_due ON echo_outbox (due_at, job_id, revision) WHERE state = 'pending';
+      CREATE INDEX echo_outbox_state ON echo_outbox (state, created_at);
+    `,
+  },
 ];
 
 /** The newest schema this build understands. */

@@ -1,12 +1,16 @@
 /**
- * The embedded JobStore: one SQLite file in WAL mode. better-sqlite3 is synchronous, so each method
- * runs its statements to completion (and, for writes, to a durable commit) before its promise
- * settles; the async signatures exist for providers that do real I/O, like Cosmos.
+ * The embedded JobStore: one SQLite file in WAL mode. better-sqlite3 is synchronous: reads run to
+ * completion before their promise settles.
  *
- * Every write is one IMMEDIATE transaction: it takes the write lock before reading, so a read-then-
- * write (idempotency lookup, epoch fence) cannot be invalidated by another process in between.
+ * Writes are group-committed (group-commit.ts): the writes of one event-loop turn run in one
+ * IMMEDIATE transaction, each in its own savepoint, and every write's promise settles only once that
+ * transaction is durably committed (the WAL sync runs off the main thread). The write lock is taken
+ * before reading, so a read-then-write (idempotency lookup, epoch fence) cannot be invalidated by
+ * another process in between. Reads wait while a committed batch is being synced, so they see only
+ * durable data, and a read issued after a write's promise resolved sees that write.
  */
 import type Database from 'better-sqlite3';
+import { spendOf, type SpendRecord } from '../../domain/budget.js';
 import type { JobEventRecord, JobRecord, LogChunkRecord } from '../../domain/job.js';
 import {
   RevisionConflict,
@@ -16,28 +20,42 @@ import {
   type JobQuery,
   type JobStore,
   type LogPosition,
+  type SpendQuery,
 } from '../job-store.js';
 import { normalizeLimit, toPage } from '../paging.js';
 import { DuplicateJobId, StoreClosed } from '../store-errors.js';
 import { openConnection } from './connection.js';
+import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { listJobsSql } from './list-jobs-sql.js';
 import { eventFromRow, eventRowParams, jobFromRow, jobRowParams, logFromRow, logRowParams, type DocRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { SqliteEchoOutbox } from './sqlite-echo-outbox.js';
+import type { EchoBacklog, EchoDelivery, EchoOutbox, EchoSettlement } from '../echo-outbox.js';
 
 /** Opens (creating and migrating when needed) the store in the SQLite file at `path`. */
 export function openSqliteStore(path: string): SqliteJobStore {
   return new SqliteJobStore(openConnection(path));
 }
 
-export class SqliteJobStore implements JobStore {
+export class SqliteJobStore implements JobStore, EchoOutbox {
   readonly #db: Database.Database;
   readonly #sql: Statements;
+  readonly #commits: GroupCommit;
+  /** Tracker echoes owed, recorded in the transaction of the event they echo. */
+  readonly #echoes: SqliteEchoOutbox;
   /** listJobs statements by SQL text: at most one per combination of filters. */
   readonly #listJobs = new Map<string, Database.Statement<[Record<string, string | number>], DocRow>>();
 
   constructor(db: Database.Database) {
     this.#db = db;
     this.#sql = prepareStatements(db);
+    this.#commits = new GroupCommit(db);
+    this.#echoes = new SqliteEchoOutbox(db, (fn) => this.#write(fn));
+  }
+
+  /** Commits and operations so far (the benchmark's "store transactions per job" are these commits). */
+  get commitStats(): Readonly<GroupCommitStats> {
+    return this.#commits.stats;
   }
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
@@ -47,50 +65,64 @@ export class SqliteJobStore implements JobStore {
       if (this.#sql.jobEpoch.get(job.id)) throw new DuplicateJobId(job.id);
       const row = jobRowParams(job);
       this.#sql.insertJob.run(row);
+      this.#projectSpend(job);
       this.#sql.insertEvent.run(eventRowParams(event));
-      return { job: jobFromRow(row), created: true };
+      this.#echoes.record(job, event);
+      return { job, created: true }; // the record just stored, not a re-parse of its JSON
     });
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
-    const row = this.#open().getJob.get(id);
+    const row = (await this.#readable()).getJob.get(id);
     return row ? jobFromRow(row) : null;
   }
 
   async replaceJob(next: JobRecord, event: JobEventRecord | null): Promise<void> {
-    this.#write(() => {
+    return this.#write(() => {
       const expectedRevision = next.revision - 1;
       const { changes } = this.#sql.replaceJob.run({ ...jobRowParams(next), expectedRevision });
       if (changes === 0) throw new RevisionConflict(next.id, expectedRevision);
-      if (event) this.#sql.insertEvent.run(eventRowParams(event));
+      this.#projectSpend(next);
+      if (event) {
+        this.#sql.insertEvent.run(eventRowParams(event));
+        this.#echoes.record(next, event);
+      }
     });
   }
 
   async listJobs(query: JobQuery): Promise<JobPage> {
     const limit = normalizeLimit(query.limit);
     if (limit === 0) return { jobs: [], next: null };
+    await this.#readable();
     const { sql, params } = listJobsSql(query, limit + 1);
     return toPage(this.#listJobsStatement(sql).all(params).map(jobFromRow), limit);
   }
 
   async listRunnable(now: number, limit: number): Promise<JobRecord[]> {
-    return this.#open().listRunnable.all({ now, limit: normalizeLimit(limit) }).map(jobFromRow);
+    return (await this.#readable()).listRunnable.all({ now, limit: normalizeLimit(limit) }).map(jobFromRow);
   }
 
   async listExpiredLeases(now: number, limit: number): Promise<JobRecord[]> {
-    return this.#open().listExpiredLeases.all({ now, limit: normalizeLimit(limit) }).map(jobFromRow);
+    return (await this.#readable()).listExpiredLeases.all({ now, limit: normalizeLimit(limit) }).map(jobFromRow);
   }
 
   async listLeasedTo(factoryId: string): Promise<JobRecord[]> {
-    return this.#open().listLeasedTo.all(factoryId).map(jobFromRow);
+    return (await this.#readable()).listLeasedTo.all(factoryId).map(jobFromRow);
   }
 
   async countJobs(): Promise<JobCount[]> {
-    return this.#open().countJobs.all();
+    return (await this.#readable()).countJobs.all();
+  }
+
+  async listSpend(query: SpendQuery): Promise<SpendRecord[]> {
+    const sql = await this.#readable();
+    return query.productId === undefined
+      ? sql.listSpend.all({ from: query.from, to: query.to })
+      : sql.listProductSpend.all({ productId: query.productId, from: query.from, to: query.to });
   }
 
   async listEvents(jobId: string): Promise<JobEventRecord[]> {
-    return this.#open().listEvents.all(jobId).map(eventFromRow);
+    return (await this.#readable()).listEvents.all(jobId).map(eventFromRow);
   }
 
   async appendLog(chunk: LogChunkRecord): Promise<AppendLogResult> {
@@ -103,7 +135,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async readLogs(jobId: string, after: LogPosition | null, limit: number): Promise<LogChunkRecord[]> {
-    const sql = this.#open();
+    const sql = await this.#readable();
     const rows = after
       ? sql.readLogsAfter.all({ jobId, epoch: after.epoch, sequence: after.sequence, limit: normalizeLimit(limit) })
       : sql.readLogs.all({ jobId, limit: normalizeLimit(limit) });
@@ -111,16 +143,49 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Folds the WAL back into the main file so the database is one self-contained file at rest. */
+  async claimDueEchoes(now: number, limit: number, claimUntil: number, claim: string): Promise<EchoDelivery[]> {
+    this.#open();
+    return this.#echoes.claimDueEchoes(now, limit, claimUntil, claim);
+  }
+
+  async settleEcho(delivery: EchoDelivery, settlement: EchoSettlement): Promise<boolean> {
+    this.#open();
+    return this.#echoes.settleEcho(delivery, settlement);
+  }
+
+  async echoBacklog(): Promise<EchoBacklog> {
+    this.#open();
+    return this.#echoes.echoBacklog();
+  }
+
   async close(): Promise<void> {
+    if (!this.#db.open) return;
+    await this.#commits.close(); // queued writes are committed and synced (and their callers answered), not dropped
     if (!this.#db.open) return;
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();
   }
 
-  /** Runs `fn` in an IMMEDIATE transaction; it commits (durably) when `fn` returns, rolls back when it throws. */
-  #write<T>(fn: () => T): T {
+  /** Keeps the spend table in step with the job's costed attempts (inside the job's write). */
+  #projectSpend(job: JobRecord): void {
+    if (!job.cost) return; // no attempt reported a cost: nothing to project
+    for (const record of spendOf(job)) this.#sql.upsertSpend.run(record);
+  }
+
+  /**
+   * Runs `fn` in the next group commit, in a savepoint of its own: its writes commit (durably) with
+   * the batch when it returns, and are rolled back alone when it throws.
+   */
+  #write<T>(fn: () => T): Promise<T> {
     this.#open();
-    return this.#db.transaction(fn).immediate();
+    return this.#commits.enqueue(fn);
+  }
+
+  /** The statements, once every committed write is durable: reads never show what a crash could undo. */
+  async #readable(): Promise<Statements> {
+    const pending = this.#commits.durable();
+    if (pending) await pending;
+    return this.#open();
   }
 
   #open(): Statements {

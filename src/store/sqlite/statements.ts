@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { JobStage } from '../../domain/job.js';
+import type { SpendRecord } from '../../domain/budget.js';
 import type { DocRow, EventRowParams, JobRowParams, LogRow, LogRowParams } from './rows.js';
 
 export function prepareStatements(db: Database.Database) {
@@ -26,13 +27,19 @@ export function prepareStatements(db: Database.Database) {
                @leaseFactoryId, @idempotencyKey, @revision, @epoch, @doc)`,
     ),
 
-    /** The compare-and-set: matches only the expected revision and a stored epoch not newer than ours. */
+    /**
+     * The compare-and-set: matches only the expected revision and a stored epoch not newer than ours.
+     * It sets only the columns a transition can change: a job's product, creation time and
+     * idempotency key are fixed at submit, and leaving them out of SET spares SQLite rewriting the
+     * three indexes on them (listing, idempotency) on every transition. The product is still part of
+     * the match, so a record naming another product changes nothing, as in the other providers.
+     */
     replaceJob: db.prepare<[JobRowParams & { expectedRevision: number }]>(
-      `UPDATE jobs SET product_id = @productId, stage = @stage, priority = @priority,
-              created_at = @createdAt, not_before = @notBefore, lease_expires_at = @leaseExpiresAt,
-              lease_factory_id = @leaseFactoryId, idempotency_key = @idempotencyKey,
+      `UPDATE jobs SET stage = @stage, priority = @priority, not_before = @notBefore,
+              lease_expires_at = @leaseExpiresAt, lease_factory_id = @leaseFactoryId,
               revision = @revision, epoch = @epoch, doc = @doc
-       WHERE id = @id AND revision = @expectedRevision AND epoch <= @epoch`,
+       WHERE id = @id AND revision = @expectedRevision AND epoch <= @epoch
+         AND product_id = @productId AND created_at = @createdAt AND idempotency_key = @idempotencyKey`,
     ),
 
     /** ON CONFLICT DO NOTHING (not OR IGNORE) so only a repeated (job_id, revision) is skipped. */
@@ -70,6 +77,25 @@ export function prepareStatements(db: Database.Database) {
 
     countJobs: db.prepare<[], { productId: string; stage: JobStage; count: number }>(
       `SELECT product_id AS productId, stage, count(*) AS count FROM jobs GROUP BY product_id, stage`,
+    ),
+
+    /** A job's spend row per costed attempt; rewritten with the job, so it always matches the record. */
+    upsertSpend: db.prepare<[SpendRecord]>(
+      `INSERT INTO spend (job_id, epoch, product_id, at, cost, title)
+       VALUES (@jobId, @epoch, @productId, @at, @cost, @title)
+       ON CONFLICT (job_id, epoch) DO UPDATE SET at = excluded.at, cost = excluded.cost, title = excluded.title`,
+    ),
+
+    listProductSpend: db.prepare<[{ productId: string; from: number; to: number }], SpendRecord>(
+      `SELECT job_id AS jobId, product_id AS productId, title, epoch, cost, at FROM spend
+       WHERE product_id = @productId AND at >= @from AND at < @to
+       ORDER BY at, job_id, epoch`,
+    ),
+
+    listSpend: db.prepare<[{ from: number; to: number }], SpendRecord>(
+      `SELECT job_id AS jobId, product_id AS productId, title, epoch, cost, at FROM spend
+       WHERE at >= @from AND at < @to
+       ORDER BY at, job_id, epoch`,
     ),
 
     insertLog: db.prepare<[LogRowParams]>(

@@ -11,6 +11,7 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from gigafactory.fleet.v1 import budget_pb2 as gigafactory_dot_fleet_dot_v1_dot_budget__pb2
 from gigafactory.fleet.v1 import credentials_pb2 as gigafactory_dot_fleet_dot_v1_dot_credentials__pb2
 from gigafactory.fleet.v1 import factory_pb2 as gigafactory_dot_fleet_dot_v1_dot_factory__pb2
 from gigafactory.fleet.v1 import job_pb2 as gigafactory_dot_fleet_dot_v1_dot_job__pb2
@@ -18,61 +19,69 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gigafactory/fleet/v1/admin_service.proto\x12\x14gigafactory.fleet.v1\x1a&gigafactory/fleet/v1/credentials.proto\x1a\"gigafactory/fleet/v1/factory.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14ListFactoriesRequest\"T\n\x15ListFactoriesResponse\x12;\n\tfactories\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\tfactories\"\x19\n\x17GetScalingSignalRequest\"\xec\x01\n\x11UnplaceableDemand\x12O\n\x0frequired_labels\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12)\n\x10requirements_key\x18\x02 \x01(\tR\x0frequirementsKey\x12\x1f\n\x0bqueued_jobs\x18\x03 \x01(\x05R\nqueuedJobs\x12:\n\x0boldest_wait\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\noldestWait\"\xc1\x01\n\x18GetScalingSignalResponse\x12\x41\n\x07\x64\x65mands\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.UnplaceableDemandR\x07\x64\x65mands\x12=\n\x0c\x63ompute_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63omputeTime\x12#\n\rexamined_jobs\x18\x03 \x01(\x05R\x0c\x65xaminedJobs\"\xb6\x02\n\x0fProductSettings\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12Q\n\x11\x65\x66\x66\x65\x63tive_weights\x18\x03 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x10\x65\x66\x66\x65\x63tiveWeights\x12!\n\x0cshare_weight\x18\x04 \x01(\x01R\x0bshareWeight\x12\x1a\n\x08revision\x18\x05 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x06 \x01(\tR\x0bupdateActor\":\n\x19GetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"_\n\x1aGetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"\xae\x01\n\x19SetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12!\n\x0cshare_weight\x18\x03 \x01(\x01R\x0bshareWeight\"_\n\x1aSetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"L\n\x13\x44rainFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"O\n\x14\x44rainFactoryResponse\x12\x37\n\x07\x66\x61\x63tory\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\x07\x66\x61\x63tory\"\x80\x02\n\x1c\x43reateEnrollmentTokenRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12G\n\x0e\x61llowed_labels\x18\x02 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x03 \x03(\tR\x0f\x61llowedProducts\x12\x1d\n\nfactory_id\x18\x04 \x01(\tR\tfactoryId\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\"\x8d\x01\n\x1d\x43reateEnrollmentTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n\x08token_id\x18\x02 \x01(\tR\x07tokenId\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"M\n\x14RevokeFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"{\n\x15RevokeFactoryResponse\x12%\n\x0e\x63losed_streams\x18\x01 \x01(\x05R\rclosedStreams\x12;\n\x0brevoke_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\":\n\x19RotateFactoryTokenRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xb8\x01\n\x1aRotateFactoryTokenResponse\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime\x12\x1c\n\tdelivered\x18\x03 \x01(\x08R\tdelivered\"_\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\"_\n\x14\x43reateApiKeyResponse\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x35\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x14\n\x12ListApiKeysRequest\"N\n\x13ListApiKeysResponse\x12\x37\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x07\x61piKeys\")\n\x13RevokeApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"M\n\x14RevokeApiKeyResponse\x12\x35\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey2\xdc\t\n\x0c\x41\x64minService\x12h\n\rListFactories\x12*.gigafactory.fleet.v1.ListFactoriesRequest\x1a+.gigafactory.fleet.v1.ListFactoriesResponse\x12q\n\x10GetScalingSignal\x12-.gigafactory.fleet.v1.GetScalingSignalRequest\x1a..gigafactory.fleet.v1.GetScalingSignalResponse\x12w\n\x12GetProductSettings\x12/.gigafactory.fleet.v1.GetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.GetProductSettingsResponse\x12w\n\x12SetProductSettings\x12/.gigafactory.fleet.v1.SetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.SetProductSettingsResponse\x12\x65\n\x0c\x44rainFactory\x12).gigafactory.fleet.v1.DrainFactoryRequest\x1a*.gigafactory.fleet.v1.DrainFactoryResponse\x12\x80\x01\n\x15\x43reateEnrollmentToken\x12\x32.gigafactory.fleet.v1.CreateEnrollmentTokenRequest\x1a\x33.gigafactory.fleet.v1.CreateEnrollmentTokenResponse\x12h\n\rRevokeFactory\x12*.gigafactory.fleet.v1.RevokeFactoryRequest\x1a+.gigafactory.fleet.v1.RevokeFactoryResponse\x12w\n\x12RotateFactoryToken\x12/.gigafactory.fleet.v1.RotateFactoryTokenRequest\x1a\x30.gigafactory.fleet.v1.RotateFactoryTokenResponse\x12\x65\n\x0c\x43reateApiKey\x12).gigafactory.fleet.v1.CreateApiKeyRequest\x1a*.gigafactory.fleet.v1.CreateApiKeyResponse\x12\x62\n\x0bListApiKeys\x12(.gigafactory.fleet.v1.ListApiKeysRequest\x1a).gigafactory.fleet.v1.ListApiKeysResponse\x12\x65\n\x0cRevokeApiKey\x12).gigafactory.fleet.v1.RevokeApiKeyRequest\x1a*.gigafactory.fleet.v1.RevokeApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gigafactory/fleet/v1/admin_service.proto\x12\x14gigafactory.fleet.v1\x1a!gigafactory/fleet/v1/budget.proto\x1a&gigafactory/fleet/v1/credentials.proto\x1a\"gigafactory/fleet/v1/factory.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14ListFactoriesRequest\"T\n\x15ListFactoriesResponse\x12;\n\tfactories\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\tfactories\"\x19\n\x17GetScalingSignalRequest\"\xec\x01\n\x11UnplaceableDemand\x12O\n\x0frequired_labels\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12)\n\x10requirements_key\x18\x02 \x01(\tR\x0frequirementsKey\x12\x1f\n\x0bqueued_jobs\x18\x03 \x01(\x05R\nqueuedJobs\x12:\n\x0boldest_wait\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\noldestWait\"\xc1\x01\n\x18GetScalingSignalResponse\x12\x41\n\x07\x64\x65mands\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.UnplaceableDemandR\x07\x64\x65mands\x12=\n\x0c\x63ompute_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63omputeTime\x12#\n\rexamined_jobs\x18\x03 \x01(\x05R\x0c\x65xaminedJobs\"\xb6\x02\n\x0fProductSettings\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12Q\n\x11\x65\x66\x66\x65\x63tive_weights\x18\x03 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x10\x65\x66\x66\x65\x63tiveWeights\x12!\n\x0cshare_weight\x18\x04 \x01(\x01R\x0bshareWeight\x12\x1a\n\x08revision\x18\x05 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x06 \x01(\tR\x0bupdateActor\":\n\x19GetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"_\n\x1aGetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"\xae\x01\n\x19SetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12!\n\x0cshare_weight\x18\x03 \x01(\x01R\x0bshareWeight\"_\n\x1aSetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"L\n\x13\x44rainFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"O\n\x14\x44rainFactoryResponse\x12\x37\n\x07\x66\x61\x63tory\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\x07\x66\x61\x63tory\"\x80\x02\n\x1c\x43reateEnrollmentTokenRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12G\n\x0e\x61llowed_labels\x18\x02 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x03 \x03(\tR\x0f\x61llowedProducts\x12\x1d\n\nfactory_id\x18\x04 \x01(\tR\tfactoryId\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\"\x8d\x01\n\x1d\x43reateEnrollmentTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n\x08token_id\x18\x02 \x01(\tR\x07tokenId\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"M\n\x14RevokeFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"{\n\x15RevokeFactoryResponse\x12%\n\x0e\x63losed_streams\x18\x01 \x01(\x05R\rclosedStreams\x12;\n\x0brevoke_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\":\n\x19RotateFactoryTokenRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xb8\x01\n\x1aRotateFactoryTokenResponse\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime\x12\x1c\n\tdelivered\x18\x03 \x01(\x08R\tdelivered\"_\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\"_\n\x14\x43reateApiKeyResponse\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x35\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x14\n\x12ListApiKeysRequest\"N\n\x13ListApiKeysResponse\x12\x37\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x07\x61piKeys\")\n\x13RevokeApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"M\n\x14RevokeApiKeyResponse\x12\x35\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x12\n\x10GetCallerRequest\"\xc6\x02\n\x11GetCallerResponse\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\x12 \n\x0b\x64\x65velopment\x18\x03 \x01(\x08R\x0b\x64\x65velopment\x12\x61\n\x0erequired_roles\x18\x04 \x03(\x0b\x32:.gigafactory.fleet.v1.GetCallerResponse.RequiredRolesEntryR\rrequiredRoles\x1a\x62\n\x12RequiredRolesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x36\n\x05value\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x05value:\x02\x38\x01\x32\xa5\x0e\n\x0c\x41\x64minService\x12h\n\rListFactories\x12*.gigafactory.fleet.v1.ListFactoriesRequest\x1a+.gigafactory.fleet.v1.ListFactoriesResponse\x12q\n\x10GetScalingSignal\x12-.gigafactory.fleet.v1.GetScalingSignalRequest\x1a..gigafactory.fleet.v1.GetScalingSignalResponse\x12w\n\x12GetProductSettings\x12/.gigafactory.fleet.v1.GetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.GetProductSettingsResponse\x12w\n\x12SetProductSettings\x12/.gigafactory.fleet.v1.SetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.SetProductSettingsResponse\x12\x65\n\x0c\x44rainFactory\x12).gigafactory.fleet.v1.DrainFactoryRequest\x1a*.gigafactory.fleet.v1.DrainFactoryResponse\x12\x80\x01\n\x15\x43reateEnrollmentToken\x12\x32.gigafactory.fleet.v1.CreateEnrollmentTokenRequest\x1a\x33.gigafactory.fleet.v1.CreateEnrollmentTokenResponse\x12h\n\rRevokeFactory\x12*.gigafactory.fleet.v1.RevokeFactoryRequest\x1a+.gigafactory.fleet.v1.RevokeFactoryResponse\x12w\n\x12RotateFactoryToken\x12/.gigafactory.fleet.v1.RotateFactoryTokenRequest\x1a\x30.gigafactory.fleet.v1.RotateFactoryTokenResponse\x12\x65\n\x0c\x43reateApiKey\x12).gigafactory.fleet.v1.CreateApiKeyRequest\x1a*.gigafactory.fleet.v1.CreateApiKeyResponse\x12\x62\n\x0bListApiKeys\x12(.gigafactory.fleet.v1.ListApiKeysRequest\x1a).gigafactory.fleet.v1.ListApiKeysResponse\x12\x65\n\x0cRevokeApiKey\x12).gigafactory.fleet.v1.RevokeApiKeyRequest\x1a*.gigafactory.fleet.v1.RevokeApiKeyResponse\x12\x62\n\x0bListBudgets\x12(.gigafactory.fleet.v1.ListBudgetsRequest\x1a).gigafactory.fleet.v1.ListBudgetsResponse\x12\\\n\tGetBudget\x12&.gigafactory.fleet.v1.GetBudgetRequest\x1a\'.gigafactory.fleet.v1.GetBudgetResponse\x12\\\n\tSetBudget\x12&.gigafactory.fleet.v1.SetBudgetRequest\x1a\'.gigafactory.fleet.v1.SetBudgetResponse\x12\x62\n\x0bPauseBudget\x12(.gigafactory.fleet.v1.PauseBudgetRequest\x1a).gigafactory.fleet.v1.PauseBudgetResponse\x12\x65\n\x0cResumeBudget\x12).gigafactory.fleet.v1.ResumeBudgetRequest\x1a*.gigafactory.fleet.v1.ResumeBudgetResponse\x12\\\n\tGetCaller\x12&.gigafactory.fleet.v1.GetCallerRequest\x1a\'.gigafactory.fleet.v1.GetCallerResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gigafactory.fleet.v1.admin_service_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _LISTFACTORIESREQUEST._serialized_start=239
-  _LISTFACTORIESREQUEST._serialized_end=261
-  _LISTFACTORIESRESPONSE._serialized_start=263
-  _LISTFACTORIESRESPONSE._serialized_end=347
-  _GETSCALINGSIGNALREQUEST._serialized_start=349
-  _GETSCALINGSIGNALREQUEST._serialized_end=374
-  _UNPLACEABLEDEMAND._serialized_start=377
-  _UNPLACEABLEDEMAND._serialized_end=613
-  _GETSCALINGSIGNALRESPONSE._serialized_start=616
-  _GETSCALINGSIGNALRESPONSE._serialized_end=809
-  _PRODUCTSETTINGS._serialized_start=812
-  _PRODUCTSETTINGS._serialized_end=1122
-  _GETPRODUCTSETTINGSREQUEST._serialized_start=1124
-  _GETPRODUCTSETTINGSREQUEST._serialized_end=1182
-  _GETPRODUCTSETTINGSRESPONSE._serialized_start=1184
-  _GETPRODUCTSETTINGSRESPONSE._serialized_end=1279
-  _SETPRODUCTSETTINGSREQUEST._serialized_start=1282
-  _SETPRODUCTSETTINGSREQUEST._serialized_end=1456
-  _SETPRODUCTSETTINGSRESPONSE._serialized_start=1458
-  _SETPRODUCTSETTINGSRESPONSE._serialized_end=1553
-  _DRAINFACTORYREQUEST._serialized_start=1555
-  _DRAINFACTORYREQUEST._serialized_end=1631
-  _DRAINFACTORYRESPONSE._serialized_start=1633
-  _DRAINFACTORYRESPONSE._serialized_end=1712
-  _CREATEENROLLMENTTOKENREQUEST._serialized_start=1715
-  _CREATEENROLLMENTTOKENREQUEST._serialized_end=1971
-  _CREATEENROLLMENTTOKENRESPONSE._serialized_start=1974
-  _CREATEENROLLMENTTOKENRESPONSE._serialized_end=2115
-  _REVOKEFACTORYREQUEST._serialized_start=2117
-  _REVOKEFACTORYREQUEST._serialized_end=2194
-  _REVOKEFACTORYRESPONSE._serialized_start=2196
-  _REVOKEFACTORYRESPONSE._serialized_end=2319
-  _ROTATEFACTORYTOKENREQUEST._serialized_start=2321
-  _ROTATEFACTORYTOKENREQUEST._serialized_end=2379
-  _ROTATEFACTORYTOKENRESPONSE._serialized_start=2382
-  _ROTATEFACTORYTOKENRESPONSE._serialized_end=2566
-  _CREATEAPIKEYREQUEST._serialized_start=2568
-  _CREATEAPIKEYREQUEST._serialized_end=2663
-  _CREATEAPIKEYRESPONSE._serialized_start=2665
-  _CREATEAPIKEYRESPONSE._serialized_end=2760
-  _LISTAPIKEYSREQUEST._serialized_start=2762
-  _LISTAPIKEYSREQUEST._serialized_end=2782
-  _LISTAPIKEYSRESPONSE._serialized_start=2784
-  _LISTAPIKEYSRESPONSE._serialized_end=2862
-  _REVOKEAPIKEYREQUEST._serialized_start=2864
-  _REVOKEAPIKEYREQUEST._serialized_end=2905
-  _REVOKEAPIKEYRESPONSE._serialized_start=2907
-  _REVOKEAPIKEYRESPONSE._serialized_end=2984
-  _ADMINSERVICE._serialized_start=2987
-  _ADMINSERVICE._serialized_end=4231
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._options = None
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_options = b'8\001'
+  _LISTFACTORIESREQUEST._serialized_start=274
+  _LISTFACTORIESREQUEST._serialized_end=296
+  _LISTFACTORIESRESPONSE._serialized_start=298
+  _LISTFACTORIESRESPONSE._serialized_end=382
+  _GETSCALINGSIGNALREQUEST._serialized_start=384
+  _GETSCALINGSIGNALREQUEST._serialized_end=409
+  _UNPLACEABLEDEMAND._serialized_start=412
+  _UNPLACEABLEDEMAND._serialized_end=648
+  _GETSCALINGSIGNALRESPONSE._serialized_start=651
+  _GETSCALINGSIGNALRESPONSE._serialized_end=844
+  _PRODUCTSETTINGS._serialized_start=847
+  _PRODUCTSETTINGS._serialized_end=1157
+  _GETPRODUCTSETTINGSREQUEST._serialized_start=1159
+  _GETPRODUCTSETTINGSREQUEST._serialized_end=1217
+  _GETPRODUCTSETTINGSRESPONSE._serialized_start=1219
+  _GETPRODUCTSETTINGSRESPONSE._serialized_end=1314
+  _SETPRODUCTSETTINGSREQUEST._serialized_start=1317
+  _SETPRODUCTSETTINGSREQUEST._serialized_end=1491
+  _SETPRODUCTSETTINGSRESPONSE._serialized_start=1493
+  _SETPRODUCTSETTINGSRESPONSE._serialized_end=1588
+  _DRAINFACTORYREQUEST._serialized_start=1590
+  _DRAINFACTORYREQUEST._serialized_end=1666
+  _DRAINFACTORYRESPONSE._serialized_start=1668
+  _DRAINFACTORYRESPONSE._serialized_end=1747
+  _CREATEENROLLMENTTOKENREQUEST._serialized_start=1750
+  _CREATEENROLLMENTTOKENREQUEST._serialized_end=2006
+  _CREATEENROLLMENTTOKENRESPONSE._serialized_start=2009
+  _CREATEENROLLMENTTOKENRESPONSE._serialized_end=2150
+  _REVOKEFACTORYREQUEST._serialized_start=2152
+  _REVOKEFACTORYREQUEST._serialized_end=2229
+  _REVOKEFACTORYRESPONSE._serialized_start=2231
+  _REVOKEFACTORYRESPONSE._serialized_end=2354
+  _ROTATEFACTORYTOKENREQUEST._serialized_start=2356
+  _ROTATEFACTORYTOKENREQUEST._serialized_end=2414
+  _ROTATEFACTORYTOKENRESPONSE._serialized_start=2417
+  _ROTATEFACTORYTOKENRESPONSE._serialized_end=2601
+  _CREATEAPIKEYREQUEST._serialized_start=2603
+  _CREATEAPIKEYREQUEST._serialized_end=2698
+  _CREATEAPIKEYRESPONSE._serialized_start=2700
+  _CREATEAPIKEYRESPONSE._serialized_end=2795
+  _LISTAPIKEYSREQUEST._serialized_start=2797
+  _LISTAPIKEYSREQUEST._serialized_end=2817
+  _LISTAPIKEYSRESPONSE._serialized_start=2819
+  _LISTAPIKEYSRESPONSE._serialized_end=2897
+  _REVOKEAPIKEYREQUEST._serialized_start=2899
+  _REVOKEAPIKEYREQUEST._serialized_end=2940
+  _REVOKEAPIKEYRESPONSE._serialized_start=2942
+  _REVOKEAPIKEYRESPONSE._serialized_end=3019
+  _GETCALLERREQUEST._serialized_start=3021
+  _GETCALLERREQUEST._serialized_end=3039
+  _GETCALLERRESPONSE._serialized_start=3042
+  _GETCALLERRESPONSE._serialized_end=3368
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_start=3270
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_end=3368
+  _ADMINSERVICE._serialized_start=3371
+  _ADMINSERVICE._serialized_end=5200
 # @@protoc_insertion_point(module_scope)

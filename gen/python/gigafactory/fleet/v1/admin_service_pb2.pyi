@@ -1,3 +1,4 @@
+from gigafactory.fleet.v1 import budget_pb2 as _budget_pb2
 from gigafactory.fleet.v1 import credentials_pb2 as _credentials_pb2
 from gigafactory.fleet.v1 import factory_pb2 as _factory_pb2
 from gigafactory.fleet.v1 import job_pb2 as _job_pb2
@@ -63,6 +64,29 @@ class DrainFactoryResponse(_message.Message):
     FACTORY_FIELD_NUMBER: _ClassVar[int]
     factory: _factory_pb2.Factory
     def __init__(self, factory: _Optional[_Union[_factory_pb2.Factory, _Mapping]] = ...) -> None: ...
+
+class GetCallerRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class GetCallerResponse(_message.Message):
+    __slots__ = ["development", "name", "required_roles", "role"]
+    class RequiredRolesEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _credentials_pb2.ApiKeyRole
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_credentials_pb2.ApiKeyRole, str]] = ...) -> None: ...
+    DEVELOPMENT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_ROLES_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    development: bool
+    name: str
+    required_roles: _containers.ScalarMap[str, _credentials_pb2.ApiKeyRole]
+    role: _credentials_pb2.ApiKeyRole
+    def __init__(self, name: _Optional[str] = ..., role: _Optional[_Union[_credentials_pb2.ApiKeyRole, str]] = ..., development: bool = ..., required_roles: _Optional[_Mapping[str, _credentials_pb2.ApiKeyRole]] = ...) -> None: ...
 
 class GetProductSettingsRequest(_message.Message):
     __slots__ = ["product_id"]

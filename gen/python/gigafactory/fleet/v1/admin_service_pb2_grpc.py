@@ -3,6 +3,7 @@
 import grpc
 
 from gigafactory.fleet.v1 import admin_service_pb2 as gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2
+from gigafactory.fleet.v1 import budget_pb2 as gigafactory_dot_fleet_dot_v1_dot_budget__pb2
 
 
 class AdminServiceStub(object):
@@ -69,6 +70,36 @@ class AdminServiceStub(object):
                 '/gigafactory.fleet.v1.AdminService/RevokeApiKey',
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
+                )
+        self.ListBudgets = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/ListBudgets',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ListBudgetsRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ListBudgetsResponse.FromString,
+                )
+        self.GetBudget = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/GetBudget',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.GetBudgetRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.GetBudgetResponse.FromString,
+                )
+        self.SetBudget = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/SetBudget',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.SetBudgetRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.SetBudgetResponse.FromString,
+                )
+        self.PauseBudget = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/PauseBudget',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.PauseBudgetRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.PauseBudgetResponse.FromString,
+                )
+        self.ResumeBudget = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/ResumeBudget',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ResumeBudgetRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ResumeBudgetResponse.FromString,
+                )
+        self.GetCaller = channel.unary_unary(
+                '/gigafactory.fleet.v1.AdminService/GetCaller',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetCallerResponse.FromString,
                 )
 
 
@@ -159,6 +190,53 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBudgets(self, request, context):
+        """ListBudgets returns the budget of every product that has one configured or spend in its period.
+        Viewer role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBudget(self, request, context):
+        """GetBudget returns one product's budget, spend and burndown; a product never configured has no
+        limits. Viewer role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetBudget(self, request, context):
+        """SetBudget changes a product's cost limit, period and per-job wall-clock limit. Admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PauseBudget(self, request, context):
+        """PauseBudget stops new dispatch of the product's jobs (running jobs finish); idempotent.
+        Operator role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeBudget(self, request, context):
+        """ResumeBudget lets the product's jobs be dispatched again; idempotent. Operator role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaller(self, request, context):
+        """GetCaller says who the caller is (the API key's name and role) and which role each RPC needs,
+        so a client such as the web control plane can offer only the actions the caller may take.
+        Viewer role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -216,6 +294,36 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'ListBudgets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBudgets,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ListBudgetsRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ListBudgetsResponse.SerializeToString,
+            ),
+            'GetBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBudget,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.GetBudgetRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.GetBudgetResponse.SerializeToString,
+            ),
+            'SetBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBudget,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.SetBudgetRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.SetBudgetResponse.SerializeToString,
+            ),
+            'PauseBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseBudget,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.PauseBudgetRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.PauseBudgetResponse.SerializeToString,
+            ),
+            'ResumeBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeBudget,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ResumeBudgetRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ResumeBudgetResponse.SerializeToString,
+            ),
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetCallerRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetCallerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -412,5 +520,107 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/RevokeApiKey',
             gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListBudgets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/ListBudgets',
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ListBudgetsRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ListBudgetsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/GetBudget',
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.GetBudgetRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.GetBudgetResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/SetBudget',
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.SetBudgetRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.SetBudgetResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def PauseBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/PauseBudget',
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.PauseBudgetRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.PauseBudgetResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ResumeBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/ResumeBudget',
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ResumeBudgetRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_budget__pb2.ResumeBudgetResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.AdminService/GetCaller',
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetCallerRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_admin__service__pb2.GetCallerResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -152,20 +152,22 @@ class JobRef(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ["epoch", "exit_code", "job_id", "log_chunk_count", "message", "outcome"]
+    __slots__ = ["cost", "epoch", "exit_code", "job_id", "log_chunk_count", "message", "outcome"]
+    COST_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     LOG_CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    cost: float
     epoch: int
     exit_code: int
     job_id: str
     log_chunk_count: int
     message: str
     outcome: _job_pb2.AttemptOutcome
-    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., outcome: _Optional[_Union[_job_pb2.AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ..., log_chunk_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., outcome: _Optional[_Union[_job_pb2.AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ..., log_chunk_count: _Optional[int] = ..., cost: _Optional[float] = ...) -> None: ...
 
 class LeaseAccept(_message.Message):
     __slots__ = ["epoch", "job_id"]

@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GetBudgetRequestSchema, GetBudgetResponseSchema, ListBudgetsRequestSchema, ListBudgetsResponseSchema, PauseBudgetRequestSchema, PauseBudgetResponseSchema, ResumeBudgetRequestSchema, ResumeBudgetResponseSchema, SetBudgetRequestSchema, SetBudgetResponseSchema } from "./budget_pb.js";
+import { file_gigafactory_fleet_v1_budget } from "./budget_pb.js";
 import type { ApiKey, ApiKeyRole, LabelGrant } from "./credentials_pb.js";
 import { file_gigafactory_fleet_v1_credentials } from "./credentials_pb.js";
 import type { Factory } from "./factory_pb.js";
@@ -18,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/admin_service.proto.
  */
 export const file_gigafactory_fleet_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCJJChVMaXN0RmFjdG9yaWVzUmVzcG9uc2USMAoJZmFjdG9yaWVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmFjdG9yeSIZChdHZXRTY2FsaW5nU2lnbmFsUmVxdWVzdCKzAQoRVW5wbGFjZWFibGVEZW1hbmQSPwoPcmVxdWlyZWRfbGFiZWxzGAEgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIYChByZXF1aXJlbWVudHNfa2V5GAIgASgJEhMKC3F1ZXVlZF9qb2JzGAMgASgFEi4KC29sZGVzdF93YWl0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIp0BChhHZXRTY2FsaW5nU2lnbmFsUmVzcG9uc2USOAoHZGVtYW5kcxgBIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlVucGxhY2VhYmxlRGVtYW5kEjAKDGNvbXB1dGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhhbWluZWRfam9icxgDIAEoBSLkAQoPUHJvZHVjdFNldHRpbmdzEhIKCnByb2R1Y3RfaWQYASABKAkSPgoQd2VpZ2h0X292ZXJyaWRlcxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEj8KEWVmZmVjdGl2ZV93ZWlnaHRzGAMgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSFAoMc2hhcmVfd2VpZ2h0GAQgASgBEhAKCHJldmlzaW9uGAUgASgDEhQKDHVwZGF0ZV9hY3RvchgGIAEoCSIvChlHZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiVQoaR2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USNwoIc2V0dGluZ3MYASABKAsyJS5naWdhZmFjdG9yeS5mbGVldC52MS5Qcm9kdWN0U2V0dGluZ3MihQEKGVNldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRI+ChB3ZWlnaHRfb3ZlcnJpZGVzGAIgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSFAoMc2hhcmVfd2VpZ2h0GAMgASgBIlUKGlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEjcKCHNldHRpbmdzGAEgASgLMiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJvZHVjdFNldHRpbmdzIjkKE0RyYWluRmFjdG9yeVJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiRgoURHJhaW5GYWN0b3J5UmVzcG9uc2USLgoHZmFjdG9yeRgBIAEoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkiwwEKHENyZWF0ZUVucm9sbG1lbnRUb2tlblJlcXVlc3QSJgoDdHRsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjgKDmFsbG93ZWRfbGFiZWxzGAIgAygLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxHcmFudBIYChBhbGxvd2VkX3Byb2R1Y3RzGAMgAygJEhIKCmZhY3RvcnlfaWQYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkicQodQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEAoIdG9rZW5faWQYAiABKAkSLwoLZXhwaXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKFFJldm9rZUZhY3RvcnlSZXF1ZXN0EhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcmVhc29uGAIgASgJImAKFVJldm9rZUZhY3RvcnlSZXNwb25zZRIWCg5jbG9zZWRfc3RyZWFtcxgBIAEoBRIvCgtyZXZva2VfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLwoZUm90YXRlRmFjdG9yeVRva2VuUmVxdWVzdBISCgpmYWN0b3J5X2lkGAEgASgJIoYBChpSb3RhdGVGYWN0b3J5VG9rZW5SZXNwb25zZRIVCg1mYWN0b3J5X3Rva2VuGAEgASgJEj4KGnByZXZpb3VzX3Rva2VuX2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkZWxpdmVyZWQYAyABKAgiUwoTQ3JlYXRlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEi4KBHJvbGUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlIlIKFENyZWF0ZUFwaUtleVJlc3BvbnNlEgsKA2tleRgBIAEoCRItCgdhcGlfa2V5GAIgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IhQKEkxpc3RBcGlLZXlzUmVxdWVzdCJFChNMaXN0QXBpS2V5c1Jlc3BvbnNlEi4KCGFwaV9rZXlzGAEgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IiMKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChRSZXZva2VBcGlLZXlSZXNwb25zZRItCgdhcGlfa2V5GAEgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5MtwJCgxBZG1pblNlcnZpY2USaAoNTGlzdEZhY3RvcmllcxIqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RGYWN0b3JpZXNSZXF1ZXN0GisuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEnEKEEdldFNjYWxpbmdTaWduYWwSLS5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRTY2FsaW5nU2lnbmFsUmVxdWVzdBouLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFNjYWxpbmdTaWduYWxSZXNwb25zZRJ3ChJHZXRQcm9kdWN0U2V0dGluZ3MSLy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USdwoSU2V0UHJvZHVjdFNldHRpbmdzEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEmUKDERyYWluRmFjdG9yeRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRyYWluRmFjdG9yeVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkZhY3RvcnlSZXNwb25zZRKAAQoVQ3JlYXRlRW5yb2xsbWVudFRva2VuEjIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVxdWVzdBozLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUVucm9sbG1lbnRUb2tlblJlc3BvbnNlEmgKDVJldm9rZUZhY3RvcnkSKi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VGYWN0b3J5UmVxdWVzdBorLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUZhY3RvcnlSZXNwb25zZRJ3ChJSb3RhdGVGYWN0b3J5VG9rZW4SLy5naWdhZmFjdG9yeS5mbGVldC52MS5Sb3RhdGVGYWN0b3J5VG9rZW5SZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUm90YXRlRmFjdG9yeVRva2VuUmVzcG9uc2USZQoMQ3JlYXRlQXBpS2V5EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RBcGlLZXlzEiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXNwb25zZRJlCgxSZXZva2VBcGlLZXkSKS5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCJJChVMaXN0RmFjdG9yaWVzUmVzcG9uc2USMAoJZmFjdG9yaWVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmFjdG9yeSIZChdHZXRTY2FsaW5nU2lnbmFsUmVxdWVzdCKzAQoRVW5wbGFjZWFibGVEZW1hbmQSPwoPcmVxdWlyZWRfbGFiZWxzGAEgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIYChByZXF1aXJlbWVudHNfa2V5GAIgASgJEhMKC3F1ZXVlZF9qb2JzGAMgASgFEi4KC29sZGVzdF93YWl0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIp0BChhHZXRTY2FsaW5nU2lnbmFsUmVzcG9uc2USOAoHZGVtYW5kcxgBIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlVucGxhY2VhYmxlRGVtYW5kEjAKDGNvbXB1dGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhhbWluZWRfam9icxgDIAEoBSLkAQoPUHJvZHVjdFNldHRpbmdzEhIKCnByb2R1Y3RfaWQYASABKAkSPgoQd2VpZ2h0X292ZXJyaWRlcxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEj8KEWVmZmVjdGl2ZV93ZWlnaHRzGAMgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSFAoMc2hhcmVfd2VpZ2h0GAQgASgBEhAKCHJldmlzaW9uGAUgASgDEhQKDHVwZGF0ZV9hY3RvchgGIAEoCSIvChlHZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiVQoaR2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USNwoIc2V0dGluZ3MYASABKAsyJS5naWdhZmFjdG9yeS5mbGVldC52MS5Qcm9kdWN0U2V0dGluZ3MihQEKGVNldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRI+ChB3ZWlnaHRfb3ZlcnJpZGVzGAIgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSFAoMc2hhcmVfd2VpZ2h0GAMgASgBIlUKGlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEjcKCHNldHRpbmdzGAEgASgLMiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJvZHVjdFNldHRpbmdzIjkKE0RyYWluRmFjdG9yeVJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiRgoURHJhaW5GYWN0b3J5UmVzcG9uc2USLgoHZmFjdG9yeRgBIAEoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkiwwEKHENyZWF0ZUVucm9sbG1lbnRUb2tlblJlcXVlc3QSJgoDdHRsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjgKDmFsbG93ZWRfbGFiZWxzGAIgAygLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxHcmFudBIYChBhbGxvd2VkX3Byb2R1Y3RzGAMgAygJEhIKCmZhY3RvcnlfaWQYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkicQodQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEAoIdG9rZW5faWQYAiABKAkSLwoLZXhwaXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKFFJldm9rZUZhY3RvcnlSZXF1ZXN0EhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcmVhc29uGAIgASgJImAKFVJldm9rZUZhY3RvcnlSZXNwb25zZRIWCg5jbG9zZWRfc3RyZWFtcxgBIAEoBRIvCgtyZXZva2VfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLwoZUm90YXRlRmFjdG9yeVRva2VuUmVxdWVzdBISCgpmYWN0b3J5X2lkGAEgASgJIoYBChpSb3RhdGVGYWN0b3J5VG9rZW5SZXNwb25zZRIVCg1mYWN0b3J5X3Rva2VuGAEgASgJEj4KGnByZXZpb3VzX3Rva2VuX2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkZWxpdmVyZWQYAyABKAgiUwoTQ3JlYXRlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEi4KBHJvbGUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlIlIKFENyZWF0ZUFwaUtleVJlc3BvbnNlEgsKA2tleRgBIAEoCRItCgdhcGlfa2V5GAIgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IhQKEkxpc3RBcGlLZXlzUmVxdWVzdCJFChNMaXN0QXBpS2V5c1Jlc3BvbnNlEi4KCGFwaV9rZXlzGAEgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IiMKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChRSZXZva2VBcGlLZXlSZXNwb25zZRItCgdhcGlfa2V5GAEgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IhIKEEdldENhbGxlclJlcXVlc3QikgIKEUdldENhbGxlclJlc3BvbnNlEgwKBG5hbWUYASABKAkSLgoEcm9sZRgCIAEoDjIgLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleVJvbGUSEwoLZGV2ZWxvcG1lbnQYAyABKAgSUgoOcmVxdWlyZWRfcm9sZXMYBCADKAsyOi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRDYWxsZXJSZXNwb25zZS5SZXF1aXJlZFJvbGVzRW50cnkaVgoSUmVxdWlyZWRSb2xlc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoDjIgLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleVJvbGU6AjgBMqUOCgxBZG1pblNlcnZpY2USaAoNTGlzdEZhY3RvcmllcxIqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RGYWN0b3JpZXNSZXF1ZXN0GisuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEnEKEEdldFNjYWxpbmdTaWduYWwSLS5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRTY2FsaW5nU2lnbmFsUmVxdWVzdBouLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFNjYWxpbmdTaWduYWxSZXNwb25zZRJ3ChJHZXRQcm9kdWN0U2V0dGluZ3MSLy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USdwoSU2V0UHJvZHVjdFNldHRpbmdzEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEmUKDERyYWluRmFjdG9yeRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRyYWluRmFjdG9yeVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkZhY3RvcnlSZXNwb25zZRKAAQoVQ3JlYXRlRW5yb2xsbWVudFRva2VuEjIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVxdWVzdBozLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUVucm9sbG1lbnRUb2tlblJlc3BvbnNlEmgKDVJldm9rZUZhY3RvcnkSKi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VGYWN0b3J5UmVxdWVzdBorLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUZhY3RvcnlSZXNwb25zZRJ3ChJSb3RhdGVGYWN0b3J5VG9rZW4SLy5naWdhZmFjdG9yeS5mbGVldC52MS5Sb3RhdGVGYWN0b3J5VG9rZW5SZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUm90YXRlRmFjdG9yeVRva2VuUmVzcG9uc2USZQoMQ3JlYXRlQXBpS2V5EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RBcGlLZXlzEiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXNwb25zZRJlCgxSZXZva2VBcGlLZXkSKS5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USYgoLTGlzdEJ1ZGdldHMSKC5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0QnVkZ2V0c1JlcXVlc3QaKS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0QnVkZ2V0c1Jlc3BvbnNlElwKCUdldEJ1ZGdldBImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEJ1ZGdldFJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRCdWRnZXRSZXNwb25zZRJcCglTZXRCdWRnZXQSJi5naWdhZmFjdG9yeS5mbGVldC52MS5TZXRCdWRnZXRSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0QnVkZ2V0UmVzcG9uc2USYgoLUGF1c2VCdWRnZXQSKC5naWdhZmFjdG9yeS5mbGVldC52MS5QYXVzZUJ1ZGdldFJlcXVlc3QaKS5naWdhZmFjdG9yeS5mbGVldC52MS5QYXVzZUJ1ZGdldFJlc3BvbnNlEmUKDFJlc3VtZUJ1ZGdldBIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlc3VtZUJ1ZGdldFJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXN1bWVCdWRnZXRSZXNwb25zZRJcCglHZXRDYWxsZXISJi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRDYWxsZXJSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Q2FsbGVyUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_budget, file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ListFactoriesRequest has no filters yet.
@@ -682,6 +684,64 @@ export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@_
   messageDesc(file_gigafactory_fleet_v1_admin_service, 23);
 
 /**
+ * GetCallerRequest has no fields: the caller is whoever sent the request.
+ *
+ * @generated from message gigafactory.fleet.v1.GetCallerRequest
+ */
+export type GetCallerRequest = Message<"gigafactory.fleet.v1.GetCallerRequest"> & {
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetCallerRequest.
+ * Use `create(GetCallerRequestSchema)` to create a new message.
+ */
+export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 24);
+
+/**
+ * GetCallerResponse describes the caller and the role every API-key RPC needs.
+ *
+ * @generated from message gigafactory.fleet.v1.GetCallerResponse
+ */
+export type GetCallerResponse = Message<"gigafactory.fleet.v1.GetCallerResponse"> & {
+  /**
+   * The API key's name (the actor recorded on the events it causes); "api" in development mode.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The key's role; ADMIN in development mode, where a call without a credential may do anything.
+   *
+   * @generated from field: gigafactory.fleet.v1.ApiKeyRole role = 2;
+   */
+  role: ApiKeyRole;
+
+  /**
+   * True when the coordinator runs in loopback development mode and the call carried no credential.
+   *
+   * @generated from field: bool development = 3;
+   */
+  development: boolean;
+
+  /**
+   * The least role each RPC callable with an API key needs, keyed by "Service/Method" (for example
+   * "JobService/ShipJob"). RPCs for factory or enrollment tokens are not listed.
+   *
+   * @generated from field: map<string, gigafactory.fleet.v1.ApiKeyRole> required_roles = 4;
+   */
+  requiredRoles: { [key: string]: ApiKeyRole };
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetCallerResponse.
+ * Use `create(GetCallerResponseSchema)` to create a new message.
+ */
+export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 25);
+
+/**
  * AdminService is how operators look at and steer the fleet itself.
  *
  * @generated from service gigafactory.fleet.v1.AdminService
@@ -802,6 +862,71 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeApiKeyRequestSchema;
     output: typeof RevokeApiKeyResponseSchema;
+  },
+  /**
+   * ListBudgets returns the budget of every product that has one configured or spend in its period.
+   * Viewer role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.ListBudgets
+   */
+  listBudgets: {
+    methodKind: "unary";
+    input: typeof ListBudgetsRequestSchema;
+    output: typeof ListBudgetsResponseSchema;
+  },
+  /**
+   * GetBudget returns one product's budget, spend and burndown; a product never configured has no
+   * limits. Viewer role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.GetBudget
+   */
+  getBudget: {
+    methodKind: "unary";
+    input: typeof GetBudgetRequestSchema;
+    output: typeof GetBudgetResponseSchema;
+  },
+  /**
+   * SetBudget changes a product's cost limit, period and per-job wall-clock limit. Admin role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.SetBudget
+   */
+  setBudget: {
+    methodKind: "unary";
+    input: typeof SetBudgetRequestSchema;
+    output: typeof SetBudgetResponseSchema;
+  },
+  /**
+   * PauseBudget stops new dispatch of the product's jobs (running jobs finish); idempotent.
+   * Operator role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.PauseBudget
+   */
+  pauseBudget: {
+    methodKind: "unary";
+    input: typeof PauseBudgetRequestSchema;
+    output: typeof PauseBudgetResponseSchema;
+  },
+  /**
+   * ResumeBudget lets the product's jobs be dispatched again; idempotent. Operator role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.ResumeBudget
+   */
+  resumeBudget: {
+    methodKind: "unary";
+    input: typeof ResumeBudgetRequestSchema;
+    output: typeof ResumeBudgetResponseSchema;
+  },
+  /**
+   * GetCaller says who the caller is (the API key's name and role) and which role each RPC needs,
+   * so a client such as the web control plane can offer only the actions the caller may take.
+   * Viewer role.
+   *
+   * @generated from rpc gigafactory.fleet.v1.AdminService.GetCaller
+   */
+  getCaller: {
+    methodKind: "unary";
+    input: typeof GetCallerRequestSchema;
+    output: typeof GetCallerResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gigafactory_fleet_v1_admin_service, 0);
