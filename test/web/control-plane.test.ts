@@ -3,8 +3,9 @@
  * process) and a real agent process. An operator signs in with a real API key, submits jobs from the
  * Jobs page, watches one run with live coloured output, cancels a long one, pages and filters the
  * table while it updates live, and reads the overview and factories pages; a refused key sends the
- * operator back to sign-in and a viewer key is told it may not cancel. Each page is saved as a
- * screenshot in test-artifacts/screenshots/.
+ * operator back to sign-in, and a viewer key finds the buttons its role may not use disabled (with
+ * the role needed) and is refused if it calls the RPC anyway. Each page is saved as a screenshot in
+ * test-artifacts/screenshots/.
  */
 import { create } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
@@ -19,7 +20,7 @@ import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb
 import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { LabelOperator, LabelRequirementSchema } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
+import { forceRpc, launchBrowser, screenshot, submitThroughForm, type TestBrowser, type UiJobFields } from '../support/browser.js';
 import { spawnAgent, type ManagedProcess } from '../support/processes.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -74,19 +75,8 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-/** Submits through the form on the Jobs page and resolves with the new job's id (from the URL). */
-async function submitThroughUi(fields: { product: string; command: string; title?: string; labels?: string; priority?: number }): Promise<string> {
-  await page.goto(`${server.httpUrl}/jobs`);
-  await page.getByRole('button', { name: 'Submit a job' }).click();
-  const form = page.getByRole('form', { name: 'Submit a job' });
-  await form.locator('input[name=product]').fill(fields.product);
-  if (fields.title) await form.locator('input[name=title]').fill(fields.title);
-  await form.locator('input[name=command]').fill(fields.command);
-  if (fields.labels) await form.locator('input[name=labels]').fill(fields.labels);
-  if (fields.priority !== undefined) await form.locator('input[name=priority]').fill(String(fields.priority));
-  await form.getByRole('button', { name: 'Submit job' }).click();
-  await page.waitForURL(/\/jobs\/job_[0-9A-Z]+$/);
-  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+function submitThroughUi(fields: UiJobFields): Promise<string> {
+  return submitThroughForm(page, server.httpUrl, fields);
 }
 
 /** A GET with the path sent exactly as written (fetch would normalise it). */
@@ -140,6 +130,13 @@ describe('web control plane', () => {
     expect(authHeaders.at(-1)).toBe(`Bearer ${operatorKey}`);
   });
 
+  it('says how budgets start while no product has one', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Budgets' }).click();
+    await page.getByText('No product has a budget or spend yet').waitFor();
+    expect(await page.locator('.empty-body').textContent()).toContain('GIGAFACTORY_COST_FILE');
+    await screenshot(page, '01b-budgets-empty');
+  });
+
   it('explains a refused submission in a sentence', async () => {
     await page.goto(`${server.httpUrl}/jobs`);
     await page.getByRole('button', { name: 'Submit a job' }).click();
@@ -152,6 +149,7 @@ describe('web control plane', () => {
     const alert = form.getByRole('alert');
     await alert.getByText(/^Could not submit the job: product_id "Web Shop" must be/).waitFor();
     expect(await alert.textContent()).toMatch(/starting with a letter or digit\.$/);
+    await screenshot(page, '07b-submit-refused');
   });
 
   it('submits a job from the Jobs page and follows it to success with live coloured output', async () => {
@@ -323,23 +321,49 @@ describe('web control plane', () => {
     await page.locator(`tr[data-factory="${AGENT_ID}"]`).waitFor();
   });
 
-  it('tells a viewer key, in a sentence, that it may not cancel', async () => {
+  it('shows a viewer key its role and disables what it may not do, saying which role is needed; forcing it is refused', async () => {
     const { job } = await jobs.submitJob({ productId: 'web-shop', title: 'Long soak', command: ['node', '-e', 'setInterval(() => {}, 1000)'] });
     await page.goto(`${server.httpUrl}/sign-in?next=${encodeURIComponent(`/jobs/${job!.id}`)}`);
     await page.locator('input[name=apiKey]').fill(viewerKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${server.httpUrl}/jobs/${job!.id}`);
     await page.locator('.job-header .badge[data-stage=running]').waitFor();
-    await page.getByRole('button', { name: 'Cancel job' }).click();
-    const confirm = page.getByRole('form', { name: 'Cancel this job' });
-    await confirm.getByRole('button', { name: 'Cancel job' }).click();
-    await confirm
-      .getByRole('alert')
-      .getByText(/^Could not cancel the job: this API key is not allowed to do that \(API key "e2e-viewer" has role viewer; .*CancelJob needs operator or above\)\.$/)
-      .waitFor();
+    await page.locator('.account-role[data-role=viewer]').waitFor();
+    const cancel = page.getByRole('button', { name: 'Cancel job' });
+    await expect.poll(() => cancel.isDisabled()).toBe(true);
+    expect(await cancel.getAttribute('title')).toBe('Needs the operator role; the key "e2e-viewer" is a viewer.');
+    await screenshot(page, '14-viewer-job');
+    // The buttons are only a courtesy: the coordinator refuses the call itself.
+    const forced = await forceRpc(page, 'JobService/CancelJob', { jobId: job!.id, reason: 'forced' });
+    expect(forced.status).toBe(403);
+    expect(forced.code).toBe('permission_denied');
+    expect(forced.message).toMatch(/API key "e2e-viewer" has role viewer; JobService\/CancelJob needs operator or above/);
     expect(await stageOf(page)).toBe('running');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Submit a job' }).isDisabled()).toBe(true);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Factories' }).click();
+    const row = page.locator(`tr[data-factory="${AGENT_ID}"]`);
+    await row.waitFor();
+    for (const name of ['Drain', 'Revoke']) expect(await row.getByRole('button', { name }).isDisabled()).toBe(true);
+    expect(await row.getByRole('button', { name: 'Revoke' }).getAttribute('title')).toBe('Needs the admin role; the key "e2e-viewer" is a viewer.');
+    expect(await page.getByRole('button', { name: 'Create enrollment token' }).isDisabled()).toBe(true);
+
     await jobs.cancelJob({ jobId: job!.id });
+    await page.goto(`${server.httpUrl}/jobs/${job!.id}`);
     await page.locator('.job-header .badge[data-stage=cancelled]').waitFor();
+  });
+
+  it('lets an operator drain but not revoke', async () => {
+    await page.goto(`${server.httpUrl}/sign-in?next=%2Ffactories`);
+    await page.locator('input[name=apiKey]').fill(operatorKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.httpUrl}/factories`);
+    await page.locator('.account-role[data-role=operator]').waitFor();
+    const row = page.locator(`tr[data-factory="${AGENT_ID}"]`);
+    await expect.poll(() => row.getByRole('button', { name: 'Revoke' }).isDisabled()).toBe(true);
+    expect(await row.getByRole('button', { name: 'Drain' }).isDisabled()).toBe(false);
+    expect(await row.getByRole('button', { name: 'Revoke' }).getAttribute('title')).toBe('Needs the admin role; the key "e2e-operator" is an operator.');
   });
 
   it('lets an admin enroll a factory with a token shown once, then revoke it and drain another', async () => {

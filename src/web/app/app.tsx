@@ -3,6 +3,8 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Logo } from './components/logo.js';
 import { jobEvents, useLiveState } from './events.js';
+import { BudgetsPage } from './pages/budgets.js';
+import { ROLE_NAMES, useCaller } from './caller.js';
 import { FactoriesPage } from './pages/factories.js';
 import { JobDetailPage } from './pages/job-detail.js';
 import { JobsPage } from './pages/jobs.js';
@@ -17,6 +19,7 @@ const TITLES: Record<Route['page'], string> = {
   jobs: 'Jobs',
   job: 'Job',
   factories: 'Factories',
+  budgets: 'Budgets',
   'sign-in': 'Sign in',
   'not-found': 'Not found',
 };
@@ -31,6 +34,7 @@ function useSession(): { key: string | null; refusal: string | null } {
 export function App(): JSX.Element {
   const route = useRoute();
   const { key, refusal } = useSession();
+  const caller = useCaller();
 
   useEffect(() => {
     document.title = route.page === 'job' ? `${route.jobId} · Gigafactory` : `${TITLES[route.page]} · Gigafactory`;
@@ -54,13 +58,17 @@ export function App(): JSX.Element {
           <NavItem href="/" active={route.page === 'overview'} icon={ICONS.overview}>Overview</NavItem>
           <NavItem href="/jobs" active={route.page === 'jobs' || route.page === 'job'} icon={ICONS.jobs}>Jobs</NavItem>
           <NavItem href="/factories" active={route.page === 'factories'} icon={ICONS.factories}>Factories</NavItem>
+          <NavItem href="/budgets" active={route.page === 'budgets'} icon={ICONS.budgets}>Budgets</NavItem>
         </nav>
         <div class="sidebar-foot">
           <LiveIndicator />
           <div class="account">
             {key ? (
               <>
-                <span class="account-key" title="The API key this tab sends">Key {keyHint(key)}</span>
+                <span class="account-key" title={caller ? `The API key "${caller.name}" this tab sends` : 'The API key this tab sends'}>
+                  Key {keyHint(key)}
+                  {caller && <span class="account-role" data-role={ROLE_NAMES[caller.role]}>{ROLE_NAMES[caller.role]}</span>}
+                </span>
                 <button
                   type="button"
                   class="link-button"
@@ -85,6 +93,7 @@ export function App(): JSX.Element {
         {route.page === 'jobs' && <JobsPage query={route.query} />}
         {route.page === 'job' && <JobDetailPage jobId={route.jobId} key={route.jobId} />}
         {route.page === 'factories' && <FactoriesPage />}
+        {route.page === 'budgets' && <BudgetsPage product={route.product} />}
         {route.page === 'not-found' && (
           <div class="page">
             <Empty title="Page not found">
@@ -124,6 +133,9 @@ const ICONS = {
   ),
   jobs: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M3 4h2v2H3V4Zm4 0h10v2H7V4ZM3 9h2v2H3V9Zm4 0h10v2H7V9Zm-4 5h2v2H3v-2Zm4 0h10v2H7v-2Z" /></svg>
+  ),
+  budgets: (
+    <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M10 2a8 8 0 1 0 8 8h-8V2Zm2 0v6h6a8 8 0 0 0-6-6Z" /></svg>
   ),
   factories: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M2 17V8l4 2.5V8l4 2.5V8l4 2.5V3h4v14H2Zm3-4v2h2v-2H5Zm4 0v2h2v-2H9Zm4 0v2h2v-2h-2Z" /></svg>

@@ -118,6 +118,13 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
+/** A cost in the unit factories report (dollars, credits): "12.50", "0.0042", "1,234". */
+export function formatCost(cost: number): string {
+  if (cost === 0) return '0';
+  const digits = cost >= 1000 ? 0 : cost >= 1 ? 2 : 4;
+  return cost.toLocaleString('en-US', { minimumFractionDigits: cost >= 1000 ? 0 : 2, maximumFractionDigits: digits });
+}
+
 export function percent(part: number, whole: number): string {
   if (whole === 0) return '—';
   const p = (100 * part) / whole;

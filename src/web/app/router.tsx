@@ -7,6 +7,7 @@ export type Route =
   | { page: 'jobs'; query: URLSearchParams }
   | { page: 'job'; jobId: string }
   | { page: 'factories' }
+  | { page: 'budgets'; product: string }
   | { page: 'sign-in'; next: string }
   | { page: 'not-found'; path: string };
 
@@ -18,6 +19,7 @@ export function parseRoute(location: Location): Route {
   const job = /^\/jobs\/([^/]+)$/.exec(path);
   if (job) return { page: 'job', jobId: decodeURIComponent(job[1]!) };
   if (path === '/factories') return { page: 'factories' };
+  if (path === '/budgets') return { page: 'budgets', product: query.get('product') ?? '' };
   if (path === '/sign-in') return { page: 'sign-in', next: query.get('next') ?? '/' };
   return { page: 'not-found', path };
 }

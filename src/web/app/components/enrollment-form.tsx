@@ -9,7 +9,7 @@ import { useState } from 'preact/hooks';
 import { describeError } from '../errors.js';
 import { absoluteTime } from '../format.js';
 import { adminService } from '../rpc.js';
-import { CopyButton, ErrorBanner, Panel } from './ui.js';
+import { CopyButton, FormActions, Panel } from './ui.js';
 
 interface Issued {
   token: string;
@@ -124,17 +124,7 @@ export function EnrollmentForm({ onClose }: { onClose: () => void }): JSX.Elemen
           <span class="field-label">Note <span class="optional">optional</span></span>
           <input class="input" name="description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} placeholder="where it runs, who asked for it" autocomplete="off" />
         </label>
-        <div class="form-actions field-span-4">
-          <ErrorBanner message={error} />
-          <div class="form-buttons">
-            <button type="button" class="button button-ghost" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" class="button button-primary" disabled={busy}>
-              {busy ? 'Creating…' : 'Create token'}
-            </button>
-          </div>
-        </div>
+        <FormActions error={error} busy={busy} label="Create token" busyLabel="Creating…" onCancel={onClose} />
       </form>
     </Panel>
   );

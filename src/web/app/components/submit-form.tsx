@@ -1,6 +1,7 @@
 /**
  * Submit a job: product, command (split like a shell would, but run without one), label
- * requirements in the CLI's syntax, priority and attempts. Each form carries an idempotency key, so
+ * requirements in the CLI's syntax, priority and attempts, and whether its work waits for an
+ * operator to ship or reject it (require_review). Each form carries an idempotency key, so
  * pressing Submit twice, or again after a network error, creates one job.
  */
 import type { JSX } from 'preact';
@@ -9,7 +10,7 @@ import { describeError } from '../errors.js';
 import { parseRequirements, randomKey, splitCommand } from '../input.js';
 import { jobService } from '../rpc.js';
 import { jobPath, navigate } from '../router.js';
-import { ErrorBanner, Panel } from './ui.js';
+import { FormActions, Panel } from './ui.js';
 
 export function SubmitForm({ defaultProduct, onCancel }: { defaultProduct: string; onCancel: () => void }): JSX.Element {
   const [product, setProduct] = useState(defaultProduct);
@@ -18,6 +19,7 @@ export function SubmitForm({ defaultProduct, onCancel }: { defaultProduct: strin
   const [labels, setLabels] = useState('');
   const [priority, setPriority] = useState('0');
   const [maxAttempts, setMaxAttempts] = useState('');
+  const [requireReview, setRequireReview] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [idempotencyKey] = useState(randomKey);
@@ -47,6 +49,7 @@ export function SubmitForm({ defaultProduct, onCancel }: { defaultProduct: strin
         requiredLabels,
         priority: Number(priority),
         maxAttempts: maxAttempts.trim() ? Number(maxAttempts) : 0,
+        requireReview,
         idempotencyKey,
       });
       if (res.job) navigate(jobPath(res.job.id));
@@ -86,17 +89,12 @@ export function SubmitForm({ defaultProduct, onCancel }: { defaultProduct: strin
           <span class="field-label">Max attempts <span class="optional">optional</span></span>
           <input class="input" name="maxAttempts" type="number" min={1} step={1} value={maxAttempts} onInput={(e) => setMaxAttempts(e.currentTarget.value)} placeholder="3" />
         </label>
-        <div class="form-actions field-span-4">
-          <ErrorBanner message={error} />
-          <div class="form-buttons">
-            <button type="button" class="button button-ghost" onClick={onCancel}>
-              Cancel
-            </button>
-            <button type="submit" class="button button-primary" disabled={busy}>
-              {busy ? 'Submitting…' : 'Submit job'}
-            </button>
-          </div>
-        </div>
+        <FormActions error={error} busy={busy} label="Submit job" busyLabel="Submitting…" onCancel={onCancel}>
+          <label class="toggle" title="When its work succeeds it waits in Awaiting review until an operator ships or rejects it">
+            <input type="checkbox" name="requireReview" checked={requireReview} onChange={(e) => setRequireReview(e.currentTarget.checked)} />
+            Hold for review before it counts as done
+          </label>
+        </FormActions>
       </form>
     </Panel>
   );

@@ -73,6 +73,37 @@ export function ErrorBanner({ message, onRetry }: { message: string | null; onRe
   );
 }
 
+/** The last row of a form: what went wrong, Cancel and the submit button (`children` go first). */
+export function FormActions({ error, busy, label, busyLabel, onCancel, children }: { error: string | null; busy: boolean; label: string; busyLabel: string; onCancel: () => void; children?: ComponentChildren }): JSX.Element {
+  return (
+    <div class="form-actions field-span-4">
+      {children}
+      <ErrorBanner message={error} />
+      <div class="form-buttons">
+        <button type="button" class="button button-ghost" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="button button-primary" disabled={busy}>
+          {busy ? busyLabel : label}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** What an action just did, until dismissed. */
+export function SuccessNotice({ message, onDismiss }: { message: string | null; onDismiss: () => void }): JSX.Element | null {
+  if (!message) return null;
+  return (
+    <div class="banner banner-success" role="status">
+      {message}
+      <button type="button" class="link-button" onClick={onDismiss}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 export function Empty({ title, children }: { title: string; children?: ComponentChildren }): JSX.Element {
   return (
     <div class="empty">

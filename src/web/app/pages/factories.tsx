@@ -2,15 +2,17 @@
  * Factories: every factory connected to this coordinator with its state, labels, slots, running jobs
  * and agent version, read again when jobs change (a lease taken or given back moves the slots) and
  * every 5 s (a factory can come or go without any job changing; a factory watch stream would replace
- * this). Operators drain a factory; admins revoke one and create enrollment tokens for new ones. The
- * coordinator decides who may: a key without the role gets a sentence saying so.
+ * this). Operators drain a factory; admins revoke one and create enrollment tokens for new ones.
+ * Buttons a key's role may not use are disabled with a tooltip naming the role; the coordinator
+ * still decides, and a refusal is a sentence.
  */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { FactoryState, type Factory } from '../../../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
 import { ConfirmAction } from '../components/confirm.js';
 import { EnrollmentForm } from '../components/enrollment-form.js';
-import { Chips, Empty, ErrorBanner, Meter, PageHeader, Panel, useNow, When } from '../components/ui.js';
+import { GuardedButton } from '../components/guarded.js';
+import { Chips, Empty, ErrorBanner, Meter, PageHeader, Panel, SuccessNotice, useNow, When } from '../components/ui.js';
 import { useJobEvents } from '../events.js';
 import { FACTORY_STATES, ms, plural } from '../format.js';
 import { useInterval, useLoad } from '../hooks.js';
@@ -39,21 +41,14 @@ export function FactoriesPage(): JSX.Element {
         subtitle={list.data ? `${plural(factories.length, 'factory', 'factories')} connected · ${slots - free} of ${plural(slots, 'slot')} in use` : 'The agent runners connected to this coordinator.'}
         actions={
           !enrolling && (
-            <button type="button" class="button button-primary" onClick={() => setEnrolling(true)}>
+            <GuardedButton rpc="AdminService/CreateEnrollmentToken" class="button button-primary" onClick={() => setEnrolling(true)}>
               Create enrollment token
-            </button>
+            </GuardedButton>
           )
         }
       />
       {enrolling && <EnrollmentForm onClose={() => setEnrolling(false)} />}
-      {notice && (
-        <div class="banner banner-success" role="status">
-          {notice}
-          <button type="button" class="link-button" onClick={() => setNotice(null)}>
-            Dismiss
-          </button>
-        </div>
-      )}
+      <SuccessNotice message={notice} onDismiss={() => setNotice(null)} />
       <ErrorBanner message={list.error} onRetry={list.reload} />
       <Panel>
         {list.data && !factories.length ? (
@@ -145,6 +140,7 @@ function FactoryActions({ factory: f, onDone }: { factory: Factory; onDone: (mes
     <div class="row-actions">
       <ConfirmAction
         label="Drain"
+        rpc="AdminService/DrainFactory"
         title={`Drain ${f.id}`}
         description="It takes no new jobs, finishes the ones it runs, then disconnects."
         reasonPlaceholder="Reason (sent to the factory)"
@@ -163,6 +159,7 @@ function FactoryActions({ factory: f, onDone }: { factory: Factory; onDone: (mes
       />
       <ConfirmAction
         label="Revoke"
+        rpc="AdminService/RevokeFactory"
         title={`Revoke ${f.id}`}
         description="Its credential stops working at once and its stream is closed; its jobs go back to the queue when their leases expire. It must be enrolled again to return."
         reasonPlaceholder="Reason (recorded and sent to the factory)"

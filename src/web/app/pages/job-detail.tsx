@@ -2,8 +2,9 @@
  * One job: what it is, where it is, every attempt (factory, epoch, timing, outcome), its history of
  * events and its output, all live: WatchJobs for this job (history replayed first) and TailLogs with
  * follow. While it waits or runs, where it could go and why (ExplainScore); each attempt keeps the
- * score that won its dispatch. Actions offered are those JobService has today (cancel); requeue,
- * ship and reject, and the DAG around the job, belong here once their RPCs exist.
+ * score that won its dispatch. The workflow around it (GetDag) is drawn when it has one, and the
+ * actions its stage allows (cancel, requeue, ship, reject) are offered, disabled for a key whose role
+ * may not take them.
  */
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -13,8 +14,9 @@ import { LogView, type LogStatus } from '../components/log-view.js';
 import { Chips, CopyButton, Empty, ErrorBanner, OutcomeBadge, Panel, StageBadge, useNow, When } from '../components/ui.js';
 import { describeError, sentence } from '../errors.js';
 import { ConfirmAction } from '../components/confirm.js';
+import { DagPanel } from '../components/dag-graph.js';
 import { PlacementPanel, ScoreBar, scoreText } from '../components/placement.js';
-import { absoluteTime, clockTime, commandLine, durationOf, formatDuration, isFinal, ms, requirementText, STAGES } from '../format.js';
+import { absoluteTime, clockTime, commandLine, durationOf, formatCost, formatDuration, isFinal, ms, requirementText, STAGES } from '../format.js';
 import { LogBuffer } from '../log-buffer.js';
 import { jobService } from '../rpc.js';
 import { Link } from '../router.js';
@@ -168,6 +170,12 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
         <Fact label="Epoch">{String(job.epoch)}</Fact>
         <Fact label={final ? 'Ran for' : 'Running for'}>{start !== null ? formatDuration((end ?? now) - start) : <span class="muted">not started</span>}</Fact>
         <Fact label="Exit code">{job.exitCode ?? <span class="muted">—</span>}</Fact>
+        {(job.cost > 0 || job.estimatedCost > 0) && (
+          <Fact label="Cost">
+            {formatCost(job.cost)}
+            {job.estimatedCost > 0 ? <span class="muted small"> of {formatCost(job.estimatedCost)} estimated</span> : ''}
+          </Fact>
+        )}
         {job.stage === JobStage.QUEUED && ms(job.notBeforeTime) !== null && ms(job.notBeforeTime)! > now && (
           <Fact label="Retry">
             <When at={ms(job.notBeforeTime)} now={now} />
@@ -185,8 +193,10 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
       {!final && start === null && <PlacementPanel job={job} />}
       <LogView buffer={buffer.current} version={logVersion} status={logStatus} jobId={job.id} factoryOf={factoryOf} />
       <ErrorBanner message={logError} />
-      {!final && start !== null && <PlacementPanel job={job} />}
+      {/* Once its work is done (awaiting review, or blocked on its children) placement is moot. */}
+      {!final && start !== null && job.stage !== JobStage.AWAITING_REVIEW && job.stage !== JobStage.BLOCKED && <PlacementPanel job={job} />}
 
+      <DagPanel jobId={job.id} />
       <Panel title="Attempts">
         {job.attempts.length ? <AttemptsTable attempts={job.attempts} now={now} /> : <Empty title="Not offered to a factory yet" />}
       </Panel>
@@ -212,6 +222,20 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
             </dd>
             <dt>Idempotency key</dt>
             <dd class="mono small">{job.idempotencyKey || <span class="muted">none</span>}</dd>
+            {job.externalId && (
+              <>
+                <dt>Tracker item</dt>
+                <dd>
+                  {/^https?:\/\//.test(job.externalUrl) ? (
+                    <a href={job.externalUrl} target="_blank" rel="noopener noreferrer">
+                      {job.externalId}
+                    </a>
+                  ) : (
+                    job.externalId
+                  )}
+                </dd>
+              </>
+            )}
             <dt>Updated</dt>
             <dd>
               {ms(job.updateTime) !== null ? absoluteTime(ms(job.updateTime)!) : '—'} <span class="muted small">(revision {String(job.revision)})</span>
@@ -311,26 +335,71 @@ function AttemptsTable({ attempts, now }: { attempts: Attempt[]; now: number }):
   );
 }
 
-/** The actions JobService offers today; more join here as their RPCs land (requeue, ship, reject). */
+/** Stages a job can be requeued from (JobService.RequeueJob). */
+const REQUEUABLE = new Set([JobStage.FAILED, JobStage.DEAD, JobStage.CANCELLED, JobStage.REJECTED, JobStage.AWAITING_REVIEW]);
+
+/** What an operator may do with the job in its stage; the key's role disables what it may not. */
 function JobActions({ job, onChange }: { job: Job; onChange: (job: Job) => void }): JSX.Element | null {
-  if (isFinal(job.stage)) return null;
+  const reviewing = job.stage === JobStage.AWAITING_REVIEW;
+  const cancellable = !isFinal(job.stage);
+  const requeuable = REQUEUABLE.has(job.stage);
+  if (!reviewing && !cancellable && !requeuable) return null;
   const running = job.stage === JobStage.RUNNING || job.stage === JobStage.LEASED;
+  const apply = (res: { job?: Job | undefined }): void => {
+    if (res.job) onChange(res.job);
+  };
   return (
     <div class="job-actions">
-      <ConfirmAction
-        label="Cancel job"
-        title="Cancel this job"
-        description={running ? 'The factory stops the command (SIGTERM, then SIGKILL after the grace period).' : 'The job will not run.'}
-        reasonPlaceholder="Reason (recorded on the job)"
-        doing="cancel the job"
-        danger
-        disabled={Boolean(job.cancelRequestTime)}
-        busyLabel="Cancelling…"
-        onConfirm={async (reason) => {
-          const res = await jobService.cancelJob({ jobId: job.id, reason: reason || 'cancelled from the web control plane' });
-          if (res.job) onChange(res.job);
-        }}
-      />
+      {reviewing && (
+        <ConfirmAction
+          label="Ship"
+          rpc="JobService/ShipJob"
+          title="Ship this job"
+          description="Its work is accepted: the job counts as succeeded and the jobs waiting for it are released."
+          reasonPlaceholder="Note (optional, recorded on the job)"
+          doing="ship the job"
+          primary
+          onConfirm={async (reason) => apply(await jobService.shipJob({ jobId: job.id, reason }))}
+        />
+      )}
+      {reviewing && (
+        <ConfirmAction
+          label="Reject"
+          rpc="JobService/RejectJob"
+          title="Reject this job"
+          description="Its work is turned down: the job ends rejected and the jobs waiting for it follow their failure policy."
+          reasonPlaceholder="Why (required, recorded on the job)"
+          reasonRequired="Say why the work is rejected: the reason is recorded on the job."
+          doing="reject the job"
+          danger
+          onConfirm={async (reason) => apply(await jobService.rejectJob({ jobId: job.id, reason }))}
+        />
+      )}
+      {requeuable && (
+        <ConfirmAction
+          label="Requeue"
+          rpc="JobService/RequeueJob"
+          title="Requeue this job"
+          description="It goes back to the queue with a fresh allowance of attempts (its history is kept), or waits blocked while a dependency has not succeeded."
+          reasonPlaceholder="Note (optional, recorded on the job)"
+          doing="requeue the job"
+          onConfirm={async (reason) => apply(await jobService.requeueJob({ jobId: job.id, reason }))}
+        />
+      )}
+      {cancellable && (
+        <ConfirmAction
+          label="Cancel job"
+          rpc="JobService/CancelJob"
+          title="Cancel this job"
+          description={running ? 'The factory stops the command (SIGTERM, then SIGKILL after the grace period).' : 'The job will not run.'}
+          reasonPlaceholder="Reason (recorded on the job)"
+          doing="cancel the job"
+          danger
+          disabled={Boolean(job.cancelRequestTime)}
+          busyLabel="Cancelling…"
+          onConfirm={async (reason) => apply(await jobService.cancelJob({ jobId: job.id, reason: reason || 'cancelled from the web control plane' }))}
+        />
+      )}
     </div>
   );
 }

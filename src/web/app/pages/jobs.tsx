@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { JobStage, type Job } from '../../../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { Chips, Empty, ErrorBanner, PageHeader, Panel, Spinner, StageBadge, useNow, When } from '../components/ui.js';
 import { SubmitForm } from '../components/submit-form.js';
+import { GuardedButton } from '../components/guarded.js';
 import { useJobEvents } from '../events.js';
 import { ACTIVE_STAGES, ALL_STAGES, commandLine, FINAL_STAGES, formatDuration, ms, plural, requirementText, STAGES } from '../format.js';
 import { useLoad } from '../hooks.js';
@@ -121,9 +122,9 @@ export function JobsPage({ query }: { query: URLSearchParams }): JSX.Element {
         title="Jobs"
         subtitle="Every job, newest first. Changes appear as they happen."
         actions={
-          <button type="button" class={`button ${showForm ? 'button-secondary' : 'button-primary'}`} onClick={() => setShowForm(!showForm)} aria-expanded={showForm}>
+          <GuardedButton rpc="JobService/SubmitJob" class={`button ${showForm ? 'button-secondary' : 'button-primary'}`} onClick={() => setShowForm(!showForm)} aria-expanded={showForm}>
             {showForm ? 'Close form' : 'Submit a job'}
-          </button>
+          </GuardedButton>
         }
       />
       {showForm && <SubmitForm defaultProduct={filters.product} onCancel={() => setShowForm(false)} />}
