@@ -4,11 +4,14 @@
  * the fork IPC channel: `sample` returns CPU, memory and store counters; `stop` closes the server,
  * counts rows in the SQLite file and removes the temp dir.
  *
- * Store writes are counted by wrapping the JobStore handed to startServer: in the SQLite provider
- * every insertJob / replaceJob / appendLog call is exactly one IMMEDIATE transaction, committed
- * (fsynced, synchronous = FULL) when the call returns and rolled back when it throws. better-sqlite3
- * is synchronous, so the time a call takes before it returns its promise is the time spent in
- * SQLite, fsync included.
+ * Store writes are counted twice. The JobStore handed to startServer is wrapped, counting every
+ * insertJob / replaceJob / appendLog call (write operations) and every read. Transactions are
+ * counted by the SQLite provider itself (SqliteJobStore.commitStats): it group-commits, so one
+ * commit (one fsync with synchronous = FULL) carries every write issued in one event-loop turn, and
+ * the time it spent running batches, commit included, is time its only thread did nothing else.
+ *
+ * BENCH_CPU_PROF=<dir> (`npm run bench -- --cpu-prof <dir>`) runs the child under `node --cpu-prof`
+ * and writes its profile there when it exits.
  *
  * This file is both the child's entry point (when run as the main module) and the parent's handle
  * (`spawnCoordinator`).
@@ -19,21 +22,27 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { JobEventRecord } from '../src/domain/job.js';
 import type { JobStore } from '../src/store/job-store.js';
 
 // ───────────────────────────── protocol ─────────────────────────────
 
 export interface StoreCounters {
-  /** Committed write transactions (insertJob, replaceJob, appendLog that returned normally). */
-  writeTx: number;
-  /** Committed writes by what they recorded: the event kind, or "log" for appendLog. */
-  writeTxByKind: Record<string, number>;
-  /** Write transactions that threw and were rolled back (revision conflicts, refusals). */
+  /** Committed write operations (insertJob, replaceJob, appendLog that resolved). */
+  writeOps: number;
+  /** Committed write operations by what they recorded: the event kind, or "log" for appendLog. */
+  writeOpsByKind: Record<string, number>;
+  /** Write operations that threw and were rolled back (revision conflicts, refusals). */
   rolledBack: number;
-  /** Milliseconds inside write calls (SQLite work and the commit's fsync). */
-  writeMs: number;
+  /** Committed transactions, counted by the SQLite store (each one fsync); 0 for other providers. */
+  commits: number;
+  /** Milliseconds the SQLite store's thread spent running batches (SQLite's work, checkpoints included). */
+  commitMs: number;
+  /** Milliseconds from each commit to the end of its WAL fsync (off the thread), summed. */
+  syncMs: number;
+  /** The most write operations one commit carried. */
+  largestBatch: number;
   /** Read calls (getJob, listRunnable, listExpiredLeases, ...). */
   reads: number;
   readsByMethod: Record<string, number>;
@@ -48,6 +57,8 @@ export interface ChildSample {
   rssBytes: number;
   heapUsedBytes: number;
   store: StoreCounters;
+  /** Event-loop delay since the previous sample, in ms: how long ready work waited for the thread. */
+  loopDelay: { p50: number; p99: number; max: number };
 }
 
 export interface FileStats {
@@ -87,8 +98,9 @@ export type Synchronous = 'full' | 'normal' | 'off';
  * SQLite's commit durability, to see what the coordinator does when commits are not fsynced.
  */
 export async function spawnCoordinator(opts: { synchronous?: Synchronous } = {}): Promise<CoordinatorHandle> {
+  const cpuProfDir = process.env.BENCH_CPU_PROF;
   const child: ChildProcess = fork(THIS_FILE, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
     env: { ...process.env, BENCH_SQLITE_SYNCHRONOUS: opts.synchronous ?? 'full' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
@@ -147,7 +159,7 @@ export async function spawnCoordinator(opts: { synchronous?: Synchronous } = {})
 
 // ───────────────────────────── child side ─────────────────────────────
 
-/** The JobStore methods that write; each is one transaction in the SQLite provider. */
+/** The JobStore methods that write; the SQLite provider commits those of one event-loop turn together. */
 const WRITES: Record<string, (args: unknown[]) => string> = {
   insertJob: (args) => (args[1] as JobEventRecord).kind,
   replaceJob: (args) => (args[1] as JobEventRecord | null)?.kind ?? 'no_event',
@@ -159,7 +171,7 @@ const WRITES: Record<string, (args: unknown[]) => string> = {
  * methods added to JobStore later pass through untouched (and are counted as reads).
  */
 function countingStore(inner: JobStore): { store: JobStore; counters: StoreCounters } {
-  const counters: StoreCounters = { writeTx: 0, writeTxByKind: {}, rolledBack: 0, writeMs: 0, reads: 0, readsByMethod: {}, readMs: 0 };
+  const counters: StoreCounters = { writeOps: 0, writeOpsByKind: {}, rolledBack: 0, commits: 0, commitMs: 0, syncMs: 0, largestBatch: 0, reads: 0, readsByMethod: {}, readMs: 0 };
   const store = new Proxy(inner, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -169,21 +181,19 @@ function countingStore(inner: JobStore): { store: JobStore; counters: StoreCount
       if (typeof property !== 'string' || property === 'close') return method.bind(target);
       const writeKind = WRITES[property];
       return (...args: unknown[]): Promise<unknown> => {
-        const started = performance.now();
-        const promise = method.apply(target, args); // the SQLite provider does all its work (and the commit) before returning
-        const ms = performance.now() - started;
         if (!writeKind) {
+          const started = performance.now();
+          const promise = method.apply(target, args); // SQLite reads run to completion before returning
+          counters.readMs += performance.now() - started;
           counters.reads++;
-          counters.readMs += ms;
           counters.readsByMethod[property] = (counters.readsByMethod[property] ?? 0) + 1;
           return promise;
         }
-        counters.writeMs += ms;
-        return promise.then(
+        return method.apply(target, args).then(
           (result) => {
             const kind = writeKind(args);
-            counters.writeTx++;
-            counters.writeTxByKind[kind] = (counters.writeTxByKind[kind] ?? 0) + 1;
+            counters.writeOps++;
+            counters.writeOpsByKind[kind] = (counters.writeOpsByKind[kind] ?? 0) + 1;
             return result;
           },
           (err: unknown) => {
@@ -195,6 +205,12 @@ function countingStore(inner: JobStore): { store: JobStore; counters: StoreCount
     },
   });
   return { store, counters };
+}
+
+/** The SQLite store's own count of commits (the wrapper sees calls, not transactions). */
+function commitCounters(inner: JobStore): Pick<StoreCounters, 'commits' | 'commitMs' | 'syncMs' | 'largestBatch'> {
+  const stats = (inner as { commitStats?: { commits: number; commitMs: number; syncMs: number; largestBatch: number } }).commitStats;
+  return { commits: stats?.commits ?? 0, commitMs: stats?.commitMs ?? 0, syncMs: stats?.syncMs ?? 0, largestBatch: stats?.largestBatch ?? 0 };
 }
 
 function countFile(path: string): FileStats {
@@ -238,6 +254,10 @@ async function childMain(): Promise<void> {
     }
     const { store, counters } = countingStore(inner);
     const server = await startServer({ config, log, store });
+    // Each sample is the lateness of a 10 ms timer; the 10 ms themselves are taken off below.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - 10);
 
     process.on('message', (raw) => {
       const m = raw as ToChild;
@@ -251,9 +271,11 @@ async function childMain(): Promise<void> {
             maxRssKb: process.resourceUsage().maxRSS,
             rssBytes: mem.rss,
             heapUsedBytes: mem.heapUsed,
-            store: structuredClone(counters),
+            store: { ...structuredClone(counters), ...commitCounters(inner) },
+            loopDelay: { p50: lateMs(loopDelay.percentile(50)), p99: lateMs(loopDelay.percentile(99)), max: lateMs(loopDelay.max) },
           },
         });
+        loopDelay.reset();
       } else if (m.t === 'stop') {
         void (async () => {
           await server.close();

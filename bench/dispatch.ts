@@ -78,11 +78,19 @@ export interface DispatchResult {
   };
   bench: { cpuS: number; cores: number };
   store: {
+    /** Committed transactions (group commits) per job, counted by the SQLite store. */
     writeTxPerJob: number;
-    writeTxByKindPerJob: Record<string, number>;
+    /** Committed write operations (insertJob, replaceJob, appendLog) per job, by what they recorded. */
+    writeOpsPerJob: number;
+    writeOpsByKindPerJob: Record<string, number>;
+    /** The most write operations one commit carried (since the coordinator started). */
+    largestBatch: number;
     rolledBack: number;
+    /** Milliseconds per job the coordinator's thread spent in group commits (SQLite's work). */
     writeMsPerJob: number;
-    /** Share of the measured wall time the coordinator's thread spent inside store writes. */
+    /** Mean milliseconds from a commit to the end of its WAL fsync (off the thread; callers wait for it). */
+    syncMsPerCommit: number;
+    /** Share of the measured wall time the coordinator's thread spent committing. */
     writeBusy: number;
     readBusy: number;
     readsPerJob: number;
@@ -448,11 +456,14 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
       },
       bench: { cpuS: benchCpu, cores: benchCpu / (elapsedMs / 1000) },
       store: {
-        writeTxPerJob: perJob(after.store.writeTx - before.store.writeTx),
-        writeTxByKindPerJob: diffKinds(before.store.writeTxByKind, after.store.writeTxByKind),
+        writeTxPerJob: perJob(after.store.commits - before.store.commits),
+        writeOpsPerJob: perJob(after.store.writeOps - before.store.writeOps),
+        writeOpsByKindPerJob: diffKinds(before.store.writeOpsByKind, after.store.writeOpsByKind),
+        largestBatch: after.store.largestBatch,
         rolledBack: after.store.rolledBack - before.store.rolledBack,
-        writeMsPerJob: perJob(after.store.writeMs - before.store.writeMs),
-        writeBusy: (after.store.writeMs - before.store.writeMs) / elapsedMs,
+        writeMsPerJob: perJob(after.store.commitMs - before.store.commitMs),
+        syncMsPerCommit: (after.store.syncMs - before.store.syncMs) / Math.max(1, after.store.commits - before.store.commits),
+        writeBusy: (after.store.commitMs - before.store.commitMs) / elapsedMs,
         readBusy: (after.store.readMs - before.store.readMs) / elapsedMs,
         readsPerJob: perJob(after.store.reads - before.store.reads),
         readsByMethodPerJob: diffKinds(before.store.readsByMethod, after.store.readsByMethod),

@@ -1,13 +1,15 @@
 /**
- * `npm run bench`: dispatch at peak, dispatch at half the peak rate, and the physical gRPC baseline,
- * in one run. Prints one table on stdout, progress on stderr, and writes every figure as JSON to
- * bench/results/<timestamp>.json. See bench/README.md for what each figure means.
+ * `npm run bench`: dispatch at peak and at half the peak rate, BullMQ on the same workload, the
+ * physical gRPC and disk baselines, fleet size, recovery, log latency, the scheduler's decision cost
+ * and Cosmos replicas, in one run (`--only` picks parts). Prints one table on stdout, progress on
+ * stderr, and writes every figure as JSON to bench/results/<timestamp>.json. See bench/README.md for
+ * what each figure means.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBaseline, runCommitBaseline, sampleLeaseOffer, type BaselineResult, type BaselineRun, type CommitRun } from './baseline.js';
 import type { Synchronous } from './coordinator-child.js';
@@ -15,6 +17,10 @@ import { runDispatch, type DispatchResult } from './dispatch.js';
 import { fmt, fmtLatency, medianOf, progress, progressDone, renderTable, type Row } from './stats.js';
 import { runSchedulerBench, type SchedulerCell } from './scheduler.js';
 import { replicaBenchRows, runReplicaBench } from './replicas.js';
+import { bullmqRows, runBullmqComparison, type BullmqComparison } from './bullmq.js';
+import { fleetRows, runFleet, type FleetResult } from './fleet.js';
+import { logsRows, runLogs, type LogsResult } from './logs.js';
+import { recoveryRows, runRecovery } from './recovery.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -27,6 +33,15 @@ const positiveNumber = (name: string) => (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
   return n;
+};
+/** The parts of the suite, in the order they run; `--only` picks some of them. */
+const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas'] as const;
+type Part = (typeof PARTS)[number];
+const partList = (value: string): Part[] => {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`${unknown.length ? `unknown part "${unknown.join('", "')}"` : 'no part named'}: choose from ${PARTS.join(', ')}`);
+  return names as Part[];
 };
 const fraction = (value: string): number => {
   const n = Number(value);
@@ -48,15 +63,27 @@ interface Options {
   baselineRuns: number;
   baselineSeconds?: number;
   synchronous: Synchronous;
+  cpuProf?: string;
   paced: boolean;
   baseline: boolean;
   scheduler: boolean;
   replicas: boolean;
+  bullmq: boolean;
+  fleet: boolean;
+  fleetStreams?: number;
+  fleetProcesses?: number;
+  fleetPerConnection: number;
+  fleetSeconds?: number;
+  recovery: boolean;
+  recoveryRuns?: number;
+  logs: boolean;
+  logLines?: number;
+  only?: Part[];
   out: string;
 }
 
 const program = new Command('bench')
-  .description('Gigafactory dispatch benchmark: peak, half-peak latency, and the raw gRPC stream baseline')
+  .description('Gigafactory benchmark suite: dispatch (peak and half rate), BullMQ on the same workload, gRPC and disk baselines, fleet size, recovery, log latency, scheduler cost, Cosmos replicas')
   .option('--quick', 'a short run: 2,000 jobs, 6 s at half rate, 1 s per baseline mode')
   .addOption(new Option('--jobs <n>', 'jobs submitted in the peak run (default 20000, --quick 2000)').env('BENCH_JOBS').argParser(positiveInt('--jobs')))
   .addOption(new Option('--warmup <n>', 'unmeasured jobs before each measured run (default jobs/10, from 100 to 500)').env('BENCH_WARMUP').argParser(positiveInt('--warmup')))
@@ -69,11 +96,23 @@ const program = new Command('bench')
   .addOption(new Option('--paced-seconds <s>', 'length of the open-loop run (default 15, --quick 6)').argParser(positiveNumber('--paced-seconds')))
   .addOption(new Option('--baseline-runs <n>', 'baseline repetitions (median reported)').default(3).argParser(positiveInt('--baseline-runs')))
   .addOption(new Option('--baseline-seconds <s>', 'seconds per baseline mode and run (default 2, --quick 1)').argParser(positiveNumber('--baseline-seconds')))
+  .addOption(new Option('--cpu-prof <dir>', 'run each coordinator child under node --cpu-prof, writing its .cpuprofile into <dir> (open it in Chrome DevTools)').env('BENCH_CPU_PROF'))
   .addOption(new Option('--synchronous <mode>', 'SQLite commit durability in the coordinator: full is the product setting (fsync per commit)').choices(['full', 'normal', 'off']).default('full'))
   .option('--no-paced', 'skip the half-rate run')
   .option('--no-baseline', 'skip the gRPC baseline')
   .option('--no-scheduler', 'skip the scheduler decision-cost grid')
+  .option('--no-bullmq', 'skip the BullMQ comparison')
+  .addOption(new Option('--fleet-streams <n>', 'idle factory streams in the fleet-size part (default 10000, --quick 2000)').env('BENCH_FLEET_STREAMS').argParser(positiveInt('--fleet-streams')))
+  .addOption(new Option('--fleet-processes <n>', 'load processes the fleet streams come from (default 4, --quick 2)').argParser(positiveInt('--fleet-processes')))
+  .addOption(new Option('--fleet-per-connection <n>', 'fleet streams multiplexed on one HTTP/2 connection').default(500).argParser(positiveInt('--fleet-per-connection')))
+  .addOption(new Option('--fleet-seconds <s>', 'measured idle window of the fleet-size part (default 30, --quick 10)').argParser(positiveNumber('--fleet-seconds')))
+  .option('--no-fleet', 'skip the fleet-size part')
+  .addOption(new Option('--recovery-runs <n>', 'repetitions of each recovery path (default 5, --quick 1)').argParser(positiveInt('--recovery-runs')))
+  .option('--no-recovery', 'skip the recovery part')
+  .addOption(new Option('--log-lines <n>', 'lines the log-latency job prints, one every 20 ms (default 500, --quick 200)').argParser(positiveInt('--log-lines')))
+  .option('--no-logs', 'skip the log-latency part')
   .option('--no-replicas', 'skip the Cosmos replica runs (1, 2 and 3 replicas over the Cosmos test server)')
+  .addOption(new Option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (dispatch is the peak and half-rate runs)`).argParser(partList))
   .option('--out <dir>', 'where the JSON result goes', join(BENCH_DIR, 'results'));
 
 async function main(): Promise<void> {
@@ -87,11 +126,14 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadAtStart = loadavg()[0]!;
   const common = { warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, synchronous: o.synchronous };
+  if (o.cpuProf) process.env.BENCH_CPU_PROF = resolve(o.cpuProf); // read by spawnCoordinator (coordinator-child.ts)
+  const runs = (part: Part, enabled = true): boolean => enabled && (o.only ? o.only.includes(part) : true);
+  const doBaseline = runs('baseline', o.baseline);
 
   // The disk before anything else runs: with the probe after the runs, it shows whether the disk
   // changed under the benchmark (other work on the machine).
   let diskBefore: CommitRun | null = null;
-  if (o.baseline) {
+  if (doBaseline) {
     progress(`[baseline] disk before the dispatch runs: SQLite commits for ${baselineSeconds} s`);
     diskBefore = runCommitBaseline({ seconds: baselineSeconds, synchronous: o.synchronous });
     progressDone();
@@ -99,23 +141,26 @@ async function main(): Promise<void> {
 
   // 1. Peak: closed loop.
   const peaks: DispatchResult[] = [];
-  for (let i = 0; i < o.runs; i++) {
+  for (let i = 0; runs('dispatch') && i < o.runs; i++) {
     peaks.push(await runDispatch({ ...common, label: o.runs > 1 ? `peak ${i + 1}/${o.runs}` : 'peak', jobs, maxSubmitSeconds }));
   }
-  const peak = [...peaks].sort((a, b) => a.jobsPerSec - b.jobsPerSec)[(peaks.length - 1) >> 1]!;
+  const peak = peaks.length ? [...peaks].sort((a, b) => a.jobsPerSec - b.jobsPerSec)[(peaks.length - 1) >> 1]! : null;
 
   // 2. The same at a fraction of the peak rate: open loop.
   let paced: DispatchResult | null = null;
-  if (o.paced) {
+  if (peak && o.paced) {
     const rate = peak.jobsPerSec * o.pacedFraction;
     const pacedJobs = Math.max(100, Math.round(rate * pacedSeconds));
     paced = await runDispatch({ ...common, label: `${Math.round(o.pacedFraction * 100)}% rate`, jobs: pacedJobs, rate });
   }
 
+  // The same workload on BullMQ over a local Redis, right after ours so both see the same machine.
+  const bullmq = runs('bullmq', o.bullmq) ? await guarded('bullmq', () => runBullmqComparison({ jobs, warmupJobs, workers: o.factories, concurrency: o.slots, submitters: o.submitters, maxSubmitSeconds })) : null;
+
   // 3. The physical baseline.
   let baseline: Baseline | null = null;
-  if (o.baseline) {
-    const message = peak.offerSampleBase64 ? Buffer.from(peak.offerSampleBase64, 'base64') : null;
+  if (doBaseline) {
+    const message = peak?.offerSampleBase64 ? Buffer.from(peak.offerSampleBase64, 'base64') : null;
     const result = await runBaseline({ runs: o.baselineRuns, seconds: baselineSeconds, message, onProgress: progress });
     const disk: CommitRun[] = [];
     for (let i = 0; i < o.baselineRuns; i++) {
@@ -127,8 +172,10 @@ async function main(): Promise<void> {
     baseline = { ...result, median: medianOf(result.runs as unknown as Record<string, number>[]) as unknown as BaselineRun, disk, medianDisk, diskBefore: diskBefore! };
   }
 
-  const gigafactoryMsgsPerSec = peak.messages.perJob * peak.jobsPerSec;
-  const ratios = baseline
+  const gigafactoryMsgsPerSec = peak ? peak.messages.perJob * peak.jobsPerSec : Number.NaN;
+  const ratios = !peak
+    ? null
+    : baseline
     ? {
         gigafactoryMsgsPerSec,
         vsPingPong: gigafactoryMsgsPerSec / baseline.median.pingPongMsgsPerSec,
@@ -139,29 +186,43 @@ async function main(): Promise<void> {
       }
     : { gigafactoryMsgsPerSec };
 
+  // Fleet size: many idle streams on one coordinator.
+  const fleet = runs('fleet', o.fleet)
+    ? await guarded('fleet', () => runFleet({ streams: o.fleetStreams ?? (o.quick ? 2_000 : 10_000), processes: o.fleetProcesses ?? (o.quick ? 2 : 4), perConnection: o.fleetPerConnection, seconds: o.fleetSeconds ?? (o.quick ? 10 : 30) }))
+    : null;
+  // Recovery: a killed agent and a silent factory, to the job's next offer.
+  const recovery = runs('recovery', o.recovery) ? await guarded('recovery', () => runRecovery({ breakRuns: o.recoveryRuns ?? (o.quick ? 1 : 5), ttlRuns: o.recoveryRuns ?? (o.quick ? 1 : 5) })) : null;
+  // Log latency: a printed line to a TailLogs follower.
+  const logs = runs('logs', o.logs) ? await guarded('logs', () => runLogs({ lines: o.logLines ?? (o.quick ? 200 : 500), intervalMs: 20 })) : null;
+
+  // 4. The scheduler's cost per decision as the queue and the fleet grow (pure, in this process).
+  const scheduler = runs('scheduler', o.scheduler) ? runSchedulerBench([100, 1_000, 10_000], [10, 100, 1_000], o.quick ? 0.3 : 1) : null;
+  // 5. Scale-out: 1, 2 and 3 replicas over the Cosmos test server.
+  const replicas = runs('replicas', o.replicas) ? await runReplicaBench(o.quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {}) : null;
   const machine = {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round(totalmem() / 2 ** 30),
-    /** 1-minute load average before and after: other work on the machine skews every figure. */
+    /** 1-minute load average before and after (every part included): other work on the machine skews every figure. */
     loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0]! },
   };
-  // 4. The scheduler's cost per decision as the queue and the fleet grow (pure, in this process).
-  const scheduler = o.scheduler ? runSchedulerBench([100, 1_000, 10_000], [10, 100, 1_000], o.quick ? 0.3 : 1) : null;
-  // 5. Scale-out: 1, 2 and 3 replicas over the Cosmos test server.
-  const replicas = o.replicas ? await runReplicaBench(o.quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {}) : null;
   const git = gitInfo();
   const record = {
     startedAt: startedAt.toISOString(),
     git,
     machine,
-    config: { jobs, maxSubmitSeconds, warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, runs: o.runs, pacedFraction: o.pacedFraction, pacedSeconds, baselineRuns: o.baselineRuns, baselineSeconds, synchronous: o.synchronous, quick: Boolean(o.quick) },
+    config: { parts: o.only ?? PARTS, jobs, maxSubmitSeconds, warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, runs: o.runs, pacedFraction: o.pacedFraction, pacedSeconds, baselineRuns: o.baselineRuns, baselineSeconds, synchronous: o.synchronous, quick: Boolean(o.quick) },
     peak,
     peakRuns: peaks,
     paced,
+    bullmq,
     baseline,
+    fleet,
+    recovery,
+    logs,
+    failures,
     ratios,
     scheduler,
     replicas,
@@ -170,7 +231,7 @@ async function main(): Promise<void> {
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? [])])}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...targetRows(peak, bullmq, fleet, logs), ...failureRows(failures)])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 
@@ -179,6 +240,47 @@ function title(jobs: number, o: Options, machine: { node: string; cpus: number; 
     `Gigafactory dispatch benchmark${o.quick ? ' (quick)' : ''} — ${jobs.toLocaleString('en-US')} jobs, ${o.factories} factories × ${o.slots} slots, ${o.submitters} submitters`,
     `SQLite WAL synchronous=${o.synchronous.toUpperCase()}${o.synchronous === 'full' ? '' : ' (NOT the product setting)'} · node ${machine.node} · ${machine.cpus} CPUs (${machine.cpuModel.trim()}), load average ${fmt(machine.loadAverage.atStart)} → ${fmt(machine.loadAverage.atEnd)} · git ${git.rev}${git.dirty ? ' (dirty)' : ''}`,
   ].join('\n');
+}
+
+/** Parts that threw: the table says so and the other parts still run (each cleans up after itself). */
+const failures: { part: Part; message: string }[] = [];
+
+async function guarded<T>(part: Part, run: () => Promise<T>): Promise<T | null> {
+  try {
+    return await run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    progressDone();
+    progress(`[${part}] failed: ${message}`);
+    progressDone();
+    failures.push({ part, message });
+    return null;
+  }
+}
+
+function failureRows(list: readonly { part: Part; message: string }[]): Row[] {
+  return list.length ? [{ section: 'Parts that failed (no figures)' }, ...list.map((f): Row => [f.part, 'failed', '', f.message.split('\n')[0]!])] : [];
+}
+
+/** Issue #9's targets side by side: what this run reached, and where Gigafactory loses. */
+function targetRows(peak: DispatchResult | null, bullmq: BullmqComparison | null, fleet: FleetResult | null, logs: LogsResult | null): Row[] {
+  const r: Row[] = [];
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  if (fleet) {
+    // A smaller fleet (--quick) cannot meet or miss a target set for 10,000 streams.
+    const full = fleet.streams >= 10_000;
+    const scale = full ? '' : ` with only ${fleet.streams.toLocaleString('en-US')} streams: the target is for 10,000`;
+    r.push(['10,000 streams under 1 GiB RSS', full ? verdict(fleet.coordinator.peakRssMb < 1024) : 'n/a', '', `peak RSS ${fmt(fleet.coordinator.peakRssMb)} MiB${scale}`]);
+    r.push(['heartbeat ack p99 < 100 ms', full ? verdict(fleet.heartbeatAck.p99 < 100) : 'n/a', '', `p99 ${fmt(fleet.heartbeatAck.p99)} ms${scale}`]);
+  }
+  if (logs) r.push(['log line to follower p99 < 250 ms', verdict(logs.lineToFollower.p99 < 250), '', `p99 ${fmt(logs.lineToFollower.p99)} ms`]);
+  if (peak && bullmq && 'skipped' in bullmq) r.push(['jobs/s ≥ BullMQ', 'n/a', '', bullmq.skipped]);
+  if (peak && bullmq && 'runs' in bullmq) {
+    for (const run of bullmq.runs) {
+      r.push([`jobs/s ≥ ${run.label}`, verdict(peak.jobsPerSec >= run.jobsPerSec), '', `${fmt(peak.jobsPerSec)} vs ${fmt(run.jobsPerSec)} jobs/s: Gigafactory ${peak.jobsPerSec >= run.jobsPerSec ? 'wins' : `LOSES (${fmt(run.jobsPerSec / peak.jobsPerSec)}× slower)`}`]);
+    }
+  }
+  return r.length ? [{ section: 'Targets (issue #9)' }, ...r] : [];
 }
 
 function perKind(counts: Record<string, number>): string {
@@ -205,7 +307,11 @@ function schedulerRows(cells: SchedulerCell[] | null): Row[] {
 
 type Baseline = BaselineResult & { median: BaselineRun; disk: CommitRun[]; medianDisk: CommitRun; diskBefore: CommitRun };
 
-function rows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResult | null, baseline: Baseline | null, o: Options): Row[] {
+function rows(peak: DispatchResult | null, peaks: DispatchResult[], paced: DispatchResult | null, baseline: Baseline | null, o: Options): Row[] {
+  return [...(peak ? dispatchRows(peak, peaks, paced, o) : []), ...(baseline ? baselineRows(baseline, peak, paced, o) : [])];
+}
+
+function dispatchRows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResult | null, o: Options): Row[] {
   const r: Row[] = [];
   const runsNote = peaks.length > 1 ? ` (median of ${peaks.length} runs: ${peaks.map((p) => fmt(p.jobsPerSec)).join(', ')})` : '';
   const msgs = { ...peak.messages.toFactories, ...peak.messages.fromFactories };
@@ -218,8 +324,8 @@ function rows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResu
   r.push(['coordinator CPU', fmt(peak.coordinator.cores), 'cores', `${fmt(peak.coordinator.userS)} s user + ${fmt(peak.coordinator.sysS)} s sys over ${fmt(peak.elapsedS)} s; ${fmt(peak.coordinator.cpuMsPerJob)} ms CPU per job`]);
   r.push(['coordinator peak RSS', fmt(peak.coordinator.peakRssMb), 'MiB', `maxRSS of the child process (RSS at the end ${fmt(peak.coordinator.rssEndMb)} MiB)`]);
   r.push(['bench process CPU', fmt(peak.bench.cores), 'cores', `${peak.factories} factory streams + submitters, same machine`]);
-  r.push(['store write transactions', fmt(peak.store.writeTxPerJob), 'per job', `committed, counted at the JobStore: ${perKind(peak.store.writeTxByKindPerJob)}; ${peak.store.rolledBack} rolled back`]);
-  r.push(['store time in writes', fmt(peak.store.writeMsPerJob), 'ms/job', `inside SQLite write calls, commit fsync included (${fmt(peak.store.writeMsPerJob / peak.store.writeTxPerJob)} ms per transaction): the coordinator's thread was blocked in writes ${fmt(100 * peak.store.writeBusy)}% of the wall time`]);
+  r.push(['store write transactions', fmt(peak.store.writeTxPerJob), 'per job', `commits counted by the SQLite store; they carried ${fmt(peak.store.writeOpsPerJob)} write operations per job (${perKind(peak.store.writeOpsByKindPerJob)}), ${fmt(peak.store.writeOpsPerJob / peak.store.writeTxPerJob)} per commit, at most ${peak.store.largestBatch}; ${peak.store.rolledBack} rolled back`]);
+  r.push(['store time in writes', fmt(peak.store.writeMsPerJob), 'ms/job', `the coordinator's thread running group commits (${fmt(peak.store.writeMsPerJob / peak.store.writeTxPerJob)} ms per transaction), ${fmt(100 * peak.store.writeBusy)}% of the wall time; then each commit's WAL fsync, off the thread, took ${fmt(peak.store.syncMsPerCommit)} ms`]);
   r.push(['store reads', fmt(peak.store.readsPerJob), 'per job', `${perKind(peak.store.readsByMethodPerJob)}; ${fmt(peak.store.readMsPerJob)} ms/job`]);
   r.push(['event rows', fmt(peak.file.eventsPerJob), 'per job', `rows in the SQLite file after the run: ${fmt(peak.file.events, 0)} events, ${peak.file.logs} log chunks, ${fmt(peak.file.jobs, 0)} jobs (warm-up included)`]);
   r.push(['stream messages', fmt(peak.messages.perJob), 'per job', `both directions: ${perKind(Object.fromEntries(Object.entries(msgs).map(([k, v]) => [k, v / peak.jobs])))}`]);
@@ -236,18 +342,23 @@ function rows(peak: DispatchResult, peaks: DispatchResult[], paced: DispatchResu
     r.push(['coordinator CPU', fmt(paced.coordinator.cores), 'cores', `${fmt(paced.coordinator.cpuMsPerJob)} ms CPU per job; peak RSS ${fmt(paced.coordinator.peakRssMb)} MiB`]);
   }
 
-  if (baseline) {
-    const b = baseline.median;
-    const spread = (f: (run: BaselineRun) => number): string => `runs: ${baseline.runs.map((x) => fmt(f(x))).join(', ')}`;
-    r.push({ section: `Physical baselines — one grpc-js bidi stream over loopback h2c with ${baseline.messageBytes}-byte messages (${baseline.messageSource === 'received' ? 'a LeaseOffer received in the peak run' : 'a LeaseOffer built with create()'}) as raw bytes, and this disk; median of ${baseline.runs.length} × ${baseline.secondsPerMode} s` });
-    r.push(['ping-pong', fmt(b.pingPongMsgsPerSec), 'msgs/s', `both directions; round trip ${fmt(b.roundTripUs)} µs; ${spread((x) => x.pingPongMsgsPerSec)}`]);
-    r.push(['one-way (server → client)', fmt(b.oneWayMsgsPerSec), 'msgs/s', `flow-controlled, flat out; ${spread((x) => x.oneWayMsgsPerSec)}`]);
-    const d = baseline.medianDisk;
-    r.push(['SQLite commits, one at a time', fmt(d.commitsPerSec), 'commits/s', `WAL, synchronous=${o.synchronous.toUpperCase()}, one 1 KB row each; commit mean ${fmt(d.latency.mean)}, p50 / p99 / max ${fmtLatency(d.latency, ['p50', 'p99', 'max'])} ms; runs: ${baseline.disk.map((x) => fmt(x.commitsPerSec)).join(', ')}`]);
-    const before = baseline.diskBefore;
-    const drift = Math.max(before.commitsPerSec / d.commitsPerSec, d.commitsPerSec / before.commitsPerSec);
-    const driftNote = drift > 1.5 ? `; ${fmt(drift)}× off the runs after: the disk was not equally free during the benchmark` : '';
-    r.push(['… the same, before the dispatch runs', fmt(before.commitsPerSec), 'commits/s', `one run; commit mean ${fmt(before.latency.mean)}, p99 ${fmt(before.latency.p99)} ms${driftNote}`]);
+  return r;
+}
+
+function baselineRows(baseline: Baseline, peak: DispatchResult | null, paced: DispatchResult | null, o: Options): Row[] {
+  const r: Row[] = [];
+  const b = baseline.median;
+  const spread = (f: (run: BaselineRun) => number): string => `runs: ${baseline.runs.map((x) => fmt(f(x))).join(', ')}`;
+  r.push({ section: `Physical baselines — one grpc-js bidi stream over loopback h2c with ${baseline.messageBytes}-byte messages (${baseline.messageSource === 'received' ? 'a LeaseOffer received in the peak run' : 'a LeaseOffer built with create()'}) as raw bytes, and this disk; median of ${baseline.runs.length} × ${baseline.secondsPerMode} s` });
+  r.push(['ping-pong', fmt(b.pingPongMsgsPerSec), 'msgs/s', `both directions; round trip ${fmt(b.roundTripUs)} µs; ${spread((x) => x.pingPongMsgsPerSec)}`]);
+  r.push(['one-way (server → client)', fmt(b.oneWayMsgsPerSec), 'msgs/s', `flow-controlled, flat out; ${spread((x) => x.oneWayMsgsPerSec)}`]);
+  const d = baseline.medianDisk;
+  r.push(['SQLite commits, one at a time', fmt(d.commitsPerSec), 'commits/s', `WAL, synchronous=${o.synchronous.toUpperCase()}, one 1 KB row each; commit mean ${fmt(d.latency.mean)}, p50 / p99 / max ${fmtLatency(d.latency, ['p50', 'p99', 'max'])} ms; runs: ${baseline.disk.map((x) => fmt(x.commitsPerSec)).join(', ')}`]);
+  const before = baseline.diskBefore;
+  const drift = Math.max(before.commitsPerSec / d.commitsPerSec, d.commitsPerSec / before.commitsPerSec);
+  const driftNote = drift > 1.5 ? `; ${fmt(drift)}× off the runs after: the disk was not equally free during the benchmark` : '';
+  r.push(['… the same, before the dispatch runs', fmt(before.commitsPerSec), 'commits/s', `one run; commit mean ${fmt(before.latency.mean)}, p99 ${fmt(before.latency.p99)} ms${driftNote}`]);
+  if (peak) {
     const gf = peak.messages.perJob * peak.jobsPerSec;
     r.push({ section: 'Ratios' });
     r.push(['Gigafactory stream message rate', fmt(gf), 'msgs/s', `${fmt(peak.messages.perJob)} messages per job × ${fmt(peak.jobsPerSec)} jobs/s, over ${peak.factories} streams`]);
