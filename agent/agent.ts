@@ -15,6 +15,7 @@ import {
   JobRefSchema,
   type ConnectResponse,
   type JobRef,
+  type JobResult,
   type LeaseOffer,
 } from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { LogStream } from '../gen/ts/gigafactory/fleet/v1/log_pb.js';
@@ -30,6 +31,15 @@ import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
 
 export const AGENT_VERSION = '0.1.0';
+
+/**
+ * A result unacknowledged for this many heartbeat intervals, while the coordinator keeps answering
+ * heartbeats on the same stream, was lost (or its ack was): it is sent again. The coordinator
+ * handles a stream's messages in order, so an ack is normally back before the next heartbeat's;
+ * a few intervals leave room for a slow store write before resending. A duplicate is harmless: the
+ * coordinator acknowledges a result it already recorded without recording it twice.
+ */
+export const RESULT_RESEND_HEARTBEATS = 3;
 
 export interface AgentOptions {
   /**
@@ -68,6 +78,8 @@ export class FactoryAgent {
   private readonly reconnect = new ReconnectPolicy();
   private pending!: PendingResults;
   private heartbeater: Heartbeater | null = null;
+  /** The heartbeat interval the coordinator asked for in its welcome. */
+  private heartbeatIntervalMs = 5_000;
   private readonly log: Logger;
   readonly tokens: FactoryCredentials;
   /** The coordinator addresses to rotate through, and the index of the one to dial next. */
@@ -166,20 +178,22 @@ export class FactoryAgent {
         }
         this.uplink.attach(stream);
         const intervalMs = kind.value.heartbeatInterval ? durationMs(kind.value.heartbeatInterval) : 5_000;
+        this.heartbeatIntervalMs = intervalMs;
         this.heartbeater = new Heartbeater({
           intervalMs,
           send: (heartbeat) => this.uplink.sendControl({ case: 'heartbeat', value: heartbeat }),
           runningJobs: () => this.heldLeases(),
         });
         this.heartbeater.start();
-        for (const result of this.pending.list()) this.uplink.sendControl({ case: 'jobResult', value: result });
+        for (const result of this.pending.list()) this.sendResult(result);
         this.log.info({ sessionId: kind.value.sessionId, coordinator: this.coordinators[this.nextCoordinator], kept: kept.size, resent: this.pending.size }, 'connected');
         return;
       }
       case 'leaseOffer':
         return void this.onOffer(kind.value);
       case 'heartbeatAck':
-        this.heartbeater?.onAck(kind.value.sequence);
+        // The coordinator answers on this stream: a result it has not acknowledged for a while was lost.
+        if (this.heartbeater?.onAck(kind.value.sequence)) this.resendOverdueResults();
         return;
       case 'cancel':
         return void this.stop(kind.value.jobId, kind.value.epoch, 'cancel', kind.value.gracePeriod ? durationMs(kind.value.gracePeriod) : 10_000);
@@ -243,8 +257,21 @@ export class FactoryAgent {
     }
     const result = jobResult(offer.jobId, offer.epoch, report, chunks);
     await this.pending.add(result);
-    this.uplink.sendControl({ case: 'jobResult', value: result });
+    this.sendResult(result);
     this.heartbeater?.request();
+  }
+
+  /** Writes a result to the current stream, if there is one, noting when (see resendOverdueResults). */
+  private sendResult(result: JobResult): void {
+    if (this.uplink.sendControl({ case: 'jobResult', value: result })) this.pending.markSent(result, Date.now());
+  }
+
+  /** Sends again the results unacknowledged for RESULT_RESEND_HEARTBEATS heartbeat intervals. */
+  private resendOverdueResults(): void {
+    for (const result of this.pending.sentBefore(Date.now() - RESULT_RESEND_HEARTBEATS * this.heartbeatIntervalMs)) {
+      this.log.warn({ jobId: result.jobId, epoch: String(result.epoch) }, 'result not acknowledged on a live stream; sending it again');
+      this.sendResult(result);
+    }
   }
 
   private async stop(jobId: string, epoch: bigint, why: 'cancel' | 'preemption', graceMs: number): Promise<void> {

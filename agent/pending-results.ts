@@ -2,7 +2,8 @@
  * Job results the coordinator has not acknowledged. A result is the one message whose loss costs a
  * whole attempt (the lease would expire and the job run again), so it is kept from before its first
  * send until result_ack (recorded) or lease_revoked (never will be), and sent again on every new
- * stream. With a file, it also survives an agent restart.
+ * stream, and on a live one when its ack is overdue (see `sentBefore`). With a file, it also
+ * survives an agent restart.
  */
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
@@ -42,6 +43,8 @@ interface FileFormat {
 export class PendingResults {
   /** Keyed by job and epoch; a Map keeps insertion order, so results are resent oldest first. */
   private readonly results = new Map<string, JobResult>();
+  /** When each result was last written to a stream (this run only: a restart resends them all anyway). */
+  private readonly sentAt = new Map<string, number>();
   /** Writes run one after another, so the file always ends up with the latest snapshot. */
   private writes: Promise<void> = Promise.resolve();
 
@@ -87,6 +90,7 @@ export class PendingResults {
    * there was one; a result of another epoch of the same job stays.
    */
   async drop(jobId: string, epoch: bigint): Promise<boolean> {
+    this.sentAt.delete(key(jobId, epoch));
     if (!this.results.delete(key(jobId, epoch))) return false;
     await this.persist();
     return true;
@@ -95,6 +99,20 @@ export class PendingResults {
   /** The results to send on a new stream, oldest first. */
   list(): JobResult[] {
     return [...this.results.values()];
+  }
+
+  /** Notes that `result` was just written to a stream, at `at` (ms). */
+  markSent(result: JobResult, at: number): void {
+    const k = key(result.jobId, result.epoch);
+    if (this.results.has(k)) this.sentAt.set(k, at);
+  }
+
+  /**
+   * Results still unacknowledged that were last sent before `before` (or not sent yet), oldest
+   * first: on a stream that is otherwise answered, their result (or its ack) was lost.
+   */
+  sentBefore(before: number): JobResult[] {
+    return [...this.results].filter(([k]) => (this.sentAt.get(k) ?? -Infinity) < before).map(([, result]) => result);
   }
 
   get size(): number {

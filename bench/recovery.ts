@@ -1,10 +1,11 @@
 /**
  * Recovery: how long a job is out of reach after its factory is lost, on the coordinator's default
- * settings (lease TTL, reaper interval, heartbeat timeout, retry back-off), so the figure is what a
- * user gets.
+ * settings (lease TTL, reconnect grace, reaper interval, heartbeat timeout, retry back-off), so the
+ * figure is what a user gets.
  *
  * - Stream-break path: a real agent process (`gigafactory agent`) runs a long job and is killed with
- *   SIGKILL; the kernel closes its socket, the coordinator sees the stream break and requeues the job.
+ *   SIGKILL; the kernel closes its socket, the coordinator sees the stream break, gives the agent the
+ *   reconnect grace to come back, and then requeues the job.
  *   Measured from the kill to a second factory (the witness) reading the LeaseOffer for that job.
  * - TTL path: a factory accepts the job and then says nothing more while its TCP connection stays
  *   open, so only the lease expiry (found by the reaper) or the heartbeat timeout can free the job.
@@ -38,7 +39,7 @@ export interface RecoveryResult {
   /** Milliseconds per repetition. */
   streamBreakMs: number[];
   ttlMs: number[];
-  settings: { leaseTtlMs: number; reaperIntervalMs: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number; retryBaseMs: number };
+  settings: { leaseTtlMs: number; reconnectGraceMs: number; reaperIntervalMs: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number; retryBaseMs: number };
 }
 
 type Jobs = Client<typeof JobService>;
@@ -114,6 +115,7 @@ export async function runRecovery(opts: RecoveryOptions): Promise<RecoveryResult
   const defaults = ServeConfigSchema.parse({});
   const settings = {
     leaseTtlMs: defaults.leaseTtlMs,
+    reconnectGraceMs: defaults.reconnectGraceMs,
     reaperIntervalMs: defaults.reaperIntervalMs,
     heartbeatIntervalMs: defaults.heartbeatIntervalMs,
     heartbeatTimeoutMs: defaults.heartbeatTimeoutMs,
@@ -150,8 +152,8 @@ export function recoveryRows(r: RecoveryResult | null): Row[] {
   const s = r.settings;
   const runs = (ms: number[]): string => ms.map((v) => fmt(v / 1000)).join(', ');
   return [
-    { section: `Recovery — coordinator defaults: lease TTL ${fmt(s.leaseTtlMs / 1000)} s, reaper every ${fmt(s.reaperIntervalMs / 1000)} s, heartbeat ${fmt(s.heartbeatIntervalMs / 1000)} s (silent stream closed after ${fmt(s.heartbeatTimeoutMs / 1000)} s), retry back-off from ${fmt(s.retryBaseMs / 1000)} s` },
-    ['stream break → offered again  median / max', `${fmt(median(r.streamBreakMs) / 1000)} / ${fmt(Math.max(...r.streamBreakMs) / 1000)}`, 's', `kill -9 of a real agent process running the job → another factory reads the LeaseOffer; includes the retry back-off; runs: ${runs(r.streamBreakMs)}`],
+    { section: `Recovery — coordinator defaults: lease TTL ${fmt(s.leaseTtlMs / 1000)} s, reconnect grace ${fmt(s.reconnectGraceMs / 1000)} s, reaper every ${fmt(s.reaperIntervalMs / 1000)} s, heartbeat ${fmt(s.heartbeatIntervalMs / 1000)} s (silent stream closed after ${fmt(s.heartbeatTimeoutMs / 1000)} s), retry back-off from ${fmt(s.retryBaseMs / 1000)} s` },
+    ['stream break → offered again  median / max', `${fmt(median(r.streamBreakMs) / 1000)} / ${fmt(Math.max(...r.streamBreakMs) / 1000)}`, 's', `kill -9 of a real agent process running the job → another factory reads the LeaseOffer; bounded by reconnect grace + back-off + reaper interval; runs: ${runs(r.streamBreakMs)}`],
     ['silence → offered again  median / max', `${fmt(median(r.ttlMs) / 1000)} / ${fmt(Math.max(...r.ttlMs) / 1000)}`, 's', `a factory's last message (its LeaseAccept), connection kept open → another factory reads the LeaseOffer; bounded by lease TTL + reaper interval + back-off; runs: ${runs(r.ttlMs)}`],
   ];
 }

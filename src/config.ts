@@ -49,6 +49,13 @@ export const ServeConfigSchema = z.object({
   preemptionGraceMs: positiveMs.default(30_000),
   /** Time a factory has to say hello after opening its stream. */
   helloTimeoutMs: positiveMs.default(10_000),
+  /**
+   * When a factory's stream breaks without a goodbye, its leases lapse this long after (unless it
+   * reconnects and resumes them first). 3 s covers the agent's first reconnect attempts (back-off
+   * from 0.5 s) on a brief blip, while a dead factory's jobs come back within a few seconds. Leases
+   * are only ever shortened, so a grace longer than leaseTtlMs changes nothing.
+   */
+  reconnectGraceMs: positiveMs.default(3_000),
   reaperIntervalMs: positiveMs.default(1_000),
   /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
   cancelGraceMs: positiveMs.default(10_000),
@@ -207,6 +214,7 @@ export function fleetSettings(config: ServeConfig, opts: { sharedStore?: boolean
     leaseTtlMs: config.leaseTtlMs,
     offerTimeoutMs: config.offerTimeoutMs,
     helloTimeoutMs: config.helloTimeoutMs,
+    reconnectGraceMs: config.reconnectGraceMs,
     reaperIntervalMs: config.reaperIntervalMs,
     cancelGraceMs: config.cancelGraceMs,
     maxLogChunkBytes: config.maxLogChunkBytes,

@@ -1,7 +1,9 @@
 /**
  * FactoryService.Connect: adapts the bidirectional stream to a FactorySession. Requests are handled
  * one at a time in order; whatever the session sends is yielded as it is produced. A bad message
- * ends the stream with its status; the rest of the fleet is not disturbed.
+ * ends the stream with its status; the rest of the fleet is not disturbed. A stream that ends
+ * without the coordinator's goodbye (reset, the agent died, a bad message) is a broken one: the
+ * factory's leases get only the reconnect grace (FactorySession.broke).
  *
  * With a factory token (see the auth interceptor) the session is bound to that identity and counted
  * against the identity's stream limit, and log chunks are admitted at each job's log rate.
@@ -43,7 +45,7 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
         }
       }
       const onAbort = (): void => {
-        session.close('stream aborted');
+        void session.broke('stream aborted');
         outbox.end();
       };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -53,11 +55,11 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
             if (message.kind.case === 'logChunk' && limits.logRate) await limits.logRate.admit(`${rateKey}/${message.kind.value.jobId}`, message.kind.value.data.length, ctx.signal);
             await session.handle(message);
           }
-          session.close('factory closed the stream');
+          void session.broke('factory closed the stream');
           outbox.end();
         } catch (err) {
           log.info({ sessionId: session.sessionId, factoryId: session.factory?.factoryId, err: String(err) }, 'factory stream ended with an error');
-          session.close('error');
+          void session.broke('error');
           outbox.end(err);
         }
       })();
@@ -65,7 +67,7 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
         yield* outbox;
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);
-        session.close('stream finished');
+        void session.broke('stream finished');
         release();
       }
     },

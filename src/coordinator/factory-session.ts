@@ -223,6 +223,24 @@ export class FactorySession {
     this.link.end(error);
   }
 
+  /**
+   * The stream ended without a goodbye (reset, the factory's process died, a bad message): closes
+   * the session and gives the factory the reconnect grace to come back for its leases (see
+   * Fleet.shortenLeases). Resolves once the leases are shortened; never rejects.
+   */
+  broke(reason: string): Promise<void> {
+    const factoryId = this.factory?.factoryId;
+    if (this.state.t === 'closed' || factoryId === undefined) {
+      this.close(reason);
+      return Promise.resolve();
+    }
+    // What this session last wrote for each lease: a later expiry in the store means a new stream renewed it.
+    const held = [...this.leases].map(([jobId, lease]) => ({ jobId, epoch: lease.epoch, expiresAt: lease.job?.lease?.expiresAt ?? Infinity }));
+    this.close(reason);
+    this.log.info({ factoryId, reason, leases: held.length }, 'factory stream broke; its leases lapse after the reconnect grace unless it comes back');
+    return this.fleet.shortenLeases(factoryId, held);
+  }
+
   /** The stream is gone (either side). Idempotent. */
   close(reason: string): void {
     if (this.state.t === 'closed') return;

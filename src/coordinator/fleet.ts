@@ -5,7 +5,7 @@
  */
 import { GoodbyeReason } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { DomainError, notFound } from '../domain/errors.js';
-import { expire, stopForBudget } from '../domain/lifecycle.js';
+import { expire, shortenLease, stopForBudget } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
 import type { JobRecord } from '../domain/job.js';
 import type { JobStore } from '../store/job-store.js';
@@ -100,6 +100,8 @@ export class Fleet {
   private queuedSince = 0;
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | null = null;
+  /** One early reaper pass, for the soonest lease a broken stream left to lapse (see shortenLeases). */
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private sessionCounter = 0;
   private pollTimer: NodeJS.Timeout | null = null;
   private pollDelayMs: number = SHARED_POLL.minMs;
@@ -173,6 +175,7 @@ export class Fleet {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.wake) clearTimeout(this.wake.timer);
     this.stopping.abort();
     for (const companion of this.companions) companion.stop();
     for (const session of [...this.open]) session.goodbye(GoodbyeReason.SHUTDOWN, 'coordinator is shutting down');
@@ -205,6 +208,42 @@ export class Fleet {
     this.open.delete(session);
     const id = session.factory?.factoryId;
     if (id && this.byFactory.get(id) === session) this.byFactory.delete(id);
+  }
+
+  /**
+   * A factory's stream broke without a goodbye: the leases it held (as its session last wrote them)
+   * now lapse after the reconnect grace, if not sooner anyway, and the reaper is woken for that
+   * moment, so a dead factory's jobs come back in seconds rather than a lease TTL. A factory that
+   * reconnects within the grace renews them in its hello; one already back on a new stream here is
+   * left alone (its hello decided about them). Never rejects: a lease not shortened just runs its TTL.
+   */
+  async shortenLeases(factoryId: string, held: readonly { jobId: string; epoch: number; expiresAt: number }[]): Promise<void> {
+    const until = this.clock.now() + this.settings.reconnectGraceMs;
+    for (const lease of held) {
+      await this.jobs
+        .mutate(lease.jobId, (job) => (this.byFactory.has(factoryId) ? null : shortenLease(job, factoryId, lease.epoch, until, this.clock.now(), lease.expiresAt)))
+        .catch((err: unknown) => this.log.warn({ err, factoryId, jobId: lease.jobId }, 'could not shorten the lease of a broken stream; it runs its TTL'));
+    }
+    if (held.length > 0) this.wakeReaperAt(until);
+  }
+
+  /** Runs a reaper pass at `at` rather than at the next tick; one timer, for the soonest such moment. */
+  private wakeReaperAt(at: number): void {
+    if (this.timer === null || this.stopping.signal.aborted) return; // not started: the simulation ticks itself
+    if (this.wake && this.wake.at <= at) return; // a later deadline is met by the next regular tick
+    if (this.wake) clearTimeout(this.wake.timer);
+    // +1: a timer may fire a millisecond early, before the lease counts as expired.
+    const timer = setTimeout(() => {
+      this.wake = null;
+      this.reapOnce().then(
+        (reaped) => {
+          if (reaped > 0) this.requestDispatch(); // a lapsed offer is runnable at once
+        },
+        (err: unknown) => this.log.error({ err }, 'reaper pass failed'),
+      );
+    }, Math.max(0, at - this.clock.now()) + 1);
+    timer.unref();
+    this.wake = { at, timer };
   }
 
   /** An operator drains a factory: no new offers; it is told goodbye once its jobs are done. */

@@ -9,6 +9,12 @@ export interface FleetSettings extends LeaseTimings {
   heartbeatTimeoutMs: number;
   /** Time a new stream has to send hello. */
   helloTimeoutMs: number;
+  /**
+   * A factory whose stream breaks without a goodbye (connection reset, process killed) has this long
+   * to reconnect and resume its leases; after it they lapse and the reaper takes the jobs back,
+   * instead of waiting out the whole lease TTL.
+   */
+  reconnectGraceMs: number;
   /** How often the reaper looks for expired leases. */
   reaperIntervalMs: number;
   /** SIGTERM→SIGKILL grace given with a cancel notice. */

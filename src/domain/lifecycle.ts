@@ -141,6 +141,20 @@ export function renew(
   return { job: { ...job, lease: { factoryId, epoch, expiresAt }, revision: job.revision + 1, updatedAt: now }, event: null };
 }
 
+/**
+ * The holder's stream broke: its lease now lapses at `until` (if that is sooner), so the reaper takes
+ * the job back within the reconnect grace instead of the whole TTL; a factory that reconnects before
+ * then renews it as usual. Null (no write) when the lease is no longer this holder's at `epoch`, runs
+ * out sooner anyway, or was pushed past `knownExpiresAt` — renewed by the factory from a new stream
+ * (on another replica, say) since the one that broke last wrote it. No event, like a renewal.
+ */
+export function shortenLease(job: JobRecord, factoryId: string, epoch: number, until: number, now: number, knownExpiresAt: number): JobChange | null {
+  const lease = job.lease;
+  if (!lease || lease.factoryId !== factoryId || lease.epoch !== epoch || job.epoch !== epoch) return null;
+  if (lease.expiresAt <= until || lease.expiresAt > knownExpiresAt) return null;
+  return { job: { ...job, lease: { ...lease, expiresAt: until }, revision: job.revision + 1, updatedAt: now }, event: null };
+}
+
 /** The factory declined the offer or let it lapse: back to the queue, no attempt used. */
 export function release(job: JobRecord, epoch: number, now: number, kind: 'declined' | 'offer_expired', message: string): JobChange {
   assertEpoch(job, epoch);

@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -7,24 +7,13 @@ import {
   type ConnectRequest,
   type ConnectResponse,
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
-import { CONNECT_METHOD, createFactoryClient, openFactoryStream, type FactoryStream } from '../../agent/grpc-client.js';
+import { createFactoryClient, openFactoryStream, type FactoryStream } from '../../agent/grpc-client.js';
+import { factoryServiceDefinition, listenOnLoopback } from './helpers.js';
 
 /** A coordinator stand-in: answers hello with a welcome naming the caller's token, echoes the rest. */
-const connectService: grpc.ServiceDefinition = {
-  Connect: {
-    path: CONNECT_METHOD,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: (m: ConnectRequest) => Buffer.from(toBinary(ConnectRequestSchema, m)),
-    requestDeserialize: (b: Buffer) => fromBinary(ConnectRequestSchema, b),
-    responseSerialize: (m: ConnectResponse) => Buffer.from(toBinary(ConnectResponseSchema, m)),
-    responseDeserialize: (b: Buffer) => fromBinary(ConnectResponseSchema, b),
-  },
-};
-
 function startServer(): Promise<{ server: grpc.Server; address: string }> {
   const server = new grpc.Server();
-  server.addService(connectService, {
+  server.addService(factoryServiceDefinition, {
     Connect: (call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>) => {
       const token = String(call.metadata.get('authorization')[0] ?? '');
       call.on('data', (req: ConnectRequest) => {
@@ -38,11 +27,7 @@ function startServer(): Promise<{ server: grpc.Server; address: string }> {
       call.on('error', () => {});
     },
   });
-  return new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) =>
-      err ? reject(err) : resolve({ server, address: `127.0.0.1:${port}` }),
-    ),
-  );
+  return listenOnLoopback(server);
 }
 
 function nextMessage(stream: FactoryStream): Promise<ConnectResponse> {

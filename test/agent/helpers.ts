@@ -1,9 +1,38 @@
-/** Shared helpers for the agent tests: temp work dirs, reading a child's output, process liveness. */
+/**
+ * Shared helpers for the agent tests: temp work dirs, reading a child's output, process liveness,
+ * and what a coordinator stand-in (a real grpc-js server written in the test) needs.
+ */
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { ConnectRequestSchema, ConnectResponseSchema, type ConnectRequest, type ConnectResponse } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import { CONNECT_METHOD } from '../../agent/grpc-client.js';
+
+/** FactoryService.Connect for a grpc-js server: a coordinator stand-in a test implements itself. */
+export const factoryServiceDefinition: grpc.ServiceDefinition = {
+  Connect: {
+    path: CONNECT_METHOD,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (m: ConnectRequest) => Buffer.from(toBinary(ConnectRequestSchema, m)),
+    requestDeserialize: (b: Buffer) => fromBinary(ConnectRequestSchema, b),
+    responseSerialize: (m: ConnectResponse) => Buffer.from(toBinary(ConnectResponseSchema, m)),
+    responseDeserialize: (b: Buffer) => fromBinary(ConnectResponseSchema, b),
+  },
+};
+
+/** Binds `server` (insecure h2c) to an ephemeral port on 127.0.0.1. */
+export function listenOnLoopback(server: grpc.Server): Promise<{ server: grpc.Server; address: string }> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve({ server, address: `127.0.0.1:${port}` }),
+    ),
+  );
+}
 
 export async function tempWorkDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gigafactory-agent-'));

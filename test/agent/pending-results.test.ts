@@ -20,6 +20,22 @@ describe('jobResult', () => {
 });
 
 describe('pending results', () => {
+  it('are overdue once last sent before the cut-off, until acknowledged', async () => {
+    const pending = PendingResults.inMemory();
+    await pending.add(succeeded('a', 1n));
+    await pending.add(succeeded('b', 2n));
+    expect(pending.sentBefore(0).map((r) => r.jobId)).toEqual(['a', 'b']); // never sent: overdue at once
+    pending.markSent(succeeded('a', 1n), 1_000);
+    pending.markSent(succeeded('b', 2n), 2_000);
+    expect(pending.sentBefore(1_000)).toEqual([]);
+    expect(pending.sentBefore(1_001).map((r) => r.jobId)).toEqual(['a']);
+    pending.markSent(succeeded('a', 1n), 3_000); // sent again: not overdue until the next cut-off passes it
+    expect(pending.sentBefore(2_500).map((r) => r.jobId)).toEqual(['b']);
+    await pending.drop('b', 2n);
+    pending.markSent(succeeded('b', 2n), 0); // an acknowledged result is not tracked again
+    expect(pending.sentBefore(10_000).map((r) => r.jobId)).toEqual(['a']);
+  });
+
   it('are sent again on a new stream until acknowledged, and dropped when the lease is revoked', async () => {
     const pending = PendingResults.inMemory();
     const stream1: string[] = [];

@@ -19,6 +19,7 @@ import {
   reject,
   release,
   renew,
+  shortenLease,
   ship,
   type AttemptReport,
   type JobChange,
@@ -191,6 +192,28 @@ describe('renew', () => {
     expectCode(() => renew(running('f1'), 'f2', 1, T0, TIMINGS), 'permission_denied');
     expectCode(() => renew(leased(), 'f1', 1, T0, TIMINGS), 'failed_precondition');
     expectCode(() => renew(finalJob('succeeded'), 'f1', 1, T0, TIMINGS), 'stale_epoch');
+  });
+});
+
+describe('shortenLease', () => {
+  const GRACE_END = T0 + 3_000;
+  it("brings the holder's lease in to the grace's end, without an event", () => {
+    const job = running(); // lease until T0 + TTL
+    const change = shortenLease(job, 'f1', 1, GRACE_END, T0 + 1, job.lease!.expiresAt)!;
+    expect(change.event).toBeNull();
+    expect(change.job.lease).toEqual({ factoryId: 'f1', epoch: 1, expiresAt: GRACE_END });
+    expect(change.job).toMatchObject({ stage: 'running', revision: job.revision + 1, updatedAt: T0 + 1 });
+  });
+
+  it('changes nothing for another holder or epoch, a lease that ends sooner, or one renewed since', () => {
+    const job = running();
+    const known = job.lease!.expiresAt;
+    expect(shortenLease(job, 'f2', 1, GRACE_END, T0, known)).toBeNull();
+    expect(shortenLease(job, 'f1', 0, GRACE_END, T0, known)).toBeNull();
+    expect(shortenLease(job, 'f1', 1, known + 1, T0, known)).toBeNull(); // never lengthens
+    const renewedElsewhere = renew(job, 'f1', 1, T0 + 500, TIMINGS).job; // the factory came back on a new stream
+    expect(shortenLease(renewedElsewhere, 'f1', 1, GRACE_END, T0 + 600, known)).toBeNull();
+    expect(shortenLease(queued(), 'f1', 0, GRACE_END, T0, known)).toBeNull();
   });
 });
 

@@ -27,6 +27,7 @@ const SETTINGS: FleetSettings = {
   heartbeatIntervalMs: HOUR,
   heartbeatTimeoutMs: 10 * HOUR,
   helloTimeoutMs: HOUR,
+  reconnectGraceMs: HOUR,
   reaperIntervalMs: HOUR, // ticks only when the test calls tick()
   cancelGraceMs: 1_000,
   maxLogChunkBytes: 64 * 1024,

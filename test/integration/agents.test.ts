@@ -1,15 +1,17 @@
 /**
  * Jobs through real agent processes over real gRPC to a real coordinator on SQLite: throughput with
- * exactly-once outcomes and complete logs, an agent killed mid-job, cancellation and timeouts that
- * reach the child process.
+ * exactly-once outcomes and complete logs, an agent killed mid-job (and, with a long lease TTL, its
+ * job coming back after the reconnect grace, or kept by a factory that reconnects within it),
+ * cancellation and timeouts that reach the child process.
  */
 import { Code, createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AttemptOutcome, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { AttemptOutcome, JobStage, type Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { isRunning } from '../agent/helpers.js';
 import { readLogs, waitForStage } from '../support/jobs.js';
@@ -40,6 +42,17 @@ function agent(id: string, slots = 1): Promise<ManagedProcess> {
     agents.push(a);
     return a;
   });
+}
+
+/** The dead factory's result for epoch 1 of `done`, arriving late on a new stream: refused, and the job unchanged. */
+async function expectZombieResultRefused(factoryId: string, done: Job): Promise<void> {
+  const zombie = new RawFactory(server.grpcUrl);
+  raw.push(zombie);
+  zombie.hello(factoryId);
+  await zombie.next('welcome');
+  zombie.send({ case: 'jobResult', value: { jobId: done.id, epoch: 1n, outcome: AttemptOutcome.FAILED, exitCode: 1 } });
+  await zombie.next('leaseRevoked', (r) => r.jobId === done.id && r.epoch === 1n);
+  expect((await jobs.getJob({ jobId: done.id })).job!).toEqual(done);
 }
 
 describe('agents', () => {
@@ -96,15 +109,7 @@ describe('agents', () => {
       ['doomed', AttemptOutcome.LEASE_EXPIRED],
       ['rescuer', AttemptOutcome.SUCCEEDED],
     ]);
-
-    const zombie = new RawFactory(server.grpcUrl);
-    raw.push(zombie);
-    zombie.hello('doomed');
-    await zombie.next('welcome');
-    zombie.send({ case: 'jobResult', value: { jobId: job!.id, epoch: 1n, outcome: AttemptOutcome.FAILED, exitCode: 1 } });
-    await zombie.next('leaseRevoked', (r) => r.jobId === job!.id && r.epoch === 1n);
-    const after = (await jobs.getJob({ jobId: job!.id })).job!;
-    expect(after).toEqual(done);
+    await expectZombieResultRefused('doomed', done);
   });
 
   it('cancel reaches the child process: its process group is gone and the job ends cancelled', async () => {
@@ -154,5 +159,62 @@ describe('leases without heartbeats', () => {
     expect(lateness).toBeGreaterThanOrEqual(0);
     expect(lateness).toBeLessThanOrEqual(100 /* reaper interval */ + 400 /* scheduling slack on a loaded machine */);
     expect(f.ended).toBeNull(); // the stream itself was not closed
+  });
+});
+
+describe("a broken stream's reconnect grace", () => {
+  // A lease TTL of a minute, far beyond the test's timeout: a job that comes back at all came back
+  // through the grace, not through its lease running out.
+  const LEASE_TTL_MS = 60_000;
+  beforeEach(async () => {
+    await server.stop();
+    server = await startTestServer({ leaseTtlMs: LEASE_TTL_MS, reconnectGraceMs: 500, heartbeatIntervalMs: 300, heartbeatTimeoutMs: LEASE_TTL_MS, reaperIntervalMs: 100, retryBaseMs: 10, retryMaxMs: 50 });
+    jobs = createClient(JobService, createGrpcTransport({ baseUrl: server.grpcUrl }));
+  });
+
+  it('an agent killed with SIGKILL gives its job to another agent after the grace; the old epoch is fenced', async () => {
+    const doomed = await agent('doomed');
+    const { job } = await jobs.submitJob({ productId: 'p', command: ['sh', '-c', 'sleep 1; echo done'], maxAttempts: 3 });
+    await waitForStage(jobs, job!.id, JobStage.RUNNING);
+    const leaseWhileRunning = (await jobs.getJob({ jobId: job!.id })).job!.lease!;
+    await doomed.kill('SIGKILL');
+    await agent('rescuer');
+    await waitForStage(jobs, job!.id, JobStage.SUCCEEDED);
+
+    const done = (await jobs.getJob({ jobId: job!.id })).job!;
+    expect(done.epoch).toBe(2n);
+    expect(done.attempts.map((a) => [a.factoryId, a.epoch, a.outcome])).toEqual([
+      ['doomed', 1n, AttemptOutcome.LEASE_EXPIRED],
+      ['rescuer', 2n, AttemptOutcome.SUCCEEDED],
+    ]);
+    // Reaped before the TTL it held while running would have run out: the grace did it.
+    expect(timestampMs(done.attempts[0]!.endTime!)).toBeLessThan(timestampMs(leaseWhileRunning.expireTime!));
+    await expectZombieResultRefused('doomed', done);
+  });
+
+  it('a factory that reconnects within the grace keeps its job under the same epoch, for a whole TTL', async () => {
+    const { job } = await jobs.submitJob({ productId: 'p', command: ['true'] });
+    const f = new RawFactory(server.grpcUrl);
+    raw.push(f);
+    f.hello('blip');
+    const offer = await f.next('leaseOffer');
+    f.send({ case: 'leaseAccept', value: { jobId: offer.jobId, epoch: offer.epoch } });
+    await waitForStage(jobs, job!.id, JobStage.RUNNING);
+    f.breakStream();
+    await f.closed();
+    const again = new RawFactory(server.grpcUrl);
+    raw.push(again);
+    again.hello('blip', { running: [{ jobId: job!.id, epoch: offer.epoch }] });
+    const welcome = await again.next('welcome');
+    expect(welcome.keptLeases).toEqual([expect.objectContaining({ jobId: job!.id, epoch: offer.epoch })]);
+    const resumedAt = Date.now();
+    // Renewed by hello for a whole TTL, not left at the grace's end (a minute against half a second).
+    const lease = (await jobs.getJob({ jobId: job!.id })).job!.lease!;
+    expect(timestampMs(lease.expireTime!) - resumedAt).toBeGreaterThan(LEASE_TTL_MS / 2);
+    again.send({ case: 'jobResult', value: { jobId: job!.id, epoch: offer.epoch, outcome: AttemptOutcome.SUCCEEDED, exitCode: 0 } });
+    await again.next('resultAck');
+    const done = (await jobs.getJob({ jobId: job!.id })).job!;
+    expect(done.stage).toBe(JobStage.SUCCEEDED);
+    expect(done.attempts.map((a) => [a.factoryId, a.epoch, a.outcome])).toEqual([['blip', offer.epoch, AttemptOutcome.SUCCEEDED]]);
   });
 });

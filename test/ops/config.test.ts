@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveWithSources } from '../../src/config.js';
+import { fleetSettings, resolveWithSources } from '../../src/config.js';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gigafactory.mjs');
@@ -44,6 +44,14 @@ describe('resolveWithSources', () => {
     expect(() => resolveWithSources({ trackerEchoUrl: 'http://127.0.0.1:1/h', trackerEchoSecret: 'short' }, {}, null)).toThrow(/trackerEchoSecret \(flag --tracker-echo-secret\): must be at least 16 characters/);
     const { config } = resolveWithSources({}, { GIGAFACTORY_TRACKER_ECHO_URL: 'http://127.0.0.1:1/h', GIGAFACTORY_TRACKER_ECHO_SECRET: 's'.repeat(20) }, null);
     expect(config).toMatchObject({ trackerEchoUrl: 'http://127.0.0.1:1/h', trackerEchoTimeoutMs: 10_000, trackerEchoMaxAttempts: 50 });
+  });
+
+  it('takes a positive reconnect grace', () => {
+    expect(resolveWithSources({}, {}, null).config.reconnectGraceMs).toBe(3_000);
+    expect(fleetSettings(resolveWithSources({}, { GIGAFACTORY_RECONNECT_GRACE_MS: '1500' }, null).config).reconnectGraceMs).toBe(1_500);
+    expect(() => resolveWithSources({ reconnectGraceMs: '0' }, {}, null)).toThrow(/reconnectGraceMs \(flag --reconnect-grace-ms\)/);
+    expect(() => resolveWithSources({}, { GIGAFACTORY_RECONNECT_GRACE_MS: 'soon' }, null)).toThrow(/reconnectGraceMs \(environment variable GIGAFACTORY_RECONNECT_GRACE_MS\)/);
+    expect(() => resolveWithSources({}, {}, { path: 'x.yaml', values: { reconnectGraceMs: 1.5 } })).toThrow(/reconnectGraceMs \(config file x.yaml\)/);
   });
 
   it('refuses an unknown setting in the file', () => {

@@ -5,7 +5,8 @@
  * and randomness are fake. Simulated factories talk to it the way the transport does: a factory's
  * messages reach `session.handle` one at a time and in order, the coordinator's go through the
  * session's link into the factory's inbox. Messages take random time to arrive (so different
- * streams reorder), some are lost, and factories crash, lose their streams, get partitioned, ignore
+ * streams reorder), some are lost, and factories crash, lose their streams (the coordinator then
+ * gives their leases only the reconnect grace), get partitioned, ignore
  * revocations (zombies), resend and duplicate results. Everything is driven from one seed.
  *
  * Each step advances the clock to the next scheduled event, runs the events due, then lets the
@@ -19,7 +20,8 @@
  *
  * What is checked (a violation fails the seed):
  * - every write the coordinator makes (seen through a tap on the store): revision +1, epoch never
- *   down, a final job never changes, a lease exactly when leased/running and naming a factory of
+ *   down, a final job never changes, a lease shortened only to the reconnect grace's end, a lease
+ *   exactly when leased/running and naming a factory of
  *   the fleet at the job's epoch, attempts in epoch order, attemptCount <= maxAttempts, at most one
  *   succeeded attempt, and every factory-reported outcome is one that factory produced for that epoch;
  * - every acknowledged submit is in the store (every 25th step and at the end, every job is read back);
@@ -89,6 +91,8 @@ export interface SimStats {
   dropped: number;
   crashes: number;
   streamBreaks: number;
+  /** Leases brought in to the reconnect grace after their factory's stream broke. */
+  leasesShortened: number;
   partitions: number;
   zombieRevokes: number;
   staleChecked: number;
@@ -184,6 +188,8 @@ interface Seen {
   epoch: number;
   revision: number;
   stage: JobRecord['stage'];
+  /** When its lease (if any) ran out. */
+  leaseExpiresAt: number | null;
 }
 
 interface Ref {
@@ -259,6 +265,7 @@ class LeaseSim {
     dropped: 0,
     crashes: 0,
     streamBreaks: 0,
+    leasesShortened: 0,
     partitions: 0,
     zombieRevokes: 0,
     staleChecked: 0,
@@ -513,7 +520,7 @@ class LeaseSim {
     // The transport notices a little later and closes the session.
     this.at(this.clock.t + this.rng.int(0, 30) * Q, () => {
       this.log(() => `stream ${conn.id} of ${f.id}: coordinator notices the break`);
-      conn.session.close('stream aborted');
+      this.track(conn.session.broke('stream aborted'), 'closing a broken stream');
     });
   }
 
@@ -977,6 +984,12 @@ class LeaseSim {
       if (how === 'write' && job.revision !== prev.revision + 1) return fail(`a write took revision ${prev.revision} to ${job.revision}, not +1`);
       if (how === 'read' && job.revision !== prev.revision) return fail(`the store is at revision ${job.revision}, the last write seen was ${prev.revision}`);
       if (isFinal(prev.stage) && job.revision !== prev.revision) return fail(`changed after reaching the final stage ${prev.stage}`);
+      if (how === 'write' && job.lease && job.epoch === prev.epoch && job.stage === prev.stage && prev.leaseExpiresAt !== null && job.lease.expiresAt < prev.leaseExpiresAt) {
+        // Only a broken stream shortens a lease: to the end of the reconnect grace from when it broke (not later than from now).
+        const graceEnd = this.clock.t + this.params.settings.reconnectGraceMs;
+        if (job.lease.expiresAt > graceEnd) return fail(`lease shortened from ${prev.leaseExpiresAt} to ${job.lease.expiresAt}, past the grace's end ${graceEnd}`);
+        this.stats.leasesShortened++;
+      }
     }
     const holds = job.stage === 'leased' || job.stage === 'running';
     if (holds !== (job.lease !== null)) return fail(`stage ${job.stage} with lease ${JSON.stringify(job.lease)}`);
@@ -1003,7 +1016,7 @@ class LeaseSim {
     if (lastEpoch !== job.epoch) return fail(`last attempt epoch ${lastEpoch} is not the job's epoch ${job.epoch}`);
     if (succeeded > 1) return fail(`${succeeded} attempts succeeded: more than one result accepted`);
     if (job.stage === 'succeeded' && job.attempts.at(-1)?.outcome !== 'succeeded') return fail('succeeded, but not by its last attempt');
-    this.seen.set(job.id, { epoch: job.epoch, revision: job.revision, stage: job.stage });
+    this.seen.set(job.id, { epoch: job.epoch, revision: job.revision, stage: job.stage, leaseExpiresAt: job.lease?.expiresAt ?? null });
     this.epochs.set(job.id, job.epoch);
     return null;
   }
@@ -1121,6 +1134,8 @@ function chooseParams(rng: Rng): Params {
       heartbeatIntervalMs,
       heartbeatTimeoutMs: Math.round((leaseTtlMs * rng.pick([0.75, 1, 2])) / Q) * Q,
       helloTimeoutMs: 1_000,
+      // From 0.5 to 2 heartbeats, in quanta: sometimes shorter than the factory's reconnect delay, sometimes longer.
+      reconnectGraceMs: Math.round((heartbeatIntervalMs * rng.pick([0.5, 1, 2])) / Q) * Q,
       reaperIntervalMs: rng.pick([200, 300, 500]),
       cancelGraceMs: 200,
       maxLogChunkBytes: 1_024,

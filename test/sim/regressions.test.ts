@@ -27,6 +27,7 @@ const SETTINGS: FleetSettings = {
   heartbeatIntervalMs: 1_000,
   heartbeatTimeoutMs: 10_000,
   helloTimeoutMs: 5_000,
+  reconnectGraceMs: 500,
   reaperIntervalMs: 100,
   cancelGraceMs: 100,
   maxLogChunkBytes: 1_024,
@@ -252,5 +253,78 @@ describe('regressions found by the lease simulation', () => {
     expect(f1.sent[0]!.kind.case).toBe('welcome');
     expect(f1.session.leases.size).toBeLessThanOrEqual(1);
     expect(f1.received('leaseOffer')).toEqual([]);
+  });
+});
+
+describe('the reconnect grace of a broken stream', () => {
+  /** f1 runs a job under epoch 1. */
+  async function runningOnF1() {
+    const w = world();
+    const f1 = w.connect('f1');
+    await f1.hello();
+    const x = await w.submit();
+    await f1.send({ case: 'leaseAccept', value: { jobId: x, epoch: 1n } });
+    return { w, f1, x };
+  }
+
+  /** ... heartbeats once 100 ms later, and then its stream breaks. */
+  async function runningThenBroken() {
+    const { w, f1, x } = await runningOnF1();
+    w.clock.t += 100;
+    await f1.send({ case: 'heartbeat', value: { sequence: 1n, runningJobs: [{ jobId: x, epoch: 1n }] } });
+    expect((await w.store.getJob(x))!.lease!.expiresAt).toBe(w.clock.t + SETTINGS.leaseTtlMs);
+    const brokeAt = w.clock.t;
+    await f1.session.broke('stream aborted');
+    return { w, f1, x, brokeAt };
+  }
+
+  it('shortens the leases to the grace; the reaper then takes the job and fences the late result', async () => {
+    const { w, f1, x, brokeAt } = await runningThenBroken();
+    expect((await w.store.getJob(x))!).toMatchObject({ stage: 'running', epoch: 1, lease: { factoryId: 'f1', epoch: 1, expiresAt: brokeAt + SETTINGS.reconnectGraceMs } });
+    await w.advance(SETTINGS.reconnectGraceMs - 1);
+    expect((await w.store.getJob(x))!.stage).toBe('running'); // still within the grace
+    await w.advance(1);
+    const reaped = (await w.store.getJob(x))!;
+    expect(reaped).toMatchObject({ stage: 'queued', lease: null });
+    expect(reaped.attempts[0]).toMatchObject({ epoch: 1, factoryId: 'f1', outcome: 'lease_expired' });
+    // The dead factory's result arrives anyway (on a stream it opened again): fenced, not recorded.
+    w.clock.t += SETTINGS.retryBackoff.maxMs;
+    const again = w.connect('f1');
+    await again.hello();
+    await again.send({ case: 'jobResult', value: { jobId: x, epoch: 1n, outcome: AttemptOutcome.SUCCEEDED, exitCode: 0 } });
+    expect(again.received('resultAck').filter((a) => a.epoch === 1n)).toEqual([]);
+    expect(again.received('leaseRevoked')).toContainEqual(expect.objectContaining({ jobId: x, epoch: 1n }));
+    const after = (await w.store.getJob(x))!;
+    expect(after.attempts[0]!.outcome).toBe('lease_expired');
+    expect(after.stage).not.toBe('succeeded');
+    expect(f1.ended()).toBe(false); // a broken stream is not ended by the coordinator: it is gone already
+  });
+
+  it('a factory that reconnects within the grace keeps its job under the same epoch, for a whole TTL', async () => {
+    const { w, x } = await runningThenBroken();
+    w.clock.t += SETTINGS.reconnectGraceMs - 10;
+    const again = w.connect('f1');
+    await again.hello([{ jobId: x, epoch: 1n }]);
+    const welcome = again.received('welcome')[0] as { keptLeases?: { jobId: string; epoch: bigint }[] };
+    expect(welcome.keptLeases).toEqual([expect.objectContaining({ jobId: x, epoch: 1n })]);
+    expect((await w.store.getJob(x))!.lease).toEqual({ factoryId: 'f1', epoch: 1, expiresAt: w.clock.t + SETTINGS.leaseTtlMs });
+    await w.advance(SETTINGS.leaseTtlMs - 1);
+    expect((await w.store.getJob(x))!).toMatchObject({ stage: 'running', epoch: 1 });
+  });
+
+  it('a break noticed only after the factory is back on a new stream leaves the renewed lease alone', async () => {
+    const { w, f1, x } = await runningOnF1();
+    const again = w.connect('f1');
+    await again.hello([{ jobId: x, epoch: 1n }]); // replaces f1's stream (goodbye REPLACED)
+    await f1.session.broke('stream aborted'); // the transport notices the old stream's end late
+    expect((await w.store.getJob(x))!.lease!.expiresAt).toBe(w.clock.t + SETTINGS.leaseTtlMs);
+  });
+
+  it('a goodbye keeps the leases for their TTL (the factory is asked to come back, not presumed dead)', async () => {
+    const { w, f1, x } = await runningOnF1();
+    w.fleet.stop();
+    await f1.session.broke('stream finished'); // the transport ends the stream after the goodbye
+    expect(f1.received('goodbye')[0]).toMatchObject({ reason: GoodbyeReason.SHUTDOWN });
+    expect((await w.store.getJob(x))!.lease!.expiresAt).toBe(w.clock.t + SETTINGS.leaseTtlMs);
   });
 });
