@@ -9,6 +9,8 @@
  *   counted from the moment a job was due, so a stalled coordinator cannot hide its stall
  *   (no coordinated omission).
  *
+ * The closed loop can also submit `batch` jobs per JobService.SubmitJobs call (beside BullMQ's addBulk).
+ *
  * Submit→offer and submit→result-ack latencies are keyed by the job's title ("bench-<n>"), which the
  * LeaseOffer carries inside its Job, because an offer can arrive before the submit call returns.
  */
@@ -38,6 +40,8 @@ export interface DispatchOptions {
   submitters: number;
   /** Omitted: closed loop (peak). Set: open loop at this many submissions per second. */
   rate?: number;
+  /** Closed loop only: jobs per SubmitJobs call; omitted, one SubmitJob per job. */
+  batch?: number;
   /** Closed loop only: stop submitting after this many seconds and measure the jobs sent so far. */
   maxSubmitSeconds?: number;
   /** SQLite commit durability in the coordinator; 'full' is the product's setting. */
@@ -53,6 +57,8 @@ export interface DispatchResult {
   capped: boolean;
   synchronous: Synchronous;
   mode: 'closed-loop' | 'open-loop';
+  /** Jobs per SubmitJobs call, or null for one SubmitJob per job. */
+  batch: number | null;
   jobs: number;
   factories: number;
   slots: number;
@@ -259,16 +265,21 @@ class BenchFactory {
 
 type JobClient = Client<typeof JobService>;
 
-/** Closed loop: `submitters` loops, each submitting its next job when the previous one returned. */
-async function submitClosedLoop(clients: JobClient[], count: number, title: (i: number) => string, onSubmit: (i: number, at: number) => void, rpc: Latency | null, deadline = Infinity): Promise<number> {
+/**
+ * Closed loop: `submitters` loops, each submitting its next job (or its next `batch` jobs in one
+ * SubmitJobs call) when the previous call returned. `rpc` records call durations.
+ */
+async function submitClosedLoop(clients: JobClient[], count: number, title: (i: number) => string, onSubmit: (i: number, at: number) => void, rpc: Latency | null, deadline = Infinity, batch?: number): Promise<number> {
   let next = 0;
   await Promise.all(
     clients.map(async (client) => {
       while (next < count && performance.now() < deadline) {
-        const i = next++;
+        const first = next;
+        next = Math.min(count, first + (batch ?? 1));
         const at = performance.now();
-        onSubmit(i, at);
-        await client.submitJob(submitRequest(title(i)));
+        for (let i = first; i < next; i++) onSubmit(i, at);
+        if (batch === undefined) await client.submitJob(submitRequest(title(first)));
+        else await client.submitJobs({ jobs: Array.from({ length: next - first }, (_, k) => submitRequest(title(first + k))) });
         rpc?.recordMs(performance.now() - at);
       }
     }),
@@ -367,7 +378,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
     // Warm-up: same path, not measured.
     if (opts.warmupJobs > 0) {
       progress(`[${opts.label}] warm-up: ${opts.warmupJobs} jobs`);
-      await submitClosedLoop(clients, opts.warmupJobs, (i) => `${WARM_PREFIX}${i}`, () => {}, null);
+      await submitClosedLoop(clients, opts.warmupJobs, (i) => `${WARM_PREFIX}${i}`, () => {}, null, Infinity, opts.batch);
       await until(() => t.warmDone >= opts.warmupJobs, 'the warm-up jobs');
     }
     for (const k of Object.keys(t.toFactories)) delete t.toFactories[k];
@@ -397,7 +408,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
     const allDone = until(() => t.done >= target, 'the measured jobs');
     if (opts.rate === undefined) {
       const deadline = opts.maxSubmitSeconds === undefined ? Infinity : started + opts.maxSubmitSeconds * 1000;
-      target = await submitClosedLoop(clients, opts.jobs, title, onSubmit, rpc, deadline);
+      target = await submitClosedLoop(clients, opts.jobs, title, onSubmit, rpc, deadline, opts.batch);
       wake(); // the target may just have dropped below what is already done
     } else {
       await submitOpenLoop(clients, opts.jobs, opts.rate, title, onSubmit, rpc);
@@ -433,6 +444,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
       capped,
       synchronous: opts.synchronous,
       mode: opts.rate === undefined ? 'closed-loop' : 'open-loop',
+      batch: opts.batch ?? null,
       jobs: n,
       factories: opts.factories,
       slots: opts.slots,

@@ -65,6 +65,8 @@ interface Options {
   synchronous: Synchronous;
   cpuProf?: string;
   paced: boolean;
+  batch: number;
+  batched: boolean;
   baseline: boolean;
   scheduler: boolean;
   replicas: boolean;
@@ -99,6 +101,8 @@ const program = new Command('bench')
   .addOption(new Option('--cpu-prof <dir>', 'run each coordinator child under node --cpu-prof, writing its .cpuprofile into <dir> (open it in Chrome DevTools)').env('BENCH_CPU_PROF'))
   .addOption(new Option('--synchronous <mode>', 'SQLite commit durability in the coordinator: full is the product setting (fsync per commit)').choices(['full', 'normal', 'off']).default('full'))
   .option('--no-paced', 'skip the half-rate run')
+  .addOption(new Option('--batch <n>', 'jobs per SubmitJobs call in the batched peak run (BullMQ addBulk uses 100)').default(100).argParser(positiveInt('--batch')))
+  .option('--no-batched', 'skip the batched (SubmitJobs) peak run')
   .option('--no-baseline', 'skip the gRPC baseline')
   .option('--no-scheduler', 'skip the scheduler decision-cost grid')
   .option('--no-bullmq', 'skip the BullMQ comparison')
@@ -112,7 +116,7 @@ const program = new Command('bench')
   .addOption(new Option('--log-lines <n>', 'lines the log-latency job prints, one every 20 ms (default 500, --quick 200)').argParser(positiveInt('--log-lines')))
   .option('--no-logs', 'skip the log-latency part')
   .option('--no-replicas', 'skip the Cosmos replica runs (1, 2 and 3 replicas over the Cosmos test server)')
-  .addOption(new Option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (dispatch is the peak and half-rate runs)`).argParser(partList))
+  .addOption(new Option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (dispatch is the peak, half-rate and batched runs)`).argParser(partList))
   .option('--out <dir>', 'where the JSON result goes', join(BENCH_DIR, 'results'));
 
 async function main(): Promise<void> {
@@ -153,6 +157,9 @@ async function main(): Promise<void> {
     const pacedJobs = Math.max(100, Math.round(rate * pacedSeconds));
     paced = await runDispatch({ ...common, label: `${Math.round(o.pacedFraction * 100)}% rate`, jobs: pacedJobs, rate });
   }
+
+  // The peak again with SubmitJobs, `--batch` jobs per call: the counterpart of BullMQ's addBulk run.
+  const batched = runs('dispatch') && o.batched ? await runDispatch({ ...common, label: `SubmitJobs ×${o.batch}`, jobs, maxSubmitSeconds, batch: o.batch }) : null;
 
   // The same workload on BullMQ over a local Redis, right after ours so both see the same machine.
   const bullmq = runs('bullmq', o.bullmq) ? await guarded('bullmq', () => runBullmqComparison({ jobs, warmupJobs, workers: o.factories, concurrency: o.slots, submitters: o.submitters, maxSubmitSeconds })) : null;
@@ -213,10 +220,11 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     git,
     machine,
-    config: { parts: o.only ?? PARTS, jobs, maxSubmitSeconds, warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, runs: o.runs, pacedFraction: o.pacedFraction, pacedSeconds, baselineRuns: o.baselineRuns, baselineSeconds, synchronous: o.synchronous, quick: Boolean(o.quick) },
+    config: { parts: o.only ?? PARTS, jobs, maxSubmitSeconds, warmupJobs, factories: o.factories, slots: o.slots, submitters: o.submitters, runs: o.runs, pacedFraction: o.pacedFraction, pacedSeconds, batch: o.batched ? o.batch : null, baselineRuns: o.baselineRuns, baselineSeconds, synchronous: o.synchronous, quick: Boolean(o.quick) },
     peak,
     peakRuns: peaks,
     paced,
+    batched,
     bullmq,
     baseline,
     fleet,
@@ -231,7 +239,7 @@ async function main(): Promise<void> {
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...targetRows(peak, bullmq, fleet, logs), ...failureRows(failures)])}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...targetRows(peak, batched, bullmq, fleet, logs), ...failureRows(failures)])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 
@@ -263,7 +271,7 @@ function failureRows(list: readonly { part: Part; message: string }[]): Row[] {
 }
 
 /** Issue #9's targets side by side: what this run reached, and where Gigafactory loses. */
-function targetRows(peak: DispatchResult | null, bullmq: BullmqComparison | null, fleet: FleetResult | null, logs: LogsResult | null): Row[] {
+function targetRows(peak: DispatchResult | null, batched: DispatchResult | null, bullmq: BullmqComparison | null, fleet: FleetResult | null, logs: LogsResult | null): Row[] {
   const r: Row[] = [];
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
   if (fleet) {
@@ -277,10 +285,36 @@ function targetRows(peak: DispatchResult | null, bullmq: BullmqComparison | null
   if (peak && bullmq && 'skipped' in bullmq) r.push(['jobs/s ≥ BullMQ', 'n/a', '', bullmq.skipped]);
   if (peak && bullmq && 'runs' in bullmq) {
     for (const run of bullmq.runs) {
-      r.push([`jobs/s ≥ ${run.label}`, verdict(peak.jobsPerSec >= run.jobsPerSec), '', `${fmt(peak.jobsPerSec)} vs ${fmt(run.jobsPerSec)} jobs/s: Gigafactory ${peak.jobsPerSec >= run.jobsPerSec ? 'wins' : `LOSES (${fmt(run.jobsPerSec / peak.jobsPerSec)}× slower)`}`]);
+      r.push([`jobs/s ≥ ${run.label}`, verdict(peak.jobsPerSec >= run.jobsPerSec), '', versus(peak, run)]);
+    }
+    // Batch against batch: SubmitJobs ×n beside addBulk ×n.
+    for (const run of bullmq.runs.filter((x) => x.mode === 'addBulk')) {
+      if (batched) r.push([`SubmitJobs ×${batched.batch} jobs/s ≥ ${run.label}`, verdict(batched.jobsPerSec >= run.jobsPerSec), '', versus(batched, run)]);
     }
   }
+  const best = [peak, batched].filter((x): x is DispatchResult => x !== null).sort((a, b) => b.jobsPerSec - a.jobsPerSec)[0];
+  if (best) r.push(['jobs/s ≥ 5,000', verdict(best.jobsPerSec >= 5_000), '', `${fmt(best.jobsPerSec)} jobs/s (${best.batch ? `SubmitJobs ×${best.batch}` : 'SubmitJob'})`]);
   return r.length ? [{ section: 'Targets (issue #9)' }, ...r] : [];
+}
+
+function versus(ours: DispatchResult, run: { jobsPerSec: number }): string {
+  const wins = ours.jobsPerSec >= run.jobsPerSec;
+  return `${fmt(ours.jobsPerSec)} vs ${fmt(run.jobsPerSec)} jobs/s: Gigafactory ${wins ? 'wins' : `LOSES (${fmt(run.jobsPerSec / ours.jobsPerSec)}× slower)`}`;
+}
+
+/** The batched peak run: the figures that differ from one SubmitJob per job. */
+function batchedRows(b: DispatchResult, o: Options): Row[] {
+  const cap = b.capped ? ` (of ${b.jobsRequested.toLocaleString('en-US')}: submitting stopped at the cap)` : '';
+  return [
+    { section: `Dispatch at peak, SubmitJobs ×${b.batch} — closed loop, ${o.submitters} submitters each sending its next ${b.batch} jobs in one call when the last call returned (as BullMQ's addBulk run)` },
+    ['throughput', fmt(b.jobsPerSec), 'jobs/s', `${b.jobs.toLocaleString('en-US')} jobs${cap}, first submit → last result ack in ${fmt(b.elapsedS)} s`],
+    ['SubmitJobs call  p50 / p90 / p99 / max', fmtLatency(b.submitRpc), 'ms', `${b.batch} jobs per call; returns once all are durable`],
+    ['submit → offer  p50 / p90 / p99 / max', fmtLatency(b.submitToOffer), 'ms', 'call sent → LeaseOffer read by the factory, per job (queueing included)'],
+    ['submit → result ack  p50 / p90 / p99 / max', fmtLatency(b.submitToAck), 'ms', 'call sent → ResultAck read by the factory, per job'],
+    ['coordinator CPU', fmt(b.coordinator.cores), 'cores', `${fmt(b.coordinator.cpuMsPerJob)} ms CPU per job; bench process ${fmt(b.bench.cores)} cores`],
+    ['store write transactions', fmt(b.store.writeTxPerJob), 'per job', `${fmt(b.store.writeOpsPerJob / b.store.writeTxPerJob)} write operations per commit, at most ${b.store.largestBatch}; WAL fsync ${fmt(b.store.syncMsPerCommit)} ms per commit`],
+    ['stream messages', fmt(b.messages.perJob), 'per job', 'both directions, as above'],
+  ];
 }
 
 function perKind(counts: Record<string, number>): string {

@@ -21,11 +21,12 @@ import {
   JobService,
   ListJobsResponseSchema,
   SubmitJobResponseSchema,
+  SubmitJobsResponseSchema,
   TailLogsResponseSchema,
   WatchJobsResponseSchema,
   type ListJobsRequest,
 } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { DomainError, invalidArgument } from '../domain/errors.js';
+import { forItem, invalidArgument } from '../domain/errors.js';
 import type { JobStage } from '../domain/job.js';
 import type { Jobs } from '../coordinator/jobs.js';
 import type { LogTail } from '../coordinator/log-tail.js';
@@ -35,6 +36,7 @@ import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageFromWire, sta
 import type { Workflows } from '../coordinator/workflows.js';
 import { explainJob } from '../coordinator/explain.js';
 import type { Fleet } from '../coordinator/fleet.js';
+import type { OpenStreams } from '../coordinator/open-streams.js';
 import { decodePageToken, encodePageToken, filterFingerprint } from './page-token.js';
 import { jobSpecFromRequest } from './submit-request.js';
 import { actorOf } from './actor.js';
@@ -48,13 +50,27 @@ export interface JobServiceDeps {
   logs: LogTail;
   fleet: Fleet;
   workflows: Workflows;
+  streams: OpenStreams;
 }
 
-export function jobServiceImpl({ jobs, watch, logs, fleet, workflows }: JobServiceDeps): ServiceImpl<typeof JobService> {
+export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }: JobServiceDeps): ServiceImpl<typeof JobService> {
   return {
     async submitJob(req, ctx) {
       const { job, created } = await workflows.submit(jobSpecFromRequest(req), actorOf(ctx), req.dependsOnKeys);
       return create(SubmitJobResponseSchema, { job: jobToWire(fleet.budgets.annotate(job)), created });
+    },
+
+    async submitJobs(req, ctx) {
+      const specs = req.jobs.map((item, i) =>
+        forItem(`jobs[${i}]`, () => {
+          if (item.dependsOnKeys.length > 0) throw invalidArgument('depends_on_keys names siblings in an AddChildren request; in SubmitJobs, use depends_on with job ids');
+          return jobSpecFromRequest(item);
+        }),
+      );
+      const stored = await workflows.submitMany(specs, actorOf(ctx));
+      return create(SubmitJobsResponseSchema, {
+        results: stored.map(({ job, created }) => create(SubmitJobResponseSchema, { job: jobToWire(fleet.budgets.annotate(job)), created })),
+      });
     },
 
     async shipJob(req, ctx) {
@@ -76,14 +92,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows }: JobServi
 
     async addChildren(req, ctx) {
       if (!req.parentId) throw invalidArgument('parent_id is required');
-      const inputs = req.children.map((child, i) => {
-        try {
-          return { spec: jobSpecFromRequest(child), dependsOnKeys: [...child.dependsOnKeys] };
-        } catch (err) {
-          if (err instanceof DomainError) throw new DomainError(err.code, `children[${i}]: ${err.message}`);
-          throw err;
-        }
-      });
+      const inputs = req.children.map((child, i) => forItem(`children[${i}]`, () => ({ spec: jobSpecFromRequest(child), dependsOnKeys: [...child.dependsOnKeys] })));
       const { parent, children } = await workflows.addChildren(req.parentId, inputs, actorOf(ctx));
       return create(AddChildrenResponseSchema, { parent: jobToWire(parent), children: children.map(jobToWire) });
     },
@@ -118,7 +127,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows }: JobServi
 
     async *watchJobs(req, ctx) {
       const filter = { productId: req.productId, jobId: req.jobId };
-      for await (const update of watch.follow(filter, ctx.signal)) {
+      for await (const update of streams.scope(ctx.signal, (signal) => watch.follow(filter, signal))) {
         yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job) });
       }
     },
@@ -143,7 +152,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows }: JobServi
 
     async *tailLogs(req, ctx) {
       const jobId = requireJobId(req.jobId);
-      for await (const chunk of logs.tail(jobId, req.follow, ctx.signal)) {
+      for await (const chunk of streams.scope(ctx.signal, (signal) => logs.tail(jobId, req.follow, signal))) {
         yield create(TailLogsResponseSchema, { chunk: logChunkToWire(chunk) });
       }
     },

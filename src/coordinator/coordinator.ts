@@ -14,6 +14,7 @@ import { JobWatch } from './job-watch.js';
 import { Jobs } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
 import { LogTail } from './log-tail.js';
+import { OpenStreams } from './open-streams.js';
 import { TrackerIngest } from './tracker-ingest.js';
 import { Workflows } from './workflows.js';
 
@@ -26,6 +27,8 @@ export class Coordinator {
   readonly fleetView: FleetView;
   readonly workflows: Workflows;
   readonly tracker: TrackerIngest;
+  /** WatchJobs and TailLogs calls, ended at shutdown. */
+  readonly streams = new OpenStreams();
 
   constructor(
     readonly store: JobStore,

@@ -14,7 +14,7 @@
  *   of blocked jobs, a bounded page per tick, evaluates them again.
  */
 import { createHash } from 'node:crypto';
-import { DomainError, invalidArgument } from '../domain/errors.js';
+import { DomainError, forItem, invalidArgument } from '../domain/errors.js';
 import { awaitedBy, describeCycle, findCycle, linkChildren, linkDependent, resolveBlocked } from '../domain/dag.js';
 import { isFinal, type JobRecord, type JobSpec, type JobStage } from '../domain/job.js';
 import { JOB_LIMITS, validateJobSpec } from '../domain/job-spec.js';
@@ -30,6 +30,8 @@ import type { Jobs } from './jobs.js';
 const SWEEP_PAGE = 50;
 /** At most this many children per AddChildren request. */
 export const MAX_CHILDREN_PER_REQUEST = 100;
+/** At most this many jobs per SubmitJobs request. */
+export const MAX_JOBS_PER_SUBMIT = 1_000;
 /** GetDag returns at most this many nodes. */
 export const MAX_DAG_NODES = 1_000;
 /** Existing jobs read while looking for a cycle; beyond this the existing graph is not followed. */
@@ -87,6 +89,35 @@ export class Workflows {
     }
     const spec = validateJobSpec(input);
     await this.assertExist(spec.dependsOn ?? [], 'depends_on');
+    return this.storeAndLink(spec, actor);
+  }
+
+  /**
+   * SubmitJobs: every job is validated, its key checked against the others and its dependencies
+   * looked up before any job is stored; then all are submitted at once, so their inserts (and
+   * claims) are issued in one turn and share the store's group commits. Not a transaction: if the
+   * store fails part-way, some jobs may be stored, and a retry with the same keys returns them.
+   */
+  async submitMany(inputs: readonly JobSpec[], actor: Actor): Promise<{ job: JobRecord; created: boolean }[]> {
+    if (inputs.length === 0) throw invalidArgument('jobs must have at least one job');
+    if (inputs.length > MAX_JOBS_PER_SUBMIT) throw invalidArgument(`jobs has ${inputs.length} jobs; at most ${MAX_JOBS_PER_SUBMIT} per request`);
+    const keyed = new Map<string, number>();
+    const specs = inputs.map((input, i) => {
+      const spec = forItem(`jobs[${i}]`, () => validateJobSpec(input));
+      if (!spec.idempotencyKey) return spec;
+      // Two inserts with one key in one commit would race for it; refusing says so plainly.
+      const key = `${spec.productId}\u0000${spec.idempotencyKey}`;
+      const first = keyed.get(key);
+      if (first !== undefined) throw invalidArgument(`jobs[${i}].idempotency_key "${spec.idempotencyKey}" is used by jobs[${first}] of the same product too; keys must be unique`);
+      keyed.set(key, i);
+      return spec;
+    });
+    for (const [i, spec] of specs.entries()) await this.assertExist(spec.dependsOn ?? [], `jobs[${i}].depends_on`);
+    return Promise.all(specs.map((spec) => this.storeAndLink(spec, actor)));
+  }
+
+  /** Stores a checked job; a new one is linked to its dependencies and evaluated. */
+  private async storeAndLink(spec: JobSpec, actor: Actor): Promise<{ job: JobRecord; created: boolean }> {
     const stored = await this.jobs.submit(spec, actor);
     if (stored.created) await this.linkAndEvaluate(stored.job);
     return stored;
@@ -100,14 +131,7 @@ export class Workflows {
     if (inputs.length === 0) throw invalidArgument('children must have at least one job');
     if (inputs.length > MAX_CHILDREN_PER_REQUEST) throw invalidArgument(`children has ${inputs.length} jobs; at most ${MAX_CHILDREN_PER_REQUEST} per request`);
     const parent = await this.jobs.get(parentId);
-    const specs = inputs.map((input, i) => {
-      try {
-        return validateJobSpec(input.spec);
-      } catch (err) {
-        if (err instanceof DomainError) throw new DomainError(err.code, `children[${i}]: ${err.message}`);
-        throw err;
-      }
-    });
+    const specs = inputs.map((input, i) => forItem(`children[${i}]`, () => validateJobSpec(input.spec)));
     // Ids first: a keyed child's id is derived from the parent and its key, so a retried request
     // names the same jobs (and the idempotent insert returns them).
     const byKey = new Map<string, number>();

@@ -30,3 +30,16 @@ export const notFound = (message: string): DomainError => new DomainError('not_f
 export const failedPrecondition = (message: string): DomainError =>
   new DomainError('failed_precondition', message);
 export const staleEpoch = (message: string): DomainError => new DomainError('stale_epoch', message);
+
+/**
+ * Runs `check` for one item of a repeated field; a DomainError it throws gets the item's place
+ * ("children[3]") in front of its message, so a client knows which item was wrong.
+ */
+export function forItem<T>(place: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof DomainError) throw new DomainError(err.code, `${place}: ${err.message}`);
+    throw err;
+  }
+}

@@ -19,6 +19,7 @@ const admin: Access = { t: 'role', role: 'admin' };
 /** Keyed by "package.Service/Method", as in the request path. */
 export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.JobService/SubmitJob': operator,
+  'gigafactory.fleet.v1.JobService/SubmitJobs': operator,
   'gigafactory.fleet.v1.JobService/GetJob': viewer,
   'gigafactory.fleet.v1.JobService/ListJobs': viewer,
   'gigafactory.fleet.v1.JobService/CancelJob': operator,

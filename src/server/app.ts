@@ -3,7 +3,6 @@
  * (stop accepting → finish in-flight calls → end streams → flush the store).
  */
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetSettings, type ServeConfig } from '../config.js';
@@ -79,8 +78,6 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false };
   const shutdown = new AbortController();
-  // connect-node adds one abort listener per in-flight call; a fleet has many long-lived streams.
-  setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
     routes: routes(coordinator, log, sec.routes),
     // Outermost first: the request id exists before errors are mapped and logged with it; every
@@ -89,7 +86,6 @@ export async function startServer({ config, log, store: givenStore, securityStor
     contextValues: peerContextValues,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
-    shutdownSignal: shutdown.signal,
     // curl and browser users see every field, including zeros and false ("created": false).
     jsonOptions: { alwaysEmitImplicit: true },
   });
@@ -119,7 +115,10 @@ export async function startServer({ config, log, store: givenStore, securityStor
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       const listenersClosed = Promise.all([grpc.close(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
       coordinator.fleet.stop(); // goodbye to every factory; their leases wait for them to resume
-      shutdown.abort(); // ends WatchJobs / TailLogs streams; unary calls run to completion
+      // Ends WatchJobs / TailLogs streams; unary calls run to completion. Not connect-node's
+      // shutdownSignal, which costs every call a walk of every open call's listener (open-streams.ts).
+      coordinator.streams.closeAll();
+      shutdown.abort();
       await listenersClosed;
       await trackerEcho?.stop();
       if (settingsRefresh) clearInterval(settingsRefresh);

@@ -21,6 +21,7 @@ type Needs = 'viewer' | 'operator' | 'admin' | 'factory' | 'enrollment';
 /** Who may call what: the product decision, restated for the test. */
 const EXPECTED: Record<string, Needs> = {
   'JobService/SubmitJob': 'operator',
+  'JobService/SubmitJobs': 'operator',
   'JobService/GetJob': 'viewer',
   'JobService/ListJobs': 'viewer',
   'JobService/CancelJob': 'operator',
@@ -91,6 +92,7 @@ let counter = 0;
 /** One call per RPC: a request that succeeds (or fails for reasons other than access) when allowed. */
 const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'JobService/SubmitJob': (c) => c.jobs.submitJob({ productId: 'matrix', command: ['true'] }),
+  'JobService/SubmitJobs': (c) => c.jobs.submitJobs({ jobs: [{ productId: 'matrix', command: ['true'] }] }),
   'JobService/GetJob': (c) => c.jobs.getJob({ jobId }),
   'JobService/ListJobs': (c) => c.jobs.listJobs({ pageSize: 1 }),
   'JobService/CancelJob': (c) => c.jobs.cancelJob({ jobId: 'job_missing' }),

@@ -20,6 +20,11 @@ class JobServiceStub(object):
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobResponse.FromString,
                 )
+        self.SubmitJobs = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/SubmitJobs',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobsRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobsResponse.FromString,
+                )
         self.GetJob = channel.unary_unary(
                 '/gigafactory.fleet.v1.JobService/GetJob',
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetJobRequest.SerializeToString,
@@ -84,6 +89,16 @@ class JobServiceServicer(object):
     def SubmitJob(self, request, context):
         """SubmitJob stores a new job and returns once it is durable. With an idempotency key that was
         already used in the product, it returns the first job instead (created = false).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitJobs(self, request, context):
+        """SubmitJobs stores up to 1,000 jobs in one call and returns once all of them are durable (they
+        share the store's commits). Every job is checked before any is stored: one invalid job refuses
+        the whole call with INVALID_ARGUMENT naming its index ("jobs[3].command: ..."). Each job keeps
+        its own idempotency key, so a retried call returns the jobs it already stored (created = false).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -181,6 +196,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobResponse.SerializeToString,
             ),
+            'SubmitJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitJobs,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobsRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobsResponse.SerializeToString,
+            ),
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetJobRequest.FromString,
@@ -261,6 +281,23 @@ class JobService(object):
         return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/SubmitJob',
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SubmitJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/SubmitJobs',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobsRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.SubmitJobsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/job_service.proto.
  */
 export const file_gigafactory_fleet_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEi4AQKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhIKCmRlcGVuZHNfb24YCyADKAkSFwoPZGVwZW5kc19vbl9rZXlzGAwgAygJEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRgNIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5EhYKDnJlcXVpcmVfcmV2aWV3GA4gASgIEh4KFmNvbXBsZXRlX3dpdGhfY2hpbGRyZW4YDyABKAgSFgoOZXN0aW1hdGVkX2Nvc3QYECABKAEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJMChFTdWJtaXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISDwoHY3JlYXRlZBgCIAEoCCIfCg1HZXRKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI4Cg5HZXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiiwEKD0xpc3RKb2JzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEi4KBnN0YWdlcxgCIAMoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEg0KBWxhYmVsGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlQKEExpc3RKb2JzUmVzcG9uc2USJwoEam9icxgBIAMoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEUNhbmNlbEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiI2ChBXYXRjaEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIkIKEVdhdGNoSm9ic1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iRXZlbnQiMQoPVGFpbExvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiQQoQVGFpbExvZ3NSZXNwb25zZRItCgVjaHVuaxgBIAEoCzIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxvZ0NodW5rIiUKE0V4cGxhaW5TY29yZVJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjsKC0ZpbHRlckNoZWNrEgwKBG5hbWUYASABKAkSDgoGcGFzc2VkGAIgASgIEg4KBmRldGFpbBgDIAEoCSKgAQoSRmFjdG9yeUV4cGxhbmF0aW9uEhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcGFzc2VkGAIgASgIEjEKBmNoZWNrcxgDIAMoCzIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZpbHRlckNoZWNrEjMKBXNjb3JlGAQgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmVCcmVha2Rvd24ihQIKFEV4cGxhaW5TY29yZVJlc3BvbnNlEjsKCWZhY3RvcmllcxgBIAMoCzIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnlFeHBsYW5hdGlvbhI1Cgd3ZWlnaHRzGAIgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSGgoSdW5wbGFjZWFibGVfcmVhc29uGAMgASgJEjsKDWxhc3RfZGVjaXNpb24YBCABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93bhIgChhsYXN0X2RlY2lzaW9uX2ZhY3RvcnlfaWQYBSABKAkiMAoOU2hpcEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI5Cg9TaGlwSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIjIKEFJlamVjdEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChFSZWplY3RKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiMwoRUmVxdWV1ZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI8ChJSZXF1ZXVlSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iImEKEkFkZENoaWxkcmVuUmVxdWVzdBIRCglwYXJlbnRfaWQYASABKAkSOAoIY2hpbGRyZW4YAiADKAsyJi5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXF1ZXN0Im0KE0FkZENoaWxkcmVuUmVzcG9uc2USKwoIY2hpbGRyZW4YASADKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISKQoGcGFyZW50GAIgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIh8KDUdldERhZ1JlcXVlc3QSDgoGam9iX2lkGAEgASgJInsKB0RhZ05vZGUSDgoGam9iX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBXN0YWdlGAMgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDgoGcmVhc29uGAQgASgJEhIKCnByb2R1Y3RfaWQYBSABKAkiYgoHRGFnRWRnZRITCgtmcm9tX2pvYl9pZBgBIAEoCRIRCgl0b19qb2JfaWQYAiABKAkSLwoEa2luZBgDIAEoDjIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2VLaW5kIn8KDkdldERhZ1Jlc3BvbnNlEiwKBW5vZGVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnTm9kZRIsCgVlZGdlcxgCIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2USEQoJdHJ1bmNhdGVkGAMgASgIKmMKC0RhZ0VkZ2VLaW5kEh0KGURBR19FREdFX0tJTkRfVU5TUEVDSUZJRUQQABIcChhEQUdfRURHRV9LSU5EX0RFUEVORFNfT04QARIXChNEQUdfRURHRV9LSU5EX0NISUxEEAIy7AgKCkpvYlNlcnZpY2USXAoJU3VibWl0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlc3BvbnNlElMKBkdldEpvYhIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEpvYlJlcXVlc3QaJC5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXNwb25zZRJZCghMaXN0Sm9icxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVzcG9uc2USXAoJQ2FuY2VsSm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ2FuY2VsSm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlc3BvbnNlEl4KCVdhdGNoSm9icxImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLldhdGNoSm9ic1JlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXNwb25zZTABElsKCFRhaWxMb2dzEiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXF1ZXN0GiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXNwb25zZTABEmUKDEV4cGxhaW5TY29yZRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkV4cGxhaW5TY29yZVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXNwb25zZRJWCgdTaGlwSm9iEiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2hpcEpvYlJlcXVlc3QaJS5naWdhZmFjdG9yeS5mbGVldC52MS5TaGlwSm9iUmVzcG9uc2USXAoJUmVqZWN0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVqZWN0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlamVjdEpvYlJlc3BvbnNlEl8KClJlcXVldWVKb2ISJy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXF1ZXVlSm9iUmVxdWVzdBooLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlcXVldWVKb2JSZXNwb25zZRJiCgtBZGRDaGlsZHJlbhIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVzcG9uc2USUwoGR2V0RGFnEiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0RGFnUmVxdWVzdBokLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldERhZ1Jlc3BvbnNlYgZwcm90bzM", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
+  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEi4AQKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhIKCmRlcGVuZHNfb24YCyADKAkSFwoPZGVwZW5kc19vbl9rZXlzGAwgAygJEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRgNIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5EhYKDnJlcXVpcmVfcmV2aWV3GA4gASgIEh4KFmNvbXBsZXRlX3dpdGhfY2hpbGRyZW4YDyABKAgSFgoOZXN0aW1hdGVkX2Nvc3QYECABKAEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJMChFTdWJtaXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISDwoHY3JlYXRlZBgCIAEoCCJJChFTdWJtaXRKb2JzUmVxdWVzdBI0CgRqb2JzGAEgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdCJOChJTdWJtaXRKb2JzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlc3BvbnNlIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjgKDkdldEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiKLAQoPTGlzdEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSLgoGc3RhZ2VzGAIgAygOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDQoFbGFiZWwYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiVAoQTGlzdEpvYnNSZXNwb25zZRInCgRqb2JzGAEgAygLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIyChBDYW5jZWxKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoRQ2FuY2VsSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIjYKEFdhdGNoSm9ic1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkiQgoRV2F0Y2hKb2JzUmVzcG9uc2USLQoFZXZlbnQYASABKAsyHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JFdmVudCIxCg9UYWlsTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmZvbGxvdxgCIAEoCCJBChBUYWlsTG9nc1Jlc3BvbnNlEi0KBWNodW5rGAEgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuTG9nQ2h1bmsiJQoTRXhwbGFpblNjb3JlUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiOwoLRmlsdGVyQ2hlY2sSDAoEbmFtZRgBIAEoCRIOCgZwYXNzZWQYAiABKAgSDgoGZGV0YWlsGAMgASgJIqABChJGYWN0b3J5RXhwbGFuYXRpb24SEgoKZmFjdG9yeV9pZBgBIAEoCRIOCgZwYXNzZWQYAiABKAgSMQoGY2hlY2tzGAMgAygLMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmlsdGVyQ2hlY2sSMwoFc2NvcmUYBCABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93biKFAgoURXhwbGFpblNjb3JlUmVzcG9uc2USOwoJZmFjdG9yaWVzGAEgAygLMiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmFjdG9yeUV4cGxhbmF0aW9uEjUKB3dlaWdodHMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxIaChJ1bnBsYWNlYWJsZV9yZWFzb24YAyABKAkSOwoNbGFzdF9kZWNpc2lvbhgEIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JlQnJlYWtkb3duEiAKGGxhc3RfZGVjaXNpb25fZmFjdG9yeV9pZBgFIAEoCSIwCg5TaGlwSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjkKD1NoaXBKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiMgoQUmVqZWN0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEVJlamVjdEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiIzChFSZXF1ZXVlSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjwKElJlcXVldWVKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiYQoSQWRkQ2hpbGRyZW5SZXF1ZXN0EhEKCXBhcmVudF9pZBgBIAEoCRI4CghjaGlsZHJlbhgCIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QibQoTQWRkQ2hpbGRyZW5SZXNwb25zZRIrCghjaGlsZHJlbhgBIAMoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYhIpCgZwYXJlbnQYAiABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiHwoNR2V0RGFnUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiewoHRGFnTm9kZRIOCgZqb2JfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSLQoFc3RhZ2UYAyABKA4yHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JTdGFnZRIOCgZyZWFzb24YBCABKAkSEgoKcHJvZHVjdF9pZBgFIAEoCSJiCgdEYWdFZGdlEhMKC2Zyb21fam9iX2lkGAEgASgJEhEKCXRvX2pvYl9pZBgCIAEoCRIvCgRraW5kGAMgASgOMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnRWRnZUtpbmQifwoOR2V0RGFnUmVzcG9uc2USLAoFbm9kZXMYASADKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5EYWdOb2RlEiwKBWVkZ2VzGAIgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnRWRnZRIRCgl0cnVuY2F0ZWQYAyABKAgqYwoLRGFnRWRnZUtpbmQSHQoZREFHX0VER0VfS0lORF9VTlNQRUNJRklFRBAAEhwKGERBR19FREdFX0tJTkRfREVQRU5EU19PThABEhcKE0RBR19FREdFX0tJTkRfQ0hJTEQQAjLNCQoKSm9iU2VydmljZRJcCglTdWJtaXRKb2ISJi5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVzcG9uc2USXwoKU3VibWl0Sm9icxInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYnNSZXF1ZXN0GiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9ic1Jlc3BvbnNlElMKBkdldEpvYhIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEpvYlJlcXVlc3QaJC5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXNwb25zZRJZCghMaXN0Sm9icxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVzcG9uc2USXAoJQ2FuY2VsSm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ2FuY2VsSm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlc3BvbnNlEl4KCVdhdGNoSm9icxImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLldhdGNoSm9ic1JlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXNwb25zZTABElsKCFRhaWxMb2dzEiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXF1ZXN0GiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXNwb25zZTABEmUKDEV4cGxhaW5TY29yZRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkV4cGxhaW5TY29yZVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXNwb25zZRJWCgdTaGlwSm9iEiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2hpcEpvYlJlcXVlc3QaJS5naWdhZmFjdG9yeS5mbGVldC52MS5TaGlwSm9iUmVzcG9uc2USXAoJUmVqZWN0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVqZWN0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlamVjdEpvYlJlc3BvbnNlEl8KClJlcXVldWVKb2ISJy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXF1ZXVlSm9iUmVxdWVzdBooLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlcXVldWVKb2JSZXNwb25zZRJiCgtBZGRDaGlsZHJlbhIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVzcG9uc2USUwoGR2V0RGFnEiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0RGFnUmVxdWVzdBokLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldERhZ1Jlc3BvbnNlYgZwcm90bzM", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
 
 /**
  * SubmitJobRequest describes the job to create.
@@ -176,6 +176,49 @@ export const SubmitJobResponseSchema: GenMessage<SubmitJobResponse> = /*@__PURE_
   messageDesc(file_gigafactory_fleet_v1_job_service, 1);
 
 /**
+ * SubmitJobsRequest carries several jobs to create at once.
+ *
+ * @generated from message gigafactory.fleet.v1.SubmitJobsRequest
+ */
+export type SubmitJobsRequest = Message<"gigafactory.fleet.v1.SubmitJobsRequest"> & {
+  /**
+   * Required: 1 to 1,000 jobs, each validated as in SubmitJob. Two jobs of one product may not
+   * share an idempotency key; depends_on_keys is refused, as in SubmitJob.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.SubmitJobRequest jobs = 1;
+   */
+  jobs: SubmitJobRequest[];
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.SubmitJobsRequest.
+ * Use `create(SubmitJobsRequestSchema)` to create a new message.
+ */
+export const SubmitJobsRequestSchema: GenMessage<SubmitJobsRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 2);
+
+/**
+ * SubmitJobsResponse returns one result per requested job, in the request's order.
+ *
+ * @generated from message gigafactory.fleet.v1.SubmitJobsResponse
+ */
+export type SubmitJobsResponse = Message<"gigafactory.fleet.v1.SubmitJobsResponse"> & {
+  /**
+   * results[i] is jobs[i] as stored, or the job its idempotency key already named (created = false).
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.SubmitJobResponse results = 1;
+   */
+  results: SubmitJobResponse[];
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.SubmitJobsResponse.
+ * Use `create(SubmitJobsResponseSchema)` to create a new message.
+ */
+export const SubmitJobsResponseSchema: GenMessage<SubmitJobsResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 3);
+
+/**
  * GetJobRequest names a job.
  *
  * @generated from message gigafactory.fleet.v1.GetJobRequest
@@ -194,7 +237,7 @@ export type GetJobRequest = Message<"gigafactory.fleet.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 2);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 4);
 
 /**
  * GetJobResponse returns the job.
@@ -215,7 +258,7 @@ export type GetJobResponse = Message<"gigafactory.fleet.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 3);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 5);
 
 /**
  * ListJobsRequest filters and pages through jobs.
@@ -264,7 +307,7 @@ export type ListJobsRequest = Message<"gigafactory.fleet.v1.ListJobsRequest"> & 
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 4);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 6);
 
 /**
  * ListJobsResponse is one page of jobs.
@@ -292,7 +335,7 @@ export type ListJobsResponse = Message<"gigafactory.fleet.v1.ListJobsResponse"> 
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 5);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 7);
 
 /**
  * CancelJobRequest names the job to cancel.
@@ -320,7 +363,7 @@ export type CancelJobRequest = Message<"gigafactory.fleet.v1.CancelJobRequest"> 
  * Use `create(CancelJobRequestSchema)` to create a new message.
  */
 export const CancelJobRequestSchema: GenMessage<CancelJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 6);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 8);
 
 /**
  * CancelJobResponse returns the job after the request.
@@ -341,7 +384,7 @@ export type CancelJobResponse = Message<"gigafactory.fleet.v1.CancelJobResponse"
  * Use `create(CancelJobResponseSchema)` to create a new message.
  */
 export const CancelJobResponseSchema: GenMessage<CancelJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 7);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 9);
 
 /**
  * WatchJobsRequest says which events to stream.
@@ -369,7 +412,7 @@ export type WatchJobsRequest = Message<"gigafactory.fleet.v1.WatchJobsRequest"> 
  * Use `create(WatchJobsRequestSchema)` to create a new message.
  */
 export const WatchJobsRequestSchema: GenMessage<WatchJobsRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 8);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 10);
 
 /**
  * WatchJobsResponse carries one event.
@@ -390,7 +433,7 @@ export type WatchJobsResponse = Message<"gigafactory.fleet.v1.WatchJobsResponse"
  * Use `create(WatchJobsResponseSchema)` to create a new message.
  */
 export const WatchJobsResponseSchema: GenMessage<WatchJobsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 9);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 11);
 
 /**
  * TailLogsRequest names the job whose output to stream.
@@ -418,7 +461,7 @@ export type TailLogsRequest = Message<"gigafactory.fleet.v1.TailLogsRequest"> & 
  * Use `create(TailLogsRequestSchema)` to create a new message.
  */
 export const TailLogsRequestSchema: GenMessage<TailLogsRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 10);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 12);
 
 /**
  * TailLogsResponse carries one chunk of output.
@@ -439,7 +482,7 @@ export type TailLogsResponse = Message<"gigafactory.fleet.v1.TailLogsResponse"> 
  * Use `create(TailLogsResponseSchema)` to create a new message.
  */
 export const TailLogsResponseSchema: GenMessage<TailLogsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 11);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 13);
 
 /**
  * ExplainScoreRequest names the job to explain.
@@ -460,7 +503,7 @@ export type ExplainScoreRequest = Message<"gigafactory.fleet.v1.ExplainScoreRequ
  * Use `create(ExplainScoreRequestSchema)` to create a new message.
  */
 export const ExplainScoreRequestSchema: GenMessage<ExplainScoreRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 12);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 14);
 
 /**
  * FilterCheck is one hard filter's verdict for one factory.
@@ -496,7 +539,7 @@ export type FilterCheck = Message<"gigafactory.fleet.v1.FilterCheck"> & {
  * Use `create(FilterCheckSchema)` to create a new message.
  */
 export const FilterCheckSchema: GenMessage<FilterCheck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 13);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 15);
 
 /**
  * FactoryExplanation is the verdict for one connected factory.
@@ -538,7 +581,7 @@ export type FactoryExplanation = Message<"gigafactory.fleet.v1.FactoryExplanatio
  * Use `create(FactoryExplanationSchema)` to create a new message.
  */
 export const FactoryExplanationSchema: GenMessage<FactoryExplanation> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 14);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 16);
 
 /**
  * ExplainScoreResponse explains a job's placement now.
@@ -587,7 +630,7 @@ export type ExplainScoreResponse = Message<"gigafactory.fleet.v1.ExplainScoreRes
  * Use `create(ExplainScoreResponseSchema)` to create a new message.
  */
 export const ExplainScoreResponseSchema: GenMessage<ExplainScoreResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 15);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 17);
 
 /**
  * ShipJobRequest names the reviewed job to ship.
@@ -615,7 +658,7 @@ export type ShipJobRequest = Message<"gigafactory.fleet.v1.ShipJobRequest"> & {
  * Use `create(ShipJobRequestSchema)` to create a new message.
  */
 export const ShipJobRequestSchema: GenMessage<ShipJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 16);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 18);
 
 /**
  * ShipJobResponse returns the job after the request.
@@ -636,7 +679,7 @@ export type ShipJobResponse = Message<"gigafactory.fleet.v1.ShipJobResponse"> & 
  * Use `create(ShipJobResponseSchema)` to create a new message.
  */
 export const ShipJobResponseSchema: GenMessage<ShipJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 17);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 19);
 
 /**
  * RejectJobRequest names the reviewed job to reject and why.
@@ -664,7 +707,7 @@ export type RejectJobRequest = Message<"gigafactory.fleet.v1.RejectJobRequest"> 
  * Use `create(RejectJobRequestSchema)` to create a new message.
  */
 export const RejectJobRequestSchema: GenMessage<RejectJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 18);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 20);
 
 /**
  * RejectJobResponse returns the job after the request.
@@ -685,7 +728,7 @@ export type RejectJobResponse = Message<"gigafactory.fleet.v1.RejectJobResponse"
  * Use `create(RejectJobResponseSchema)` to create a new message.
  */
 export const RejectJobResponseSchema: GenMessage<RejectJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 19);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 21);
 
 /**
  * RequeueJobRequest names the job to run again.
@@ -713,7 +756,7 @@ export type RequeueJobRequest = Message<"gigafactory.fleet.v1.RequeueJobRequest"
  * Use `create(RequeueJobRequestSchema)` to create a new message.
  */
 export const RequeueJobRequestSchema: GenMessage<RequeueJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 20);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 22);
 
 /**
  * RequeueJobResponse returns the job after the request.
@@ -734,7 +777,7 @@ export type RequeueJobResponse = Message<"gigafactory.fleet.v1.RequeueJobRespons
  * Use `create(RequeueJobResponseSchema)` to create a new message.
  */
 export const RequeueJobResponseSchema: GenMessage<RequeueJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 21);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 23);
 
 /**
  * AddChildrenRequest creates jobs under a parent.
@@ -762,7 +805,7 @@ export type AddChildrenRequest = Message<"gigafactory.fleet.v1.AddChildrenReques
  * Use `create(AddChildrenRequestSchema)` to create a new message.
  */
 export const AddChildrenRequestSchema: GenMessage<AddChildrenRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 22);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 24);
 
 /**
  * AddChildrenResponse returns the children as stored.
@@ -790,7 +833,7 @@ export type AddChildrenResponse = Message<"gigafactory.fleet.v1.AddChildrenRespo
  * Use `create(AddChildrenResponseSchema)` to create a new message.
  */
 export const AddChildrenResponseSchema: GenMessage<AddChildrenResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 23);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 25);
 
 /**
  * GetDagRequest names the job whose graph to return.
@@ -811,7 +854,7 @@ export type GetDagRequest = Message<"gigafactory.fleet.v1.GetDagRequest"> & {
  * Use `create(GetDagRequestSchema)` to create a new message.
  */
 export const GetDagRequestSchema: GenMessage<GetDagRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 24);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 26);
 
 /**
  * DagNode is one job of the graph.
@@ -860,7 +903,7 @@ export type DagNode = Message<"gigafactory.fleet.v1.DagNode"> & {
  * Use `create(DagNodeSchema)` to create a new message.
  */
 export const DagNodeSchema: GenMessage<DagNode> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 25);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 27);
 
 /**
  * DagEdge is one relation between two jobs of the graph.
@@ -895,7 +938,7 @@ export type DagEdge = Message<"gigafactory.fleet.v1.DagEdge"> & {
  * Use `create(DagEdgeSchema)` to create a new message.
  */
 export const DagEdgeSchema: GenMessage<DagEdge> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 26);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 28);
 
 /**
  * GetDagResponse is the graph around the job.
@@ -930,7 +973,7 @@ export type GetDagResponse = Message<"gigafactory.fleet.v1.GetDagResponse"> & {
  * Use `create(GetDagResponseSchema)` to create a new message.
  */
 export const GetDagResponseSchema: GenMessage<GetDagResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 27);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 29);
 
 /**
  * DagEdgeKind says what an edge of the graph means.
@@ -982,6 +1025,19 @@ export const JobService: GenService<{
     methodKind: "unary";
     input: typeof SubmitJobRequestSchema;
     output: typeof SubmitJobResponseSchema;
+  },
+  /**
+   * SubmitJobs stores up to 1,000 jobs in one call and returns once all of them are durable (they
+   * share the store's commits). Every job is checked before any is stored: one invalid job refuses
+   * the whole call with INVALID_ARGUMENT naming its index ("jobs[3].command: ..."). Each job keeps
+   * its own idempotency key, so a retried call returns the jobs it already stored (created = false).
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.SubmitJobs
+   */
+  submitJobs: {
+    methodKind: "unary";
+    input: typeof SubmitJobsRequestSchema;
+    output: typeof SubmitJobsResponseSchema;
   },
   /**
    * GetJob returns one job by id, or NOT_FOUND.
