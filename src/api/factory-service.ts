@@ -1,9 +1,10 @@
 /**
  * FactoryService.Connect: adapts the bidirectional stream to a FactorySession. Requests are handled
- * one at a time in order; whatever the session sends is yielded as it is produced. A bad message
- * ends the stream with its status; the rest of the fleet is not disturbed. A stream that ends
- * without the coordinator's goodbye (reset, the agent died, a bad message) is a broken one: the
- * factory's leases get only the reconnect grace (FactorySession.broke).
+ * in order per job, stream-level ones (hello, heartbeat, drain) in stream order (MessageLanes);
+ * whatever the session sends is yielded as it is produced. A bad message ends the stream with its
+ * status; the rest of the fleet is not disturbed. A stream that ends without the coordinator's
+ * goodbye (reset, the agent died, a bad message) is a broken one: the factory's leases get only the
+ * reconnect grace (FactorySession.broke).
  *
  * With a factory token (see the auth interceptor) the session is bound to that identity and counted
  * against the identity's stream limit, and log chunks are admitted at each job's log rate.
@@ -14,6 +15,7 @@ import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import type { LogRate } from '../coordinator/log-rate.js';
 import type { Logger } from '../logging.js';
+import { MessageLanes, laneOf } from './message-lanes.js';
 import { Outbox } from './outbox.js';
 import { principalOf } from './principal.js';
 import { requestLog } from './request-context.js';
@@ -49,18 +51,28 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
         outbox.end();
       };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
+      let ended = false;
+      const fail = (err: unknown): void => {
+        if (ended) return;
+        ended = true;
+        log.info({ sessionId: session.sessionId, factoryId: session.factory?.factoryId, err: String(err) }, 'factory stream ended with an error');
+        void session.broke('error');
+        outbox.end(err);
+      };
+      const lanes = new MessageLanes(fail);
       void (async () => {
         try {
           for await (const message of requests) {
+            if (lanes.failed) return;
             if (message.kind.case === 'logChunk' && limits.logRate) await limits.logRate.admit(`${rateKey}/${message.kind.value.jobId}`, message.kind.value.data.length, ctx.signal);
-            await session.handle(message);
+            await lanes.run(laneOf(message), () => session.handle(message));
           }
+          await lanes.idle();
+          if (lanes.failed) return;
           void session.broke('factory closed the stream');
           outbox.end();
         } catch (err) {
-          log.info({ sessionId: session.sessionId, factoryId: session.factory?.factoryId, err: String(err) }, 'factory stream ended with an error');
-          void session.broke('error');
-          outbox.end(err);
+          fail(err);
         }
       })();
       try {

@@ -11,7 +11,7 @@ import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { AttemptOutcome, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { ServeConfigSchema } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
@@ -69,6 +69,28 @@ describe('dispatch commits', () => {
     for (let i = 0; i < 4; i++) offered.push((await f.next('leaseOffer')).jobId);
     expect(offered.sort()).toEqual([...submitted].sort());
     expect(store.commitStats.commits - before).toBe(1);
+  });
+
+  // A factory's messages about different jobs are handled at once (MessageLanes), so these writes can
+  // share commits; each job's accept must still be stored before its result, or the result is refused.
+  it("handles a factory's interleaved accepts and results, each job's in the order sent", async () => {
+    const submitted = [];
+    for (let i = 0; i < 4; i++) submitted.push((await jobs.submitJob({ productId: 'p', command: ['true'] })).job!.id);
+    const f = factory();
+    f.hello('f1', { slots: 4 });
+    const offers = [];
+    for (let i = 0; i < 4; i++) offers.push(await f.next('leaseOffer'));
+    // Each job's accept then its result, sent back to back.
+    for (const o of offers) {
+      f.send({ case: 'leaseAccept', value: { jobId: o.jobId, epoch: o.epoch } });
+      f.send({ case: 'jobResult', value: { jobId: o.jobId, epoch: o.epoch, outcome: AttemptOutcome.SUCCEEDED, exitCode: 0 } });
+    }
+    const acked = [];
+    for (let i = 0; i < 4; i++) acked.push((await f.next('resultAck')).jobId);
+    expect(acked.sort()).toEqual([...submitted].sort());
+    for (const id of submitted) {
+      expect((await store.listEvents(id)).map((e) => e.kind)).toEqual(['submitted', 'offered', 'started', 'succeeded']);
+    }
   });
 
   it('frees the slot held for a submit that created nothing (a repeated idempotency key)', async () => {

@@ -44,6 +44,7 @@ import {
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { AttemptOutcome } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { LogStream } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { laneOf } from '../../src/api/message-lanes.js';
 import type { Clock } from '../../src/coordinator/clock.js';
 import type { FactorySession } from '../../src/coordinator/factory-session.js';
 import { Fleet } from '../../src/coordinator/fleet.js';
@@ -802,9 +803,10 @@ class LeaseSim {
   }
 
   /**
-   * Runs everything the due events caused, in waves: each wave takes the next message of every
-   * stream, the queued operations and dispatch passes, starts them in a seeded order and lets them
-   * interleave; messages already stale on arrival are then handled alone and checked.
+   * Runs everything the due events caused, in waves: each wave takes the messages of every stream
+   * that the transport handles at once (its next message, and the ones after it about other jobs, as
+   * MessageLanes does), the queued operations and dispatch passes, starts them in a seeded order and
+   * lets them interleave; messages already stale on arrival are then handled alone and checked.
    */
   /** Returns whether the coordinator did anything. */
   private async settle(): Promise<boolean> {
@@ -818,8 +820,7 @@ class LeaseSim {
       const heads: { conn: Conn; message: ConnectRequest }[] = [];
       for (const conn of [...this.busy]) {
         if (sitOut()) continue;
-        const message = conn.inbox.shift();
-        if (message) heads.push({ conn, message });
+        for (const message of takeConcurrent(conn.inbox)) heads.push({ conn, message });
         if (conn.inbox.length === 0) this.busy.delete(conn);
       }
       const ops = this.ops.splice(0).filter((op) => !(sitOut() && this.ops.push(op)));
@@ -1236,4 +1237,23 @@ function describeResponse(message: ConnectResponse): string {
     default:
       return String(kind.case);
   }
+}
+
+/**
+ * Takes from `inbox` the messages the transport would be handling at once (src/api/message-lanes.ts):
+ * the first, and while it and those after it are about jobs, each next one about a job not taken yet.
+ * A stream-level message (a barrier) is taken alone; a second message about a job waits for a later wave.
+ */
+function takeConcurrent(inbox: ConnectRequest[]): ConnectRequest[] {
+  const first = inbox.shift();
+  if (!first) return [];
+  const taken = [first];
+  const firstLane = laneOf(first);
+  if (firstLane === null) return taken;
+  const lanes = new Set([firstLane]);
+  for (let lane = inbox[0] && laneOf(inbox[0]); lane && !lanes.has(lane); lane = inbox[0] && laneOf(inbox[0])) {
+    lanes.add(lane);
+    taken.push(inbox.shift()!);
+  }
+  return taken;
 }
