@@ -142,7 +142,6 @@ export class SqliteJobStore implements JobStore, EchoOutbox {
     return rows.map(logFromRow);
   }
 
-  /** Folds the WAL back into the main file so the database is one self-contained file at rest. */
   async claimDueEchoes(now: number, limit: number, claimUntil: number, claim: string): Promise<EchoDelivery[]> {
     this.#open();
     return this.#echoes.claimDueEchoes(now, limit, claimUntil, claim);
@@ -158,6 +157,7 @@ export class SqliteJobStore implements JobStore, EchoOutbox {
     return this.#echoes.echoBacklog();
   }
 
+  /** Folds the WAL back into the main file so the database is one self-contained file at rest. */
   async close(): Promise<void> {
     if (!this.#db.open) return;
     await this.#commits.close(); // queued writes are committed and synced (and their callers answered), not dropped
