@@ -72,8 +72,30 @@ export function echoEventId(jobId: string, revision: number): string {
   return `${jobId}:${revision}`;
 }
 
+/** A store whose provider keeps an echo outbox (SQLite, memory and Cosmos do). */
+export interface WithEchoOutbox {
+  readonly echoOutbox: EchoOutbox;
+}
+
 /** The store's outbox, when its provider keeps one. */
 export function echoOutboxOf(store: unknown): EchoOutbox | null {
-  const s = store as Partial<EchoOutbox> | null;
-  return s && typeof s.claimDueEchoes === 'function' && typeof s.settleEcho === 'function' && typeof s.echoBacklog === 'function' ? (s as EchoOutbox) : null;
+  return (store as Partial<WithEchoOutbox> | null)?.echoOutbox ?? null;
+}
+
+/** `outbox` with its store's closed check in front of every call, so a closed store refuses alike. */
+export function guardedOutbox(outbox: EchoOutbox, assertOpen: () => void): EchoOutbox {
+  return {
+    claimDueEchoes: async (now, limit, claimUntil, claim) => {
+      assertOpen();
+      return outbox.claimDueEchoes(now, limit, claimUntil, claim);
+    },
+    settleEcho: async (delivery, settlement) => {
+      assertOpen();
+      return outbox.settleEcho(delivery, settlement);
+    },
+    echoBacklog: async () => {
+      assertOpen();
+      return outbox.echoBacklog();
+    },
+  };
 }

@@ -143,16 +143,16 @@ describe('cosmos store', () => {
     const lost = offer(job, 'f1', T0 + 1, TIMINGS);
     const intent = { ...echoFor(lost.job, lost.event!)! };
     await container().items.create({ id: echoDocId('j1', 2), productId: 'prod-a', type: 'echo', jobId: 'j1', revision: 2, echoState: 'pending', dueAt: T0 + 1, createdAt: T0 + 1, attempts: 0, claim: '', lastError: '', intent });
-    expect((await store.claimDueEchoes(T0 + 2, 10, T0 + 1_000_000, 'c1')).map((d) => d.eventId)).toEqual(['j1:1']); // j1:2 waits
-    expect(await store.echoBacklog()).toMatchObject({ pending: 2 });
-    expect(await store.claimDueEchoes(T0 + 120_000, 10, T0 + 130_000, 'c2')).toEqual([]); // j1:1 is still claimed by c1
-    expect(await store.echoBacklog()).toMatchObject({ pending: 1 }); // j1:2 voided
+    expect((await store.echoOutbox.claimDueEchoes(T0 + 2, 10, T0 + 1_000_000, 'c1')).map((d) => d.eventId)).toEqual(['j1:1']); // j1:2 waits
+    expect(await store.echoOutbox.echoBacklog()).toMatchObject({ pending: 2 });
+    expect(await store.echoOutbox.claimDueEchoes(T0 + 120_000, 10, T0 + 130_000, 'c2')).toEqual([]); // j1:1 is still claimed by c1
+    expect(await store.echoOutbox.echoBacklog()).toMatchObject({ pending: 1 }); // j1:2 voided
   });
 
   it('hands one echo to one of two replicas claiming it at once', async () => {
     const [a, b] = [await open(), await open()];
     await insertSubmitted(a, 'j1', T0, { tracker: { externalId: 'PROJ-1', url: '', labels: {} } });
-    const [fromA, fromB] = await Promise.all([a.claimDueEchoes(T0, 10, T0 + 100, 'a'), b.claimDueEchoes(T0, 10, T0 + 100, 'b')]);
+    const [fromA, fromB] = await Promise.all([a.echoOutbox.claimDueEchoes(T0, 10, T0 + 100, 'a'), b.echoOutbox.claimDueEchoes(T0, 10, T0 + 100, 'b')]);
     expect([...fromA, ...fromB].map((d) => d.eventId)).toEqual(['j1:1']);
   });
 

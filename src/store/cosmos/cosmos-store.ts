@@ -69,7 +69,7 @@ import {
 } from './queries.js';
 import { ensureContainer } from './schema.js';
 import { CosmosEchoOutbox } from './cosmos-echo-outbox.js';
-import type { EchoBacklog, EchoDelivery, EchoOutbox, EchoSettlement } from '../echo-outbox.js';
+import { guardedOutbox, type EchoOutbox, type WithEchoOutbox } from '../echo-outbox.js';
 
 export interface CosmosStoreOptions {
   /** Account endpoint, e.g. https://myaccount.documents.azure.com:443/ */
@@ -121,7 +121,7 @@ export async function openCosmosStore(options: CosmosStoreOptions): Promise<Cosm
   }
 }
 
-export class CosmosJobStore implements JobStore, EchoOutbox {
+export class CosmosJobStore implements JobStore, WithEchoOutbox {
   /** Several coordinators share this store: the fleet polls for work others submitted. */
   readonly shared = true;
   readonly #client: CosmosClient;
@@ -134,6 +134,7 @@ export class CosmosJobStore implements JobStore, EchoOutbox {
   readonly #stats: CosmosStats = { requests: 0, requestCharge: 0, byOperation: {} };
   /** Tracker echoes owed: written as intents before the job write they echo (cosmos-echo-outbox.ts). */
   readonly #echoes: CosmosEchoOutbox;
+  readonly echoOutbox: EchoOutbox;
   #closed = false;
   /** Set once the server refused GROUP BY (the test server does): count from a projection instead. */
   #noGroupBy = false;
@@ -148,6 +149,7 @@ export class CosmosJobStore implements JobStore, EchoOutbox {
       query: (operation, spec, limit, partitionKey) => this.#query(operation, spec, limit, partitionKey),
       committed: (jobId, productId, revision) => this.#committedEvent(jobId, productId, revision),
     });
+    this.echoOutbox = guardedOutbox(this.#echoes, () => this.#assertOpen());
   }
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
@@ -282,21 +284,6 @@ export class CosmosJobStore implements JobStore, EchoOutbox {
     const productId = await this.#productOf(jobId);
     if (productId === null) return [];
     return (await this.#query<LogDoc>('query.readLogs', logsQuery(productId, jobId, after), n, productId)).map(logFromDoc);
-  }
-
-  async claimDueEchoes(now: number, limit: number, claimUntil: number, claim: string): Promise<EchoDelivery[]> {
-    this.#assertOpen();
-    return this.#echoes.claimDueEchoes(now, limit, claimUntil, claim);
-  }
-
-  async settleEcho(delivery: EchoDelivery, settlement: EchoSettlement): Promise<boolean> {
-    this.#assertOpen();
-    return this.#echoes.settleEcho(delivery, settlement);
-  }
-
-  async echoBacklog(): Promise<EchoBacklog> {
-    this.#assertOpen();
-    return this.#echoes.echoBacklog();
   }
 
   async close(): Promise<void> {

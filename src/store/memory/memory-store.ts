@@ -22,9 +22,9 @@ import { normalizeLimit, toPage } from '../paging.js';
 import { DuplicateJobId, StoreClosed } from '../store-errors.js';
 import { bestFirst, byId, holdsLease, matchesQuery, newestFirst, soonestExpiryFirst } from './order.js';
 import { MemoryEchoOutbox } from './memory-echo-outbox.js';
-import type { EchoBacklog, EchoDelivery, EchoOutbox, EchoSettlement } from '../echo-outbox.js';
+import { guardedOutbox, type EchoOutbox, type WithEchoOutbox } from '../echo-outbox.js';
 
-export class MemoryJobStore implements JobStore, EchoOutbox {
+export class MemoryJobStore implements JobStore, WithEchoOutbox {
   readonly #jobs = new Map<string, JobRecord>();
   /** productId -> idempotencyKey -> jobId, for non-empty keys (the unique index in SQLite). */
   readonly #keys = new Map<string, Map<string, string>>();
@@ -34,6 +34,7 @@ export class MemoryJobStore implements JobStore, EchoOutbox {
   readonly #logs = new Map<string, Map<string, LogChunkRecord>>();
   /** Tracker echoes owed, recorded in the same step as the event they echo. */
   readonly #echoes = new MemoryEchoOutbox();
+  readonly echoOutbox: EchoOutbox = guardedOutbox(this.#echoes, () => this.#assertOpen());
   #closed = false;
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
@@ -134,21 +135,6 @@ export class MemoryJobStore implements JobStore, EchoOutbox {
     );
     chunks.sort((a, b) => a.epoch - b.epoch || a.sequence - b.sequence);
     return chunks.slice(0, normalizeLimit(limit)).map(copyChunk);
-  }
-
-  async claimDueEchoes(now: number, limit: number, claimUntil: number, claim: string): Promise<EchoDelivery[]> {
-    this.#assertOpen();
-    return this.#echoes.claimDueEchoes(now, limit, claimUntil, claim);
-  }
-
-  async settleEcho(delivery: EchoDelivery, settlement: EchoSettlement): Promise<boolean> {
-    this.#assertOpen();
-    return this.#echoes.settleEcho(delivery, settlement);
-  }
-
-  async echoBacklog(): Promise<EchoBacklog> {
-    this.#assertOpen();
-    return this.#echoes.echoBacklog();
   }
 
   async close(): Promise<void> {

@@ -30,19 +30,20 @@ import { listJobsSql } from './list-jobs-sql.js';
 import { eventFromRow, eventRowParams, jobFromRow, jobRowParams, logFromRow, logRowParams, type DocRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { SqliteEchoOutbox } from './sqlite-echo-outbox.js';
-import type { EchoBacklog, EchoDelivery, EchoOutbox, EchoSettlement } from '../echo-outbox.js';
+import { guardedOutbox, type EchoOutbox, type WithEchoOutbox } from '../echo-outbox.js';
 
 /** Opens (creating and migrating when needed) the store in the SQLite file at `path`. */
 export function openSqliteStore(path: string): SqliteJobStore {
   return new SqliteJobStore(openConnection(path));
 }
 
-export class SqliteJobStore implements JobStore, EchoOutbox {
+export class SqliteJobStore implements JobStore, WithEchoOutbox {
   readonly #db: Database.Database;
   readonly #sql: Statements;
   readonly #commits: GroupCommit;
   /** Tracker echoes owed, recorded in the transaction of the event they echo. */
   readonly #echoes: SqliteEchoOutbox;
+  readonly echoOutbox: EchoOutbox;
   /** listJobs statements by SQL text: at most one per combination of filters. */
   readonly #listJobs = new Map<string, Database.Statement<[Record<string, string | number>], DocRow>>();
 
@@ -51,6 +52,7 @@ export class SqliteJobStore implements JobStore, EchoOutbox {
     this.#sql = prepareStatements(db);
     this.#commits = new GroupCommit(db);
     this.#echoes = new SqliteEchoOutbox(db, (fn) => this.#write(fn));
+    this.echoOutbox = guardedOutbox(this.#echoes, () => this.#open());
   }
 
   /** Commits and operations so far (the benchmark's "store transactions per job" are these commits). */
@@ -140,21 +142,6 @@ export class SqliteJobStore implements JobStore, EchoOutbox {
       ? sql.readLogsAfter.all({ jobId, epoch: after.epoch, sequence: after.sequence, limit: normalizeLimit(limit) })
       : sql.readLogs.all({ jobId, limit: normalizeLimit(limit) });
     return rows.map(logFromRow);
-  }
-
-  async claimDueEchoes(now: number, limit: number, claimUntil: number, claim: string): Promise<EchoDelivery[]> {
-    this.#open();
-    return this.#echoes.claimDueEchoes(now, limit, claimUntil, claim);
-  }
-
-  async settleEcho(delivery: EchoDelivery, settlement: EchoSettlement): Promise<boolean> {
-    this.#open();
-    return this.#echoes.settleEcho(delivery, settlement);
-  }
-
-  async echoBacklog(): Promise<EchoBacklog> {
-    this.#open();
-    return this.#echoes.echoBacklog();
   }
 
   /** Folds the WAL back into the main file so the database is one self-contained file at rest. */
