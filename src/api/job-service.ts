@@ -27,7 +27,7 @@ import {
   type ListJobsRequest,
 } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { forItem, invalidArgument } from '../domain/errors.js';
-import type { JobStage } from '../domain/job.js';
+import type { JobRecord, JobStage } from '../domain/job.js';
 import type { Jobs } from '../coordinator/jobs.js';
 import type { LogTail } from '../coordinator/log-tail.js';
 import type { JobWatch } from '../coordinator/job-watch.js';
@@ -54,10 +54,12 @@ export interface JobServiceDeps {
 }
 
 export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }: JobServiceDeps): ServiceImpl<typeof JobService> {
+  /** Every job a reader gets, alone or inside a WatchJobs event, says why it waits on its product's budget. */
+  const toWire = (job: JobRecord) => jobToWire(fleet.budgets.annotate(job));
   return {
     async submitJob(req, ctx) {
       const { job, created } = await workflows.submit(jobSpecFromRequest(req), actorOf(ctx), req.dependsOnKeys);
-      return create(SubmitJobResponseSchema, { job: jobToWire(fleet.budgets.annotate(job)), created });
+      return create(SubmitJobResponseSchema, { job: toWire(job), created });
     },
 
     async submitJobs(req, ctx) {
@@ -69,32 +71,32 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
       );
       const stored = await workflows.submitMany(specs, actorOf(ctx));
       return create(SubmitJobsResponseSchema, {
-        results: stored.map(({ job, created }) => create(SubmitJobResponseSchema, { job: jobToWire(fleet.budgets.annotate(job)), created })),
+        results: stored.map(({ job, created }) => create(SubmitJobResponseSchema, { job: toWire(job), created })),
       });
     },
 
     async shipJob(req, ctx) {
       const job = await jobs.ship(requireJobId(req.jobId), actorOf(ctx), req.reason);
-      return create(ShipJobResponseSchema, { job: jobToWire(job) });
+      return create(ShipJobResponseSchema, { job: toWire(job) });
     },
 
     async rejectJob(req, ctx) {
       const jobId = requireJobId(req.jobId);
       if (!req.reason.trim()) throw invalidArgument('reason is required to reject a job (say what was wrong with the work)');
       const job = await jobs.reject(jobId, actorOf(ctx), req.reason);
-      return create(RejectJobResponseSchema, { job: jobToWire(job) });
+      return create(RejectJobResponseSchema, { job: toWire(job) });
     },
 
     async requeueJob(req, ctx) {
       const job = await jobs.requeue(requireJobId(req.jobId), actorOf(ctx), req.reason);
-      return create(RequeueJobResponseSchema, { job: jobToWire(job) });
+      return create(RequeueJobResponseSchema, { job: toWire(job) });
     },
 
     async addChildren(req, ctx) {
       if (!req.parentId) throw invalidArgument('parent_id is required');
       const inputs = req.children.map((child, i) => forItem(`children[${i}]`, () => ({ spec: jobSpecFromRequest(child), dependsOnKeys: [...child.dependsOnKeys] })));
       const { parent, children } = await workflows.addChildren(req.parentId, inputs, actorOf(ctx));
-      return create(AddChildrenResponseSchema, { parent: jobToWire(parent), children: children.map(jobToWire) });
+      return create(AddChildrenResponseSchema, { parent: toWire(parent), children: children.map(toWire) });
     },
 
     async getDag(req) {
@@ -108,27 +110,27 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
 
     async getJob(req) {
       const job = await jobs.get(requireJobId(req.jobId));
-      return create(GetJobResponseSchema, { job: jobToWire(fleet.budgets.annotate(job)) });
+      return create(GetJobResponseSchema, { job: toWire(job) });
     },
 
     async listJobs(req) {
       const { query, fingerprint } = listQuery(req);
       const page = await jobs.list(query);
       return create(ListJobsResponseSchema, {
-        jobs: page.jobs.map((job) => jobToWire(fleet.budgets.annotate(job))),
+        jobs: page.jobs.map(toWire),
         nextPageToken: page.next ? encodePageToken(page.next, fingerprint) : '',
       });
     },
 
     async cancelJob(req, ctx) {
       const job = await jobs.cancel(requireJobId(req.jobId), actorOf(ctx), req.reason);
-      return create(CancelJobResponseSchema, { job: jobToWire(job) });
+      return create(CancelJobResponseSchema, { job: toWire(job) });
     },
 
     async *watchJobs(req, ctx) {
       const filter = { productId: req.productId, jobId: req.jobId };
       for await (const update of streams.scope(ctx.signal, (signal) => watch.follow(filter, signal))) {
-        yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job) });
+        yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job && fleet.budgets.annotate(update.job)) });
       }
     },
 

@@ -18,6 +18,7 @@ import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
 import { ingestCommand } from './ingest-command.js';
+import { whoamiCommand } from './whoami-command.js';
 
 const program = new Command('gigafactory')
   .description('Fleet coordinator: jobs to factories over long-lived gRPC streams')
@@ -37,6 +38,7 @@ program.addCommand(configCommand());
 for (const command of adminCommands(() => program.opts().coordinator, () => security(), () => json())) program.addCommand(command);
 program.addCommand(budgetCommand(() => program.opts().coordinator, () => security(), () => json()));
 program.addCommand(ingestCommand(() => program.opts().coordinator, () => security(), () => json()));
+program.addCommand(whoamiCommand(() => program.opts().coordinator, () => security(), () => json()));
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const integer = (name: string) => (value: string): number => {

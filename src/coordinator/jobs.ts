@@ -82,6 +82,11 @@ export class Jobs {
     return this.store.getJob(id);
   }
 
+  /** The job a submit with this idempotency key in this product would return instead of storing one, or null. */
+  findByIdempotencyKey(productId: string, idempotencyKey: string): Promise<JobRecord | null> {
+    return this.store.findJobByIdempotencyKey(productId, idempotencyKey);
+  }
+
   list(query: JobQuery): Promise<JobPage> {
     return this.store.listJobs(query);
   }

@@ -1,12 +1,12 @@
 /**
  * Tracker ingest: each item becomes one job, found again by its external id. The job's id is derived
  * from (product, external id) and its idempotency key is `tracker:<external id>`, so concurrent
- * ingests of one item store one job, and a dry run finds an item's job with one read.
+ * ingests of one item store one job, and a dry run finds the job holding that key with one read.
  */
 import { createHash } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
 import type { JobRecord, JobSpec } from '../domain/job.js';
-import { newJob, type Actor } from '../domain/lifecycle.js';
+import { newJob, type Actor, type JobChange } from '../domain/lifecycle.js';
 import { trackerItemSpec, updateFromItem, type TrackerItem } from '../domain/tracker-item.js';
 import type { Clock } from './clock.js';
 import type { Jobs } from './jobs.js';
@@ -33,50 +33,41 @@ export class TrackerIngest {
     private readonly clock: Clock,
   ) {}
 
-  /** Ingests one item; an invalid item is a result (INVALID with the reason), not an error. */
+  /**
+   * Ingests one item; an invalid item is a result (INVALID with the reason), not an error. A dry run
+   * reads the job holding the item's idempotency key and makes the same decision (`decide`) a real
+   * ingest makes on it, so the two report the same outcome over the same state.
+   */
   async ingest(item: TrackerItem, actor: Actor, dryRun: boolean): Promise<IngestResult> {
     const result = (outcome: IngestOutcome, job: JobRecord | null, reason = ''): IngestResult => ({ externalId: item.externalId, outcome, reason, job });
-    const refusal = (err: unknown, code: 'invalid_argument' | 'failed_precondition'): string | null => (err instanceof DomainError && err.code === code ? err.message : null);
     let spec: JobSpec;
     try {
       spec = trackerItemSpec(item);
     } catch (err) {
-      const reason = refusal(err, 'invalid_argument');
-      if (reason === null) throw err;
-      return result('invalid', null, reason);
+      if (!(err instanceof DomainError && err.code === 'invalid_argument')) throw err;
+      return result('invalid', null, err.message);
     }
     const id = trackerJobId(spec.productId, item.externalId);
+    const decideOn = (holder: JobRecord): Decision => decide(holder, spec, item.externalId, this.clock.now(), actor);
     if (dryRun) {
-      // What a real ingest would decide, on the job as stored now; nothing is written.
-      const existing = await this.jobs.find(id);
-      if (!existing) return result('created', newJob(spec, id, this.clock.now(), actor).job);
-      try {
-        const update = updateFromItem(existing, spec, this.clock.now(), actor);
-        return update ? result('updated', update.job) : result('unchanged', existing);
-      } catch (err) {
-        const reason = refusal(err, 'failed_precondition');
-        if (reason === null) throw err;
-        return result('skipped', existing, reason);
-      }
+      const holder = await this.jobs.findByIdempotencyKey(spec.productId, spec.idempotencyKey);
+      if (!holder) return result('created', newJob(spec, id, this.clock.now(), actor).job);
+      const decision = decideOn(holder);
+      return result(decision.outcome, decision.outcome === 'updated' ? decision.change.job : holder, reasonOf(decision));
     }
     const stored = await this.jobs.submit(spec, actor, { id });
     if (stored.created) return result('created', stored.job);
-    if (stored.job.tracker?.externalId !== item.externalId) {
-      return result('skipped', stored.job, `idempotency key ${spec.idempotencyKey} is taken by job ${stored.job.id}, which was not made by tracker ingest`);
-    }
-    let changed = false;
-    try {
-      const job = await this.jobs.mutate(stored.job.id, (current) => {
-        const update = updateFromItem(current, spec, this.clock.now(), actor);
-        changed = update !== null;
-        return update;
-      });
-      return result(changed ? 'updated' : 'unchanged', job);
-    } catch (err) {
-      const reason = refusal(err, 'failed_precondition');
-      if (reason === null) throw err;
-      return result('skipped', await this.jobs.get(stored.job.id), reason);
-    }
+    // The key was taken: decide on the stored job, again on the fresh one after a lost race.
+    let decision = { outcome: 'unchanged' } as Decision;
+    const job = await this.jobs.mutate(
+      stored.job.id,
+      (current) => {
+        decision = decideOn(current);
+        return decision.outcome === 'updated' ? decision.change : null;
+      },
+      stored.job,
+    );
+    return result(decision.outcome, job, reasonOf(decision));
   }
 
   /**
@@ -92,6 +83,31 @@ export class TrackerIngest {
     await Promise.all(Array.from({ length: Math.min(INGEST_CONCURRENCY, items.length) }, worker));
     return results;
   }
+}
+
+/** What ingesting an item does to the job that already holds its idempotency key. */
+type Decision = { outcome: 'skipped'; reason: string } | { outcome: 'unchanged' } | { outcome: 'updated'; change: JobChange };
+
+/**
+ * The one decision for an item whose key is taken, shared by the real ingest and the dry run: a job
+ * not made by tracker ingest (a plain submit that used the key `tracker:<id>`) is skipped, and so is
+ * one that has started; otherwise the job is updated to match the item, or left as it is.
+ */
+function decide(holder: JobRecord, spec: JobSpec, externalId: string, now: number, actor: Actor): Decision {
+  if (holder.tracker?.externalId !== externalId) {
+    return { outcome: 'skipped', reason: `idempotency key ${spec.idempotencyKey} is taken by job ${holder.id}, which was not made by tracker ingest` };
+  }
+  try {
+    const change = updateFromItem(holder, spec, now, actor);
+    return change ? { outcome: 'updated', change } : { outcome: 'unchanged' };
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'failed_precondition') return { outcome: 'skipped', reason: err.message };
+    throw err;
+  }
+}
+
+function reasonOf(decision: Decision): string {
+  return decision.outcome === 'skipped' ? decision.reason : '';
 }
 
 /** The job id for an item: the same for the same (product, external id), on every replica. */

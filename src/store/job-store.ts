@@ -76,6 +76,12 @@ export interface JobStore {
   getJob(id: string): Promise<JobRecord | null>;
 
   /**
+   * The job holding an idempotency key in a product, as it is now: the job insertJob would return
+   * for that key instead of storing another. Null when the key is free or empty.
+   */
+  findJobByIdempotencyKey(productId: string, idempotencyKey: string): Promise<JobRecord | null>;
+
+  /**
    * Compare-and-set: writes `next` only if the stored job is at `next.revision - 1` and its epoch is
    * not newer than `next.epoch`; otherwise throws RevisionConflict. Appends `event` when given.
    */

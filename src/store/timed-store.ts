@@ -28,6 +28,7 @@ export function timedStore(store: JobStore, observer: StoreObserver): JobStore {
   return {
     insertJob: timed('insertJob'),
     getJob: timed('getJob'),
+    findJobByIdempotencyKey: timed('findJobByIdempotencyKey'),
     replaceJob: timed('replaceJob'),
     listJobs: timed('listJobs'),
     listRunnable: timed('listRunnable'),

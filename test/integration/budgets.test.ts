@@ -1,8 +1,8 @@
 /**
  * Budgets with a real agent process: jobs that report a cost exhaust a product's budget, after
  * which its queued jobs are not offered and say why, and a higher limit lets them run; a paused
- * product waits until it is resumed; a job running past its wall-clock budget is stopped and fails
- * with the reason. Spend shows in GetBudget (per day and per job) and in /metrics. Bad input is
+ * product waits until it is resumed (GetJob, ListJobs and WatchJobs events say why); a job running
+ * past its wall-clock budget is stopped and fails with the reason. Spend shows in GetBudget (per day and per job) and in /metrics. Bad input is
  * refused over the gateway naming the field.
  */
 import { Code, createClient, type Client } from '@connectrpc/connect';
@@ -108,6 +108,36 @@ it('holds a paused product back with the reason, and resume lets its jobs run', 
   const resumed = await admin.resumeBudget({ productId: 'held' });
   expect(resumed.budget).toMatchObject({ paused: false, state: BudgetState.OK, pauseReason: '' });
   await waitForStage(jobs, job!.id, JobStage.SUCCEEDED);
+});
+
+it('says why a held-back job waits in WatchJobs events too: live on a product watch, and replayed for one job', async () => {
+  await admin.pauseBudget({ productId: 'watched', reason: 'month end' });
+  const reason = 'product watched is paused: month end';
+  const abort = new AbortController();
+  const subscribers = server.coordinator.feed.topic.subscriberCount;
+  const firstEvent = (async () => {
+    for await (const res of jobs.watchJobs({ productId: 'watched' }, { signal: abort.signal })) return res.event!;
+    throw new Error('the watch ended without an event');
+  })();
+  try {
+    // The watch is live once the coordinator has its subscription; only then submit.
+    await expect.poll(() => server.coordinator.feed.topic.subscriberCount).toBe(subscribers + 1);
+    const { job } = await jobs.submitJob({ productId: 'watched', command: ['true'] });
+    expect(await firstEvent).toMatchObject({ jobId: job!.id, kind: 'submitted', job: { stage: JobStage.QUEUED, reason } });
+
+    await canary();
+    let replayed;
+    for await (const res of jobs.watchJobs({ jobId: job!.id })) {
+      if (!res.event!.job) continue; // older history carries no job; the newest event carries it as it is now
+      replayed = res.event!.job;
+      break;
+    }
+    expect(replayed).toMatchObject({ id: job!.id, stage: JobStage.QUEUED, reason });
+    await admin.resumeBudget({ productId: 'watched' });
+    await waitForStage(jobs, job!.id, JobStage.SUCCEEDED);
+  } finally {
+    abort.abort();
+  }
 });
 
 it('stops a job that runs past its wall-clock budget; it fails with the reason, without a retry', async () => {

@@ -126,6 +126,9 @@ describe('cosmos store', () => {
     const intent = jobDoc(first.job, [first.event], 0, 'dead-insert');
     await container().items.create({ id: idemDocId('k'), productId: 'prod-a', type: 'idem', jobId: 'j1', intent });
     expect(await store.getJob('j1')).toBeNull();
+    // The lookup answers with the job a retry would complete and return, and writes nothing.
+    expect(await store.findJobByIdempotencyKey('prod-a', 'k')).toStrictEqual(first.job);
+    expect(await store.getJob('j1')).toBeNull();
 
     const retry = submitted('j2', T0 + 5, { idempotencyKey: 'k' });
     expect(await store.insertJob(retry.job, retry.event)).toStrictEqual({ job: first.job, created: false });

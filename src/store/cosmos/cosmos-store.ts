@@ -171,6 +171,20 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
     return stored ? copyOf(stored.doc.job) : null;
   }
 
+  /**
+   * A point read of the key's `idem` document, then of its job. When the submit that took the key
+   * died before storing the job, the answer is the job it intended: the one the next insertJob
+   * with this key completes and returns (this read writes nothing).
+   */
+  async findJobByIdempotencyKey(productId: string, idempotencyKey: string): Promise<JobRecord | null> {
+    this.#assertOpen();
+    if (idempotencyKey === '') return null;
+    const idem = await this.#readIdem(idemDocId(idempotencyKey), productId);
+    if (!idem) return null;
+    const stored = await this.#readJobDoc(idem.intent.jobId, productId);
+    return copyOf(stored ? stored.doc.job : idem.intent.job);
+  }
+
   async replaceJob(next: JobRecord, event: JobEventRecord | null): Promise<void> {
     this.#assertOpen();
     const expectedRevision = next.revision - 1;
@@ -371,11 +385,15 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
    * before storing the job, store the job from the intent it left (its lookup first, as always).
    */
   async #resolveDuplicate(idemId: string, productId: string): Promise<{ job: JobRecord; created: boolean }> {
-    const res = await this.#count('read.idem', () => this.#container.item(idemId, productId).read<IdemDoc>());
-    if (!res.resource) throw new Error(`idempotency record ${idemId} in product ${productId} vanished`);
-    const intent = res.resource.intent;
-    const stored = (await this.#readJobDoc(intent.jobId, productId)) ?? (await this.#completeInsert(intent));
+    const idem = await this.#readIdem(idemId, productId);
+    if (!idem) throw new Error(`idempotency record ${idemId} in product ${productId} vanished`);
+    const stored = (await this.#readJobDoc(idem.intent.jobId, productId)) ?? (await this.#completeInsert(idem.intent));
     return { job: copyOf(stored.doc.job), created: false };
+  }
+
+  async #readIdem(idemId: string, productId: string): Promise<IdemDoc | null> {
+    const res = await this.#count('read.idem', () => this.#container.item(idemId, productId).read<IdemDoc>());
+    return res.statusCode === 404 ? null : (res.resource ?? null);
   }
 
   async #completeInsert(intent: JobDoc): Promise<Stored> {

@@ -39,8 +39,7 @@ export class MemoryJobStore implements JobStore, WithEchoOutbox {
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
     this.#assertOpen();
-    const existingId = job.idempotencyKey === '' ? undefined : this.#keys.get(job.productId)?.get(job.idempotencyKey);
-    const existing = existingId === undefined ? undefined : this.#jobs.get(existingId);
+    const existing = this.#keyHolder(job.productId, job.idempotencyKey);
     if (existing) return { job: copy(existing), created: false };
     if (this.#jobs.has(job.id)) throw new DuplicateJobId(job.id);
     this.#put(copy(job));
@@ -52,6 +51,12 @@ export class MemoryJobStore implements JobStore, WithEchoOutbox {
   async getJob(id: string): Promise<JobRecord | null> {
     this.#assertOpen();
     const job = this.#jobs.get(id);
+    return job ? copy(job) : null;
+  }
+
+  async findJobByIdempotencyKey(productId: string, idempotencyKey: string): Promise<JobRecord | null> {
+    this.#assertOpen();
+    const job = this.#keyHolder(productId, idempotencyKey);
     return job ? copy(job) : null;
   }
 
@@ -144,6 +149,12 @@ export class MemoryJobStore implements JobStore, WithEchoOutbox {
   #all(): JobRecord[] {
     this.#assertOpen();
     return [...this.#jobs.values()];
+  }
+
+  /** The stored job holding a (non-empty) idempotency key in a product. */
+  #keyHolder(productId: string, idempotencyKey: string): JobRecord | undefined {
+    const id = idempotencyKey === '' ? undefined : this.#keys.get(productId)?.get(idempotencyKey);
+    return id === undefined ? undefined : this.#jobs.get(id);
   }
 
   #put(job: JobRecord): void {

@@ -79,6 +79,11 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
     return row ? jobFromRow(row) : null;
   }
 
+  async findJobByIdempotencyKey(productId: string, idempotencyKey: string): Promise<JobRecord | null> {
+    const row = (await this.#readable()).jobByIdempotencyKey.get({ productId, idempotencyKey });
+    return row ? jobFromRow(row) : null;
+  }
+
   async replaceJob(next: JobRecord, event: JobEventRecord | null): Promise<void> {
     return this.#write(() => {
       const expectedRevision = next.revision - 1;

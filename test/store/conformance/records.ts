@@ -140,6 +140,27 @@ export function describeRecords(makeStore: MakeStore): void {
       expect((await store().getJob('j2'))?.productId).toBe('prod-b');
     });
 
+    it('finds the job holding a key, as it is now, only in the key\'s product', async () => {
+      const first = submitted('j1', T0, { idempotencyKey: 'k', productId: 'prod-a' });
+      expect(await store().findJobByIdempotencyKey('prod-a', 'k')).toBeNull();
+      await store().insertJob(first.job, first.event);
+      expect(await store().findJobByIdempotencyKey('prod-a', 'k')).toStrictEqual(first.job);
+      const moved = { ...first.job, stage: 'cancelled' as const, revision: 2 };
+      await store().replaceJob(moved, null);
+      expect(await store().findJobByIdempotencyKey('prod-a', 'k')).toStrictEqual(moved);
+      expect(await store().findJobByIdempotencyKey('prod-b', 'k')).toBeNull();
+      expect(await store().findJobByIdempotencyKey('prod-a', 'other')).toBeNull();
+      const found = (await store().findJobByIdempotencyKey('prod-a', 'k'))!;
+      found.title = 'changed'; // a copy: changing it changes nothing stored
+      expect(await store().findJobByIdempotencyKey('prod-a', 'k')).toStrictEqual(moved);
+    });
+
+    it('finds nothing for the empty key, which never deduplicates', async () => {
+      const a = submitted('j1', T0);
+      await store().insertJob(a.job, a.event);
+      expect(await store().findJobByIdempotencyKey(a.job.productId, '')).toBeNull();
+    });
+
     it('never deduplicates an empty key', async () => {
       const a = submitted('j1', T0);
       const b = submitted('j2', T0);
