@@ -7,25 +7,45 @@ import { DomainError } from '../domain/errors.js';
 import type { JobRecord } from '../domain/job.js';
 import { noteWaiting, offer, type JobChange } from '../domain/lifecycle.js';
 import { firstUnmetRequirement } from '../domain/labels.js';
-import { describeRequirement, planDispatch, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
+import { describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
 import type { FactorySession } from './factory-session.js';
 import type { Fleet } from './fleet.js';
+import type { Scheduling } from './scheduling.js';
 import type { SubmitClaimer } from './jobs.js';
 
 /** How many of the most urgent unplaced jobs one pass considers for preemption. */
 const PREEMPTION_CANDIDATES = 4;
 
-export function candidateOf(session: FactorySession, recentProducts: readonly string[]): FactoryCandidate {
-  const factory = session.factory!;
-  return {
-    factoryId: factory.factoryId,
-    labels: factory.labels,
-    slots: factory.slots,
-    freeSlots: session.freeSlots,
-    draining: session.current.t === 'draining',
-    recentProducts,
+/** Each session's candidate, made once: see candidateOf. */
+const candidates = new WeakMap<FactorySession, FactoryCandidate>();
+
+/**
+ * The scheduler's view of a session that said hello. It is live (free slots, draining and recent
+ * products are read from the session when the planner asks) and made once per session, so a pass
+ * or a submit over a fleet of thousands allocates nothing per factory, and the planner reads the
+ * recent products only of the factories it scores.
+ */
+export function candidateOf(session: FactorySession, scheduling: Scheduling): FactoryCandidate {
+  const known = candidates.get(session);
+  if (known) return known;
+  const { factoryId, labels, slots } = session.factory!;
+  const candidate: FactoryCandidate = {
+    factoryId,
+    labels,
+    slots,
+    get freeSlots() {
+      return session.freeSlots;
+    },
+    get draining() {
+      return session.current.t === 'draining';
+    },
+    get recentProducts() {
+      return scheduling.recentProducts(factoryId);
+    },
     mayServe: (productId) => session.mayServe(productId),
   };
+  candidates.set(session, candidate);
+  return candidate;
 }
 
 export interface PassResult {
@@ -53,9 +73,9 @@ export async function dispatchPass(fleet: Fleet): Promise<PassResult> {
   result.listed = runnable.length;
   if (runnable.length === 0) return { ...result, emptied: true };
   const scheduling = fleet.scheduling;
-  const candidates = [...sessions.values()].map((s) => candidateOf(s, scheduling.recentProducts(s.factory!.factoryId)));
+  const factories = [...sessions.values()].map((s) => candidateOf(s, scheduling));
   const budgets = fleet.budgets.gate(now);
-  const plan = free === 0 ? [] : planDispatch(runnable, candidates, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job), budgets);
+  const plan = free === 0 ? [] : planDispatch(runnable, factories, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job), budgets);
   const placed = new Set<string>();
   // Every claim of the pass is issued at once, so the store commits them together (one group commit,
   // one fsync) instead of one after another. Slots are reserved here, as the claims are issued.
@@ -95,16 +115,18 @@ async function claim(fleet: Fleet, session: FactorySession, job: JobRecord, scor
  * and scores as a pass, over this one job. Its slot is held from now; the offer is sent once the
  * claim (written right behind the job's insert, see Jobs.submit) is stored, and the slot is freed
  * if it is not. A pass would do the same a little later, one commit (and one fsync) later.
+ * In a fleet larger than SCORED_FACTORIES the job is placed among a round-robin window of factories
+ * with a free slot (Fleet.sessionsWithFreeSlots); when none of them can run it, a pass, which looks
+ * at the whole fleet for the factories passing its filters, places it instead.
  */
 export function claimOnSubmit(fleet: Fleet, job: JobRecord): ReturnType<SubmitClaimer['claim']> {
   // Budget spend not yet (re)read: a pass reads it first, so leave the job to one.
   if (fleet.budgets.isRefreshDue()) return null;
-  const free = fleet.sessions().filter((s) => s.freeSlots > 0);
+  const free = fleet.sessionsWithFreeSlots(SCORED_FACTORIES);
   if (free.length === 0) return null;
   const now = fleet.clock.now();
   const scheduling = fleet.scheduling;
-  const candidates = free.map((s) => candidateOf(s, scheduling.recentProducts(s.factory!.factoryId)));
-  const [placement] = planDispatch([job], candidates, scheduling.fairness([job]), now, (j) => scheduling.weightsFor(j), fleet.budgets.gate(now));
+  const [placement] = planDispatch([job], free.map((s) => candidateOf(s, scheduling)), scheduling.fairness([job]), now, (j) => scheduling.weightsFor(j), fleet.budgets.gate(now));
   const session = placement && free.find((s) => s.factory!.factoryId === placement.factory.factoryId);
   if (!placement || !session) return null;
   let change: JobChange;
@@ -171,7 +193,7 @@ async function makeRoom(fleet: Fleet, waiting: readonly JobRecord[], sessions: R
     if (able.length === 0 || able.some((s) => s.freeSlots > 0)) continue; // unplaceable, or a slot is free already
     const running: RunningCandidate[] = [];
     for (const session of able) {
-      const candidate = candidateOf(session, []);
+      const candidate = candidateOf(session, fleet.scheduling);
       for (const [jobId, held] of session.leases) {
         if (!held.running || fleet.preemptions.isVictim(jobId)) continue;
         const victim = await fleet.store.getJob(jobId);

@@ -16,7 +16,7 @@ export interface JobExplanation {
 export async function explainJob(fleet: Fleet, jobId: string): Promise<JobExplanation> {
   const job = await fleet.jobs.get(jobId);
   const now = fleet.clock.now();
-  const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling.recentProducts(s.factory!.factoryId)));
+  const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling));
   const runnable = await fleet.store.listRunnable(now, 200);
   const budgetRefusal = fleet.budgets.refusal(job);
   const explanations = fleet.scheduling.explain(job, jobId, factories, runnable, now, budgetRefusal);

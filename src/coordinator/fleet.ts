@@ -103,6 +103,9 @@ export class Fleet {
   /** One early reaper pass, for the soonest lease a broken stream left to lapse (see shortenLeases). */
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private sessionCounter = 0;
+  /** The registered sessions as an array, for sessionsWithFreeSlots; null when one came or went since. */
+  private roster: FactorySession[] | null = null;
+  private rosterCursor = 0;
   private pollTimer: NodeJS.Timeout | null = null;
   private pollDelayMs: number = SHARED_POLL.minMs;
   private offersSincePoll = 0;
@@ -195,10 +198,29 @@ export class Fleet {
     return [...this.byFactory.values()];
   }
 
+  /**
+   * Up to `limit` sessions with a free slot, taken round-robin over the fleet from where the last
+   * call stopped. A submit places its job among such a window (at most SCORED_FACTORIES, as a pass
+   * scores per job) instead of gathering every connected factory, so its cost does not grow with
+   * the fleet, and successive submits spread over all of it. When fewer are free, all of them.
+   */
+  sessionsWithFreeSlots(limit: number): FactorySession[] {
+    const roster = (this.roster ??= [...this.byFactory.values()]);
+    const found: FactorySession[] = [];
+    let step = 0;
+    for (; step < roster.length && found.length < limit; step++) {
+      const session = roster[(this.rosterCursor + step) % roster.length]!;
+      if (session.freeSlots > 0) found.push(session);
+    }
+    this.rosterCursor = roster.length === 0 ? 0 : (this.rosterCursor + step) % roster.length;
+    return found;
+  }
+
   register(session: FactorySession): void {
     const id = session.factory!.factoryId;
     const previous = this.byFactory.get(id);
     this.byFactory.set(id, session);
+    this.roster = null;
     if (previous && previous !== session) {
       previous.goodbye(GoodbyeReason.REPLACED, 'another stream for this factory id took over');
     }
@@ -207,7 +229,10 @@ export class Fleet {
   unregister(session: FactorySession): void {
     this.open.delete(session);
     const id = session.factory?.factoryId;
-    if (id && this.byFactory.get(id) === session) this.byFactory.delete(id);
+    if (id && this.byFactory.get(id) === session) {
+      this.byFactory.delete(id);
+      this.roster = null;
+    }
   }
 
   /**
@@ -411,7 +436,7 @@ export class Fleet {
       this.noteQueued();
       this.requestDispatch();
     }
-    for (const session of this.byFactory.values()) {
+    for (const session of this.possibleHolders(job)) {
       const held = session.leases.get(job.id);
       if (!held) continue;
       // An update from before the lease this session holds was granted (updates can be handled
@@ -427,5 +452,19 @@ export class Fleet {
       session.goodbyeIfDrained();
       this.requestDispatch();
     }
+  }
+
+  /**
+   * The sessions that may hold a lease on `job`: only an offer grants a lease, and every offer is
+   * recorded as an attempt naming its factory, so only the factories in the job's attempts. An
+   * update costs O(attempts) this way instead of a look at every connected factory (O(fleet)).
+   */
+  private possibleHolders(job: JobRecord): FactorySession[] {
+    const holders: FactorySession[] = [];
+    for (const { factoryId } of job.attempts) {
+      const session = this.byFactory.get(factoryId);
+      if (session && !holders.includes(session)) holders.push(session);
+    }
+    return holders;
   }
 }

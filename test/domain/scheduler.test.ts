@@ -12,6 +12,7 @@ import {
   explain,
   planDispatch,
   resolveWeights,
+  SCORED_FACTORIES,
   scoreCandidate,
   selectPreemptionVictim,
   type FactoryCandidate,
@@ -143,6 +144,52 @@ describe('scores', () => {
     expect(domainError(() => resolveWeights(DEFAULT_WEIGHTS, { aging: 1e9 }, null)).message).toContain('product weights.aging');
     expect(domainError(() => resolveWeights(DEFAULT_WEIGHTS, null, { speed: 1 } as never)).message).toContain('weights.speed is not a scoring weight');
     expect(resolveWeights(DEFAULT_WEIGHTS, { aging: 5 }, { priority: 1 })).toEqual({ ...DEFAULT_WEIGHTS, aging: 5, priority: 1 });
+  });
+});
+
+describe('placement in a large fleet', () => {
+  /** A factory that counts how often the planner reads its recent products: once per score. */
+  function counted(id: string, labels: Record<string, string> = {}): FactoryCandidate & { scored: number } {
+    const f = { ...factory(id, labels), scored: 0 };
+    return Object.defineProperty(f, 'recentProducts', { get: () => (f.scored++, []) });
+  }
+
+  it('scores at most SCORED_FACTORIES factories per placement however large the fleet', () => {
+    const fleet = Array.from({ length: 2_000 }, (_, i) => counted(`f${String(i).padStart(4, '0')}`));
+    const plan = planDispatch([job('a'), job('b')], fleet, NO_FAIRNESS, T0, weightsFor);
+    expect(plan).toHaveLength(2);
+    // Each placement scores its window, then builds the breakdown of the factory it picked.
+    expect(fleet.reduce((n, f) => n + f.scored, 0)).toBeLessThanOrEqual(2 * (SCORED_FACTORIES + 1));
+  });
+
+  it('still finds the few factories that pass the filters, and picks the best of them', () => {
+    const gpu: LabelRequirement = { key: 'gpu', operator: 'exists', values: [] };
+    const fleet = Array.from({ length: 1_000 }, (_, i) => factory(`cpu${i}`));
+    fleet.splice(137, 0, factory('gpu-standard', { gpu: 'a100' }));
+    fleet.splice(811, 0, factory('gpu-cheap', { gpu: 'a100', cost: 'low' }));
+    const [placement] = planDispatch([job('train', { labels: [gpu] })], fleet, NO_FAIRNESS, T0, weightsFor);
+    expect(placement!.factory.factoryId).toBe('gpu-cheap');
+  });
+
+  it('spreads jobs over the fleet, never beyond free slots, and plans the same way twice (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: SCORED_FACTORIES + 1, max: 600 }), fc.integer({ min: 1, max: 300 }), (size, jobs) => {
+        const fleet = Array.from({ length: size }, (_, i) => factory(`f${i}`, {}, 1));
+        const runnable = Array.from({ length: jobs }, (_, i) => job(`j${i}`, { at: T0 + i }));
+        const plan = planDispatch(runnable, fleet, NO_FAIRNESS, T0, weightsFor);
+        expect(plan).toHaveLength(Math.min(size, jobs));
+        expect(new Set(plan.map((p) => p.factory.factoryId)).size).toBe(plan.length);
+        expect(planDispatch(runnable, fleet, NO_FAIRNESS, T0, weightsFor)).toEqual(plan);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('scores the picked factory exactly as scoreCandidate does', () => {
+    const fleet = Array.from({ length: 300 }, (_, i) => factory(`f${i}`, { cost: ['low', 'high', 'standard'][i % 3]! }, 1 + (i % 4), 4));
+    for (const p of planDispatch([job('x', { priority: 3 }), job('y', { product: 'q' })], fleet, NO_FAIRNESS, T0 + 90_000, weightsFor)) {
+      expect(p.score).toEqual(scoreCandidate(p.job, p.factory, NO_FAIRNESS, T0 + 90_000, DEFAULT_WEIGHTS));
+    }
   });
 });
 
