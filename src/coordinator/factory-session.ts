@@ -161,11 +161,13 @@ export class FactorySession {
   /** Takes a slot for a job being claimed for this factory; offer() follows once the claim is stored. */
   hold(job: JobRecord): void {
     this.leases.set(job.id, { epoch: job.epoch, running: false, job });
+    this.fleet.noteHold(job.id, this);
   }
 
   /** Frees the slot held for a claim that was not stored (the factory never heard of it). */
   unhold(jobId: string, epoch: number): void {
     this.forget(jobId, epoch);
+    this.fleet.forgetHold(jobId, this);
     this.goodbyeIfDrained();
   }
 

@@ -106,6 +106,8 @@ export class Fleet {
   /** The registered sessions as an array, for sessionsWithFreeSlots; null when one came or went since. */
   private roster: FactorySession[] | null = null;
   private rosterCursor = 0;
+  /** The session that last took a slot for each job, until an update as new as its lease arrives (heldPastEpoch). */
+  private readonly holds = new Map<string, FactorySession>();
   private pollTimer: NodeJS.Timeout | null = null;
   private pollDelayMs: number = SHARED_POLL.minMs;
   private offersSincePoll = 0;
@@ -408,9 +410,27 @@ export class Fleet {
     this.queuedSince++;
   }
 
-  /** Whether a session holds (or is claiming) a lease on `job` newer than this record of it. */
+  /** A session took a slot for `job` (a claim or an offer): remembered until the feed catches up. */
+  noteHold(jobId: string, session: FactorySession): void {
+    this.holds.set(jobId, session);
+  }
+
+  /** A claim that was not stored: nothing of it will reach the feed. */
+  forgetHold(jobId: string, session: FactorySession): void {
+    if (this.holds.get(jobId) === session) this.holds.delete(jobId);
+  }
+
+  /**
+   * Whether a session holds (or is claiming) a lease on `job` newer than this record of it: only a
+   * hold the feed has not caught up with can be, so one lookup instead of a look at every session.
+   * A hold the feed caught up with (or that was let go) is forgotten here.
+   */
   private heldPastEpoch(job: JobRecord): boolean {
-    for (const session of this.byFactory.values()) if ((session.leases.get(job.id)?.epoch ?? -1) > job.epoch) return true;
+    const session = this.holds.get(job.id);
+    if (!session) return false;
+    const factoryId = session.factory?.factoryId; // null once the session closed
+    if (factoryId !== undefined && this.byFactory.get(factoryId) === session && (session.leases.get(job.id)?.epoch ?? -1) > job.epoch) return true;
+    this.holds.delete(job.id);
     return false;
   }
 
@@ -432,7 +452,8 @@ export class Fleet {
     this.budgets.observe({ event, job });
     if (job.stage !== 'running') this.preemptions.end(job.id);
     // A job submitted and claimed at once (claimOnSubmit) is already held by a session: no pass for it.
-    if (job.stage === 'queued' && !this.heldPastEpoch(job)) {
+    const heldPast = this.heldPastEpoch(job); // for every update: it forgets holds the feed caught up with
+    if (job.stage === 'queued' && !heldPast) {
       this.noteQueued();
       this.requestDispatch();
     }
