@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { ConnectResponseSchema } from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
-import { AttemptOutcome, JobSchema, JobStage } from '../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { AttemptOutcome, JobSchema, JobStage, type Job } from '../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { Latency, type LatencySummary } from './stats.js';
 
 const identity = (b: Buffer): Buffer => b;
@@ -45,7 +45,18 @@ const SERVICE = { PingPong: method('PingPong'), OneWay: method('OneWay') } satis
  */
 export function sampleLeaseOffer(): Uint8Array {
   const now = Date.now();
-  const job = create(JobSchema, {
+  const job = sampleJob(now);
+  return toBinary(
+    ConnectResponseSchema,
+    create(ConnectResponseSchema, {
+      kind: { case: 'leaseOffer', value: { jobId: job.id, epoch: 1n, job, offerExpireTime: timestampFromMs(now + 10_000) } },
+    }),
+  );
+}
+
+/** A bench job as the coordinator holds it once leased: one attempt, a lease, timestamps. */
+export function sampleJob(now: number): Job {
+  return create(JobSchema, {
     id: 'job_01JD8Z4K0C8W6R5R3Y5E0F8N9T',
     productId: 'bench',
     title: 'bench-12345',
@@ -64,12 +75,6 @@ export function sampleLeaseOffer(): Uint8Array {
     notBeforeTime: timestampFromMs(now - 3),
     revision: 2n,
   });
-  return toBinary(
-    ConnectResponseSchema,
-    create(ConnectResponseSchema, {
-      kind: { case: 'leaseOffer', value: { jobId: job.id, epoch: 1n, job, offerExpireTime: timestampFromMs(now + 10_000) } },
-    }),
-  );
 }
 
 export interface BaselineRun {
@@ -97,8 +102,19 @@ function newClient(address: string): grpc.Client {
   return new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
 }
 
-async function pingPong(client: grpc.Client, payload: Buffer, ms: number): Promise<{ roundTrips: number; elapsedMs: number }> {
-  const call = client.makeBidiStreamRequest<Buffer, Buffer>(SERVICE.PingPong.path, identity, identity);
+function pingPong(client: grpc.Client, payload: Buffer, ms: number): Promise<{ roundTrips: number; elapsedMs: number }> {
+  return pingPongOn(client.makeBidiStreamRequest<Buffer, Buffer>(SERVICE.PingPong.path, identity, identity), () => payload, ms);
+}
+
+function oneWay(client: grpc.Client, payload: Buffer, ms: number): Promise<{ messages: number; elapsedMs: number }> {
+  return oneWayOn(client.makeBidiStreamRequest<Buffer, Buffer>(SERVICE.OneWay.path, identity, identity), payload, ms);
+}
+
+/**
+ * Ping-pong on a freshly opened bidi call: writes `message(0)`, and on each answer the next one,
+ * for `ms`; then half-closes and waits for the status. Round trips and the time they took.
+ */
+export async function pingPongOn<T>(call: grpc.ClientDuplexStream<T, unknown>, message: (roundTrip: number) => T, ms: number): Promise<{ roundTrips: number; elapsedMs: number }> {
   const status = new Promise<void>((resolve) => call.once('status', () => resolve()));
   call.on('error', () => {});
   const start = performance.now();
@@ -110,21 +126,24 @@ async function pingPong(client: grpc.Client, payload: Buffer, ms: number): Promi
       roundTrips++;
       const now = performance.now();
       if (now < end) {
-        call.write(payload);
+        call.write(message(roundTrips));
       } else {
         elapsedMs = now - start;
         call.end();
         resolve();
       }
     });
-    call.write(payload);
+    call.write(message(0));
   });
   await status;
   return { roundTrips, elapsedMs };
 }
 
-async function oneWay(client: grpc.Client, payload: Buffer, ms: number): Promise<{ messages: number; elapsedMs: number }> {
-  const call = client.makeBidiStreamRequest<Buffer, Buffer>(SERVICE.OneWay.path, identity, identity);
+/**
+ * One-way on a freshly opened bidi call whose server streams flat out once `first` arrives: counts
+ * what arrives for `ms` from the first message, then cancels and waits for the status.
+ */
+export async function oneWayOn<T>(call: grpc.ClientDuplexStream<T, unknown>, first: T, ms: number): Promise<{ messages: number; elapsedMs: number }> {
   const status = new Promise<void>((resolve) => call.once('status', () => resolve()));
   call.on('error', () => {}); // CANCELLED, by us
   let messages = 0;
@@ -140,7 +159,7 @@ async function oneWay(client: grpc.Client, payload: Buffer, ms: number): Promise
         resolve();
       }
     });
-    call.write(payload); // the server streams copies of this until cancelled
+    call.write(first);
   });
   await status;
   return { messages: messages - 1, elapsedMs };

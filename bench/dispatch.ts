@@ -26,7 +26,7 @@ import {
   ConnectResponseSchema,
   type ConnectResponse,
 } from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
-import { JobService, SubmitJobRequestSchema, type SubmitJobRequest } from '../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { JobService, SubmitJobRequestSchema, SubmitJobResponseSchema, type SubmitJobRequest, type SubmitJobResponse } from '../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { spawnCoordinator, type ChildSample, type CoordinatorHandle, type FileStats, type Synchronous } from './coordinator-child.js';
 import { cpuSeconds, fmt, Latency, progress, progressDone, type LatencySummary } from './stats.js';
 
@@ -114,6 +114,8 @@ export interface DispatchResult {
   offerBytes: number;
   /** One of those messages, base64 (the physical baseline sends messages of exactly this content). */
   offerSampleBase64: string | null;
+  /** A SubmitJobResponse the coordinator answered in the warm-up (a batch's first result), base64: the Connect floor answers with it. */
+  submitAnswerSampleBase64: string | null;
   leaseRevocations: number;
 }
 
@@ -265,11 +267,17 @@ class BenchFactory {
 
 type JobClient = Client<typeof JobService>;
 
+/** One JobService client per submitter, each with its own transport and so its own HTTP/2 connection, as separate clients would have. */
+export function submitterClients(address: string, submitters: number): JobClient[] {
+  return Array.from({ length: submitters }, () => createClient(JobService, createGrpcTransport({ baseUrl: `http://${address}` })));
+}
+
 /**
  * Closed loop: `submitters` loops, each submitting its next job (or its next `batch` jobs in one
- * SubmitJobs call) when the previous call returned. `rpc` records call durations.
+ * SubmitJobs call) when the previous call returned. `rpc` records call durations; `onAnswer` sees
+ * each call's answer (a batch's first result).
  */
-async function submitClosedLoop(clients: JobClient[], count: number, title: (i: number) => string, onSubmit: (i: number, at: number) => void, rpc: Latency | null, deadline = Infinity, batch?: number): Promise<number> {
+export async function submitClosedLoop(clients: JobClient[], count: number, title: (i: number) => string, onSubmit: (i: number, at: number) => void, rpc: Latency | null, deadline = Infinity, batch?: number, onAnswer?: (answer: SubmitJobResponse) => void): Promise<number> {
   let next = 0;
   await Promise.all(
     clients.map(async (client) => {
@@ -278,8 +286,13 @@ async function submitClosedLoop(clients: JobClient[], count: number, title: (i: 
         next = Math.min(count, first + (batch ?? 1));
         const at = performance.now();
         for (let i = first; i < next; i++) onSubmit(i, at);
-        if (batch === undefined) await client.submitJob(submitRequest(title(first)));
-        else await client.submitJobs({ jobs: Array.from({ length: next - first }, (_, k) => submitRequest(title(first + k))) });
+        if (batch === undefined) {
+          const answer = await client.submitJob(submitRequest(title(first)));
+          onAnswer?.(answer);
+        } else {
+          const answer = await client.submitJobs({ jobs: Array.from({ length: next - first }, (_, k) => submitRequest(title(first + k))) });
+          if (answer.results[0]) onAnswer?.(answer.results[0]);
+        }
         rpc?.recordMs(performance.now() - at);
       }
     }),
@@ -369,16 +382,13 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
     }
     await Promise.all(factories.map((f) => f.welcomed));
 
-    const clients: JobClient[] = [];
-    for (let i = 0; i < opts.submitters; i++) {
-      // A transport (and so an HTTP/2 connection) per submitter, as separate clients would have.
-      clients.push(createClient(JobService, createGrpcTransport({ baseUrl: `http://${coordinator.grpcAddress}` })));
-    }
+    const clients = submitterClients(coordinator.grpcAddress, opts.submitters);
 
     // Warm-up: same path, not measured.
+    let submitAnswer: SubmitJobResponse | null = null;
     if (opts.warmupJobs > 0) {
       progress(`[${opts.label}] warm-up: ${opts.warmupJobs} jobs`);
-      await submitClosedLoop(clients, opts.warmupJobs, (i) => `${WARM_PREFIX}${i}`, () => {}, null, Infinity, opts.batch);
+      await submitClosedLoop(clients, opts.warmupJobs, (i) => `${WARM_PREFIX}${i}`, () => {}, null, Infinity, opts.batch, (answer) => (submitAnswer = answer));
       await until(() => t.warmDone >= opts.warmupJobs, 'the warm-up jobs');
     }
     for (const k of Object.keys(t.toFactories)) delete t.toFactories[k];
@@ -485,6 +495,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
       messages: { toFactories: { ...t.toFactories }, fromFactories: { ...t.fromFactories }, perJob: streamMessages / n },
       offerBytes: t.offerBytes.length ? t.offerBytes.reduce((a, b) => a + b, 0) / t.offerBytes.length : Number.NaN,
       offerSampleBase64: t.offerSample ? Buffer.from(t.offerSample).toString('base64') : null,
+      submitAnswerSampleBase64: submitAnswer ? Buffer.from(toBinary(SubmitJobResponseSchema, submitAnswer)).toString('base64') : null,
       leaseRevocations: t.revoked,
     };
   } catch (err) {
