@@ -43,6 +43,9 @@ export interface StoreCounters {
   syncMs: number;
   /** The most write operations one commit carried. */
   largestBatch: number;
+  /** WAL checkpoints the SQLite store ran on its worker thread that copied pages, and the pages. */
+  checkpointRuns: number;
+  checkpointFrames: number;
   /** Read calls (getJob, listRunnable, listExpiredLeases, ...). */
   reads: number;
   readsByMethod: Record<string, number>;
@@ -171,7 +174,7 @@ const WRITES: Record<string, (args: unknown[]) => string> = {
  * methods added to JobStore later pass through untouched (and are counted as reads).
  */
 function countingStore(inner: JobStore): { store: JobStore; counters: StoreCounters } {
-  const counters: StoreCounters = { writeOps: 0, writeOpsByKind: {}, rolledBack: 0, commits: 0, commitMs: 0, syncMs: 0, largestBatch: 0, reads: 0, readsByMethod: {}, readMs: 0 };
+  const counters: StoreCounters = { writeOps: 0, writeOpsByKind: {}, rolledBack: 0, commits: 0, commitMs: 0, syncMs: 0, largestBatch: 0, checkpointRuns: 0, checkpointFrames: 0, reads: 0, readsByMethod: {}, readMs: 0 };
   const store = new Proxy(inner, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -207,10 +210,22 @@ function countingStore(inner: JobStore): { store: JobStore; counters: StoreCount
   return { store, counters };
 }
 
-/** The SQLite store's own count of commits (the wrapper sees calls, not transactions). */
-function commitCounters(inner: JobStore): Pick<StoreCounters, 'commits' | 'commitMs' | 'syncMs' | 'largestBatch'> {
-  const stats = (inner as { commitStats?: { commits: number; commitMs: number; syncMs: number; largestBatch: number } }).commitStats;
-  return { commits: stats?.commits ?? 0, commitMs: stats?.commitMs ?? 0, syncMs: stats?.syncMs ?? 0, largestBatch: stats?.largestBatch ?? 0 };
+/** The SQLite store's own count of commits and checkpoints (the wrapper sees calls, not transactions). */
+function commitCounters(inner: JobStore): Pick<StoreCounters, 'commits' | 'commitMs' | 'syncMs' | 'largestBatch' | 'checkpointRuns' | 'checkpointFrames'> {
+  const sqlite = inner as {
+    commitStats?: { commits: number; commitMs: number; syncMs: number; largestBatch: number };
+    checkpointStats?: { runs: number; framesCopied: number } | null;
+  };
+  const stats = sqlite.commitStats;
+  const checkpoints = sqlite.checkpointStats;
+  return {
+    commits: stats?.commits ?? 0,
+    commitMs: stats?.commitMs ?? 0,
+    syncMs: stats?.syncMs ?? 0,
+    largestBatch: stats?.largestBatch ?? 0,
+    checkpointRuns: checkpoints?.runs ?? 0,
+    checkpointFrames: checkpoints?.framesCopied ?? 0,
+  };
 }
 
 function countFile(path: string): FileStats {
@@ -235,6 +250,7 @@ async function childMain(): Promise<void> {
     const { ServeConfigSchema } = await import('../src/config.js');
     const { createLogger } = await import('../src/logging.js');
     const { startServer } = await import('../src/server/app.js');
+    const { applyHeapGrowth } = await import('../src/server/heap-growth.js');
     const { openStore } = await import('../src/store/open-store.js');
     const { openConnection } = await import('../src/store/sqlite/connection.js');
     const { SqliteJobStore } = await import('../src/store/sqlite/index.js');
@@ -242,6 +258,8 @@ async function childMain(): Promise<void> {
     // Loopback development mode, as in test/support/server.ts: the factories and submitters carry no
     // credentials, so the figures are dispatch, not token checks.
     const config = ServeConfigSchema.parse({ dataDir, grpcPort: 0, httpPort: 0, logLevel: 'silent', shutdownGraceMs: 250, insecureDev: true });
+    // The heap growth `gigafactory serve` sets (its default), so memory figures are the product's.
+    applyHeapGrowth(config.heapGrowingPercent);
     const log = createLogger({ level: 'silent', pretty: false });
     const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'full';
     let inner: JobStore;

@@ -81,6 +81,8 @@ export interface DispatchResult {
     cpuMsPerJob: number;
     peakRssMb: number;
     rssEndMb: number;
+    /** How late the coordinator's timers fired during the measured phase (ms): how long ready work waited for its thread. */
+    loopDelay: { p50: number; p99: number; max: number };
   };
   bench: { cpuS: number; cores: number };
   store: {
@@ -98,6 +100,9 @@ export interface DispatchResult {
     syncMsPerCommit: number;
     /** Share of the measured wall time the coordinator's thread spent committing. */
     writeBusy: number;
+    /** WAL checkpoints the SQLite store's worker thread ran (that copied pages) and the pages they copied, in the measured phase. */
+    checkpointRuns: number;
+    checkpointFrames: number;
     readBusy: number;
     readsPerJob: number;
     readsByMethodPerJob: Record<string, number>;
@@ -475,6 +480,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
         cpuMsPerJob: (coordinatorCpu * 1000) / n,
         peakRssMb: after.maxRssKb / 1024,
         rssEndMb: after.rssBytes / (1024 * 1024),
+        loopDelay: after.loopDelay,
       },
       bench: { cpuS: benchCpu, cores: benchCpu / (elapsedMs / 1000) },
       store: {
@@ -486,6 +492,8 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
         writeMsPerJob: perJob(after.store.commitMs - before.store.commitMs),
         syncMsPerCommit: (after.store.syncMs - before.store.syncMs) / Math.max(1, after.store.commits - before.store.commits),
         writeBusy: (after.store.commitMs - before.store.commitMs) / elapsedMs,
+        checkpointRuns: after.store.checkpointRuns - before.store.checkpointRuns,
+        checkpointFrames: after.store.checkpointFrames - before.store.checkpointFrames,
         readBusy: (after.store.readMs - before.store.readMs) / elapsedMs,
         readsPerJob: perJob(after.store.reads - before.store.reads),
         readsByMethodPerJob: diffKinds(before.store.readsByMethod, after.store.readsByMethod),

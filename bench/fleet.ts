@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnCoordinator } from './coordinator-child.js';
 import type { FromFleetChild, ToFleetChild } from './fleet-child.js';
-import { cpuSeconds, fmt, fmtLatency, Latency, progress, progressDone, type LatencySummary, type Row } from './stats.js';
+import { cpuSeconds, fmt, fmtDelay, fmtLatency, Latency, progress, progressDone, type LatencySummary, type Row } from './stats.js';
 
 const CHILD = fileURLToPath(new URL('./fleet-child.ts', import.meta.url));
 
@@ -163,7 +163,7 @@ export function fleetRows(f: FleetResult | null): Row[] {
     ['coordinator RSS', fmt(f.coordinator.rssMb), 'MiB', `at the end of the window (${fmt(f.coordinator.rssStartMb)} MiB at its start), ${fmt(f.coordinator.rssPerStreamKb)} KiB per stream, heap ${fmt(f.coordinator.heapUsedMb)} MiB, peak ${fmt(f.coordinator.peakRssMb)} MiB; target < ${RSS_TARGET_MB} MiB for 10,000 streams: ${met(f.coordinator.peakRssMb < RSS_TARGET_MB)}`],
     ['heartbeat → ack  p50 / p90 / p99 / max', fmtLatency(f.heartbeatAck), 'ms', `${f.heartbeatAck.count.toLocaleString('en-US')} acks of ${f.heartbeats.toLocaleString('en-US')} heartbeats (${f.unanswered} unanswered at the end); target p99 < ${HEARTBEAT_P99_TARGET_MS} ms: ${met(f.heartbeatAck.p99 < HEARTBEAT_P99_TARGET_MS)}`],
     ['coordinator CPU at idle', fmt(f.coordinator.idleCores), 'cores', `user + system over the window; ${fmt(f.heartbeats / f.seconds)} heartbeats/s arriving`],
-    ['coordinator event-loop delay  p50 / p99 / max', `${fmt(f.coordinator.loopDelay.p50)} / ${fmt(f.coordinator.loopDelay.p99)} / ${fmt(f.coordinator.loopDelay.max)}`, 'ms', 'how late a 10 ms timer fired in the coordinator during the window: how long ready work waited for its thread (garbage collection, a busy machine), the share of the ack latency that is the coordinator\'s'],
+    ['coordinator event-loop delay  p50 / p99 / max', fmtDelay(f.coordinator.loopDelay), 'ms', 'how late a 10 ms timer fired in the coordinator during the window: how long ready work waited for its thread (garbage collection, a busy machine), the share of the ack latency that is the coordinator\'s'],
     ['connect', fmt(f.connectS), 's', `processes started → every stream welcomed; streams ended during the run: ${f.ended} (should be 0)${f.ended ? ` — ${Object.entries(f.endReasons).map(([reason, n]) => `${n} × ${reason}`).join('; ')}; the figures above then cover fewer streams` : ''}`],
   ];
 }

@@ -68,6 +68,11 @@ export function fmtLatency(s: LatencySummary, keys: readonly ('p50' | 'p90' | 'p
   return keys.map((k) => fmt(s[k])).join(' / ');
 }
 
+/** An event-loop delay sample (ChildSample.loopDelay) as "p50 / p99 / max". */
+export function fmtDelay(d: { p50: number; p99: number; max: number }): string {
+  return `${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)}`;
+}
+
 export type Row = readonly [figure: string, value: string, unit: string, note: string] | { section: string };
 
 /** Renders rows as an aligned table: figure left, value right, unit and note left. */
