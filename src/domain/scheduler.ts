@@ -287,8 +287,9 @@ export const SCORED_FACTORIES = 100;
  * whose head scores highest once its current fair-share deficit is added, so fair share is re-judged
  * after every placement, and gives that job the factory where its full score is highest among at
  * most SCORED_FACTORIES eligible ones.
- * Cost: O(F + J log J + P × (S + Q)) for F factories, J jobs, P placements, S = SCORED_FACTORIES
- * (more only while scanning past factories that fail a filter) and Q products with work.
+ * Cost: O(J log J + P × (S + Q)) for J jobs, P placements, S = SCORED_FACTORIES (more only while
+ * scanning past factories that are full or fail a filter) and Q products with work; the size of the
+ * fleet adds nothing until it is nearly full.
  */
 export function planDispatch(
   runnable: readonly JobRecord[],
@@ -298,10 +299,14 @@ export function planDispatch(
   weightsFor: (job: JobRecord) => SchedulingWeights,
   budgets: BudgetGate | null = null,
 ): Placement[] {
-  const slots = factories.filter((f) => !f.draining && f.freeSlots > 0);
-  // Free slots left per factory in this plan, by index into `slots` (the candidates are not copied).
-  const free = slots.map((f) => f.freeSlots);
-  let freeTotal = free.reduce((a, b) => a + b, 0);
+  // Slots this plan took, by index into `factories`. The candidates are neither copied nor filtered
+  // up front: a placement reads only the factories it visits, so a pass costs the same in a fleet of
+  // 10,000 as in one of 100 (the coordinator's candidates are live views of its sessions).
+  const taken = new Map<number, number>();
+  const freeAt = (i: number): number => {
+    const factory = factories[i]!;
+    return factory.draining ? 0 : factory.freeSlots - (taken.get(i) ?? 0);
+  };
   const running = new Map(fairness.runningByProduct);
   const state: FairShareState = { runningByProduct: running, demandWeights: fairness.demandWeights };
   const queues = new Map<string, { job: JobRecord; base: number; weights: SchedulingWeights }[]>();
@@ -317,7 +322,7 @@ export function planDispatch(
 
   const placements: Placement[] = [];
   const heads = new Map<string, number>([...queues.keys()].map((p) => [p, 0]));
-  while (freeTotal > 0) {
+  for (;;) {
     let pick: { product: string; value: number; createdAt: number } | null = null;
     for (const [product, index] of heads) {
       const head = queues.get(product)![index];
@@ -330,40 +335,55 @@ export function planDispatch(
     heads.set(pick.product, index + 1);
     const { job, weights } = queues.get(pick.product)![index]!;
     if (budgets?.refusal(job)) continue; // paused, exhausted, or its estimate does not fit
-    const best = bestFactory(job, slots, free, jobTerms(job, state, now, weights), weights);
-    if (best < 0) continue; // no connected factory with a free slot can run it now
-    const factory = { ...slots[best]!, freeSlots: free[best]! };
+    const best = bestFactory(job, factories, freeAt, jobTerms(job, state, now, weights), weights);
+    if (best === FLEET_FULL) break;
+    if (best === NONE_ABLE) continue; // no connected factory with a free slot can run it now
+    const factory = { ...factories[best]!, freeSlots: freeAt(best) };
     placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights) });
     budgets?.reserve(job);
-    free[best]!--;
-    freeTotal--;
+    taken.set(best, (taken.get(best) ?? 0) + 1);
     running.set(job.productId, (running.get(job.productId) ?? 0) + 1);
   }
   return placements;
 }
 
+/** bestFactory found no factory with a free slot at all: nothing more can be placed in this plan. */
+const FLEET_FULL = -2;
+/** bestFactory found free slots, but none on a factory that can run the job. */
+const NONE_ABLE = -1;
+
 /**
- * The index in `slots` of the factory where `job` scores highest (ties: the smaller factory id), among
- * the first SCORED_FACTORIES eligible ones with a free slot, scanning from a place derived from the
- * job's id and wrapping around; -1 when none can take it.
+ * The index in `factories` of the factory where `job` scores highest (ties: the smaller factory id),
+ * among the first SCORED_FACTORIES eligible ones with a free slot, scanning from a place derived from
+ * the job's id and wrapping around; NONE_ABLE or FLEET_FULL when there is none.
  */
-function bestFactory(job: JobRecord, slots: readonly FactoryCandidate[], free: readonly number[], own: JobTerms, weights: SchedulingWeights): number {
-  let best = -1;
+function bestFactory(
+  job: JobRecord,
+  factories: readonly FactoryCandidate[],
+  freeAt: (index: number) => number,
+  own: JobTerms,
+  weights: SchedulingWeights,
+): number {
+  let best: number = NONE_ABLE;
   let bestTotal = 0;
   let scored = 0;
-  const start = slots.length > SCORED_FACTORIES ? stringHash(job.id) % slots.length : 0;
-  for (let step = 0; step < slots.length && scored < SCORED_FACTORIES; step++) {
-    const i = (start + step) % slots.length;
-    const factory = slots[i]!;
-    if (free[i]! <= 0 || !eligible(job, factory)) continue;
+  let anyFree = false;
+  const start = factories.length > SCORED_FACTORIES ? stringHash(job.id) % factories.length : 0;
+  for (let step = 0; step < factories.length && scored < SCORED_FACTORIES; step++) {
+    const i = (start + step) % factories.length;
+    const free = freeAt(i);
+    if (free <= 0) continue;
+    anyFree = true;
+    const factory = factories[i]!;
+    if (!eligible(job, factory)) continue;
     scored++;
-    const total = totalScore(own, job, factory, free[i]!, weights);
-    if (best < 0 || total > bestTotal || (total === bestTotal && factory.factoryId < slots[best]!.factoryId)) {
+    const total = totalScore(own, job, factory, free, weights);
+    if (best < 0 || total > bestTotal || (total === bestTotal && factory.factoryId < factories[best]!.factoryId)) {
       best = i;
       bestTotal = total;
     }
   }
-  return best;
+  return anyFree ? best : FLEET_FULL;
 }
 
 /** FNV-1a: a cheap, stable spread of ids over the fleet (not security, not randomness). */
