@@ -100,6 +100,12 @@ export const ServeConfigSchema = z.object({
   keyRequestBurst: z.coerce.number().int().min(1).default(100),
   /** Log bytes per second per job; a factory sending faster is slowed (backpressure), not cut off. */
   logBytesPerSecondPerJob: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /**
+   * How far V8 lets the heap grow past what the last full collection kept, in percent; 0 leaves
+   * V8's own choice (up to 300 % on a large machine). Memory against garbage-collection work: see
+   * src/server/heap-growth.ts.
+   */
+  heapGrowingPercent: z.coerce.number().int().min(0).max(1_000).default(30),
   /** Where tracker echoes (signed status webhooks for jobs made from tracker items) are POSTed; unset: none sent. */
   trackerEchoUrl: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http or https URL').optional(),
   /** HMAC-SHA256 key signing every echo. A secret: masked by `config print`, never logged. */

@@ -8,6 +8,10 @@
  *
  * With a factory token (see the auth interceptor) the session is bound to that identity and counted
  * against the identity's stream limit, and log chunks are admitted at each job's log rate.
+ *
+ * The handler returns its Outbox rather than being an async generator that yields from it: one
+ * layer fewer of the state every open stream holds suspended in the transport and rebuilds for each
+ * message it sends (issue #9).
  */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { FactoryService, type ConnectResponse } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
@@ -28,8 +32,16 @@ export interface FactoryStreamLimits {
 
 export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStreamLimits = {}): Pick<ServiceImpl<typeof FactoryService>, 'connect'> {
   return {
-    async *connect(requests, ctx) {
-      const outbox = new Outbox<ConnectResponse>();
+    connect(requests, ctx) {
+      // What the stream's closures keep of the call: its signal, not the handler context (a copy of
+      // the call's fields made for this handler), which would stay alive with every open stream.
+      const signal = ctx.signal;
+      // Once the transport is done with the response (it read the end, or the call broke).
+      const outbox = new Outbox<ConnectResponse>(() => {
+        signal.removeEventListener('abort', onAbort);
+        void session.broke('stream finished');
+        release();
+      });
       const session = fleet.openSession({ send: (m) => outbox.push(m), end: (err) => outbox.end(err) }, requestLog(ctx, log));
       const principal = principalOf(ctx);
       let release = (): void => undefined;
@@ -50,7 +62,7 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
         void session.broke('stream aborted');
         outbox.end();
       };
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       let ended = false;
       const fail = (err: unknown): void => {
         if (ended) return;
@@ -64,7 +76,7 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
         try {
           for await (const message of requests) {
             if (lanes.failed) return;
-            if (message.kind.case === 'logChunk' && limits.logRate) await limits.logRate.admit(`${rateKey}/${message.kind.value.jobId}`, message.kind.value.data.length, ctx.signal);
+            if (message.kind.case === 'logChunk' && limits.logRate) await limits.logRate.admit(`${rateKey}/${message.kind.value.jobId}`, message.kind.value.data.length, signal);
             await lanes.run(laneOf(message), () => session.handle(message));
           }
           await lanes.idle();
@@ -75,13 +87,7 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
           fail(err);
         }
       })();
-      try {
-        yield* outbox;
-      } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-        void session.broke('stream finished');
-        release();
-      }
+      return outbox;
     },
   };
 }

@@ -1,16 +1,25 @@
 /**
- * An async queue a producer pushes to and a stream handler yields from, ended cleanly or with an
- * error. It decouples what a session sends from when the transport asks for the next message.
+ * An async queue a producer pushes to and a stream handler returns as its response, ended cleanly
+ * or with an error. It decouples what a session sends from when the transport asks for the next
+ * message.
  *
  * A plain iterator rather than an async generator: every idle factory stream holds one suspended
  * here, and a generator's frame and promise plumbing cost about twice the memory (about 780 bytes
- * against 360 per idle stream, measured with --expose-gc; issue #9). One consumer at a time.
+ * against 360 per idle stream, measured with --expose-gc; issue #9). For the same reason the
+ * handler returns the Outbox itself instead of yielding from it: `onFinished` is its `finally`.
+ * One consumer at a time.
  */
 export class Outbox<T> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
   /** The consumer's pending next(), while the queue is empty. */
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | null = null;
   private ended: { error?: unknown } | null = null;
+
+  /**
+   * `onFinished` runs once, when the consumer is done with the outbox: it read the end (or the
+   * error), or stopped early (return or throw) — where a generator's `finally` would run.
+   */
+  constructor(private onFinished: (() => void) | null = null) {}
 
   push(message: T): void {
     if (this.ended) return;
@@ -45,6 +54,7 @@ export class Outbox<T> implements AsyncIterableIterator<T> {
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.resolve({ value: undefined, done: true });
+    this.notifyFinished();
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -59,9 +69,16 @@ export class Outbox<T> implements AsyncIterableIterator<T> {
   }
 
   private finish(): Promise<IteratorResult<T>> {
+    this.notifyFinished();
     const ended = this.ended!;
     if (!('error' in ended)) return Promise.resolve({ value: undefined, done: true });
     this.ended = {}; // thrown once, as a generator would, then done
     return Promise.reject(ended.error);
+  }
+
+  private notifyFinished(): void {
+    const onFinished = this.onFinished;
+    this.onFinished = null;
+    onFinished?.();
   }
 }

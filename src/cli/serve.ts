@@ -5,6 +5,7 @@ import { resolveWithSources, type ConfigSources, type ServeConfig } from '../con
 import { readConfigFile } from './config-file.js';
 import { createLogger } from '../logging.js';
 import { startServer, type RunningServer } from '../server/app.js';
+import { applyHeapGrowth } from '../server/heap-growth.js';
 import { FactoryAgent } from '../../agent/agent.js';
 import type { Logger } from '../logging.js';
 import { defaultLabels } from './agent-command.js';
@@ -50,6 +51,7 @@ export function serveCommand(): Command {
     .option('--local-agent [slots]', 'also run a factory agent in this process (id "local", work dir <data-dir>/agent)')
     .action(async ({ localAgent, ...flags }: Record<string, unknown>) => {
       const { config } = loadServeConfig(flags, 'serve');
+      applyHeapGrowth(config.heapGrowingPercent);
       const log = createLogger({ level: config.logLevel });
       const server = await startServer({ config, log });
       const agentStop = new AbortController();

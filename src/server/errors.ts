@@ -39,17 +39,44 @@ export function errorMappingInterceptor(baseLog: Logger): Interceptor {
     try {
       const res = await next(req);
       if (!res.stream) return res;
-      return { ...res, message: mapStreamErrors(res.message, log, procedure) };
+      return { ...res, message: new MappedErrors(res.message, log, procedure) };
     } catch (err) {
       throw toConnectError(err, log, procedure);
     }
   };
 }
 
-async function* mapStreamErrors<T>(messages: AsyncIterable<T>, log: Logger, procedure: string): AsyncIterable<T> {
-  try {
-    yield* messages;
-  } catch (err) {
-    throw toConnectError(err, log, procedure);
+/**
+ * The response messages with their errors mapped. A plain iterator rather than an async generator
+ * (`try { yield* messages } catch`): a factory stream stays suspended in it for as long as the
+ * factory is connected, and a generator's frame and promise plumbing is one more layer of state each
+ * open stream holds and rebuilds for every message (issue #9). A class, so each stream holds one
+ * small object and one closure rather than a closure per method.
+ */
+class MappedErrors<T> implements AsyncIterableIterator<T> {
+  private readonly inner: AsyncIterator<T>;
+  private readonly map: (err: unknown) => never;
+
+  constructor(messages: AsyncIterable<T>, log: Logger, procedure: string) {
+    this.inner = messages[Symbol.asyncIterator]();
+    this.map = (err) => {
+      throw toConnectError(err, log, procedure);
+    };
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    return this.inner.next().then(undefined, this.map);
+  }
+
+  return(value?: unknown): Promise<IteratorResult<T>> {
+    return this.inner.return ? this.inner.return(value).then(undefined, this.map) : Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    return this.inner.throw ? this.inner.throw(error).then(undefined, this.map) : Promise.reject(error).then(undefined, this.map);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 }

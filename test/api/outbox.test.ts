@@ -56,6 +56,33 @@ describe('Outbox', () => {
     expect(await stopped.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('runs onFinished once, where a generator runs finally: after the end was read, or when the consumer stops', async () => {
+    const finished: string[] = [];
+    const readToEnd = new Outbox<number>(() => finished.push('read to the end'));
+    readToEnd.push(1);
+    readToEnd.end();
+    expect(finished).toEqual([]); // ended, but the consumer has not read the end yet
+    expect(await readToEnd.next()).toEqual({ value: 1, done: false });
+    expect(finished).toEqual([]);
+    expect(await readToEnd.next()).toEqual({ value: undefined, done: true });
+    await readToEnd.next();
+    await readToEnd.return();
+    expect(finished).toEqual(['read to the end']);
+
+    const waitingForError = new Outbox<number>(() => finished.push('error read'));
+    const pending = waitingForError.next();
+    waitingForError.end(new Error('bad message'));
+    await expect(pending).rejects.toThrow('bad message');
+    expect(finished).toEqual(['read to the end', 'error read']);
+
+    const stopped = new Outbox<number>(() => finished.push('stopped'));
+    stopped.push(1);
+    await stopped.return();
+    const failed = new Outbox<number>(() => finished.push('failed'));
+    await expect(failed.throw(new Error('write failed'))).rejects.toThrow('write failed');
+    expect(finished).toEqual(['read to the end', 'error read', 'stopped', 'failed']);
+  });
+
   it('an error thrown in by the consumer ends it and comes back out, as from a generator', async () => {
     const outbox = new Outbox<number>();
     outbox.push(1);
