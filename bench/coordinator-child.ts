@@ -257,8 +257,10 @@ async function childMain(): Promise<void> {
 
     // Loopback development mode, as in test/support/server.ts: the factories and submitters carry no
     // credentials, so the figures are dispatch, not token checks.
-    const config = ServeConfigSchema.parse({ dataDir, grpcPort: 0, httpPort: 0, logLevel: 'silent', shutdownGraceMs: 250, insecureDev: true });
-    // The heap growth `gigafactory serve` sets (its default), so memory figures are the product's.
+    // GIGAFACTORY_HEAP_GROWING_PERCENT as `gigafactory serve` reads it, so its trade-off can be measured.
+    const heapGrowingPercent = process.env.GIGAFACTORY_HEAP_GROWING_PERCENT;
+    const config = ServeConfigSchema.parse({ dataDir, grpcPort: 0, httpPort: 0, logLevel: 'silent', shutdownGraceMs: 250, insecureDev: true, ...(heapGrowingPercent ? { heapGrowingPercent } : {}) });
+    // The heap growth `gigafactory serve` would set with the same setting, so memory figures are the product's.
     applyHeapGrowth(config.heapGrowingPercent);
     const log = createLogger({ level: 'silent', pretty: false });
     const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'full';
