@@ -25,7 +25,6 @@ import {
 import { normalizeLimit, toPage } from '../paging.js';
 import { DuplicateJobId, StoreClosed } from '../store-errors.js';
 import { openConnection } from './connection.js';
-import { BackgroundCheckpoint, type CheckpointStats } from './background-checkpoint.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { listJobsSql } from './list-jobs-sql.js';
 import { eventFromRow, eventRowParams, jobFromRow, jobRowParams, logFromRow, logRowParams, type DocRow } from './rows.js';
@@ -42,8 +41,6 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
   readonly #db: Database.Database;
   readonly #sql: Statements;
   readonly #commits: GroupCommit;
-  /** WAL checkpoints on a worker thread (null for an in-memory database). */
-  readonly #checkpoints: BackgroundCheckpoint | null;
   /** Tracker echoes owed, recorded in the transaction of the event they echo. */
   readonly #echoes: SqliteEchoOutbox;
   readonly echoOutbox: EchoOutbox;
@@ -54,7 +51,6 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#commits = new GroupCommit(db);
-    this.#checkpoints = BackgroundCheckpoint.for(db);
     this.#echoes = new SqliteEchoOutbox(db, (fn) => this.#write(fn));
     this.echoOutbox = guardedOutbox(this.#echoes, () => this.#open());
   }
@@ -62,11 +58,6 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
   /** Commits and operations so far (the benchmark's "store transactions per job" are these commits). */
   get commitStats(): Readonly<GroupCommitStats> {
     return this.#commits.stats;
-  }
-
-  /** What the background checkpoints did (null for an in-memory database). */
-  get checkpointStats(): Readonly<CheckpointStats> | null {
-    return this.#checkpoints?.stats ?? null;
   }
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
@@ -162,7 +153,6 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
   async close(): Promise<void> {
     if (!this.#db.open) return;
     await this.#commits.close(); // queued writes are committed and synced (and their callers answered), not dropped
-    await this.#checkpoints?.stop();
     if (!this.#db.open) return;
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();
@@ -180,7 +170,6 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
    */
   #write<T>(fn: () => T): Promise<T> {
     this.#open();
-    this.#checkpoints?.noteWrite();
     return this.#commits.enqueue(fn);
   }
 
