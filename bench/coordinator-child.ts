@@ -43,9 +43,6 @@ export interface StoreCounters {
   syncMs: number;
   /** The most write operations one commit carried. */
   largestBatch: number;
-  /** WAL checkpoints the SQLite store ran on its worker thread that copied pages, and the pages. */
-  checkpointRuns: number;
-  checkpointFrames: number;
   /** Read calls (getJob, listRunnable, listExpiredLeases, ...). */
   reads: number;
   readsByMethod: Record<string, number>;
@@ -174,7 +171,7 @@ const WRITES: Record<string, (args: unknown[]) => string> = {
  * methods added to JobStore later pass through untouched (and are counted as reads).
  */
 function countingStore(inner: JobStore): { store: JobStore; counters: StoreCounters } {
-  const counters: StoreCounters = { writeOps: 0, writeOpsByKind: {}, rolledBack: 0, commits: 0, commitMs: 0, syncMs: 0, largestBatch: 0, checkpointRuns: 0, checkpointFrames: 0, reads: 0, readsByMethod: {}, readMs: 0 };
+  const counters: StoreCounters = { writeOps: 0, writeOpsByKind: {}, rolledBack: 0, commits: 0, commitMs: 0, syncMs: 0, largestBatch: 0, reads: 0, readsByMethod: {}, readMs: 0 };
   const store = new Proxy(inner, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -210,22 +207,10 @@ function countingStore(inner: JobStore): { store: JobStore; counters: StoreCount
   return { store, counters };
 }
 
-/** The SQLite store's own count of commits and checkpoints (the wrapper sees calls, not transactions). */
-function commitCounters(inner: JobStore): Pick<StoreCounters, 'commits' | 'commitMs' | 'syncMs' | 'largestBatch' | 'checkpointRuns' | 'checkpointFrames'> {
-  const sqlite = inner as {
-    commitStats?: { commits: number; commitMs: number; syncMs: number; largestBatch: number };
-    checkpointStats?: { runs: number; framesCopied: number } | null;
-  };
-  const stats = sqlite.commitStats;
-  const checkpoints = sqlite.checkpointStats;
-  return {
-    commits: stats?.commits ?? 0,
-    commitMs: stats?.commitMs ?? 0,
-    syncMs: stats?.syncMs ?? 0,
-    largestBatch: stats?.largestBatch ?? 0,
-    checkpointRuns: checkpoints?.runs ?? 0,
-    checkpointFrames: checkpoints?.framesCopied ?? 0,
-  };
+/** The SQLite store's own count of commits (the wrapper sees calls, not transactions). */
+function commitCounters(inner: JobStore): Pick<StoreCounters, 'commits' | 'commitMs' | 'syncMs' | 'largestBatch'> {
+  const stats = (inner as { commitStats?: { commits: number; commitMs: number; syncMs: number; largestBatch: number } }).commitStats;
+  return { commits: stats?.commits ?? 0, commitMs: stats?.commitMs ?? 0, syncMs: stats?.syncMs ?? 0, largestBatch: stats?.largestBatch ?? 0 };
 }
 
 function countFile(path: string): FileStats {

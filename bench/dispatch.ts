@@ -100,9 +100,6 @@ export interface DispatchResult {
     syncMsPerCommit: number;
     /** Share of the measured wall time the coordinator's thread spent committing. */
     writeBusy: number;
-    /** WAL checkpoints the SQLite store's worker thread ran (that copied pages) and the pages they copied, in the measured phase. */
-    checkpointRuns: number;
-    checkpointFrames: number;
     readBusy: number;
     readsPerJob: number;
     readsByMethodPerJob: Record<string, number>;
@@ -492,8 +489,6 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
         writeMsPerJob: perJob(after.store.commitMs - before.store.commitMs),
         syncMsPerCommit: (after.store.syncMs - before.store.syncMs) / Math.max(1, after.store.commits - before.store.commits),
         writeBusy: (after.store.commitMs - before.store.commitMs) / elapsedMs,
-        checkpointRuns: after.store.checkpointRuns - before.store.checkpointRuns,
-        checkpointFrames: after.store.checkpointFrames - before.store.checkpointFrames,
         readBusy: (after.store.readMs - before.store.readMs) / elapsedMs,
         readsPerJob: perJob(after.store.reads - before.store.reads),
         readsByMethodPerJob: diffKinds(before.store.readsByMethod, after.store.readsByMethod),
