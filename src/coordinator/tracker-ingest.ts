@@ -38,7 +38,7 @@ export class TrackerIngest {
    * reads the job holding the item's idempotency key and makes the same decision (`decide`) a real
    * ingest makes on it, so the two report the same outcome over the same state.
    */
-  async ingest(item: TrackerItem, actor: Actor, dryRun: boolean): Promise<IngestResult> {
+  async ingest(item: TrackerItem, actor: Actor, dryRun: boolean, planned: DryRunPlan = new Map()): Promise<IngestResult> {
     const result = (outcome: IngestOutcome, job: JobRecord | null, reason = ''): IngestResult => ({ externalId: item.externalId, outcome, reason, job });
     let spec: JobSpec;
     try {
@@ -50,10 +50,19 @@ export class TrackerIngest {
     const id = trackerJobId(spec.productId, item.externalId);
     const decideOn = (holder: JobRecord): Decision => decide(holder, spec, item.externalId, this.clock.now(), actor);
     if (dryRun) {
-      const holder = await this.jobs.findByIdempotencyKey(spec.productId, spec.idempotencyKey);
-      if (!holder) return result('created', newJob(spec, id, this.clock.now(), actor).job);
-      const decision = decideOn(holder);
-      return result(decision.outcome, decision.outcome === 'updated' ? decision.change.job : holder, reasonOf(decision));
+      // An earlier copy of this item in the batch is decided first, and this one on what it would store.
+      const key = `${spec.productId}\u0000${spec.idempotencyKey}`;
+      const decided = (planned.get(key) ?? Promise.resolve(null)).then(async (earlier) => {
+        const holder = earlier ?? (await this.jobs.findByIdempotencyKey(spec.productId, spec.idempotencyKey));
+        if (!holder) return result('created', newJob(spec, id, this.clock.now(), actor).job);
+        const decision = decideOn(holder);
+        return result(decision.outcome, decision.outcome === 'updated' ? decision.change.job : holder, reasonOf(decision));
+      });
+      planned.set(
+        key,
+        decided.then((r) => r.job, () => null), // after a failure the next copy reads the store itself
+      );
+      return decided;
     }
     const stored = await this.jobs.submit(spec, actor, { id });
     if (stored.created) return result('created', stored.job);
@@ -76,14 +85,22 @@ export class TrackerIngest {
    */
   async ingestAll(items: readonly TrackerItem[], actor: Actor, dryRun: boolean): Promise<IngestResult[]> {
     const results: IngestResult[] = new Array<IngestResult>(items.length);
+    const planned: DryRunPlan = new Map();
     let next = 0;
     const worker = async (): Promise<void> => {
-      for (let i = next++; i < items.length; i = next++) results[i] = await this.ingest(items[i]!, actor, dryRun);
+      for (let i = next++; i < items.length; i = next++) results[i] = await this.ingest(items[i]!, actor, dryRun, planned);
     };
     await Promise.all(Array.from({ length: Math.min(INGEST_CONCURRENCY, items.length) }, worker));
     return results;
   }
 }
+
+/**
+ * A dry run stores nothing, so within one batch it keeps, per idempotency key, the job its last copy
+ * of an item would have left (null: read the store), for a later copy to be decided on, as the real
+ * ingest decides a later copy on what the earlier one stored.
+ */
+type DryRunPlan = Map<string, Promise<JobRecord | null>>;
 
 /** What ingesting an item does to the job that already holds its idempotency key. */
 type Decision = { outcome: 'skipped'; reason: string } | { outcome: 'unchanged' } | { outcome: 'updated'; change: JobChange };

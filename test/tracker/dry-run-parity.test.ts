@@ -2,7 +2,8 @@
  * A dry run decides as the real ingest does. Over the same stored state, for every outcome —
  * created, updated, unchanged, skipped because the job has ended, skipped because a plain SubmitJob
  * holds the key `tracker:<id>` — the dry run reports what the real ingest then does (outcome, job,
- * reason), on a real coordinator over SQLite and over the Cosmos test server.
+ * reason), on a real coordinator over SQLite and over the Cosmos test server; also when one batch
+ * repeats an item.
  */
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
@@ -66,6 +67,15 @@ describe.each(['sqlite', 'cosmos'] as const)('dry run and real ingest over %s', 
     const realAgain = outcomes((await tracker.ingestItems({ items })).results);
     expect(dryAgain).toEqual(realAgain);
     expect(realAgain.map((r) => r.outcome)).toEqual(['UNCHANGED', 'UNCHANGED', 'UNCHANGED', 'SKIPPED', 'SKIPPED']);
+  });
+
+  it('agree when one batch repeats an item: the later copy is decided on what the earlier one stores', async () => {
+    const items = [item('TWICE-1', 'first'), item('TWICE-1', 'first'), item('TWICE-2', 'first'), item('TWICE-2', 'second')];
+    const dry = outcomes((await tracker.ingestItems({ items, dryRun: true })).results);
+    const real = outcomes((await tracker.ingestItems({ items })).results);
+    expect(dry).toEqual(real);
+    expect(real.map((r) => r.outcome)).toEqual(['CREATED', 'UNCHANGED', 'CREATED', 'UPDATED']);
+    expect(real[3]).toMatchObject({ title: 'second' });
   });
 
   it('agree for one item too (IngestItem), including a key held by a plain job', async () => {
