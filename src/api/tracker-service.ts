@@ -11,6 +11,7 @@ import {
   type TrackerItem as WireTrackerItem,
 } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
+import type { JobRecord } from '../domain/job.js';
 import type { TrackerItem } from '../domain/tracker-item.js';
 import { MAX_ITEMS_PER_BATCH, type IngestResult, type TrackerIngest } from '../coordinator/tracker-ingest.js';
 import { jobToWire, operatorFromWire } from './convert.js';
@@ -24,14 +25,19 @@ const OUTCOME_TO_WIRE: Record<IngestResult['outcome'], IngestOutcome> = {
   invalid: IngestOutcome.INVALID,
 };
 
-export function trackerServiceImpl(ingest: TrackerIngest): ServiceImpl<typeof TrackerService> {
+/**
+ * `annotate` adds what a reader of the job should know that the record does not hold (why a queued
+ * job of a paused product waits: Budgets.annotate), as every JobService answer does.
+ */
+export function trackerServiceImpl(ingest: TrackerIngest, annotate: (job: JobRecord) => JobRecord): ServiceImpl<typeof TrackerService> {
+  const toWire = (result: IngestResult): WireIngestResult => resultToWire(result, annotate);
   return {
     /** One item: an invalid item is INVALID_ARGUMENT, as any other bad request. */
     async ingestItem(req, ctx) {
       if (!req.item) throw invalidArgument('item is required');
       const result = await ingest.ingest(itemFromWire(req.item, 'item'), actorOf(ctx), req.dryRun);
       if (result.outcome === 'invalid') throw invalidArgument(`item ${result.externalId || '(no external_id)'}: ${result.reason}`);
-      return create(IngestItemResponseSchema, { result: resultToWire(result) });
+      return create(IngestItemResponseSchema, { result: toWire(result) });
     },
 
     /** A batch: an invalid item is an INVALID result with its reason; the others go ahead. */
@@ -49,7 +55,7 @@ export function trackerServiceImpl(ingest: TrackerIngest): ServiceImpl<typeof Tr
         }
       }
       const ingested = await ingest.ingestAll(valid.map((v) => v.item), actorOf(ctx), req.dryRun);
-      ingested.forEach((result, i) => (results[valid[i]!.index] = resultToWire(result)));
+      ingested.forEach((result, i) => (results[valid[i]!.index] = toWire(result)));
       return create(IngestItemsResponseSchema, { results });
     },
   };
@@ -72,11 +78,11 @@ function itemFromWire(item: WireTrackerItem, where: string): TrackerItem {
   };
 }
 
-function resultToWire(result: IngestResult): WireIngestResult {
+function resultToWire(result: IngestResult, annotate: (job: JobRecord) => JobRecord): WireIngestResult {
   return create(IngestResultSchema, {
     externalId: result.externalId,
     outcome: OUTCOME_TO_WIRE[result.outcome],
     reason: result.reason,
-    ...(result.job ? { job: jobToWire(result.job) } : {}),
+    ...(result.job ? { job: jobToWire(annotate(result.job)) } : {}),
   });
 }

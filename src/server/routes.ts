@@ -26,7 +26,7 @@ export function routes(coordinator: Coordinator, log: Logger, sec: SecurityRoute
   const credentials = { security: sec.security, streams: sec.streams, log, requiredRoles: requiredRoles() };
   return (router) => {
     router.service(JobService, jobServiceImpl(coordinator));
-    router.service(TrackerService, trackerServiceImpl(coordinator.tracker));
+    router.service(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job)));
     router.service(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials) });
     router.service(AdminService, {
       ...adminServiceImpl(coordinator.fleetView, coordinator.fleet),

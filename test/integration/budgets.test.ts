@@ -1,7 +1,7 @@
 /**
  * Budgets with a real agent process: jobs that report a cost exhaust a product's budget, after
  * which its queued jobs are not offered and say why, and a higher limit lets them run; a paused
- * product waits until it is resumed (GetJob, ListJobs and WatchJobs events say why); a job running
+ * product waits until it is resumed (GetJob, ListJobs, WatchJobs events and tracker ingest answers say why); a job running
  * past its wall-clock budget is stopped and fails with the reason. Spend shows in GetBudget (per day and per job) and in /metrics. Bad input is
  * refused over the gateway naming the field.
  */
@@ -15,6 +15,7 @@ import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb
 import { BudgetPeriod, BudgetState } from '../../gen/ts/gigafactory/fleet/v1/budget_pb.js';
 import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { IngestOutcome, TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
 import { utcDate } from '../../src/domain/budget.js';
 import { waitForStage } from '../support/jobs.js';
 import { spawnAgent, type ManagedProcess } from '../support/processes.js';
@@ -138,6 +139,19 @@ it('says why a held-back job waits in WatchJobs events too: live on a product wa
   } finally {
     abort.abort();
   }
+});
+
+it('says why in a tracker ingest answer too, dry run and real', async () => {
+  await admin.pauseBudget({ productId: 'ingested', reason: 'audit' });
+  const tracker = createClient(TrackerService, createGrpcTransport({ baseUrl: server.grpcUrl }));
+  const item = { externalId: 'BUDGET-1', title: 'held', productId: 'ingested', commandTemplate: ['true'] };
+  const reason = 'product ingested is paused: audit';
+  const dry = await tracker.ingestItem({ item, dryRun: true });
+  expect(dry.result).toMatchObject({ outcome: IngestOutcome.CREATED, job: { stage: JobStage.QUEUED, reason } });
+  const real = await tracker.ingestItems({ items: [item] });
+  expect(real.results[0]).toMatchObject({ outcome: IngestOutcome.CREATED, job: { stage: JobStage.QUEUED, reason } });
+  await admin.resumeBudget({ productId: 'ingested' });
+  await waitForStage(jobs, real.results[0]!.job!.id, JobStage.SUCCEEDED);
 });
 
 it('stops a job that runs past its wall-clock budget; it fails with the reason, without a retry', async () => {
