@@ -19,6 +19,7 @@ import { openCosmosControlStores } from '../store/cosmos/index.js';
 import type { SecurityStore } from '../store/security-store.js';
 import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
 import { adminClient, type ClientSecurity } from './client.js';
+import { print } from './format.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -64,7 +65,6 @@ async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEnd
 
 export function adminCommands(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command[] {
   const admin = () => adminClient(coordinator(), security());
-  const print = (value: unknown): void => void process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
 
   const keys = new Command('keys').description('operator API keys (roles: viewer, operator, admin)');
   keys

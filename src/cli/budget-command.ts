@@ -9,6 +9,7 @@ import { BudgetPeriod, BudgetSchema, BudgetState, type Budget } from '../../gen/
 import { formatDuration, money } from '../domain/budget.js';
 import { parseDuration } from './admin-commands.js';
 import { adminClient, type ClientSecurity } from './client.js';
+import { print } from './format.js';
 
 const PERIODS = { day: BudgetPeriod.DAY, week: BudgetPeriod.WEEK, month: BudgetPeriod.MONTH } as const;
 
@@ -21,7 +22,6 @@ function cost(value: string): number {
 
 export function budgetCommand(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command {
   const admin = () => adminClient(coordinator(), security());
-  const print = (value: unknown): void => void process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
   const show = (budget: Budget | undefined): void => (json() ? print(toJson(BudgetSchema, budget!)) : print(budgetText(budget!)));
 
   const budget = new Command('budget').description("a product's budget: cost per period, wall-clock per job, pause");

@@ -12,7 +12,7 @@ import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { DEFAULT_COORDINATOR, jobClient, type ClientSecurity } from './client.js';
 import { adminCommands } from './admin-commands.js';
 import { budgetCommand } from './budget-command.js';
-import { dagText, jobDetails, jobsTable, stageName } from './format.js';
+import { dagText, jobDetails, jobsTable, print, stageName } from './format.js';
 import { parseLabelFlag } from './label-flag.js';
 import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
@@ -187,10 +187,6 @@ function security(): ClientSecurity {
 
 function json(): boolean {
   return Boolean(program.opts().json);
-}
-
-function print(value: unknown): void {
-  process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
 }
 
 // `gigafactory jobs | head` closes our stdout early; that is the reader's choice, not an error.

@@ -7,9 +7,9 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { Command } from 'commander';
 import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { adminClient, type ClientSecurity } from './client.js';
+import { print } from './format.js';
 
 export function whoamiCommand(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command {
-  const print = (value: unknown): void => void process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
   return new Command('whoami')
     .description("show who the coordinator takes you for: your API key's name and role")
     .action(async () => {
