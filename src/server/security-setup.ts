@@ -1,11 +1,10 @@
 /**
  * Security for one coordinator process, from configuration: the credential store (SQLite in the
  * coordinator's file by default, the Cosmos control container for replicas, opened by app.ts), the
- * auth interceptor, the factory stream limits, the TLS material for both listeners and, over a
+ * authenticator, the factory stream limits, the TLS material for both listeners and, over a
  * shared store, the watch that closes streams of factories revoked on another replica.
  * Development mode is announced loudly here, once, at start.
  */
-import type { Interceptor } from '@connectrpc/connect';
 import { readFileSync } from 'node:fs';
 import { isLoopbackHost, type ServeConfig } from '../config.js';
 import type { Clock } from '../coordinator/clock.js';
@@ -17,8 +16,8 @@ import type { Logger } from '../logging.js';
 import { MemorySecurityStore } from '../store/memory/memory-security-store.js';
 import type { SecurityStore } from '../store/security-store.js';
 import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
-import { authInterceptor } from './auth.js';
-import type { SecurityRoutes } from './routes.js';
+import { authenticator, type Authenticate } from './auth.js';
+import type { SecurityRoutes } from './services.js';
 
 export interface TlsFiles {
   cert: Buffer;
@@ -29,7 +28,7 @@ export interface TlsFiles {
 
 export interface SecuritySetup {
   security: Security;
-  interceptor: Interceptor;
+  authenticate: Authenticate;
   routes: SecurityRoutes;
   tls: TlsFiles | null;
   close(): Promise<void>;
@@ -66,7 +65,7 @@ export function setupSecurity({ config, log, clock, store: given, sqlitePath, sh
   }
   return {
     security,
-    interceptor: authInterceptor({ security, devMode: config.insecureDev, keyRate: { perSecond: config.keyRequestsPerSecond, burst: config.keyRequestBurst }, clock, log }),
+    authenticate: authenticator({ security, devMode: config.insecureDev, keyRate: { perSecond: config.keyRequestsPerSecond, burst: config.keyRequestBurst }, clock, log }),
     routes: { security, streams, logRate },
     tls: readTls(config),
     close: () => {

@@ -1,5 +1,9 @@
-/** Every service on one router, so both listeners serve exactly the same API. */
-import type { ConnectRouter } from '@connectrpc/connect';
+/**
+ * Every service implementation, once: both listeners mount this one list (connect-node's router on
+ * the gateway, grpc-native.ts on the native listener), so they serve exactly the same API.
+ */
+import type { DescService } from '@bufbuild/protobuf';
+import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { FactoryService } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { adminServiceImpl } from '../api/admin-service.js';
@@ -22,16 +26,34 @@ export interface SecurityRoutes extends FactoryStreamLimits {
   streams: FactoryStreams;
 }
 
-export function routes(coordinator: Coordinator, log: Logger, sec: SecurityRoutes): (router: ConnectRouter) => void {
+/** A service descriptor and its implementation. */
+export interface MountedService<S extends DescService = DescService> {
+  service: S;
+  impl: Partial<ServiceImpl<S>>;
+}
+
+/** One service's entry; typed per service, so the implementation is checked against its descriptor. */
+export function mount<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): MountedService {
+  return { service, impl } as unknown as MountedService;
+}
+
+export function services(coordinator: Coordinator, log: Logger, sec: SecurityRoutes): MountedService[] {
   const credentials = { security: sec.security, streams: sec.streams, log, requiredRoles: requiredRoles() };
-  return (router) => {
-    router.service(JobService, jobServiceImpl(coordinator));
-    router.service(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job)));
-    router.service(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials) });
-    router.service(AdminService, {
+  return [
+    mount(JobService, jobServiceImpl(coordinator)),
+    mount(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job))),
+    mount(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials) }),
+    mount(AdminService, {
       ...adminServiceImpl(coordinator.fleetView, coordinator.fleet),
       ...securityAdminImpl(credentials),
       ...budgetAdminImpl(coordinator.fleet, log),
-    });
+    }),
+  ];
+}
+
+/** The services on connect-node's router (the gateway). */
+export function connectRoutes(mounted: readonly MountedService[]): (router: ConnectRouter) => void {
+  return (router) => {
+    for (const { service, impl } of mounted) router.service(service, impl);
   };
 }
