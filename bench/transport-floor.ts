@@ -41,11 +41,11 @@ import { AttemptOutcome, JobStage } from '../gen/ts/gigafactory/fleet/v1/job_pb.
 import { JobService, SubmitJobResponseSchema, SubmitJobsResponseSchema } from '../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { Outbox } from '../src/api/outbox.js';
 import { ServeConfigSchema } from '../src/config.js';
-import { peerContextValues } from '../src/server/auth.js';
 import { CallAdmission } from '../src/server/call-admission.js';
 import { nativeServer } from '../src/server/grpc-native.js';
 import { listenGrpc } from '../src/server/listeners.js';
-import { connectRoutes, mount } from '../src/server/services.js';
+import { GatewayAdmission } from '../src/server/gateway-admission.js';
+import { connectRoutes, mount, gatewayProcedures, type MountedService } from '../src/server/services.js';
 import { createLogger } from '../src/logging.js';
 import { oneWayOn, pingPongOn, sampleJob, sampleLeaseOffer } from './baseline.js';
 import type { BullmqComparison } from './bullmq.js';
@@ -488,17 +488,7 @@ async function serverMain(transport: Transport, answerBase64: string, offerBase6
   const listener =
     transport === 'grpc-js'
       ? await listenGrpc((admitted) => nativeServer(mounted, calls, { maxMessageBytes, admitted }), '127.0.0.1', 0)
-      : await listenH2c(
-          // src/server/app.ts's gateway adapter options.
-          connectNodeAdapter({
-            routes: connectRoutes(mounted),
-            interceptors: [calls.gatewayInterceptor()],
-            contextValues: peerContextValues,
-            readMaxBytes: maxMessageBytes,
-            writeMaxBytes: maxMessageBytes,
-            jsonOptions: { alwaysEmitImplicit: true },
-          }),
-        );
+      : await listenH2c(connectGateway(mounted, calls, maxMessageBytes));
   process.on('message', (m: ToChild) => {
     if (m.t !== 'sample') return;
     if (m.gc) {
@@ -512,6 +502,21 @@ async function serverMain(transport: Transport, answerBase64: string, offerBase6
   const stop = (): void => void listener.close(0).finally(() => process.exit(0));
   process.once('disconnect', stop);
   process.once('SIGTERM', stop);
+}
+
+/** src/server/app.ts's gateway: admission in front of connect-node, with the same adapter options. */
+function connectGateway(mounted: MountedService[], calls: CallAdmission, maxMessageBytes: number): ReturnType<typeof connectNodeAdapter> {
+  const gateway = new GatewayAdmission(calls, gatewayProcedures(mounted));
+  return gateway.wrap(
+    connectNodeAdapter({
+      routes: connectRoutes(mounted),
+      interceptors: [gateway.interceptor()],
+      contextValues: gateway.contextValues,
+      readMaxBytes: maxMessageBytes,
+      writeMaxBytes: maxMessageBytes,
+      jsonOptions: { alwaysEmitImplicit: true },
+    }),
+  );
 }
 
 /** connect-node on an h2c server, so the same gRPC clients call both floors. */

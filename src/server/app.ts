@@ -19,15 +19,15 @@ import { timedStore } from '../store/timed-store.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { SqliteSettingsStore } from '../store/sqlite/sqlite-settings-store.js';
 import { Scheduling } from '../coordinator/scheduling.js';
-import { peerContextValues } from './auth.js';
 import { CallAdmission } from './call-admission.js';
+import { GatewayAdmission } from './gateway-admission.js';
 import { nativeServer } from './grpc-native.js';
 import { healthRoutes, type HealthState } from './health.js';
 import { webRoutes } from './web-static.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { registerCosmosMetrics } from './cosmos-metrics.js';
 import { listenGrpc, listenHttp, type Listener } from './listeners.js';
-import { connectRoutes, services } from './services.js';
+import { connectRoutes, gatewayProcedures, services } from './services.js';
 import { setupSecurity } from './security-setup.js';
 import { startTrackerEcho } from './tracker-echo-setup.js';
 
@@ -81,10 +81,11 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const mounted = services(coordinator, log, sec.routes);
   // Every RPC on both listeners is admitted (request id, credential, role, rate) and run by this one.
   const calls = new CallAdmission(sec.authenticate, log);
-  const handler = connectNodeAdapter({
+  const gateway = new GatewayAdmission(calls, gatewayProcedures(mounted));
+  const connectHandler = connectNodeAdapter({
     routes: connectRoutes(mounted),
-    interceptors: [calls.gatewayInterceptor()],
-    contextValues: peerContextValues,
+    interceptors: [gateway.interceptor()],
+    contextValues: gateway.contextValues,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     // curl and browser users see every field, including zeros and false ("created": false).
@@ -92,7 +93,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   });
   const listenOptions = { tls: sec.tls, unauthenticatedDeadlineMs: config.unauthenticatedDeadlineMs };
   const grpc = await listenGrpc((admitted) => nativeServer(mounted, calls, { maxMessageBytes: config.maxMessageBytes, admitted }), config.host, config.grpcPort, listenOptions);
-  const http = await listenHttp(handler, config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), webRoutes()], {
+  const http = await listenHttp(gateway.wrap(connectHandler), config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), webRoutes()], {
     ...listenOptions,
     tls: sec.tls && { cert: sec.tls.cert, key: sec.tls.key }, // client certificates are for the native listener
   });

@@ -5,8 +5,7 @@
  * and one warn line; the token is never logged. call-admission.ts runs it for every RPC on both
  * listeners, before the call's body is read on the native one.
  */
-import { Code, ConnectError, createContextKey, createContextValues, type ContextValues } from '@connectrpc/connect';
-import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
+import { Code, ConnectError, createContextKey } from '@connectrpc/connect';
 import type { Clock } from '../coordinator/clock.js';
 import type { Security } from '../coordinator/security.js';
 import { describePrincipal, type Principal } from '../domain/credentials.js';
@@ -37,14 +36,6 @@ export type Authenticate = (call: CallCredential, log: Logger) => Promise<Princi
 
 /** The caller's address, for refusal lines. */
 export const peerKey = createContextKey<string>('', { description: 'remote address of the connection' });
-
-/** connect-node `contextValues`: what the transport knows about the caller. */
-export const peerContextValues: NonNullable<ConnectNodeAdapterOptions['contextValues']> = (req): ContextValues => {
-  const values = createContextValues();
-  const socket = req.socket as { remoteAddress?: string; remotePort?: number } | undefined;
-  if (socket?.remoteAddress) values.set(peerKey, `${socket.remoteAddress}:${socket.remotePort ?? ''}`);
-  return values;
-};
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 

@@ -2,9 +2,9 @@
  * What every RPC goes through, on both listeners and in this order:
  *
  * 1. Admission, from the call's headers alone: a request id (the caller's `x-request-id`, or made
- *    up), a child logger carrying it, and the caller's principal (auth.ts) — or a refusal. The
- *    native listener admits a call in a grpc-js interceptor before a byte of its body is read
- *    (grpc-native.ts); the gateway in a connect interceptor (`gatewayInterceptor`).
+ *    up), a child logger carrying it, and the caller's principal (auth.ts) — or a refusal. Both
+ *    listeners admit a call before a byte of its body is read: the native one in a grpc-js
+ *    interceptor (grpc-native.ts), the gateway in front of connect-node (gateway-admission.ts).
  * 2. The call, with the admission in its context values (request logger, principal, actor), its
  *    errors mapped to status codes (errors.ts), `x-request-id` on its answer, and a debug line with
  *    its duration and status when a unary call finishes.
@@ -12,14 +12,14 @@
  * One module for both listeners, so a call means the same on each: same refusals, same messages,
  * same request ids, same log lines.
  */
-import { Code, ConnectError, type ContextValues, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, type ContextValues } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
 import { actorKey } from '../api/actor.js';
 import { principalKey } from '../api/principal.js';
 import { requestLogKey } from '../api/request-context.js';
 import type { Principal } from '../domain/credentials.js';
 import type { Logger } from '../logging.js';
-import { peerKey, type Authenticate } from './auth.js';
+import type { Authenticate } from './auth.js';
 import { MappedErrors, toConnectError } from './errors.js';
 
 /** What admission reads of a call: no body, only what arrived in its headers. */
@@ -89,14 +89,6 @@ export class CallAdmission {
     } catch (err) {
       throw failed(toConnectError(err, log, procedure), admission);
     }
-  }
-
-  /** The gateway's one interceptor: admission and the call, for connect-node (which has read the body by now). */
-  gatewayInterceptor(): Interceptor {
-    return (next) => async (req) => {
-      const admission = await this.admit({ procedure: `${req.service.typeName}/${req.method.name}`, header: req.header, peer: req.contextValues.get(peerKey) || undefined });
-      return this.run(admission, req.contextValues, req.url, () => next(req));
-    };
   }
 }
 

@@ -57,3 +57,8 @@ export function connectRoutes(mounted: readonly MountedService[]): (router: Conn
     for (const { service, impl } of mounted) router.service(service, impl);
   };
 }
+
+/** Every RPC the gateway serves, as "package.Service/Method": all but bidi streams, which need HTTP/2. */
+export function gatewayProcedures(mounted: readonly MountedService[]): Set<string> {
+  return new Set(mounted.flatMap(({ service }) => service.methods.filter((method) => method.methodKind !== 'bidi_streaming').map((method) => `${service.typeName}/${method.name}`)));
+}

@@ -5,7 +5,9 @@
  * headers before a byte of the body is needed.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
-import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { request as httpRequest } from 'node:http';
 import * as http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
@@ -104,8 +106,45 @@ describe('the same call gets the same answer on both listeners', () => {
   });
 });
 
-describe('native listener: credentials before bytes', () => {
-  it('refuses a call without a credential from its headers, though its body never arrives', async () => {
+describe('the gateway refuses in each protocol as connect-node would', () => {
+  it.each(['Connect', 'gRPC-Web'] as const)('%s: a unary call and a server stream without a credential', async (protocol) => {
+    const transport =
+      protocol === 'Connect' ? createConnectTransport({ baseUrl: server.httpUrl, httpVersion: '1.1' }) : createGrpcWebTransport({ baseUrl: server.httpUrl, httpVersion: '1.1' });
+    const jobs = createClient(JobService, transport);
+    const native = grpcClient(JobService, server, null);
+    const unary = await Promise.all([jobs.getJob({ jobId: 'job_x' }), native.getJob({ jobId: 'job_x' })].map((p) => p.catch((err: unknown) => ConnectError.from(err))));
+    const follow = async (client: Client<typeof JobService>) => {
+      for await (const _ of client.watchJobs({})) void _;
+    };
+    const streams = await Promise.all([follow(jobs), follow(native)].map((p) => p.catch((err: unknown) => ConnectError.from(err))));
+    for (const [gateway, nativeAnswer] of [unary, streams]) {
+      expect(gateway).toBeInstanceOf(ConnectError);
+      expect((gateway as ConnectError).code).toBe(Code.Unauthenticated);
+      expect((gateway as ConnectError).rawMessage).toBe((nativeAnswer as ConnectError).rawMessage);
+      expect((gateway as ConnectError).metadata.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+});
+
+describe('credentials before bytes', () => {
+  it('gateway: refuses a call without a credential from its headers, though its body never arrives', async () => {
+    const url = new URL(`${server.httpUrl}/gigafactory.fleet.v1.JobService/SubmitJob`);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write('{"productId": "'); // and never the rest
+    });
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'unauthenticated', message: expect.stringContaining('needs a credential') });
+  });
+
+
+  it('native: refuses a call without a credential from its headers, though its body never arrives', async () => {
     const session = http2.connect(server.grpcUrl);
     try {
       const stream = session.request({ ':method': 'POST', ':path': '/gigafactory.fleet.v1.JobService/SubmitJob', 'content-type': 'application/grpc', te: 'trailers' });
@@ -125,7 +164,7 @@ describe('native listener: credentials before bytes', () => {
     }
   });
 
-  it('reads the body once the credential is good', async () => {
+  it('native: reads the body once the credential is good', async () => {
     const body = toBinary(SubmitJobRequestSchema, create(SubmitJobRequestSchema, { productId: 'parity-raw', command: ['true'] }));
     const session = http2.connect(server.grpcUrl);
     try {
