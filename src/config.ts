@@ -93,8 +93,12 @@ export const ServeConfigSchema = z.object({
   tokenRotationOverlapMs: positiveMs.default(5 * 60_000),
   /** Open streams one factory identity may hold at once (a reconnect briefly needs two). */
   maxStreamsPerFactory: z.coerce.number().int().min(1).max(100).default(3),
-  /** A connection that opens no request (or does not finish its TLS handshake) within this is closed. */
+  /** A connection that has no call admitted (or does not finish its TLS handshake) within this is closed. */
   unauthenticatedDeadlineMs: positiveMs.default(10_000),
+  /** An admitted call whose request (headers and body; a streaming call's first message) has not arrived within this is ended. */
+  requestReadTimeoutMs: positiveMs.default(30_000),
+  /** Calls one native connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); an agent needs a few. */
+  maxStreamsPerConnection: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** Requests per second each API key may make, and the burst above it (RESOURCE_EXHAUSTED beyond). */
   keyRequestsPerSecond: z.coerce.number().min(0.1).default(50),
   keyRequestBurst: z.coerce.number().int().min(1).default(100),

@@ -30,6 +30,10 @@ import type { MountedService } from './services.js';
 export interface NativeOptions {
   /** Largest message read or written, in bytes (grpc-js refuses larger ones before buffering them). */
   maxMessageBytes: number;
+  /** Calls one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxStreamsPerConnection?: number;
+  /** An admitted call's request (a streaming call's first message) must arrive within this, or the call ends DEADLINE_EXCEEDED. */
+  requestReadTimeoutMs?: number;
   /** Told of each admitted call's connection (the listener lifts that connection's unauthenticated deadline). */
   admitted?: (connection: ConnectionInfo) => void;
 }
@@ -54,9 +58,10 @@ interface Admitted {
 export function nativeServer(mounted: readonly MountedService[], calls: CallAdmission, opts: NativeOptions): grpc.Server {
   const admitted = new WeakMap<grpc.Metadata, Admitted>();
   const server = new grpc.Server({
-    interceptors: [admissionInterceptor(calls, admitted, opts.admitted)],
+    interceptors: [admissionInterceptor(calls, admitted, opts)],
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': opts.maxMessageBytes,
+    ...(opts.maxStreamsPerConnection ? { 'grpc.max_concurrent_streams': opts.maxStreamsPerConnection } : {}),
   });
   for (const { service, impl } of mounted) {
     const spec = createServiceImplSpec(service, impl);
@@ -72,9 +77,15 @@ export function nativeServer(mounted: readonly MountedService[], calls: CallAdmi
   return server;
 }
 
-function admissionInterceptor(calls: CallAdmission, admitted: WeakMap<grpc.Metadata, Admitted>, onAdmitted?: (connection: ConnectionInfo) => void): grpc.ServerInterceptor {
-  return (descriptor, call) =>
-    new grpc.ServerInterceptingCall(call, {
+/**
+ * Admits each call from its headers before grpc-js reads its body, then gives the request until
+ * the read timeout to arrive: an admitted caller cannot hold a call open by never finishing it.
+ */
+function admissionInterceptor(calls: CallAdmission, admitted: WeakMap<grpc.Metadata, Admitted>, opts: NativeOptions): grpc.ServerInterceptor {
+  return (descriptor, call) => {
+    let readTimer: NodeJS.Timeout | undefined;
+    const arrived = (): void => clearTimeout(readTimer);
+    return new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, pass) => {
@@ -82,14 +93,29 @@ function admissionInterceptor(calls: CallAdmission, admitted: WeakMap<grpc.Metad
             calls.admit({ procedure: descriptor.path.slice(1), header, peer: call.getPeer() }).then(
               (admission) => {
                 admitted.set(metadata, { admission, header });
-                onAdmitted?.(call.getConnectionInfo());
+                opts.admitted?.(call.getConnectionInfo());
+                const timeoutMs = opts.requestReadTimeoutMs;
+                if (timeoutMs) {
+                  readTimer = setTimeout(() => call.sendStatus({ code: grpc.status.DEADLINE_EXCEEDED, details: `the request did not arrive within ${timeoutMs} ms`, metadata: new grpc.Metadata() }), timeoutMs);
+                  readTimer.unref();
+                }
                 pass(metadata);
               },
               (err: unknown) => call.sendStatus(statusOf(err)),
             );
           },
+          onReceiveMessage: (message, pass) => {
+            arrived();
+            pass(message);
+          },
+          onReceiveHalfClose: (pass) => {
+            arrived();
+            pass();
+          },
+          onCancel: arrived,
         }),
     });
+  };
 }
 
 /** What every kind of grpc-js server call has. */

@@ -34,6 +34,8 @@ export interface ListenOptions {
   tls?: TlsFiles | null;
   /** Close connections that have no admitted call / no request headers (or no TLS handshake) within this many ms. */
   unauthenticatedDeadlineMs?: number;
+  /** The gateway ends a request whose body has not arrived within this many ms (the native listener's is in grpc-native.ts). */
+  requestReadTimeoutMs?: number;
 }
 
 /**
@@ -102,11 +104,11 @@ export async function listenHttp(
   opts: ListenOptions = {},
 ): Promise<Listener> {
   const allowed = new Set(corsOrigins);
-  const { tls, unauthenticatedDeadlineMs: deadline } = opts;
+  const { tls, unauthenticatedDeadlineMs: deadline, requestReadTimeoutMs: readTimeout = 300_000 } = opts;
   // headersTimeout is checked every connectionsCheckingInterval, so check often enough to honour it.
   const timeouts: http.ServerOptions = deadline
-    ? { headersTimeout: deadline, requestTimeout: Math.max(300_000, deadline), connectionsCheckingInterval: Math.min(1_000, deadline) }
-    : {};
+    ? { headersTimeout: Math.min(deadline, readTimeout), requestTimeout: readTimeout, connectionsCheckingInterval: Math.min(1_000, deadline) }
+    : { requestTimeout: readTimeout };
   const listener: http.RequestListener = (req, res) => {
     if (routes.some((route) => route(req, res))) return;
     const origin = req.headers.origin;
