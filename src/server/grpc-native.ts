@@ -24,6 +24,7 @@ import {
 import { createMethodSerializationLookup, type Serialization } from '@connectrpc/connect/protocol';
 import * as grpc from '@grpc/grpc-js';
 import type { Admission, CallAdmission } from './call-admission.js';
+import { endCallKey } from '../api/end-call.js';
 import { peerKey } from './auth.js';
 import type { MountedService } from './services.js';
 
@@ -52,6 +53,8 @@ interface Started {
 interface Admitted {
   admission: Admission;
   header: Headers;
+  /** Ends the call with a status now, ahead of messages grpc-js still buffers for a client that is not reading. */
+  endNow: (status: grpc.StatusObject) => void;
 }
 
 /** A grpc-js Server with every service mounted and admission before the body. */
@@ -92,7 +95,7 @@ function admissionInterceptor(calls: CallAdmission, admitted: WeakMap<grpc.Metad
             const header = headersOf(metadata);
             calls.admit({ procedure: descriptor.path.slice(1), header, peer: call.getPeer() }).then(
               (admission) => {
-                admitted.set(metadata, { admission, header });
+                admitted.set(metadata, { admission, header, endNow: (status) => call.sendStatus(status) });
                 opts.admitted?.(call.getConnectionInfo());
                 const timeoutMs = opts.requestReadTimeoutMs;
                 if (timeoutMs) {
@@ -201,6 +204,7 @@ class NativeMethod {
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
     const values = createContextValues();
     values.set(peerKey, call.getPeer());
+    values.set(endCallKey, (err) => admitted.endNow(statusOf(err, new Headers())));
     const ctx = createHandlerContext({
       service: this.spec.method.parent,
       method: this.spec.method,
@@ -264,6 +268,7 @@ async function writeAll(call: Writer, messages: AsyncIterable<Message>, trailer:
   }
 }
 
+/** Resolves when grpc-js takes writes again, or the call is gone. */
 function writable(call: Writer): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
