@@ -128,7 +128,9 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
     },
 
     async *watchJobs(req, ctx) {
-      const filter = { productId: req.productId, jobId: req.jobId };
+      if (req.afterRevision < 0n) throw invalidArgument(`after_revision ${req.afterRevision} must not be negative`);
+      if (req.afterRevision > 0n && !req.jobId) throw invalidArgument('after_revision needs job_id: only one job has a history to resume in');
+      const filter = { productId: req.productId, jobId: req.jobId, afterRevision: Number(req.afterRevision) };
       for await (const update of streams.scope(ctx.signal, (signal) => watch.follow(filter, signal))) {
         yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job && fleet.budgets.annotate(update.job)) });
       }
@@ -154,7 +156,9 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
 
     async *tailLogs(req, ctx) {
       const jobId = requireJobId(req.jobId);
-      for await (const chunk of streams.scope(ctx.signal, (signal) => logs.tail(jobId, req.follow, signal))) {
+      if (req.afterEpoch < 0n || req.afterSequence < 0n) throw invalidArgument('after_epoch and after_sequence must not be negative');
+      const after = req.afterEpoch > 0n || req.afterSequence > 0n ? { epoch: Number(req.afterEpoch), sequence: Number(req.afterSequence) } : null;
+      for await (const chunk of streams.scope(ctx.signal, (signal) => logs.tail(jobId, req.follow, signal, after))) {
         yield create(TailLogsResponseSchema, { chunk: logChunkToWire(chunk) });
       }
     },
