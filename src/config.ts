@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ScaleOutSettings } from './coordinator/fleet.js';
+import type { FollowerSettings } from './coordinator/open-streams.js';
 import type { FleetSettings } from './coordinator/lease-settings.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -91,6 +92,8 @@ export const ServeConfigSchema = z.object({
   tlsClientCaFile: z.string().min(1).optional(),
   /** How long a factory's old token keeps working after RotateFactoryToken. */
   tokenRotationOverlapMs: positiveMs.default(5 * 60_000),
+  /** WatchJobs and TailLogs streams one API key may have open at once. */
+  maxStreamsPerKey: z.coerce.number().int().min(1).max(10_000).default(32),
   /** Open streams one factory identity may hold at once (a reconnect briefly needs two). */
   maxStreamsPerFactory: z.coerce.number().int().min(1).max(100).default(3),
   /** A connection that has no call admitted (or does not finish its TLS handshake) within this is closed. */
@@ -215,8 +218,9 @@ export const COSMOS_MAX_STREAM_AGE_MS = 30 * 60_000;
  * The fleet protocol's timings, from the configuration. `sharedStore` says the store is shared with
  * other replicas (see ScaleOutSettings); it comes from the opened store, not from the settings.
  */
-export function fleetSettings(config: ServeConfig, opts: { sharedStore?: boolean } = {}): FleetSettings & ScaleOutSettings {
+export function fleetSettings(config: ServeConfig, opts: { sharedStore?: boolean } = {}): FleetSettings & ScaleOutSettings & FollowerSettings {
   return {
+    maxStreamsPerKey: config.maxStreamsPerKey,
     sharedStore: opts.sharedStore ?? false,
     maxStreamAgeMs: config.maxStreamAgeMs ?? (config.store === 'cosmos' ? COSMOS_MAX_STREAM_AGE_MS : 0),
     heartbeatIntervalMs: config.heartbeatIntervalMs,

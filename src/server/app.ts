@@ -75,7 +75,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   settingsRefresh?.unref();
   const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling);
   const credentialStore = securityStore ?? control?.security;
-  const sec = setupSecurity({ config, log, clock, sharedStore: shared, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
+  const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false };
   const shutdown = new AbortController();
   const mounted = services(coordinator, log, sec.routes);

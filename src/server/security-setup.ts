@@ -10,6 +10,7 @@ import { isLoopbackHost, type ServeConfig } from '../config.js';
 import type { Clock } from '../coordinator/clock.js';
 import { FactoryStreams } from '../coordinator/factory-streams.js';
 import { LogRate } from '../coordinator/log-rate.js';
+import type { OpenStreams } from '../coordinator/open-streams.js';
 import { RevocationWatch } from '../coordinator/revocation-watch.js';
 import { Security } from '../coordinator/security.js';
 import type { Logger } from '../logging.js';
@@ -43,11 +44,13 @@ export interface SecuritySetupOptions {
   sqlitePath?: string;
   /** Other replicas share the credential store: watch it for revocations made there. */
   sharedStore?: boolean;
+  /** The coordinator's WatchJobs and TailLogs streams: that watch also ends those of keys revoked elsewhere. */
+  followers: OpenStreams;
   /** How often that watch asks the store; REVOCATION_POLL_MS by default. */
   revocationPollMs?: number;
 }
 
-export function setupSecurity({ config, log, clock, store: given, sqlitePath, sharedStore = false, revocationPollMs }: SecuritySetupOptions): SecuritySetup {
+export function setupSecurity({ config, log, clock, store: given, sqlitePath, sharedStore = false, followers, revocationPollMs }: SecuritySetupOptions): SecuritySetup {
   if (config.insecureDev && !isLoopbackHost(config.host)) {
     throw new Error(`insecureDev is only allowed on a loopback host (127.0.0.1, ::1, localhost), not "${config.host}"`);
   }
@@ -55,7 +58,7 @@ export function setupSecurity({ config, log, clock, store: given, sqlitePath, sh
   const security = new Security(store, clock, { rotationOverlapMs: config.tokenRotationOverlapMs });
   const logRate = new LogRate(config.logBytesPerSecondPerJob, Math.max(2 * config.logBytesPerSecondPerJob, config.maxLogChunkBytes), clock, log);
   const streams = new FactoryStreams(config.maxStreamsPerFactory);
-  const revocations = sharedStore ? new RevocationWatch(security, streams, log, revocationPollMs) : null;
+  const revocations = sharedStore ? new RevocationWatch(security, streams, followers, log, revocationPollMs) : null;
   revocations?.start();
   if (config.insecureDev) {
     log.warn(

@@ -38,7 +38,7 @@ export function mount<S extends DescService>(service: S, impl: Partial<ServiceIm
 }
 
 export function services(coordinator: Coordinator, log: Logger, sec: SecurityRoutes): MountedService[] {
-  const credentials = { security: sec.security, streams: sec.streams, log, requiredRoles: requiredRoles() };
+  const credentials = { security: sec.security, streams: sec.streams, followers: coordinator.streams, log, requiredRoles: requiredRoles() };
   return [
     mount(JobService, jobServiceImpl(coordinator)),
     mount(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job))),
