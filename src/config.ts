@@ -92,6 +92,8 @@ export const ServeConfigSchema = z.object({
   tlsClientCaFile: z.string().min(1).optional(),
   /** How long a factory's old token keeps working after RotateFactoryToken. */
   tokenRotationOverlapMs: positiveMs.default(5 * 60_000),
+  /** /readyz says not ready while the data dir's disk has less free than this (SQLite store). */
+  minFreeDiskBytes: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
   /** WatchJobs and TailLogs streams one API key may have open at once. */
   maxStreamsPerKey: z.coerce.number().int().min(1).max(10_000).default(32),
   /** Open streams one factory identity may hold at once (a reconnect briefly needs two). */

@@ -76,7 +76,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling);
   const credentialStore = securityStore ?? control?.security;
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
-  const health: HealthState = { listening: false, shuttingDown: false };
+  const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
   const shutdown = new AbortController();
   const mounted = services(coordinator, log, sec.routes);
   // Every RPC on both listeners is admitted (request id, credential, role, rate) and run by this one.

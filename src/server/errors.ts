@@ -6,6 +6,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type DomainErrorCode } from '../domain/errors.js';
+import { isDiskFull } from '../store/store-errors.js';
 import type { Logger } from '../logging.js';
 
 const CODE_FOR: Record<DomainErrorCode, Code> = {
@@ -23,8 +24,12 @@ const CODE_FOR: Record<DomainErrorCode, Code> = {
 };
 
 export function toConnectError(err: unknown, log: Logger, procedure: string): ConnectError {
-  if (err instanceof ConnectError) return err;
-  if (err instanceof DomainError) return new ConnectError(err.message, CODE_FOR[err.code]);
+  if (err instanceof ConnectError) return err.rawMessage.length > MAX_MESSAGE_CHARS || LONG_QUOTE.test(err.rawMessage) ? new ConnectError(compact(err.rawMessage), err.code, err.metadata) : err;
+  if (err instanceof DomainError) return new ConnectError(compact(err.message), CODE_FOR[err.code]);
+  if (isDiskFull(err)) {
+    log.error({ err, procedure }, 'the store cannot write: disk full');
+    return new ConnectError('the coordinator cannot write: its disk is full; nothing was changed, try again once there is room', Code.ResourceExhausted);
+  }
   const incident = randomUUID();
   log.error({ err, procedure, incident }, 'internal error');
   return new ConnectError(`internal error (incident ${incident}); the coordinator logged the details`, Code.Internal);
@@ -63,4 +68,20 @@ export class MappedErrors<T> implements AsyncIterableIterator<T> {
   [Symbol.asyncIterator](): this {
     return this;
   }
+}
+
+/** Quoted input longer than this is cut in messages (with its length said), so errors stay small. */
+const MAX_QUOTE_CHARS = 200;
+const LONG_QUOTE = new RegExp(`"[^"]{${MAX_QUOTE_CHARS + 1},}"`);
+/** No message is longer than this, whatever it quotes unquoted. */
+const MAX_MESSAGE_CHARS = 1_000;
+
+/**
+ * Messages quote the input they refuse ("product_id "..." must be ..."); a 60 K id must not come
+ * back as a 60 K message (or, past the header limit, as a reset stream). Each long quoted run keeps
+ * its first 200 characters and says how long it was; the explanation around it stays whole.
+ */
+export function compact(message: string): string {
+  const cut = message.replace(new RegExp(LONG_QUOTE.source, 'g'), (quoted) => `"${quoted.slice(1, MAX_QUOTE_CHARS + 1)}…" (${(quoted.length - 2).toLocaleString('en-US')} characters)`);
+  return cut.length > MAX_MESSAGE_CHARS ? `${cut.slice(0, MAX_MESSAGE_CHARS)}… (message cut at ${MAX_MESSAGE_CHARS} of ${cut.length.toLocaleString('en-US')} characters)` : cut;
 }
