@@ -60,7 +60,13 @@ beforeAll(async () => {
   page.on('request', (req) => {
     if (req.url().includes('/gigafactory.fleet.v1.')) authHeaders.push(req.headers().authorization ?? '');
   });
+  // The app must run whole under its Content-Security-Policy: Chromium reports each blocked thing on the console.
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
 });
+
+const cspViolations: string[] = [];
 
 // A failing step leaves a picture of what the browser showed.
 afterEach(async ({ task }) => {
@@ -68,6 +74,8 @@ afterEach(async ({ task }) => {
 });
 
 afterAll(async () => {
+  // Every page the tests visited ran under the policy without a violation.
+  expect(cspViolations).toEqual([]);
   await browser?.close();
   await gpuAgent?.kill();
   await agent?.kill();
@@ -106,6 +114,10 @@ describe('web control plane', () => {
     const js = await fetch(`${server.httpUrl}${script}`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('cache-control')).toContain('immutable');
+    // Served under a Content-Security-Policy that allows only its own origin, and without source maps.
+    expect(index.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(await js.text()).not.toContain('sourceMappingURL');
+    expect((await fetch(`${server.httpUrl}${script}.map`)).status).toBe(404);
     expect((await fetch(`${server.httpUrl}/assets/missing.js`)).status).toBe(404);
     // Paths that climb out of the build directory find nothing.
     for (const path of ['/..%2f..%2fpackage.json', '/assets/..%2f..%2f..%2fpackage.json']) expect(await rawGet(path)).toBe(404);
@@ -309,14 +321,15 @@ describe('web control plane', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${server.httpUrl}/`);
     await page.locator(`.factory-card[data-factory="${AGENT_ID}"]`).waitFor();
-    // The key is revoked while the operator works: the next call is refused.
+    // The key is revoked while the operator works: the page's open stream ends with the refusal at once.
     await admin.revokeApiKey({ name: 'e2e-leaver' });
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Factories' }).click();
-    await page.waitForURL(/\/sign-in\?next=%2Ffactories$/);
+    await page.waitForURL(/\/sign-in\?next=%2F$/);
     await page.getByRole('alert').getByText(/^The coordinator did not accept this API key: API key "e2e-leaver" was revoked at .+\. Sign in with another one\.$/).waitFor();
     await screenshot(page, '10-sign-in-refused');
     await page.locator('input[name=apiKey]').fill(operatorKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.httpUrl}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Factories' }).click();
     await page.waitForURL(`${server.httpUrl}/factories`);
     await page.locator(`tr[data-factory="${AGENT_ID}"]`).waitFor();
   });
