@@ -1,7 +1,12 @@
-/** `gigafactory agent`: runs a factory agent until SIGTERM/SIGINT. */
+/**
+ * `gigafactory agent` (and `gigafactory-agent run`): runs a factory agent. The first SIGTERM or
+ * SIGINT drains it (running jobs finish, or are handed back after --drain-timeout); a second one
+ * stops it at once.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FactoryAgent } from '../../agent/agent.js';
 import { createLogger } from '../logging.js';
+import { VERSION } from '../version.js';
 import { agentChannelCredentials, DEFAULT_COORDINATOR, type ClientSecurity } from './client.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -16,8 +21,11 @@ export function parseLabels(pairs: readonly string[]): Record<string, string> {
   return labels;
 }
 
-export function agentCommand(): Command {
-  return new Command('agent')
+/** Default --drain-timeout: long enough for a typical build to finish during an image roll. */
+export const DEFAULT_DRAIN_TIMEOUT_S = 300;
+
+export function agentCommand(name = 'agent'): Command {
+  return new Command(name)
     .description('run a factory: take jobs from the coordinator and run them on this machine (--coordinator may list replicas: a:7070,b:7070)')
     .option('--id <name>', 'factory id, unique in the fleet (default: host name)')
     .option('--label <key=value>', 'a label jobs can require, e.g. os=linux (repeatable)', collect, [])
@@ -28,6 +36,11 @@ export function agentCommand(): Command {
     }, 1)
     .option('--work-dir <dir>', 'where job workspaces and unsent results live', '.gigafactory/agent')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace', 'info')
+    .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped and handed back', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--drain-timeout must be a number of seconds, 0 or more, got "${v}"`);
+      return n;
+    }, DEFAULT_DRAIN_TIMEOUT_S)
     .addOption(new Option('--token <factory-token>', 'factory token (default: the one stored in <work-dir>/factory-token)').env('GIGAFACTORY_FACTORY_TOKEN'))
     .addOption(new Option('--enroll-token <token>', 'one-time enrollment token: enroll on the first run and store the factory token').env('GIGAFACTORY_ENROLL_TOKEN'))
     .action(async (opts, command: Command) => {
@@ -48,9 +61,15 @@ export function agentCommand(): Command {
         ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}),
       });
       const stop = new AbortController();
-      process.once('SIGTERM', () => stop.abort());
-      process.once('SIGINT', () => stop.abort());
-      log.info({ coordinators: agent.coordinators, factoryId: agent.factoryId, slots: opts.slots }, 'agent starting');
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (signals++ === 0) return agent.drain(`${signal}: the agent is stopping`, opts.drainTimeout * 1_000);
+        log.warn({ signal }, 'second signal: stopping at once');
+        stop.abort();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      log.info({ coordinators: agent.coordinators, factoryId: agent.factoryId, slots: opts.slots, version: VERSION }, 'agent starting');
       await agent.run(stop.signal);
       log.info('agent stopped');
     });

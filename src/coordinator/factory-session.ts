@@ -27,7 +27,7 @@ import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/c
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import { isFinal, type JobRecord } from '../domain/job.js';
 import { validateCost } from '../domain/budget.js';
-import { accept, complete, expire, preempted, release, renew, type AttemptReport } from '../domain/lifecycle.js';
+import { accept, complete, expire, handedBack, preempted, release, renew, type AttemptReport, type JobChange } from '../domain/lifecycle.js';
 import { jobToWire, outcomeFromWire, streamFromWire } from '../api/convert.js';
 import type { Logger } from '../logging.js';
 import type { Fleet } from './fleet.js';
@@ -150,9 +150,11 @@ export class FactorySession {
       case 'jobResult':
         return this.onResult(kind.value);
       case 'preemptionAck':
-        return this.onPreemptionAck(kind.value.jobId, Number(kind.value.epoch), kind.value.checkpoint);
+        return this.giveBack(kind.value.jobId, Number(kind.value.epoch), (job, factoryId, now) => preempted(job, factoryId, Number(kind.value.epoch), now, kind.value.checkpoint.slice(0, 2_000)));
       case 'drain':
         return this.onDrain(kind.value.reason);
+      case 'leaseReturn':
+        return this.giveBack(kind.value.jobId, Number(kind.value.epoch), (job, factoryId, now) => handedBack(job, factoryId, Number(kind.value.epoch), now, kind.value.reason.slice(0, 2_000)));
       default:
         throw invalidArgument('unknown message kind on the factory stream (is the agent newer than the coordinator?)');
     }
@@ -402,13 +404,17 @@ export class FactorySession {
     }
   }
 
-  /** The factory stopped a preempted job: back to the queue without using an attempt. */
-  private async onPreemptionAck(jobId: string, epoch: number, checkpoint: string): Promise<void> {
+  /**
+   * The factory stopped a running job and gives its lease back, after a preemption notice
+   * (preemption_ack) or because it is shutting down (lease_return): `transition` says what becomes
+   * of the job; neither uses up an attempt.
+   */
+  private async giveBack(jobId: string, epoch: number, transition: (job: JobRecord, factoryId: string, now: number) => JobChange): Promise<void> {
     const held = this.leases.get(jobId);
     if (!held || held.epoch !== epoch) return this.refuseOnce(jobId, epoch, 'this factory does not hold that lease');
     const factoryId = this.factory!.factoryId;
     try {
-      await this.fleet.jobs.mutate(jobId, (job) => preempted(job, factoryId, epoch, this.fleet.clock.now(), checkpoint.slice(0, 2_000)));
+      await this.fleet.jobs.mutate(jobId, (job) => transition(job, factoryId, this.fleet.clock.now()));
       this.forget(jobId, epoch);
     } catch (err) {
       await this.refuse(jobId, epoch, ...refusal(err));
