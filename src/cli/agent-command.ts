@@ -4,10 +4,9 @@
  * stops it at once.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { FactoryAgent } from '../../agent/agent.js';
-import { createLogger } from '../logging.js';
 import { VERSION } from '../version.js';
-import { agentChannelCredentials, DEFAULT_COORDINATOR, type ClientSecurity } from './client.js';
+import type { ClientSecurity } from './client.js';
+import { DEFAULT_COORDINATOR } from './connection-options.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -47,6 +46,12 @@ export function agentCommand(name = 'agent'): Command {
       // --coordinator is the program's global option (env GIGAFACTORY_COORDINATOR). For the agent it
       // may list several replicas, comma-separated: each reconnect tries the next.
       const coordinator: string = command.parent?.opts().coordinator ?? DEFAULT_COORDINATOR;
+      // Loaded only to run: `gigafactory-agent --version` and `--help` start without the gRPC stack.
+      const [{ FactoryAgent }, { createLogger }, { agentChannelCredentials }] = await Promise.all([
+        import('../../agent/agent.js'),
+        import('../logging.js'),
+        import('./client.js'),
+      ]);
       const log = createLogger({ level: opts.logLevel });
       const agent = new FactoryAgent({
         coordinator,

@@ -8,8 +8,6 @@ import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
 
-export const DEFAULT_COORDINATOR = '127.0.0.1:7070';
-
 /** How the CLI and the agent reach the coordinator: the global options `--key`, `--tls-*`. */
 export interface ClientSecurity {
   /** API key, sent as `authorization: Bearer`. */
