@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { VERSION } from '../src/version.js';
 import { agentCommand } from '../src/cli/agent-command.js';
 import { coordinatorOption, tlsOptions } from '../src/cli/connection-options.js';
+import { installServiceCommand, uninstallServiceCommand } from './service/commands.js';
 
 const program = new Command('gigafactory-agent')
   .description('Gigafactory factory agent: takes jobs from a coordinator and runs them on this machine')
@@ -15,6 +16,8 @@ const program = new Command('gigafactory-agent')
   .showHelpAfterError();
 for (const option of tlsOptions()) program.addOption(option);
 program.addCommand(agentCommand('run'), { isDefault: true });
+program.addCommand(installServiceCommand());
+program.addCommand(uninstallServiceCommand());
 
 try {
   await program.parseAsync(process.argv);

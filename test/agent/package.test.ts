@@ -1,11 +1,12 @@
 /**
  * The packaged agent, built for real (`npm run build:agent`'s function): its bundle, copied alone
- * into an empty directory with no node_modules above it, enrolls against a real coordinator, runs a
- * job with logs and a result, and is drained by a service stop (SIGTERM) with a job running and
- * exits 0; the npm tarball installs into a temp prefix without the network and its `bin` runs jobs.
+ * into an empty directory with no node_modules above it, installs a systemd service (under a temp
+ * root), and the unit's own command line enrolls with the stored token against a real coordinator,
+ * runs a job with logs and a result, and is drained by a service stop (SIGTERM) with a job running
+ * and exits 0; the npm tarball installs into a temp prefix without the network and its `bin` runs jobs.
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb
 import { AttemptOutcome, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { AGENT_BUNDLE_FILE, AGENT_PACKAGE_NAME, buildAgentPackage, type AgentPackage } from '../../agent/package/build.js';
+import { ENROLL_TOKEN_FILE, FACTORY_TOKEN_FILE } from '../../agent/token-files.js';
 import { VERSION } from '../../src/version.js';
 import { readLogs, waitForStage } from '../support/jobs.js';
 import { ManagedProcess } from '../support/processes.js';
@@ -40,7 +42,7 @@ afterAll(async () => {
 
 /** Starts a packaged agent program with a plain environment (no NODE_PATH, no tsx). */
 function startAgent(program: string[], args: string[], cwd: string): ManagedProcess {
-  const child = spawn(program[0]!, [...program.slice(1), '--coordinator', server.grpc.address, ...args], {
+  const child = spawn(program[0]!, [...program.slice(1), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: cwd },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -73,8 +75,19 @@ describe('packaged agent', () => {
 
     expect((await run(program[0]!, [...program.slice(1), '--version'], { cwd: alone })).stdout.trim()).toBe(VERSION);
 
-    const agent = startAgent(program, ['run', '--id', 'packaged', '--work-dir', join(alone, 'work'), '--enroll-token', await enrollmentToken('packaged')], alone);
+    // The service, as root would install it, under a temp root; its token goes to a 0600 file.
+    const serviceRoot = join(alone, 'root');
+    await run(program[0]!, [...program.slice(1), '--coordinator', server.grpc.address, 'install-service', '--platform', 'linux', '--root', serviceRoot, '--id', 'packaged', '--drain-timeout', '30', '--enroll-token', await enrollmentToken('packaged')], { cwd: alone });
+    const unit = readFileSync(join(serviceRoot, 'etc/systemd/system/gigafactory-agent.service'), 'utf8');
+    const workDir = join(serviceRoot, 'var/lib/gigafactory-agent');
+    expect(statSync(join(workDir, ENROLL_TOKEN_FILE)).mode & 0o777).toBe(0o600);
+    // Run what systemd would (ExecStart), with the work dir under the temp root.
+    const execStart = unit.match(/^ExecStart=(.*)$/m)![1]!.split(' ').map((word) => (word === '/var/lib/gigafactory-agent' ? workDir : word));
+    expect(execStart.slice(0, 2)).toEqual(program);
+    const agent = startAgent(execStart, [], alone);
     await agent.waitFor((l) => l.msg === 'enrolled; factory token stored');
+    expect(existsSync(join(workDir, ENROLL_TOKEN_FILE))).toBe(false);
+    expect(statSync(join(workDir, FACTORY_TOKEN_FILE)).mode & 0o777).toBe(0o600);
     await agent.waitFor((l) => l.msg === 'connected');
     const jobs = grpcClient(JobService, server, server.keys.operator);
     const { job } = await jobs.submitJob({ productId: 'pkg', command: ['sh', '-c', 'echo out; echo err >&2'] });
@@ -104,7 +117,7 @@ describe('packaged agent', () => {
 
     const work = join(root, 'installed-work');
     mkdirSync(work);
-    const agent = startAgent([bin], ['run', '--id', 'installed', '--work-dir', work, '--enroll-token', await enrollmentToken('installed')], work);
+    const agent = startAgent([bin], ['--coordinator', server.grpc.address, 'run', '--id', 'installed', '--work-dir', work, '--enroll-token', await enrollmentToken('installed')], work);
     await agent.waitFor((l) => l.msg === 'connected');
     const jobs = grpcClient(JobService, server, server.keys.operator);
     const { job } = await jobs.submitJob({ productId: 'pkg', command: ['echo', 'installed'], requiredLabels: [] });
