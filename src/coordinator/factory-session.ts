@@ -23,6 +23,7 @@ import {
   type LeaseExtension,
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { agentSupport, oldestSupportedAgentVersion } from '../domain/agent-version.js';
 import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/credentials.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import { isFinal, type JobRecord } from '../domain/job.js';
@@ -30,6 +31,7 @@ import { validateCost } from '../domain/budget.js';
 import { accept, complete, expire, handedBack, preempted, release, renew, type AttemptReport, type JobChange } from '../domain/lifecycle.js';
 import { jobToWire, outcomeFromWire, streamFromWire } from '../api/convert.js';
 import type { Logger } from '../logging.js';
+import { VERSION } from '../version.js';
 import type { Fleet } from './fleet.js';
 
 export interface FactoryIdentity {
@@ -268,7 +270,10 @@ export class FactorySession {
     const factory = validateHello(hello);
     this.setState({ t: 'active', factory });
     this.fleet.register(this);
-    this.log.info({ factoryId: factory.factoryId, slots: factory.slots, labels: factory.labels, resuming: hello.runningJobs.length }, 'factory connected');
+    this.log.info({ factoryId: factory.factoryId, slots: factory.slots, labels: factory.labels, agentVersion: factory.agentVersion, resuming: hello.runningJobs.length }, 'factory connected');
+    if (agentSupport(factory.agentVersion, VERSION) === 'outdated') {
+      this.log.warn({ factoryId: factory.factoryId, agentVersion: factory.agentVersion, oldestSupported: oldestSupportedAgentVersion(VERSION) }, 'agent is older than the compatibility window: upgrade it');
+    }
 
     const kept: JobRef[] = [];
     const revoked: { ref: JobRef; reason: string }[] = [];
