@@ -396,6 +396,12 @@ describe('web control plane', () => {
     await form.getByRole('button', { name: 'Create token' }).click();
     const token = (await page.locator('[data-token]').textContent())!;
     expect(token).toMatch(/^gfe_/);
+    // The line per platform that installs the agent and starts it as a service, enrolled.
+    await form.page().locator('input[name=agentPackage]').fill('https://artifacts.example/gigafactory-agent.tgz');
+    expect(await page.locator('[data-install-line=linux] code').textContent()).toBe(
+      `sudo npm install -g https://artifacts.example/gigafactory-agent.tgz && sudo gigafactory-agent --coordinator 127.0.0.1:7070 install-service --id gpu-box-02 --enroll-token ${token}`,
+    );
+    expect(await page.locator('[data-install-line=windows] code').textContent()).toContain(`gigafactory-agent --coordinator 127.0.0.1:7070 install-service --id gpu-box-02 --enroll-token ${token}`);
     await screenshot(page, '11-enrollment-token');
     await page.getByRole('button', { name: 'Done' }).click();
 
