@@ -32,7 +32,7 @@ import { Uplink } from './uplink.js';
 import { VERSION } from '../src/version.js';
 
 /** How long a job handed back at a drain's deadline gets between SIGTERM and SIGKILL. */
-export const HAND_BACK_GRACE_MS = 10_000;
+const HAND_BACK_GRACE_MS = 10_000;
 
 /**
  * After the jobs are handed back, how long to wait for the coordinator's goodbye (it comes once it
@@ -136,7 +136,7 @@ export class FactoryAgent {
       if (signal.aborted) break;
       if (this.draining && this.running.size === 0) {
         // Nothing left to finish, and no stream to be told goodbye on: unacknowledged results stay
-        // in the work dir and are sent by the next start, within the lease TTL.
+        // in the work dir and are sent by the next start (recorded if the lease is still held then).
         this.log.info({ unacknowledged: this.pending.size }, 'drained while disconnected; stopping');
         break;
       }
@@ -176,7 +176,7 @@ export class FactoryAgent {
       }),
     );
     // Each job's lease_return went out as it ended (onOffer); the goodbye follows. Without a stream
-    // nobody can be told: the leases lapse after the TTL and the jobs retry.
+    // nobody can be told: the coordinator lets the leases lapse and the jobs retry as after a crash.
     setTimeout(() => this.halt.abort(), this.uplink.connected ? GOODBYE_WAIT_MS : 0).unref();
   }
 
