@@ -20,7 +20,8 @@ import type { SecurityStore } from '../store/security-store.js';
 import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
 import { agentInstallLines, agentPackageFile } from '../domain/agent-install.js';
 import { VERSION } from '../version.js';
-import { adminClient, type ClientSecurity } from './client.js';
+import { adminClient } from './client.js';
+import type { ClientSecurity } from './tls.js';
 import { print } from './format.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import type { ClientSecurity } from './client.js';
+import type { ClientSecurity } from './tls.js';
 import { DEFAULT_COORDINATOR } from './connection-options.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -60,7 +60,7 @@ export function agentCommand(name = 'agent'): Command {
       const [{ FactoryAgent }, { createLogger }, { agentChannelCredentials }] = await Promise.all([
         import('../../agent/agent.js'),
         import('../logging.js'),
-        import('./client.js'),
+        import('./tls.js'),
       ]);
       const log = createLogger({ level: opts.logLevel });
       const agent = new FactoryAgent({
