@@ -4,7 +4,7 @@
  * into a file in the work dir that only the service's account can read, never into the definition.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, resolve, win32 } from 'node:path';
 import { Command, Option } from 'commander';
 import { agentRunOptions } from '../../src/cli/agent-command.js';
@@ -70,16 +70,19 @@ export function installServiceCommand(): Command {
     const at = (path: string): string => underRoot(opts.root, platform, path);
     const owner = live && user && platform.host !== 'win32' ? accountIds(user) : null;
 
-    mkdirSync(at(workDir), { recursive: true, mode: 0o750 });
-    if (owner) chownSync(at(workDir), owner.uid, owner.gid);
     const token = opts.enrollToken ? { file: ENROLL_TOKEN_FILE, value: opts.enrollToken as string } : opts.token ? { file: FACTORY_TOKEN_FILE, value: opts.token as string } : null;
-    if (token) {
-      const path = join(at(workDir), token.file);
-      writeFileSync(path, `${token.value}\n`, { mode: 0o600 });
-      if (owner) chownSync(path, owner.uid, owner.gid);
-    }
-    mkdirSync(dirname(at(definition)), { recursive: true });
-    writeFileSync(at(definition), platform.render(spec), { mode: 0o644 });
+    asAdministrator(() => {
+      mkdirSync(at(workDir), { recursive: true, mode: 0o750 });
+      if (owner) chownSync(at(workDir), owner.uid, owner.gid);
+      if (token) {
+        const path = join(at(workDir), token.file);
+        writeFileSync(path, `${token.value}\n`, { mode: 0o600 });
+        chmodSync(path, 0o600); // a file that already existed keeps its mode through writeFileSync
+        if (owner) chownSync(path, owner.uid, owner.gid);
+      }
+      mkdirSync(dirname(at(definition)), { recursive: true });
+      writeFileSync(at(definition), platform.render(spec), { mode: 0o644 });
+    });
 
     process.stdout.write(`# ${at(definition)}\n${platform.render(spec)}`);
     process.stderr.write(`wrote ${at(definition)}${token ? ` and ${join(at(workDir), token.file)} (mode 0600${owner ? `, owned by ${user}` : ''})` : ''}\n`);
@@ -98,7 +101,7 @@ export function uninstallServiceCommand(): Command {
       run(platform.stopCommands(spec), opts.start && live, 'stop it');
       const definition = underRoot(opts.root, platform, platform.definitionPath(spec));
       if (!existsSync(definition)) throw new Error(`no service definition at ${definition}: nothing to remove`);
-      rmSync(definition);
+      asAdministrator(() => rmSync(definition));
       process.stderr.write(`removed ${definition}; ${spec.workDir} is kept\n`);
       if (live && platform.id === 'linux') execFileSync('systemctl', ['daemon-reload'], { stdio: 'inherit' });
     });
@@ -121,6 +124,17 @@ function workDirOf(platform: ServicePlatform, given: string | undefined): string
 function underRoot(root: string | undefined, platform: ServicePlatform, path: string): string {
   if (!root) return path;
   return join(root, platform.id === 'windows' ? path.replace(/^[A-Za-z]:/, '').replaceAll('\\', '/') : path);
+}
+
+/** Runs `write`, turning a refusal to write a system path into what to do about it. */
+function asAdministrator(write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'EACCES' && e.code !== 'EPERM') throw err;
+    throw new Error(`cannot write ${e.path ?? 'a system path'} (${e.code}): run it with sudo (as Administrator on Windows), or write elsewhere with --root DIR`);
+  }
 }
 
 /** Runs the commands, or prints them for the operator when `now` is false. */

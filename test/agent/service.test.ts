@@ -5,9 +5,9 @@
  * a mode-0600 file and never in a definition; uninstall removes the definition and keeps the token.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -76,6 +76,24 @@ describe('install-service', () => {
     for (const line of ['nssm set gigafactory-agent AppStopMethodConsole 150000', 'nssm set gigafactory-agent AppExit Default Restart', 'nssm set gigafactory-agent ObjectName ci', 'nssm start gigafactory-agent']) expect(lines).toContain(line);
     expect(script).toContain('icacls C:\\ProgramData\\gigafactory-agent\\enroll-token /inheritance:r /grant:r SYSTEM:F Administrators:F ci:R');
     expect(script).not.toContain(TOKEN);
+  });
+
+  it('a reinstall over an existing token file leaves it readable by its owner only', async () => {
+    const token = join(root, 'again', 'var/lib/gigafactory-agent/enroll-token');
+    mkdirSync(dirname(token), { recursive: true });
+    writeFileSync(token, 'old\n', { mode: 0o644 });
+    await install('linux', 'again');
+    expect(readFileSync(token, 'utf8')).toBe(`${TOKEN}\n`);
+    expect(statSync(token).mode & 0o777).toBe(0o600);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('without the right to write system paths, says to use sudo', async () => {
+    // As nobody, under a root-only directory: what a user without sudo meets at /etc/systemd/system.
+    const refused = await run('runuser', ['-u', 'nobody', '--', process.execPath, '--import', 'tsx', MAIN, 'install-service', '--platform', 'linux', '--root', join(root, 'locked'), '--script', SCRIPT], { cwd: join(import.meta.dirname, '..', '..') }).then(
+      () => 'ok',
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(refused).toContain('(EACCES): run it with sudo (as Administrator on Windows), or write elsewhere with --root DIR');
   });
 
   it('refuses bad input with a clear error', async () => {
