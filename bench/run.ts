@@ -1,10 +1,10 @@
 /**
  * `npm run bench`: dispatch at peak and at half the peak rate, BullMQ on the same workload, the
- * physical gRPC and disk baselines and the Connect floor (the transport's own ceiling), fleet size,
- * recovery, log latency, the scheduler's decision cost, Cosmos replicas and the packaged agent's
- * start-up, in one run (`--only`
- * picks parts). Prints one table on stdout, progress on stderr, and writes every figure as JSON to
- * bench/results/<timestamp>.json. See bench/README.md for what each figure means.
+ * physical gRPC and disk baselines and the transport floors (grpc-js and connect-node: each
+ * transport's own ceiling), fleet size, recovery, log latency, the scheduler's decision cost, Cosmos
+ * replicas and the packaged agent's start-up, in one run (`--only` picks parts). Prints one table on
+ * stdout, progress on stderr, and writes every figure as JSON to bench/results/<timestamp>.json. See
+ * bench/README.md for what each figure means.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBaseline, runCommitBaseline, sampleLeaseOffer, type BaselineResult, type BaselineRun, type CommitRun } from './baseline.js';
-import { ceilingNote, connectFloorRows, runConnectFloor, type ConnectFloorResult, type TransportCeiling } from './connect-floor.js';
+import { ceilingNote, runTransportFloor, transportFloorRows, type Transport, type TransportCeiling, type TransportFloorResult } from './transport-floor.js';
 import type { Synchronous } from './coordinator-child.js';
 import { runDispatch, type DispatchResult } from './dispatch.js';
 import { fmt, fmtDelay, fmtLatency, medianOf, progress, progressDone, renderTable, type Row } from './stats.js';
@@ -183,15 +183,21 @@ async function main(): Promise<void> {
     }
     progressDone();
     const medianDisk = [...disk].sort((a, b) => a.commitsPerSec - b.commitsPerSec)[(disk.length - 1) >> 1]!;
-    // The Connect floor: connect-node serving calls and stream messages with nothing behind them.
+    // The transport floors: grpc-js (the native listener) and connect-node (the gateway's adapter)
+    // serving calls and stream messages with nothing behind them, one after the other.
     const answer = peak?.submitAnswerSampleBase64 ?? batched?.submitAnswerSampleBase64;
-    const connectFloor = await guarded('baseline', () =>
-      runConnectFloor({ runs: o.baselineRuns, seconds: baselineSeconds, submitters: o.submitters, batch: o.batch, answer: answer ? Buffer.from(answer, 'base64') : null, offer: message, onProgress: progress }),
-    );
+    const floors: TransportFloorResult[] = [];
+    for (const transport of ['grpc-js', 'connect-node'] satisfies Transport[]) {
+      const floor = await guarded('baseline', () =>
+        runTransportFloor({ transport, runs: o.baselineRuns, seconds: baselineSeconds, idleStreams: o.quick ? 500 : 2_000, submitters: o.submitters, batch: o.batch, answer: answer ? Buffer.from(answer, 'base64') : null, offer: message, onProgress: progress }),
+      );
+      if (floor) floors.push(floor);
+    }
     progressDone();
-    baseline = { ...result, median: medianOf(result.runs as unknown as Record<string, number>[]) as unknown as BaselineRun, disk, medianDisk, diskBefore: diskBefore!, connectFloor };
+    baseline = { ...result, median: medianOf(result.runs as unknown as Record<string, number>[]) as unknown as BaselineRun, disk, medianDisk, diskBefore: diskBefore!, floors };
   }
-  const ceiling = baseline?.connectFloor?.ceiling ?? null;
+  // The native listener's: what the agents and the dispatch part's submitters talk to.
+  const ceiling = baseline?.floors.find((f) => f.transport === 'grpc-js')?.ceiling ?? null;
 
   const gigafactoryMsgsPerSec = peak ? peak.messages.perJob * peak.jobsPerSec : Number.NaN;
   const ratios = !peak
@@ -259,7 +265,7 @@ async function main(): Promise<void> {
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...connectFloorRows(baseline?.connectFloor ?? null, peak, batched, bullmq), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...agentStartRows(agentStart), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...failureRows(failures)])}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...(baseline?.floors ?? []).flatMap((floor) => transportFloorRows(floor, peak, batched, bullmq)), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...agentStartRows(agentStart), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...failureRows(failures)])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 
@@ -368,7 +374,7 @@ function schedulerRows(cells: SchedulerCell[] | null): Row[] {
   ];
 }
 
-type Baseline = BaselineResult & { median: BaselineRun; disk: CommitRun[]; medianDisk: CommitRun; diskBefore: CommitRun; connectFloor: ConnectFloorResult | null };
+type Baseline = BaselineResult & { median: BaselineRun; disk: CommitRun[]; medianDisk: CommitRun; diskBefore: CommitRun; floors: TransportFloorResult[] };
 
 function rows(peak: DispatchResult | null, peaks: DispatchResult[], paced: DispatchResult | null, baseline: Baseline | null, o: Options): Row[] {
   return [...(peak ? dispatchRows(peak, peaks, paced, o) : []), ...(baseline ? baselineRows(baseline, peak, paced, o) : [])];

@@ -3,11 +3,10 @@
  * ConnectError is an internal fault: it is logged with its stack and the client gets INTERNAL with
  * a request id, never a database message.
  */
-import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type DomainErrorCode } from '../domain/errors.js';
 import type { Logger } from '../logging.js';
-import { requestLogKey } from '../api/request-context.js';
 
 const CODE_FOR: Record<DomainErrorCode, Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -31,21 +30,6 @@ export function toConnectError(err: unknown, log: Logger, procedure: string): Co
   return new ConnectError(`internal error (incident ${incident}); the coordinator logged the details`, Code.Internal);
 }
 
-/** Maps errors of unary calls and of every message of a streaming response. */
-export function errorMappingInterceptor(baseLog: Logger): Interceptor {
-  return (next) => async (req) => {
-    const procedure = req.url;
-    const log = req.contextValues.get(requestLogKey) ?? baseLog;
-    try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      return { ...res, message: new MappedErrors(res.message, log, procedure) };
-    } catch (err) {
-      throw toConnectError(err, log, procedure);
-    }
-  };
-}
-
 /**
  * The response messages with their errors mapped. A plain iterator rather than an async generator
  * (`try { yield* messages } catch`): a factory stream stays suspended in it for as long as the
@@ -53,7 +37,7 @@ export function errorMappingInterceptor(baseLog: Logger): Interceptor {
  * open stream holds and rebuilds for every message (issue #9). A class, so each stream holds one
  * small object and one closure rather than a closure per method.
  */
-class MappedErrors<T> implements AsyncIterableIterator<T> {
+export class MappedErrors<T> implements AsyncIterableIterator<T> {
   private readonly inner: AsyncIterator<T>;
   private readonly map: (err: unknown) => never;
 
