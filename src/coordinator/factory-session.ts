@@ -23,13 +23,15 @@ import {
   type LeaseExtension,
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { agentSupport, oldestSupportedAgentVersion } from '../domain/agent-version.js';
 import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/credentials.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import { isFinal, type JobRecord } from '../domain/job.js';
 import { validateCost } from '../domain/budget.js';
-import { accept, complete, expire, preempted, release, renew, type AttemptReport } from '../domain/lifecycle.js';
+import { accept, complete, expire, handedBack, preempted, release, renew, type AttemptReport, type JobChange } from '../domain/lifecycle.js';
 import { jobToWire, outcomeFromWire, streamFromWire } from '../api/convert.js';
 import type { Logger } from '../logging.js';
+import { VERSION } from '../version.js';
 import type { Fleet } from './fleet.js';
 
 export interface FactoryIdentity {
@@ -150,9 +152,11 @@ export class FactorySession {
       case 'jobResult':
         return this.onResult(kind.value);
       case 'preemptionAck':
-        return this.onPreemptionAck(kind.value.jobId, Number(kind.value.epoch), kind.value.checkpoint);
+        return this.giveBack(kind.value.jobId, Number(kind.value.epoch), (job, factoryId, now) => preempted(job, factoryId, Number(kind.value.epoch), now, kind.value.checkpoint.slice(0, 2_000)));
       case 'drain':
         return this.onDrain(kind.value.reason);
+      case 'leaseReturn':
+        return this.giveBack(kind.value.jobId, Number(kind.value.epoch), (job, factoryId, now) => handedBack(job, factoryId, Number(kind.value.epoch), now, kind.value.reason.slice(0, 2_000)));
       default:
         throw invalidArgument('unknown message kind on the factory stream (is the agent newer than the coordinator?)');
     }
@@ -266,7 +270,10 @@ export class FactorySession {
     const factory = validateHello(hello);
     this.setState({ t: 'active', factory });
     this.fleet.register(this);
-    this.log.info({ factoryId: factory.factoryId, slots: factory.slots, labels: factory.labels, resuming: hello.runningJobs.length }, 'factory connected');
+    this.log.info({ factoryId: factory.factoryId, slots: factory.slots, labels: factory.labels, agentVersion: factory.agentVersion, resuming: hello.runningJobs.length }, 'factory connected');
+    if (agentSupport(factory.agentVersion, VERSION) === 'outdated') {
+      this.log.warn({ factoryId: factory.factoryId, agentVersion: factory.agentVersion, oldestSupported: oldestSupportedAgentVersion(VERSION) }, 'agent is older than the compatibility window: upgrade it');
+    }
 
     const kept: JobRef[] = [];
     const revoked: { ref: JobRef; reason: string }[] = [];
@@ -402,13 +409,17 @@ export class FactorySession {
     }
   }
 
-  /** The factory stopped a preempted job: back to the queue without using an attempt. */
-  private async onPreemptionAck(jobId: string, epoch: number, checkpoint: string): Promise<void> {
+  /**
+   * The factory stopped a running job and gives its lease back, after a preemption notice
+   * (preemption_ack) or because it is shutting down (lease_return): `transition` says what becomes
+   * of the job; neither uses up an attempt.
+   */
+  private async giveBack(jobId: string, epoch: number, transition: (job: JobRecord, factoryId: string, now: number) => JobChange): Promise<void> {
     const held = this.leases.get(jobId);
     if (!held || held.epoch !== epoch) return this.refuseOnce(jobId, epoch, 'this factory does not hold that lease');
     const factoryId = this.factory!.factoryId;
     try {
-      await this.fleet.jobs.mutate(jobId, (job) => preempted(job, factoryId, epoch, this.fleet.clock.now(), checkpoint.slice(0, 2_000)));
+      await this.fleet.jobs.mutate(jobId, (job) => transition(job, factoryId, this.fleet.clock.now()));
       this.forget(jobId, epoch);
     } catch (err) {
       await this.refuse(jobId, epoch, ...refusal(err));

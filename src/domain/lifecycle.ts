@@ -244,6 +244,27 @@ export function preempted(job: JobRecord, factoryId: string, epoch: number, now:
 }
 
 /**
+ * The factory stopped a running job unfinished because it is shutting down (its drain ran out of
+ * time) and gave the lease back: the job is queued again at once without using up an attempt, since
+ * it did nothing wrong. A job already asked to stop (a cancel, its wall-clock budget) ends as that
+ * stop would have ended it.
+ */
+export function handedBack(job: JobRecord, factoryId: string, epoch: number, now: number, reason: string): JobChange {
+  assertLeaseHolder(job, factoryId, epoch);
+  assertStage(job, ['running'], 'hand back');
+  const message = `handed back by the factory: ${reason || 'shutting down'}`;
+  const actor = `factory:${factoryId}`;
+  const ended = { lease: null, attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'released', message }) };
+  if (job.budgetStopReason !== undefined) {
+    return change(job, now, 'failed', actor, job.budgetStopReason, { ...ended, stage: 'failed', endedAt: now, reason: job.budgetStopReason });
+  }
+  if (job.cancelRequestedAt !== null) {
+    return change(job, now, 'cancelled', actor, message, { ...ended, stage: 'cancelled', endedAt: now, reason: 'cancelled by request' });
+  }
+  return change(job, now, 'handed_back', actor, message, { ...ended, stage: 'queued', attemptCount: job.attemptCount - 1, notBefore: now, reason: message });
+}
+
+/**
  * The lease lapsed (no heartbeat in time, or the factory came back without the job). An offer that
  * lapsed is a release; a running attempt counts as used and the job retries or is dead-lettered.
  */

@@ -101,6 +101,8 @@ export interface SimStats {
   duplicateResults: number;
   offers: number;
   preemptions: number;
+  /** Running jobs a draining factory gave back (lease_return) at its drain timeout. */
+  handBacks: number;
 }
 
 export interface SimReport {
@@ -274,6 +276,7 @@ class LeaseSim {
     duplicateResults: 0,
     offers: 0,
     preemptions: 0,
+    handBacks: 0,
   };
 
   constructor(options: SimOptions) {
@@ -454,6 +457,8 @@ class LeaseSim {
         this.log(() => `${f.id} drains`);
         f.draining = true;
         this.send(f, { case: 'drain', value: { reason: 'sim drain' } });
+        // Its drain timeout: what still runs then is stopped and handed back (lease_return).
+        this.at(this.clock.t + this.rng.int(1, 40) * Q, () => this.handBack(f));
         return;
     }
   }
@@ -670,6 +675,17 @@ class LeaseSim {
     }
   }
 
+  /** A draining agent's timeout: its running jobs are stopped and their leases given back. */
+  private handBack(f: SimFactory): void {
+    if (!f.draining || !f.up || !f.conn?.welcomed) return;
+    for (const job of [...f.running.values()]) {
+      f.running.delete(job.key);
+      this.stats.handBacks++;
+      this.log(() => `${f.id} hands back ${job.key}`);
+      this.send(f, { case: 'leaseReturn', value: { jobId: job.jobId, epoch: BigInt(job.epoch), reason: 'sim drain timeout' } });
+    }
+  }
+
   private startJob(f: SimFactory, jobId: string, epoch: number): void {
     const k = key(jobId, epoch);
     if (f.running.has(k) || f.pending.has(k)) return;
@@ -877,6 +893,7 @@ class LeaseSim {
       case 'leaseAccept':
       case 'leaseDecline':
       case 'preemptionAck':
+      case 'leaseReturn':
       case 'jobResult':
       case 'logChunk':
         return this.staleOf([{ jobId: kind.value.jobId, epoch: Number(kind.value.epoch) }]);
@@ -1209,6 +1226,7 @@ function describeRequest(kind: RequestKind | ConnectRequest['kind']): string {
     case 'leaseAccept':
     case 'leaseDecline':
     case 'preemptionAck':
+    case 'leaseReturn':
       return `${kind.case} ${key(kind.value.jobId ?? '', kind.value.epoch ?? 0n)}`;
     case 'jobResult':
       return `jobResult ${key(kind.value.jobId ?? '', kind.value.epoch ?? 0n)} ${AttemptOutcome[kind.value.outcome ?? 0]}`;
