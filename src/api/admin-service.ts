@@ -21,6 +21,8 @@ import { VERSION } from '../version.js';
 import { validateProductId } from '../domain/job-spec.js';
 import { RevisionConflict } from '../store/job-store.js';
 import { actorOf } from './actor.js';
+import { audit } from './audit.js';
+import type { Logger } from '../logging.js';
 import type { SecurityAdminMethod } from './security-admin.js';
 import type { BudgetAdminMethod } from './budget-admin.js';
 import { nextProductSettings, productSettingsToWire } from './product-settings.js';
@@ -30,7 +32,7 @@ import { OPERATOR_TO_WIRE } from './convert.js';
  * Every AdminService RPC but the credential ones (security-admin.ts) and the budget ones
  * (budget-admin.ts); routes.ts joins the three.
  */
-export function adminServiceImpl(view: FleetView, fleet: Fleet): Omit<ServiceImpl<typeof AdminService>, SecurityAdminMethod | BudgetAdminMethod> {
+export function adminServiceImpl(view: FleetView, fleet: Fleet, log: Logger): Omit<ServiceImpl<typeof AdminService>, SecurityAdminMethod | BudgetAdminMethod> {
   const scheduling = fleet.scheduling;
   return {
     getProductSettings(req) {
@@ -44,6 +46,7 @@ export function adminServiceImpl(view: FleetView, fleet: Fleet): Omit<ServiceImp
         const next = nextProductSettings(scheduling.productSettings(req.productId), req, actorOf(ctx), fleet.clock.now());
         try {
           const stored = await scheduling.update(next);
+          audit(ctx, log, 'product_settings_set', { productId: req.productId, revision: stored.revision });
           return create(SetProductSettingsResponseSchema, { settings: productSettingsToWire(stored, scheduling) });
         } catch (err) {
           if (!(err instanceof RevisionConflict) || attempt >= 3) throw err instanceof RevisionConflict ? new DomainError('conflict', `settings of ${req.productId} changed meanwhile; try again`) : err;
@@ -52,9 +55,10 @@ export function adminServiceImpl(view: FleetView, fleet: Fleet): Omit<ServiceImp
       }
     },
 
-    drainFactory(req) {
+    drainFactory(req, ctx) {
       if (!req.factoryId) throw invalidArgument('factory_id is required');
       fleet.drain(req.factoryId, req.reason || 'drained by an operator');
+      audit(ctx, log, 'factory_drained', { factoryId: req.factoryId, reason: req.reason });
       const factory = view.factories().find((f) => f.factoryId === req.factoryId);
       return create(DrainFactoryResponseSchema, { factory: factory ? factoryToWire(factory) : undefined });
     },

@@ -26,7 +26,7 @@ import { invalidArgument } from '../domain/errors.js';
 import { validateProductId } from '../domain/job-spec.js';
 import type { Logger } from '../logging.js';
 import { actorOf } from './actor.js';
-import { requestLog } from './request-context.js';
+import { audit as auditLog } from './audit.js';
 
 /** The AdminService methods implemented here. */
 export type BudgetAdminMethod = 'listBudgets' | 'getBudget' | 'setBudget' | 'pauseBudget' | 'resumeBudget';
@@ -37,8 +37,7 @@ const STATE_TO_WIRE: Record<domain.BudgetState, BudgetState> = { ok: BudgetState
 
 export function budgetAdminImpl(fleet: Fleet, log: Logger): Pick<ServiceImpl<typeof AdminService>, BudgetAdminMethod> {
   const budgets = fleet.budgets;
-  const audit = (ctx: HandlerContext, action: string, productId: string, detail: Record<string, unknown>): void =>
-    requestLog(ctx, log).info({ audit: action, actor: actorOf(ctx), productId, ...detail }, 'audit');
+  const audit = (ctx: HandlerContext, action: string, productId: string, detail: Record<string, unknown>): void => auditLog(ctx, log, action, { productId, ...detail });
   /** A change can free a product's queued jobs (resume, a higher limit): dispatch at once. */
   const changed = async (productId: string): Promise<Budget> => {
     fleet.requestDispatch();

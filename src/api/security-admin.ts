@@ -26,8 +26,8 @@ import type * as domain from '../domain/credentials.js';
 import type { Logger } from '../logging.js';
 import type { ApiKeyRecord } from '../store/security-store.js';
 import { actorOf } from './actor.js';
+import { audit as auditLog } from './audit.js';
 import { principalOf } from './principal.js';
-import { requestLog } from './request-context.js';
 
 /** The AdminService methods implemented here; admin-service.ts implements the others. */
 export type SecurityAdminMethod = 'createEnrollmentToken' | 'revokeFactory' | 'rotateFactoryToken' | 'createApiKey' | 'listApiKeys' | 'revokeApiKey' | 'getCaller';
@@ -46,8 +46,7 @@ const ROLE_TO_WIRE: Record<domain.Role, ApiKeyRole> = { viewer: ApiKeyRole.VIEWE
 const ROLE_FROM_WIRE = new Map(Object.entries(ROLE_TO_WIRE).map(([k, v]) => [v, k as domain.Role]));
 
 export function securityAdminImpl({ security, streams, followers, log, requiredRoles }: SecurityDeps): Pick<ServiceImpl<typeof AdminService>, SecurityAdminMethod> {
-  const audit = (ctx: HandlerContext, action: string, detail: Record<string, unknown>): void =>
-    requestLog(ctx, log).info({ audit: action, actor: actorOf(ctx), ...detail }, 'audit');
+  const audit = (ctx: HandlerContext, action: string, detail: Record<string, unknown>): void => auditLog(ctx, log, action, detail);
   return {
     async createEnrollmentToken(req, ctx) {
       const { token, record } = await security.createEnrollmentToken(
@@ -120,7 +119,7 @@ export function enrollImpl({ security, log }: Pick<SecurityDeps, 'security' | 'l
       const principal = principalOf(ctx);
       if (principal.kind !== 'enrollment') throw new DomainError('unauthenticated', 'Enroll needs an enrollment token (authorization: Bearer gfe_...)');
       const { token, credential } = await security.enroll(principal, req.factoryId);
-      requestLog(ctx, log).info({ audit: 'factory_enrolled', factoryId: credential.factoryId, enrollmentTokenId: principal.tokenId }, 'audit');
+      auditLog(ctx, log, 'factory_enrolled', { factoryId: credential.factoryId, enrollmentTokenId: principal.tokenId });
       return create(EnrollResponseSchema, {
         factoryId: credential.factoryId,
         factoryToken: token,

@@ -44,7 +44,7 @@ export function services(coordinator: Coordinator, log: Logger, sec: SecurityRou
     mount(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job))),
     mount(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials) }),
     mount(AdminService, {
-      ...adminServiceImpl(coordinator.fleetView, coordinator.fleet),
+      ...adminServiceImpl(coordinator.fleetView, coordinator.fleet, log),
       ...securityAdminImpl(credentials),
       ...budgetAdminImpl(coordinator.fleet, log),
     }),

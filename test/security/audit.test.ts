@@ -14,7 +14,8 @@ import { createLogger } from '../../src/logging.js';
 import { startServer } from '../../src/server/app.js';
 import { newSecret } from '../../src/coordinator/secrets.js';
 import type { TestServer } from '../support/server.js';
-import { grpcClient, outcome } from './helpers.js';
+import { RawFactory } from '../support/raw-factory.js';
+import { enrolledFactory, grpcClient, outcome } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gigafactory-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,6 +39,14 @@ it('logs refusals and admin actions without secrets', async () => {
     const { token } = await admin.createEnrollmentToken({});
     secrets.push(token);
     await admin.revokeApiKey({ name: 'watcher' });
+    await admin.setProductSettings({ productId: 'audited', shareWeight: 2 });
+    const factoryToken = await enrolledFactory(server, 'audited-factory');
+    secrets.push(factoryToken);
+    const factory = new RawFactory(server.grpcUrl, { token: factoryToken });
+    factory.hello('audited-factory');
+    await factory.next('welcome');
+    await admin.drainFactory({ factoryId: 'audited-factory', reason: 'maintenance' });
+    factory.finish();
   } finally {
     await running.close();
   }
@@ -54,5 +63,7 @@ it('logs refusals and admin actions without secrets', async () => {
     ['api_key_created', 'boss'],
     ['enrollment_token_created', 'boss'],
     ['api_key_revoked', 'boss'],
+    ['product_settings_set', 'boss'],
+    ['factory_drained', 'boss'],
   ]);
 });
