@@ -13,6 +13,10 @@ import type { StoreObserver } from '../store/timed-store.js';
 /** Event kinds that mean a lease was taken back because it ran out. */
 const EXPIRY_KINDS = new Set(['offer_expired', 'retry_scheduled', 'dead', 'cancelled']);
 
+/** Series of factory labels in /metrics at most, and the characters kept of each key and value. */
+const MAX_LABEL_SERIES = 200;
+const MAX_LABEL_CHARS = 64;
+
 export class CoordinatorMetrics {
   readonly registry = new Registry();
   private readonly transitions = new Counter({ name: 'gigafactory_job_transitions_total', help: 'Committed job changes by event kind.', labelNames: ['kind'], registers: [this.registry] });
@@ -75,14 +79,41 @@ export class CoordinatorMetrics {
         for (const c of await store.countJobs()) this.set({ product: c.productId, stage: c.stage }, c.count);
       },
     });
+    // Label keys and values come from factories: bounded here, so a factory advertising thousands
+    // of made-up labels cannot make thousands of series.
+    let foldedPairs = 0;
     new Gauge({
       name: 'gigafactory_factories_connected',
-      help: 'Connected factories by label (one series per label key and value).',
+      help: `Connected factories by label (one series per label key and value, for the ${MAX_LABEL_SERIES} most common; keys and values cut to ${MAX_LABEL_CHARS} characters; the rest "_other").`,
       labelNames: ['label', 'value'],
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const f of fleetView.factories()) for (const [label, value] of Object.entries(f.labels)) this.inc({ label, value });
+        const counts = new Map<string, { label: string; value: string; n: number }>();
+        for (const f of fleetView.factories()) {
+          for (const [key, raw] of Object.entries(f.labels)) {
+            const label = key.slice(0, MAX_LABEL_CHARS);
+            const value = raw.slice(0, MAX_LABEL_CHARS);
+            const id = `${label}\0${value}`;
+            const entry = counts.get(id);
+            if (entry) entry.n++;
+            else counts.set(id, { label, value, n: 1 });
+          }
+        }
+        const ranked = [...counts.values()].sort((a, b) => b.n - a.n);
+        for (const { label, value, n } of ranked.slice(0, MAX_LABEL_SERIES)) this.set({ label, value }, n);
+        const rest = ranked.slice(MAX_LABEL_SERIES);
+        if (rest.length > 0) this.set({ label: '_other', value: '_other' }, rest.reduce((sum, e) => sum + e.n, 0));
+        foldedPairs = rest.length;
+      },
+    });
+    // Registered after the gauge above, so a scrape reads the count that gauge just made.
+    new Gauge({
+      name: 'gigafactory_factory_label_series_folded',
+      help: `Factory label key/value pairs beyond the ${MAX_LABEL_SERIES} most common, counted in the "_other" series of gigafactory_factories_connected.`,
+      registers: [this.registry],
+      collect() {
+        this.set(foldedPairs);
       },
     });
     new Gauge({

@@ -67,6 +67,23 @@ describe('/metrics', () => {
     expect(after).toMatch(/gigafactory_store_operation_seconds_count\{operation="replaceJob",outcome="ok"\} \d+/);
   });
 
+  it('keeps factory labels to a bounded number of short series, folding and counting the rest', async () => {
+    server = await startTestServer();
+    const f = new RawFactory(server.grpcUrl);
+    factories.push(f);
+    const labels: Record<string, string> = { os: 'linux' };
+    for (let i = 0; i < 300; i++) labels[`made-up-${i}`] = `v${i}`;
+    labels.long = 'x'.repeat(500);
+    f.hello('labelled', { labels });
+    await f.next('welcome');
+    const text = await scrape(server);
+    const series = text.split('\n').filter((l) => l.startsWith('gigafactory_factories_connected{'));
+    expect(series).toHaveLength(201); // the 200 most common, and "_other"
+    expect(value(text, 'gigafactory_factories_connected{label="_other",value="_other"}')).toBe(102);
+    expect(value(text, 'gigafactory_factory_label_series_folded')).toBe(102);
+    expect(text).not.toContain('x'.repeat(65));
+  });
+
   it('reports queued jobs no connected factory can run (the autoscaling signal)', async () => {
     server = await startTestServer();
     const jobs = createClient(JobService, createGrpcTransport({ baseUrl: server.grpcUrl }));
