@@ -1,7 +1,7 @@
 /** Human output for the CLI: short tables and key/value blocks that fit a terminal. */
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
-import { AttemptOutcome, JobStage, type Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { AttemptOutcome, JobStage, LabelOperator, type Job, type LabelRequirement } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { DagEdgeKind, type GetDagResponse } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 
 /** One value to stdout: a string as it is, anything else as indented JSON. */
@@ -36,16 +36,16 @@ export function jobDetails(job: Job): string {
   if (job.parentId) lines.push(['parent', job.parentId]);
   if (job.children.length) lines.push(['children', job.children.join(', ')]);
   if (job.requireReview) lines.push(['review', 'required']);
-  if (job.requiredLabels.length) lines.push(['labels', job.requiredLabels.map((r) => `${r.key} ${r.operator} ${r.values.join(',')}`).join('; ')]);
+  if (job.requiredLabels.length) lines.push(['labels', job.requiredLabels.map(requirementText).join('; ')]);
   if (job.lease) lines.push(['lease', `${job.lease.factoryId} epoch ${job.lease.epoch} until ${time(job.lease.expireTime)}`]);
   if (job.endTime) lines.push(['ended', time(job.endTime)]);
   if (job.exitCode !== undefined) lines.push(['exit code', String(job.exitCode)]);
   if (job.result) lines.push(['result', job.result]);
   if (job.cost || job.estimatedCost) lines.push(['cost', `${job.cost}${job.estimatedCost ? ` (estimated ${job.estimatedCost} per attempt)` : ''}`]);
   const width = Math.max(...lines.map(([k]) => k.length));
-  const out = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  const out = lines.map(([k, v]) => `${k.padEnd(width)}  ${printable(v)}`);
   for (const a of job.attempts) {
-    out.push(`  attempt epoch ${a.epoch} on ${a.factoryId}: ${(AttemptOutcome[a.outcome] ?? '').toLowerCase() || 'in progress'}${a.exitCode !== undefined ? ` exit ${a.exitCode}` : ''}${a.message ? ` — ${a.message}` : ''}`);
+    out.push(printable(`  attempt epoch ${a.epoch} on ${a.factoryId}: ${(AttemptOutcome[a.outcome] ?? '').toLowerCase() || 'in progress'}${a.exitCode !== undefined ? ` exit ${a.exitCode}` : ''}${a.message ? ` — ${a.message}` : ''}`));
   }
   return out.join('\n');
 }
@@ -58,9 +58,24 @@ export function dagText(dag: GetDagResponse): string {
 }
 
 export function table(header: string[], rows: string[][]): string {
+  rows = rows.map((row) => row.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Text from jobs (titles, reasons, labels, messages) as the terminal should show it: control
+ * characters, which could move the cursor, clear the screen or forge lines, are written as escapes.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/** A label requirement as it reads: "os equals linux", "gpu exists", "zone not in a,b". */
+function requirementText(r: LabelRequirement): string {
+  const operator = (LabelOperator[r.operator] ?? String(r.operator)).toLowerCase().replace(/_/g, ' ');
+  return [r.key, operator, r.values.join(',')].filter(Boolean).join(' ');
 }
 
 function time(ts: Timestamp | undefined): string {
