@@ -101,7 +101,7 @@ async function claim(fleet: Fleet, session: FactorySession, job: JobRecord, scor
   try {
     // The listed record is the first guess: no read when it is still current (the usual case).
     const leased = await fleet.jobs.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
-    session.offer(leased);
+    await fleet.leases.apply({ t: 'offer', job: leased });
     placed.add(job.id);
     result.offered++;
   } catch (err) {
@@ -136,12 +136,12 @@ export function claimOnSubmit(fleet: Fleet, job: JobRecord): ReturnType<SubmitCl
     if (err instanceof DomainError) return null; // not offerable now (backing off): the pass decides later
     throw err;
   }
-  session.hold(change.job);
+  void fleet.leases.apply({ t: 'claim', job: change.job });
   return {
     change,
-    stored: (leased) => session.offer(leased),
+    stored: (leased) => void fleet.leases.apply({ t: 'offer', job: leased }),
     lost: () => {
-      session.unhold(change.job.id, change.job.epoch);
+      void fleet.leases.apply({ t: 'claim_lost', jobId: change.job.id, epoch: change.job.epoch });
       fleet.noteQueued(); // if the job was stored after all, a pass must find it
       fleet.requestDispatch();
     },
@@ -185,8 +185,9 @@ async function makeRoom(fleet: Fleet, waiting: readonly JobRecord[], sessions: R
     .filter((j) => floor !== null && j.priority > floor)
     .sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt)
     .slice(0, PREEMPTION_CANDIDATES);
+  const book = fleet.leases.book;
   for (const job of urgent) {
-    if (fleet.preemptions.isPendingFor(job.id)) continue;
+    if (book.isPreemptingFor(job.id)) continue;
     const able = [...sessions.values()].filter(
       (s) => s.current.t === 'active' && s.mayServe(job.productId) && firstUnmetRequirement(job.requiredLabels, s.factory!.labels) === null,
     );
@@ -194,16 +195,15 @@ async function makeRoom(fleet: Fleet, waiting: readonly JobRecord[], sessions: R
     const running: RunningCandidate[] = [];
     for (const session of able) {
       const candidate = candidateOf(session, fleet.scheduling);
-      for (const [jobId, held] of session.leases) {
-        if (!held.running || fleet.preemptions.isVictim(jobId)) continue;
+      for (const jobId of session.jobIds()) {
+        const held = book.lease(jobId);
+        if (held?.phase !== 'running' || held.stop !== null) continue;
         const victim = await fleet.store.getJob(jobId);
         if (victim && victim.stage === 'running' && victim.epoch === held.epoch) running.push({ job: victim, factory: candidate });
       }
     }
     const victim = selectPreemptionVictim(job, running, now);
     if (!victim) continue;
-    const session = sessions.get(victim.factory.factoryId)!;
-    fleet.preemptions.start(victim.job.id, job.id, now);
-    session.preempt(victim.job.id, victim.job.epoch, `job ${job.id} (priority ${job.priority}) needs the slot`);
+    await fleet.leases.apply({ t: 'preempt', jobId: victim.job.id, epoch: victim.job.epoch, forJobId: job.id, reason: `job ${job.id} (priority ${job.priority}) needs the slot`, now });
   }
 }

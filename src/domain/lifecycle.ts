@@ -170,6 +170,29 @@ export function release(job: JobRecord, epoch: number, now: number, kind: 'decli
   });
 }
 
+/**
+ * The holder of a running lease declined it after all (gave it back): the job goes back to the
+ * queue at once, as after a preemption, and the attempt does not count. So the job is never left
+ * running while its holder has let it go.
+ */
+export function giveBack(job: JobRecord, factoryId: string, epoch: number, now: number, message: string): JobChange {
+  assertLeaseHolder(job, factoryId, epoch);
+  assertStage(job, ['running'], 'give back');
+  return backUncounted(job, epoch, now, 'released', factoryId, message, { reason: message });
+}
+
+/** The running attempt ends without counting (given back, preempted): the job is runnable at once. */
+function backUncounted(job: JobRecord, epoch: number, now: number, outcome: 'released' | 'preempted', factoryId: string, message: string, patch: Partial<JobRecord>): JobChange {
+  return change(job, now, outcome, `factory:${factoryId}`, message, {
+    stage: 'queued',
+    lease: null,
+    attemptCount: job.attemptCount - 1,
+    attempts: updateAttempt(job, epoch, { endedAt: now, outcome, message }),
+    notBefore: now,
+    ...patch,
+  });
+}
+
 /** The factory reported how the attempt ended. Only one result per epoch can ever land. */
 export function complete(
   job: JobRecord,
@@ -231,12 +254,7 @@ export function preempted(job: JobRecord, factoryId: string, epoch: number, now:
     const attempts = updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message });
     return change(job, now, 'failed', `factory:${factoryId}`, job.budgetStopReason, { stage: 'failed', lease: null, attempts, endedAt: now, reason: job.budgetStopReason });
   }
-  return change(job, now, 'preempted', `factory:${factoryId}`, message, {
-    stage: 'queued',
-    lease: null,
-    attemptCount: job.attemptCount - 1,
-    attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message }),
-    notBefore: now,
+  return backUncounted(job, epoch, now, 'preempted', factoryId, message, {
     preemptionStreak: job.preemptionStreak + 1,
     lastPreemptedAt: now,
     reason: 'preempted to make room for a job of higher priority',

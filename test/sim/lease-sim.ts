@@ -1047,8 +1047,9 @@ class LeaseSim {
     }
     for (const session of this.fleet.sessions()) {
       const factory = session.factory;
-      if (factory && session.leases.size > factory.slots) {
-        throw new SimFailure(`session of ${factory.factoryId} holds ${session.leases.size} leases with ${factory.slots} slots: ${[...session.leases].map(([id, l]) => key(id, l.epoch)).join(',')}`);
+      const held = session.jobIds();
+      if (factory && held.length > factory.slots) {
+        throw new SimFailure(`session of ${factory.factoryId} holds ${held.length} leases with ${factory.slots} slots: ${held.map((id) => key(id, this.fleet.leases.book.lease(id)!.epoch)).join(',')}`);
       }
     }
   }
@@ -1089,7 +1090,7 @@ class LeaseSim {
       lines.push(`  ${f.id} up=${f.up} conn=${f.conn?.id ?? '-'} welcomed=${f.conn?.welcomed ?? false} running=${[...f.running.keys()].join(',')} pending=${[...f.pending.keys()].join(',')} labels=${JSON.stringify(f.labels)}`);
     }
     for (const s of this.fleet.sessions()) {
-      lines.push(`  session ${s.sessionId} ${s.current.t} ${s.factory?.factoryId} leases=${[...s.leases].map(([id, l]) => `${key(id, l.epoch)}${l.running ? '' : '(offer)'}`).join(',')}`);
+      lines.push(`  session ${s.sessionId} ${s.current.t} ${s.factory?.factoryId} leases=${s.jobIds().map((id) => { const l = this.fleet.leases.book.lease(id)!; return `${key(id, l.epoch)}${l.phase === 'running' ? '' : `(${l.phase})`}`; }).join(',')}`);
     }
     throw new SimFailure(`not every job finished ${this.params.calmMaxMs} ms after failures stopped (t=${this.clock.t - T0}):\n${lines.join('\n')}`);
   }
