@@ -58,9 +58,11 @@ export class Leases {
   private readonly ports = new Map<string, FactoryPort>();
 
   constructor(private readonly deps: LeasesDeps) {
-    // With replicas, a factory may come back to any of them, and the others reap as usual: no
-    // replica holds lapsed leases back after its start.
-    const holdLapsedFor = deps.settings.sharedStore ? 0 : deps.settings.reconnectGraceMs;
+    // While the coordinator was down no factory could renew a lease, so none loses one for that
+    // silence: each gets a whole TTL (at least the reconnect grace) from the start to come back
+    // through its reconnect back-off. With replicas a factory may come back to any of them, and
+    // the others reap as usual, so no replica holds lapsed leases back after its start.
+    const holdLapsedFor = deps.settings.sharedStore ? 0 : Math.max(deps.settings.reconnectGraceMs, deps.settings.leaseTtlMs);
     this.book = new LeaseBook(deps.settings, deps.clock.now() + holdLapsedFor);
     this.races = deps.races;
   }

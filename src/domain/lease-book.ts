@@ -164,12 +164,15 @@ const NOT_HOLDER = 'this factory does not hold that lease';
 export class LeaseBook {
   readonly leases = new Map<string, HeldLease>();
   readonly factories = new Map<string, BookFactory>();
+  /** Factories that said hello here since this coordinator started (see `holdLapsedUntil`). */
+  private readonly seen = new Set<string>();
 
   /**
-   * `holdLapsedUntil`: until then a lapsed lease of a factory not connected here is left alone. A
-   * coordinator that just (re)started gives its factories the reconnect grace to come back and
-   * list what they still run or have results for, instead of taking back jobs whose factory is
-   * only waiting out its reconnect back-off.
+   * `holdLapsedUntil`: until then a lapsed lease of a factory that has not said hello here since
+   * this coordinator started is left alone. A coordinator that just (re)started gives its
+   * factories time to come back and list what they still run or have results for, instead of
+   * taking back jobs whose factory is only waiting out its reconnect back-off. (A factory seen
+   * here and gone again is not waited for beyond its own reconnect grace.)
    */
   constructor(
     private readonly timings: LeaseBookTimings,
@@ -303,6 +306,7 @@ export class LeaseBook {
     const previous = this.factories.get(event.factoryId);
     const jobs = previous?.jobs ?? new Set<string>();
     this.factories.set(event.factoryId, { sessionId: event.sessionId, slots: event.slots, ready: false, draining: false, silent: false, jobs });
+    this.seen.add(event.factoryId);
     const listed = new Set(event.resumed.map((r) => r.jobId));
     // Leases an earlier stream of this factory held that hello does not list: it lost those jobs.
     for (const jobId of [...jobs]) {
@@ -458,7 +462,7 @@ export class LeaseBook {
     for (const lapsed of event.lapsed) {
       const factory = this.factories.get(lapsed.factoryId);
       // Just started: a factory not back yet may still come and list the job (see the constructor).
-      if (!factory && starting) continue;
+      if (starting && !this.seen.has(lapsed.factoryId)) continue;
       if (overdue.has(lapsed.jobId)) continue; // ended by its overdue stop above
       const lease = this.leases.get(lapsed.jobId);
       const held = lease?.factoryId === lapsed.factoryId && lease.epoch === lapsed.epoch;

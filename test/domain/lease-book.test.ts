@@ -132,6 +132,13 @@ describe('lease book', () => {
     expect(writes(b.apply({ t: 'tick', now: T0 + 5_000, lapsed }))).toEqual(['expire']);
   });
 
+  it('a factory that was connected since the start and went away is not waited for', () => {
+    const b = new LeaseBook(GRACE, T0 + 5_000);
+    b.apply({ t: 'hello', factoryId: 'gone', sessionId: 's1', slots: 1, resumed: [] });
+    b.apply({ t: 'broke', factoryId: 'gone', sessionId: 's1', until: T0 });
+    expect(writes(b.apply({ t: 'tick', now: T0 + 1, lapsed: [{ jobId: 'job-1', epoch: 1, factoryId: 'gone' }] }))).toEqual(['expire']);
+  });
+
   it("a hello resumes what it lists and gives up what an earlier stream held that it does not", () => {
     const b = book();
     running(b, 'f1', 'job-1');
