@@ -3,7 +3,6 @@
  * slots, the reaper's tick, and the feed watcher; what any of them does to a lease goes through the
  * one lease owner (Leases).
  */
-import { GoodbyeReason } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { DomainError, notFound } from '../domain/errors.js';
 import { stopForBudget } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
@@ -15,7 +14,7 @@ import { claimOnSubmit, dispatchPass, noteUnplaceable } from './dispatcher.js';
 import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
-import { FactorySession, type SessionHost, type SessionLink } from './factory-session.js';
+import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.js';
 import { Leases } from './leases.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
 import type { Jobs } from './jobs.js';
@@ -74,7 +73,7 @@ export interface FleetDeps {
   scheduling?: Scheduling;
 }
 
-export class Fleet implements SessionHost {
+export class Fleet implements SessionHost, SessionRegistry {
   readonly jobs: Jobs;
   readonly store: JobStore;
   readonly feed: JobFeed;
@@ -89,9 +88,9 @@ export class Fleet implements SessionHost {
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
   /** Sessions that said hello, by factory id. */
-  private readonly byFactory = new Map<string, FactorySession>();
+  private readonly byFactory = new Map<string, FactoryLink>();
   /** Every open stream, including those still waiting for hello. */
-  private readonly open = new Set<FactorySession>();
+  private readonly opened = new Set<FactoryLink>();
   private dispatch: 'idle' | 'running' | 'running_again' = 'idle';
   /**
    * False only when the last pass listed the whole runnable queue and offered every job in it, and
@@ -107,7 +106,7 @@ export class Fleet implements SessionHost {
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private sessionCounter = 0;
   /** The registered sessions as an array, for sessionsWithFreeSlots; null when one came or went since. */
-  private roster: FactorySession[] | null = null;
+  private roster: FactoryLink[] | null = null;
   private rosterCursor = 0;
   private pollTimer: NodeJS.Timeout | null = null;
   private pollDelayMs: number = SHARED_POLL.minMs;
@@ -115,7 +114,7 @@ export class Fleet implements SessionHost {
   /** When a dispatch pass last listed runnable jobs: any such pass saw other replicas' jobs too. */
   private lastListedAt = 0;
   /** When each session is told goodbye for its age (only when maxStreamAgeMs is set). */
-  private readonly retireAt = new WeakMap<FactorySession, number>();
+  private readonly retireAt = new WeakMap<FactoryLink, number>();
   readonly races: RaceCounts = { reaped: 0, reaperRaced: 0, reaperCasRetries: 0, dispatchLost: 0 };
 
   constructor(deps: FleetDeps) {
@@ -195,20 +194,22 @@ export class Fleet implements SessionHost {
     if (this.wake) clearTimeout(this.wake.timer);
     this.stopping.abort();
     for (const companion of this.companions) companion.stop();
-    for (const session of [...this.open]) session.goodbye(GoodbyeReason.SHUTDOWN, 'coordinator is shutting down');
+    for (const session of [...this.opened]) session.goodbye('shutdown', 'coordinator is shutting down');
   }
 
-  /** A new stream; `log` carries the stream's request id when the transport has one. */
-  openSession(link: SessionLink, log: Logger = this.log): FactorySession {
-    const sessionId = `s${++this.sessionCounter}-${this.clock.now().toString(36)}`;
-    const session = new FactorySession(sessionId, this, link, log.child({ sessionId }));
-    this.open.add(session);
+  /** An id for a new stream, unique in this coordinator. */
+  newSessionId(): string {
+    return `s${++this.sessionCounter}-${this.clock.now().toString(36)}`;
+  }
+
+  /** A new stream, before its hello (see sweepSilentSessions). */
+  open(session: FactoryLink): void {
+    this.opened.add(session);
     const maxAge = this.settings.maxStreamAgeMs ?? 0;
     if (maxAge > 0) this.retireAt.set(session, session.connectedAt + maxAge - Math.floor(maxAge * 0.1 * this.random()));
-    return session;
   }
 
-  sessions(): FactorySession[] {
+  sessions(): FactoryLink[] {
     return [...this.byFactory.values()];
   }
 
@@ -218,9 +219,9 @@ export class Fleet implements SessionHost {
    * scores per job) instead of gathering every connected factory, so its cost does not grow with
    * the fleet, and successive submits spread over all of it. When fewer are free, all of them.
    */
-  sessionsWithFreeSlots(limit: number): FactorySession[] {
+  sessionsWithFreeSlots(limit: number): FactoryLink[] {
     const roster = (this.roster ??= [...this.byFactory.values()]);
-    const found: FactorySession[] = [];
+    const found: FactoryLink[] = [];
     let step = 0;
     for (; step < roster.length && found.length < limit; step++) {
       const session = roster[(this.rosterCursor + step) % roster.length]!;
@@ -230,19 +231,19 @@ export class Fleet implements SessionHost {
     return found;
   }
 
-  register(session: FactorySession): void {
+  register(session: FactoryLink): void {
     const id = session.factory!.factoryId;
     const previous = this.byFactory.get(id);
     this.byFactory.set(id, session);
     this.leases.attach(id, session);
     this.roster = null;
     if (previous && previous !== session) {
-      previous.goodbye(GoodbyeReason.REPLACED, 'another stream for this factory id took over');
+      previous.goodbye('replaced', 'another stream for this factory id took over');
     }
   }
 
-  unregister(session: FactorySession): void {
-    this.open.delete(session);
+  unregister(session: FactoryLink): void {
+    this.opened.delete(session);
     const id = session.factory?.factoryId;
     if (id) this.leases.detach(id, session);
     if (id && this.byFactory.get(id) === session) {
@@ -301,18 +302,18 @@ export class Fleet implements SessionHost {
   /** Closes sessions that missed their hello deadline or went silent. */
   sweepSilentSessions(): void {
     const now = this.clock.now();
-    for (const session of [...this.open]) {
+    for (const session of [...this.opened]) {
       const state = session.current.t;
       if (state === 'awaiting_hello' && now - session.connectedAt >= this.settings.helloTimeoutMs) {
         session.close('no hello');
         session.end(new DomainError('deadline_exceeded', `no hello within ${this.settings.helloTimeoutMs} ms of opening the stream`));
       } else if ((state === 'active' || state === 'draining') && now - session.lastSeenAt >= this.settings.heartbeatTimeoutMs) {
         this.log.warn({ factoryId: session.factory?.factoryId, silentMs: now - session.lastSeenAt }, 'factory silent; closing its stream');
-        session.goodbye(GoodbyeReason.HEARTBEAT_TIMEOUT, `no message for ${now - session.lastSeenAt} ms`);
+        session.goodbye('heartbeat_timeout', `no message for ${now - session.lastSeenAt} ms`);
       } else if (state === 'active' && now >= (this.retireAt.get(session) ?? Infinity)) {
         // Its leases stay in the store; the factory reconnects (elsewhere, behind a balancer) and resumes them.
         this.log.info({ factoryId: session.factory?.factoryId, ageMs: now - session.connectedAt }, 'stream reached its maximum age; goodbye');
-        session.goodbye(GoodbyeReason.MAX_AGE, `stream reached its maximum age (${now - session.connectedAt} ms); reconnect to rebalance`);
+        session.goodbye('max_age', `stream reached its maximum age (${now - session.connectedAt} ms); reconnect to rebalance`);
       }
     }
   }

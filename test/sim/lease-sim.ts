@@ -49,7 +49,7 @@ import { AttemptOutcome } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { LogStream } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { laneOf, MessageLanes } from '../../src/api/message-lanes.js';
 import type { Clock } from '../../src/coordinator/clock.js';
-import type { FactorySession } from '../../src/coordinator/factory-session.js';
+import { openSession, type FactorySession } from '../../src/api/factory-session.js';
 import { Fleet } from '../../src/coordinator/fleet.js';
 import { JobFeed } from '../../src/coordinator/job-feed.js';
 import { Jobs } from '../../src/coordinator/jobs.js';
@@ -511,10 +511,11 @@ class LeaseSim {
       welcomed: false,
     };
     conn.lanes = new MessageLanes((err) => this.violation(`session.handle threw on stream ${conn.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
-    conn.session = this.fleet.openSession({
-      send: (message) => this.fromCoordinator(conn, message),
-      end: (error) => this.endFromCoordinator(conn, error),
-    });
+    conn.session = openSession(
+      this.fleet,
+      { send: (message) => this.fromCoordinator(conn, message), end: (error) => this.endFromCoordinator(conn, error) },
+      SILENT,
+    );
     f.conn = conn;
     f.draining = false;
     this.log(() => `${f.id} connects (stream ${conn.id}) holding ${[...this.heldRefs(f)].map((r) => key(r.jobId, r.epoch)).join(',') || 'nothing'}`);

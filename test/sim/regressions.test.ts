@@ -11,7 +11,7 @@ import {
   type ConnectResponse,
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { AttemptOutcome } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import type { FactorySession } from '../../src/coordinator/factory-session.js';
+import { openSession, type FactorySession } from '../../src/api/factory-session.js';
 import { Fleet } from '../../src/coordinator/fleet.js';
 import { JobFeed } from '../../src/coordinator/job-feed.js';
 import { Jobs } from '../../src/coordinator/jobs.js';
@@ -82,7 +82,7 @@ function world() {
   function connect(factoryId: string, slots = 1) {
     const sent: ConnectResponse[] = [];
     let ended = false;
-    const session: FactorySession = fleet.openSession({ send: (m) => sent.push(m), end: () => (ended = true) });
+    const session: FactorySession = openSession(fleet, { send: (m) => sent.push(m), end: () => (ended = true) }, pino({ level: 'silent' }));
     const send = async (kind: RequestKind): Promise<void> => {
       await session.handle(create(ConnectRequestSchema, { kind }));
       await settle();

@@ -26,29 +26,13 @@ import {
 import type { LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/credentials.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
-import type { JobRecord, LogChunkRecord } from '../domain/job.js';
+import type { LogChunkRecord } from '../domain/job.js';
 import { validateCost } from '../domain/budget.js';
 import type { FactoryNotice } from '../domain/lease-book.js';
 import type { AttemptReport } from '../domain/lifecycle.js';
-import { jobToWire, outcomeFromWire, streamFromWire } from '../api/convert.js';
+import { jobToWire, outcomeFromWire, streamFromWire } from './convert.js';
 import type { Logger } from '../logging.js';
-import type { Clock } from './clock.js';
-import type { FleetObserver } from './fleet-observer.js';
-import type { FactoryPort, Leases } from './leases.js';
-import type { FleetSettings } from './lease-settings.js';
-
-export interface FactoryIdentity {
-  factoryId: string;
-  labels: Record<string, string>;
-  slots: number;
-  agentVersion: string;
-}
-
-export type SessionState =
-  | { t: 'awaiting_hello' }
-  | { t: 'active'; factory: FactoryIdentity }
-  | { t: 'draining'; factory: FactoryIdentity }
-  | { t: 'closed'; reason: string };
+import type { Farewell, FactoryIdentity, FactoryLink, SessionHost, SessionRegistry, SessionState } from '../coordinator/factory-link.js';
 
 const LEGAL: Record<SessionState['t'], readonly SessionState['t'][]> = {
   awaiting_hello: ['active', 'closed'],
@@ -64,24 +48,20 @@ export interface SessionLink {
   end(error?: DomainError): void;
 }
 
+/** The wire form of each farewell. */
+const GOODBYE_REASONS: Record<Farewell, GoodbyeReason> = {
+  shutdown: GoodbyeReason.SHUTDOWN,
+  drained: GoodbyeReason.DRAINED,
+  revoked: GoodbyeReason.REVOKED,
+  replaced: GoodbyeReason.REPLACED,
+  max_age: GoodbyeReason.MAX_AGE,
+  heartbeat_timeout: GoodbyeReason.HEARTBEAT_TIMEOUT,
+};
+
 const FACTORY_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 const MAX_SLOTS = 1_024;
 
-/** What a session needs of the fleet: the lease owner, the registry of sessions, and the reaper's wake-up. */
-export interface SessionHost {
-  readonly clock: Clock;
-  readonly settings: FleetSettings;
-  readonly observer: FleetObserver;
-  readonly leases: Leases;
-  /** Jobs the store shows leased to the factory (to find those its hello did not list). */
-  listLeasedTo(factoryId: string): Promise<JobRecord[]>;
-  register(session: FactorySession): void;
-  unregister(session: FactorySession): void;
-  /** Leases of a broken stream lapse at `at`: run the reaper then. */
-  wakeReaperAt(at: number): void;
-}
-
-export class FactorySession implements FactoryPort {
+export class FactorySession implements FactoryLink {
   private state: SessionState = { t: 'awaiting_hello' };
   /** Set when the stream carries a factory token: who the factory is and what it may claim and serve. */
   private scope: FactoryScope | null = null;
@@ -197,7 +177,7 @@ export class FactorySession implements FactoryPort {
 
   /** A draining factory holds nothing more: goodbye. */
   drained(): void {
-    if (this.state.t === 'draining') this.goodbye(GoodbyeReason.DRAINED, 'drained');
+    if (this.state.t === 'draining') this.goodbye('drained', 'drained');
   }
 
   /** The factory, or an operator, drains it: no new offers; goodbye once its jobs are done. */
@@ -210,9 +190,9 @@ export class FactorySession implements FactoryPort {
   }
 
   /** Sends goodbye and ends the stream. Leases stay in the store until they are resumed or expire. */
-  goodbye(reason: GoodbyeReason, message: string): void {
+  goodbye(reason: Farewell, message: string): void {
     if (this.state.t === 'closed') return;
-    this.send({ case: 'goodbye', value: { reason, message } });
+    this.send({ case: 'goodbye', value: { reason: GOODBYE_REASONS[reason], message } });
     this.close(`goodbye: ${message}`);
     this.link.end();
   }
@@ -324,6 +304,14 @@ export class FactorySession implements FactoryPort {
     }
     this.state = next;
   }
+}
+
+/** A new stream's session, registered with the fleet (which closes it if no hello comes in time). */
+export function openSession(fleet: SessionHost & SessionRegistry, link: SessionLink, log: Logger): FactorySession {
+  const sessionId = fleet.newSessionId();
+  const session = new FactorySession(sessionId, fleet, link, log.child({ sessionId }));
+  fleet.open(session);
+  return session;
 }
 
 function validateHello(hello: Hello): FactoryIdentity {
