@@ -3,7 +3,7 @@
  * slots, the reaper's tick, and the feed watcher; what any of them does to a lease goes through the
  * one lease owner (Leases).
  */
-import { DomainError, notFound } from '../domain/errors.js';
+import { DomainError } from '../domain/errors.js';
 import { stopForBudget } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
 import type { JobRecord } from '../domain/job.js';
@@ -16,6 +16,7 @@ import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.js';
 import { Leases } from './leases.js';
+import { Sessions } from './sessions.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
 import type { Jobs } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
@@ -84,13 +85,11 @@ export class Fleet implements SessionHost, SessionRegistry {
   readonly scheduling: Scheduling;
   /** The one owner of lease state: the book of every lease this coordinator's factories hold. */
   readonly leases: Leases;
+  /** The open factory streams. */
+  private readonly registry: Sessions;
   readonly budgets: Budgets;
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
-  /** Sessions that said hello, by factory id. */
-  private readonly byFactory = new Map<string, FactoryLink>();
-  /** Every open stream, including those still waiting for hello. */
-  private readonly opened = new Set<FactoryLink>();
   private dispatch: 'idle' | 'running' | 'running_again' = 'idle';
   /**
    * False only when the last pass listed the whole runnable queue and offered every job in it, and
@@ -104,17 +103,11 @@ export class Fleet implements SessionHost, SessionRegistry {
   private timer: NodeJS.Timeout | null = null;
   /** One early reaper pass, for the soonest lease a broken stream left to lapse (see shortenLeases). */
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
-  private sessionCounter = 0;
-  /** The registered sessions as an array, for sessionsWithFreeSlots; null when one came or went since. */
-  private roster: FactoryLink[] | null = null;
-  private rosterCursor = 0;
   private pollTimer: NodeJS.Timeout | null = null;
   private pollDelayMs: number = SHARED_POLL.minMs;
   private offersSincePoll = 0;
   /** When a dispatch pass last listed runnable jobs: any such pass saw other replicas' jobs too. */
   private lastListedAt = 0;
-  /** When each session is told goodbye for its age (only when maxStreamAgeMs is set). */
-  private readonly retireAt = new WeakMap<FactoryLink, number>();
   readonly races: RaceCounts = { reaped: 0, reaperRaced: 0, reaperCasRetries: 0, dispatchLost: 0 };
 
   constructor(deps: FleetDeps) {
@@ -141,6 +134,7 @@ export class Fleet implements SessionHost, SessionRegistry {
       onFreed: () => this.requestDispatch(),
       onResumed: (job) => this.scheduling.track(job), // renewals publish no event: a restarted coordinator learns its leases here
     });
+    this.registry = new Sessions({ clock: deps.clock, settings: deps.settings, random: this.random, log: deps.log, leases: this.leases });
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
     // Only when no pass is pending: a pending pass lists the queue best-first and must not be overtaken.
     if (!deps.settings.sharedStore) deps.jobs.claimer = { claim: (job) => (this.dispatch === 'idle' ? claimOnSubmit(this, job) : null) };
@@ -194,62 +188,35 @@ export class Fleet implements SessionHost, SessionRegistry {
     if (this.wake) clearTimeout(this.wake.timer);
     this.stopping.abort();
     for (const companion of this.companions) companion.stop();
-    for (const session of [...this.opened]) session.goodbye('shutdown', 'coordinator is shutting down');
+    this.registry.goodbyeAll();
   }
 
   /** An id for a new stream, unique in this coordinator. */
   newSessionId(): string {
-    return `s${++this.sessionCounter}-${this.clock.now().toString(36)}`;
+    return this.registry.newSessionId();
   }
 
-  /** A new stream, before its hello (see sweepSilentSessions). */
+  /** A new stream, before its hello. */
   open(session: FactoryLink): void {
-    this.opened.add(session);
-    const maxAge = this.settings.maxStreamAgeMs ?? 0;
-    if (maxAge > 0) this.retireAt.set(session, session.connectedAt + maxAge - Math.floor(maxAge * 0.1 * this.random()));
+    this.registry.open(session);
   }
 
+  /** The sessions that said hello. */
   sessions(): FactoryLink[] {
-    return [...this.byFactory.values()];
+    return this.registry.list();
   }
 
-  /**
-   * Up to `limit` sessions with a free slot, taken round-robin over the fleet from where the last
-   * call stopped. A submit places its job among such a window (at most SCORED_FACTORIES, as a pass
-   * scores per job) instead of gathering every connected factory, so its cost does not grow with
-   * the fleet, and successive submits spread over all of it. When fewer are free, all of them.
-   */
+  /** Up to `limit` sessions with a free slot, round-robin over the fleet (see Sessions.withFreeSlots). */
   sessionsWithFreeSlots(limit: number): FactoryLink[] {
-    const roster = (this.roster ??= [...this.byFactory.values()]);
-    const found: FactoryLink[] = [];
-    let step = 0;
-    for (; step < roster.length && found.length < limit; step++) {
-      const session = roster[(this.rosterCursor + step) % roster.length]!;
-      if (session.freeSlots > 0) found.push(session);
-    }
-    this.rosterCursor = roster.length === 0 ? 0 : (this.rosterCursor + step) % roster.length;
-    return found;
+    return this.registry.withFreeSlots(limit);
   }
 
   register(session: FactoryLink): void {
-    const id = session.factory!.factoryId;
-    const previous = this.byFactory.get(id);
-    this.byFactory.set(id, session);
-    this.leases.attach(id, session);
-    this.roster = null;
-    if (previous && previous !== session) {
-      previous.goodbye('replaced', 'another stream for this factory id took over');
-    }
+    this.registry.register(session);
   }
 
   unregister(session: FactoryLink): void {
-    this.opened.delete(session);
-    const id = session.factory?.factoryId;
-    if (id) this.leases.detach(id, session);
-    if (id && this.byFactory.get(id) === session) {
-      this.byFactory.delete(id);
-      this.roster = null;
-    }
+    this.registry.unregister(session);
   }
 
   /** Runs a reaper pass at `at` rather than at the next tick; one timer, for the soonest such moment. */
@@ -273,9 +240,7 @@ export class Fleet implements SessionHost, SessionRegistry {
 
   /** An operator drains a factory: no new offers; it is told goodbye once its jobs are done. */
   drain(factoryId: string, reason: string): void {
-    const session = this.byFactory.get(factoryId);
-    if (!session) throw notFound(`factory ${factoryId} is not connected to this coordinator`);
-    void session.drain(reason);
+    this.registry.drain(factoryId, reason);
   }
 
   /** Asks for a dispatch pass; passes never overlap, and requests during one cause one more. */
@@ -291,31 +256,12 @@ export class Fleet implements SessionHost, SessionRegistry {
   /** One round of periodic work; the simulation calls it directly. */
   async tick(): Promise<void> {
     this.noteQueued(); // back-offs that ended, budgets that freed up: only a listing finds them
-    this.sweepSilentSessions();
+    this.registry.sweep();
     await this.reapOnce().catch((err: unknown) => this.log.error({ err }, 'reaper pass failed'));
     await this.budgets.refreshIfDue().catch((err: unknown) => this.log.error({ err }, 'budget refresh failed'));
     await this.stopBudgetOverruns().catch((err: unknown) => this.log.error({ err }, 'wall-clock budget check failed'));
     this.requestDispatch(); // jobs whose back-off just ended, products whose budget freed up
     await noteUnplaceable(this, UNPLACEABLE_PAGE).catch((err: unknown) => this.log.error({ err }, 'unplaceable check failed'));
-  }
-
-  /** Closes sessions that missed their hello deadline or went silent. */
-  sweepSilentSessions(): void {
-    const now = this.clock.now();
-    for (const session of [...this.opened]) {
-      const state = session.current.t;
-      if (state === 'awaiting_hello' && now - session.connectedAt >= this.settings.helloTimeoutMs) {
-        session.close('no hello');
-        session.end(new DomainError('deadline_exceeded', `no hello within ${this.settings.helloTimeoutMs} ms of opening the stream`));
-      } else if ((state === 'active' || state === 'draining') && now - session.lastSeenAt >= this.settings.heartbeatTimeoutMs) {
-        this.log.warn({ factoryId: session.factory?.factoryId, silentMs: now - session.lastSeenAt }, 'factory silent; closing its stream');
-        session.goodbye('heartbeat_timeout', `no message for ${now - session.lastSeenAt} ms`);
-      } else if (state === 'active' && now >= (this.retireAt.get(session) ?? Infinity)) {
-        // Its leases stay in the store; the factory reconnects (elsewhere, behind a balancer) and resumes them.
-        this.log.info({ factoryId: session.factory?.factoryId, ageMs: now - session.connectedAt }, 'stream reached its maximum age; goodbye');
-        session.goodbye('max_age', `stream reached its maximum age (${now - session.connectedAt} ms); reconnect to rebalance`);
-      }
-    }
   }
 
   /**
