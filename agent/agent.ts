@@ -29,8 +29,16 @@ import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
 import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
+import { VERSION } from '../src/version.js';
 
-export const AGENT_VERSION = '0.1.0';
+/** How long a job handed back at a drain's deadline gets between SIGTERM and SIGKILL. */
+const HAND_BACK_GRACE_MS = 10_000;
+
+/**
+ * After the jobs are handed back, how long to wait for the coordinator's goodbye (it comes once it
+ * has recorded the last lease_return) before leaving anyway.
+ */
+const GOODBYE_WAIT_MS = 5_000;
 
 /**
  * A result unacknowledged for this many heartbeat intervals, while the coordinator keeps answering
@@ -67,7 +75,7 @@ interface RunningJob {
   process: JobProcess | null;
   batcher: LogBatcher | null;
   /** Why the agent stopped it, when it did: decides what is reported. */
-  stoppedFor: 'cancel' | 'preemption' | 'revoked' | null;
+  stoppedFor: 'cancel' | 'preemption' | 'revoked' | 'handback' | null;
   /** Aborted when the job must not start after all: revoked, cancelled or preempted before its process existed. */
   notYetStarted: AbortController;
 }
@@ -87,6 +95,10 @@ export class FactoryAgent {
   /** The coordinator addresses to rotate through, and the index of the one to dial next. */
   readonly coordinators: readonly string[];
   private nextCoordinator = 0;
+  /** Set by drain(): why, and the deadline after which running jobs are handed back. */
+  private draining: { reason: string; deadline: NodeJS.Timeout } | null = null;
+  /** Ends run() from inside: a drain with nothing left to wait for. */
+  private readonly halt = new AbortController();
 
   constructor(private readonly opts: AgentOptions) {
     this.coordinators = parseCoordinators(opts.coordinator);
@@ -102,8 +114,9 @@ export class FactoryAgent {
     this.connection = new Connection((next, prev) => this.log.debug({ from: prev.t, to: next.t }, 'connection state'));
   }
 
-  /** Runs until `signal` aborts or the coordinator revokes this factory. */
-  async run(signal: AbortSignal): Promise<void> {
+  /** Runs until `stop` aborts, a drain ends, or the coordinator revokes this factory. */
+  async run(stop: AbortSignal): Promise<void> {
+    const signal = AbortSignal.any([stop, this.halt.signal]);
     await mkdir(this.opts.workDir, { recursive: true });
     this.pending = await PendingResults.open(join(this.opts.workDir, PENDING_RESULTS_FILE));
     await this.tokens.prepare(() => createFactoryClient(this.coordinators[this.nextCoordinator]!, this.opts.credentials ?? grpc.credentials.createInsecure()), signal);
@@ -123,6 +136,12 @@ export class FactoryAgent {
         break;
       }
       if (signal.aborted) break;
+      if (this.draining && this.running.size === 0) {
+        // Nothing left to finish, and no stream to be told goodbye on: unacknowledged results stay
+        // in the work dir and are sent by the next start (recorded if the lease is still held then).
+        this.log.info({ unacknowledged: this.pending.size }, 'drained while disconnected; stopping');
+        break;
+      }
       const delay = this.reconnect.nextDelayMs(outcome.retryAfterMs);
       this.connection.set({ t: 'backoff', untilMs: Date.now() + delay });
       this.nextCoordinator = (this.nextCoordinator + 1) % this.coordinators.length;
@@ -130,7 +149,37 @@ export class FactoryAgent {
       await sleep(delay, signal);
     }
     if (this.connection.state.t !== 'closed') this.connection.set({ t: 'closed', reason: 'stopped' });
+    if (this.draining) clearTimeout(this.draining.deadline);
     await this.stopAll(2_000);
+  }
+
+  /**
+   * Stops taking work (SIGTERM, a service stop, an image roll): the coordinator is asked to drain
+   * this factory, the running jobs finish and their results are delivered, then the coordinator says
+   * goodbye and run() returns. Jobs still running after `timeoutMs` are stopped and handed back
+   * (lease_return), so they run again elsewhere without using up an attempt.
+   */
+  drain(reason: string, timeoutMs: number): void {
+    if (this.draining) return;
+    this.log.info({ reason, running: this.running.size, timeoutMs }, 'draining: no new jobs; running jobs finish, or are handed back after the drain timeout');
+    this.draining = { reason, deadline: setTimeout(() => void this.handBackAll(), timeoutMs) };
+    const told = this.uplink.sendControl({ case: 'drain', value: { reason } });
+    if (!told && this.running.size === 0) this.halt.abort();
+  }
+
+  /** The drain's deadline: stop what still runs and give the leases back. */
+  private async handBackAll(): Promise<void> {
+    const jobs = [...this.running.values()].filter((job) => job.process);
+    this.log.warn({ jobs: jobs.map((job) => job.jobId) }, 'drain timeout: stopping the running jobs and handing them back');
+    await Promise.all(
+      jobs.map((job) => {
+        job.stoppedFor = 'handback';
+        return job.process!.stop(HAND_BACK_GRACE_MS, 'agent shutting down');
+      }),
+    );
+    // Each job's lease_return went out as it ended (onOffer); the goodbye follows. Without a stream
+    // nobody can be told: the coordinator lets the leases lapse and the jobs retry as after a crash.
+    setTimeout(() => this.halt.abort(), this.uplink.connected ? GOODBYE_WAIT_MS : 0).unref();
   }
 
   /** One stream from hello to its end. */
@@ -161,7 +210,7 @@ export class FactoryAgent {
         create(ConnectRequestSchema, {
           kind: {
             case: 'hello',
-            value: { factoryId: this.factoryId, labels: this.opts.labels, slots: this.opts.slots, agentVersion: AGENT_VERSION, runningJobs: this.heldLeases() },
+            value: { factoryId: this.factoryId, labels: this.opts.labels, slots: this.opts.slots, agentVersion: VERSION, runningJobs: this.heldLeases() },
           },
         }),
       );
@@ -188,6 +237,7 @@ export class FactoryAgent {
         });
         this.heartbeater.start();
         for (const result of this.pending.list()) this.sendResult(result);
+        if (this.draining) this.uplink.sendControl({ case: 'drain', value: { reason: this.draining.reason } });
         this.log.info({ sessionId: kind.value.sessionId, coordinator: this.coordinators[this.nextCoordinator], kept: kept.size, resent: this.pending.size }, 'connected');
         return;
       }
@@ -229,8 +279,8 @@ export class FactoryAgent {
 
   private async onOffer(offer: LeaseOffer): Promise<void> {
     const ref = { jobId: offer.jobId, epoch: offer.epoch };
-    if (this.running.size >= this.opts.slots || this.running.has(offer.jobId)) {
-      this.uplink.sendControl({ case: 'leaseDecline', value: { ...ref, reason: 'no free slot' } });
+    if (this.draining || this.running.size >= this.opts.slots || this.running.has(offer.jobId)) {
+      this.uplink.sendControl({ case: 'leaseDecline', value: { ...ref, reason: this.draining ? 'factory is draining' : 'no free slot' } });
       return;
     }
     // An offer that lapsed on its way is not taken: the job may be offered to another factory already.
@@ -272,6 +322,10 @@ export class FactoryAgent {
     if (this.running.get(offer.jobId) === job) this.running.delete(offer.jobId);
     this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), outcome: report.outcome, exitCode: report.exitCode }, 'job ended');
     if (job.stoppedFor === 'revoked') return;
+    if (job.stoppedFor === 'handback') {
+      this.uplink.sendControl({ case: 'leaseReturn', value: { ...ref, reason: 'the agent is shutting down and its drain timed out' } });
+      return;
+    }
     if (job.stoppedFor === 'preemption') {
       this.uplink.sendControl({ case: 'preemptionAck', value: { ...ref, checkpoint: '' } });
       return;

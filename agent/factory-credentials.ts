@@ -1,18 +1,19 @@
 /**
  * The agent's factory token: given (--token / GIGAFACTORY_FACTORY_TOKEN), stored in
  * `<work-dir>/factory-token` (mode 0600), or obtained once by enrolling with a one-time enrollment
- * token. Sent as `authorization: Bearer` on every connect; replaced when the coordinator rotates it.
+ * token (given, or left in `<work-dir>/enroll-token` by `install-service`; the file is deleted once
+ * used). Sent as `authorization: Bearer` on every connect; replaced when the coordinator rotates it.
  * Without any of them the agent connects without a credential (loopback development mode).
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { chmod, open, rename } from 'node:fs/promises';
+import { chmod, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../src/logging.js';
 import { bearerMetadata, enrollFactory } from './grpc-client.js';
 import { ReconnectPolicy } from './reconnect.js';
+import { ENROLL_TOKEN_FILE, FACTORY_TOKEN_FILE } from './token-files.js';
 
-export const FACTORY_TOKEN_FILE = 'factory-token';
 
 /** Statuses after which enrolling again later may work (the coordinator is not up yet, say). */
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED]);
@@ -52,13 +53,16 @@ export class FactoryCredentials {
       if (this.opts.enrollToken) this.opts.log.info({ path: this.path }, 'already enrolled; the stored factory token is used and --enroll-token is ignored');
       return;
     }
-    if (!this.opts.enrollToken) return;
+    const enrollFile = join(this.opts.workDir, ENROLL_TOKEN_FILE);
+    const enrollToken = this.opts.enrollToken ?? readToken(enrollFile);
+    if (!enrollToken) return;
     const backoff = new ReconnectPolicy();
     while (!signal.aborted) {
       const client = dial();
       try {
-        const enrolled = await enrollFactory(client, this.opts.enrollToken, this.opts.factoryId);
+        const enrolled = await enrollFactory(client, enrollToken, this.opts.factoryId);
         await this.store(enrolled.factoryToken);
+        await rm(enrollFile, { force: true }); // used up: nothing left to steal
         this.opts.log.info({ factoryId: enrolled.factoryId, path: this.path, allowedProducts: enrolled.allowedProducts }, 'enrolled; factory token stored');
         return;
       } catch (err) {

@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: dispatch at peak and at half the peak rate, BullMQ on the same workload, the
- * physical gRPC and disk baselines and the Connect floor (the transport's own ceiling), fleet size,
- * recovery, log latency, the scheduler's decision cost and Cosmos replicas, in one run (`--only`
- * picks parts). Prints one table on stdout, progress on stderr, and writes every figure as JSON to
- * bench/results/<timestamp>.json. See bench/README.md for what each figure means.
+ * physical gRPC and disk baselines and the transport floors (grpc-js and connect-node: each
+ * transport's own ceiling), fleet size, recovery, log latency, the scheduler's decision cost, Cosmos
+ * replicas and the packaged agent's start-up, in one run (`--only` picks parts). Prints one table on
+ * stdout, progress on stderr, and writes every figure as JSON to bench/results/<timestamp>.json. See
+ * bench/README.md for what each figure means.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBaseline, runCommitBaseline, sampleLeaseOffer, type BaselineResult, type BaselineRun, type CommitRun } from './baseline.js';
-import { ceilingNote, connectFloorRows, runConnectFloor, type ConnectFloorResult, type TransportCeiling } from './connect-floor.js';
+import { ceilingNote, runTransportFloor, transportFloorRows, type Transport, type TransportCeiling, type TransportFloorResult } from './transport-floor.js';
 import type { Synchronous } from './coordinator-child.js';
 import { runDispatch, type DispatchResult } from './dispatch.js';
 import { fmt, fmtDelay, fmtLatency, medianOf, progress, progressDone, renderTable, type Row } from './stats.js';
@@ -22,6 +23,7 @@ import { bullmqRows, runBullmqComparison, type BullmqComparison } from './bullmq
 import { fleetRows, runFleet, type FleetResult } from './fleet.js';
 import { logsRows, runLogs, type LogsResult } from './logs.js';
 import { recoveryRows, runRecovery } from './recovery.js';
+import { agentStartRows, runAgentStart } from './agent-start.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -36,7 +38,7 @@ const positiveNumber = (name: string) => (value: string): number => {
   return n;
 };
 /** The parts of the suite, in the order they run; `--only` picks some of them. */
-const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas'] as const;
+const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas', 'agent-start'] as const;
 type Part = (typeof PARTS)[number];
 const partList = (value: string): Part[] => {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -81,6 +83,8 @@ interface Options {
   recoveryRuns?: number;
   logs: boolean;
   logLines?: number;
+  agentStart: boolean;
+  agentStartRounds?: number;
   only?: Part[];
   out: string;
 }
@@ -117,6 +121,8 @@ const program = new Command('bench')
   .addOption(new Option('--log-lines <n>', 'lines the log-latency job prints, one every 20 ms (default 500, --quick 200)').argParser(positiveInt('--log-lines')))
   .option('--no-logs', 'skip the log-latency part')
   .option('--no-replicas', 'skip the Cosmos replica runs (1, 2 and 3 replicas over the Cosmos test server)')
+  .addOption(new Option('--agent-start-rounds <n>', 'rounds of the agent start-up part (default 15, --quick 5)').argParser(positiveInt('--agent-start-rounds')))
+  .option('--no-agent-start', "skip the packaged agent's start-up")
   .addOption(new Option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (dispatch is the peak, half-rate and batched runs)`).argParser(partList))
   .option('--out <dir>', 'where the JSON result goes', join(BENCH_DIR, 'results'));
 
@@ -177,15 +183,21 @@ async function main(): Promise<void> {
     }
     progressDone();
     const medianDisk = [...disk].sort((a, b) => a.commitsPerSec - b.commitsPerSec)[(disk.length - 1) >> 1]!;
-    // The Connect floor: connect-node serving calls and stream messages with nothing behind them.
+    // The transport floors: grpc-js (the native listener) and connect-node (the gateway's adapter)
+    // serving calls and stream messages with nothing behind them, one after the other.
     const answer = peak?.submitAnswerSampleBase64 ?? batched?.submitAnswerSampleBase64;
-    const connectFloor = await guarded('baseline', () =>
-      runConnectFloor({ runs: o.baselineRuns, seconds: baselineSeconds, submitters: o.submitters, batch: o.batch, answer: answer ? Buffer.from(answer, 'base64') : null, offer: message, onProgress: progress }),
-    );
+    const floors: TransportFloorResult[] = [];
+    for (const transport of ['grpc-js', 'connect-node'] satisfies Transport[]) {
+      const floor = await guarded('baseline', () =>
+        runTransportFloor({ transport, runs: o.baselineRuns, seconds: baselineSeconds, idleStreams: o.quick ? 500 : 2_000, submitters: o.submitters, batch: o.batch, answer: answer ? Buffer.from(answer, 'base64') : null, offer: message, onProgress: progress }),
+      );
+      if (floor) floors.push(floor);
+    }
     progressDone();
-    baseline = { ...result, median: medianOf(result.runs as unknown as Record<string, number>[]) as unknown as BaselineRun, disk, medianDisk, diskBefore: diskBefore!, connectFloor };
+    baseline = { ...result, median: medianOf(result.runs as unknown as Record<string, number>[]) as unknown as BaselineRun, disk, medianDisk, diskBefore: diskBefore!, floors };
   }
-  const ceiling = baseline?.connectFloor?.ceiling ?? null;
+  // The native listener's: what the agents and the dispatch part's submitters talk to.
+  const ceiling = baseline?.floors.find((f) => f.transport === 'grpc-js')?.ceiling ?? null;
 
   const gigafactoryMsgsPerSec = peak ? peak.messages.perJob * peak.jobsPerSec : Number.NaN;
   const ratios = !peak
@@ -217,6 +229,8 @@ async function main(): Promise<void> {
   const scheduler = runs('scheduler', o.scheduler) ? runSchedulerBench([100, 1_000, 10_000], [10, 100, 1_000, 10_000], o.quick ? 0.3 : 1) : null;
   // 5. Scale-out: 1, 2 and 3 replicas over the Cosmos test server.
   const replicas = runs('replicas', o.replicas) ? await runReplicaBench(o.quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {}) : null;
+  // 6. The packaged agent's start-up beside Node's own and the tsx start.
+  const agentStart = runs('agent-start', o.agentStart) ? await guarded('agent-start', () => runAgentStart({ rounds: o.agentStartRounds ?? (o.quick ? 5 : 15) })) : null;
   const machine = {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
@@ -245,12 +259,13 @@ async function main(): Promise<void> {
     ratios,
     scheduler,
     replicas,
+    agentStart,
   };
   mkdirSync(o.out, { recursive: true });
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...connectFloorRows(baseline?.connectFloor ?? null, peak, batched, bullmq), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...failureRows(failures)])}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...(baseline?.floors ?? []).flatMap((floor) => transportFloorRows(floor, peak, batched, bullmq)), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...agentStartRows(agentStart), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...failureRows(failures)])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 
@@ -359,7 +374,7 @@ function schedulerRows(cells: SchedulerCell[] | null): Row[] {
   ];
 }
 
-type Baseline = BaselineResult & { median: BaselineRun; disk: CommitRun[]; medianDisk: CommitRun; diskBefore: CommitRun; connectFloor: ConnectFloorResult | null };
+type Baseline = BaselineResult & { median: BaselineRun; disk: CommitRun[]; medianDisk: CommitRun; diskBefore: CommitRun; floors: TransportFloorResult[] };
 
 function rows(peak: DispatchResult | null, peaks: DispatchResult[], paced: DispatchResult | null, baseline: Baseline | null, o: Options): Row[] {
   return [...(peak ? dispatchRows(peak, peaks, paced, o) : []), ...(baseline ? baselineRows(baseline, peak, paced, o) : [])];

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ScaleOutSettings } from './coordinator/fleet.js';
+import type { FollowerSettings } from './coordinator/open-streams.js';
 import type { FleetSettings } from './coordinator/lease-settings.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -91,10 +92,18 @@ export const ServeConfigSchema = z.object({
   tlsClientCaFile: z.string().min(1).optional(),
   /** How long a factory's old token keeps working after RotateFactoryToken. */
   tokenRotationOverlapMs: positiveMs.default(5 * 60_000),
+  /** /readyz says not ready while the data dir's disk has less free than this (SQLite store). */
+  minFreeDiskBytes: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
+  /** WatchJobs and TailLogs streams one API key may have open at once. */
+  maxStreamsPerKey: z.coerce.number().int().min(1).max(10_000).default(32),
   /** Open streams one factory identity may hold at once (a reconnect briefly needs two). */
   maxStreamsPerFactory: z.coerce.number().int().min(1).max(100).default(3),
-  /** A connection that opens no request (or does not finish its TLS handshake) within this is closed. */
+  /** A connection that has no call admitted (or does not finish its TLS handshake) within this is closed. */
   unauthenticatedDeadlineMs: positiveMs.default(10_000),
+  /** An admitted call whose request (headers and body; a streaming call's first message) has not arrived within this is ended. */
+  requestReadTimeoutMs: positiveMs.default(30_000),
+  /** Calls one native connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); an agent needs a few. */
+  maxStreamsPerConnection: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** Requests per second each API key may make, and the burst above it (RESOURCE_EXHAUSTED beyond). */
   keyRequestsPerSecond: z.coerce.number().min(0.1).default(50),
   keyRequestBurst: z.coerce.number().int().min(1).default(100),
@@ -211,8 +220,9 @@ export const COSMOS_MAX_STREAM_AGE_MS = 30 * 60_000;
  * The fleet protocol's timings, from the configuration. `sharedStore` says the store is shared with
  * other replicas (see ScaleOutSettings); it comes from the opened store, not from the settings.
  */
-export function fleetSettings(config: ServeConfig, opts: { sharedStore?: boolean } = {}): FleetSettings & ScaleOutSettings {
+export function fleetSettings(config: ServeConfig, opts: { sharedStore?: boolean } = {}): FleetSettings & ScaleOutSettings & FollowerSettings {
   return {
+    maxStreamsPerKey: config.maxStreamsPerKey,
     sharedStore: opts.sharedStore ?? false,
     maxStreamAgeMs: config.maxStreamAgeMs ?? (config.store === 'cosmos' ? COSMOS_MAX_STREAM_AGE_MS : 0),
     heartbeatIntervalMs: config.heartbeatIntervalMs,

@@ -3,6 +3,7 @@
  * never reach a line: the redaction paths below cover every place a token can appear.
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
 export type { Logger };
 
@@ -22,7 +23,9 @@ export function createLogger(options: LogOptions): Logger {
     redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'key', '*.key', 'secret', '*.secret'], censor: '[redacted]' },
   };
   if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { destination: options.destination ?? 2, translateTime: 'SYS:HH:MM:ss.l' } } });
+    // In this thread, not as a pino transport: a transport's worker loads pino-pretty by name, which
+    // the bundled agent (one file, no node_modules) could not do. Only a person at a terminal reads it.
+    return pino(base, prettyStream({ destination: options.destination ?? 2, translateTime: 'SYS:HH:MM:ss.l', sync: true }));
   }
   return pino(base, pino.destination({ dest: options.destination ?? 2, sync: true }));
 }

@@ -11,11 +11,13 @@ import {
   ListFactoriesResponseSchema,
   UnplaceableDemandSchema,
 } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
-import { FactorySchema, FactoryState, type Factory } from '../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
+import { AgentSupport, FactorySchema, FactoryState, type Factory } from '../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
 import { LabelRequirementSchema } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import type { FactoryView, FleetView } from '../coordinator/fleet-view.js';
+import { agentSupport, oldestSupportedAgentVersion, type AgentSupport as Support } from '../domain/agent-version.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
+import { VERSION } from '../version.js';
 import { validateProductId } from '../domain/job-spec.js';
 import { RevisionConflict } from '../store/job-store.js';
 import { actorOf } from './actor.js';
@@ -58,7 +60,11 @@ export function adminServiceImpl(view: FleetView, fleet: Fleet): Omit<ServiceImp
     },
 
     listFactories() {
-      return create(ListFactoriesResponseSchema, { factories: view.factories().map(factoryToWire) });
+      return create(ListFactoriesResponseSchema, {
+        factories: view.factories().map(factoryToWire),
+        coordinatorVersion: VERSION,
+        oldestSupportedAgentVersion: oldestSupportedAgentVersion(VERSION),
+      });
     },
 
     async getScalingSignal() {
@@ -79,6 +85,12 @@ export function adminServiceImpl(view: FleetView, fleet: Fleet): Omit<ServiceImp
   };
 }
 
+const AGENT_SUPPORT_TO_WIRE: Record<Support, AgentSupport> = {
+  supported: AgentSupport.SUPPORTED,
+  outdated: AgentSupport.OUTDATED,
+  unknown: AgentSupport.UNKNOWN,
+};
+
 function factoryToWire(f: FactoryView): Factory {
   return create(FactorySchema, {
     id: f.factoryId,
@@ -86,6 +98,7 @@ function factoryToWire(f: FactoryView): Factory {
     slots: f.slots,
     freeSlots: f.freeSlots,
     agentVersion: f.agentVersion,
+    agentSupport: AGENT_SUPPORT_TO_WIRE[agentSupport(f.agentVersion, VERSION)],
     state: f.draining ? FactoryState.DRAINING : FactoryState.CONNECTED,
     connectTime: timestampFromMs(f.connectedAt),
     lastSeenTime: timestampFromMs(f.lastSeenAt),

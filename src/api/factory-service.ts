@@ -13,7 +13,7 @@
  * layer fewer of the state every open stream holds suspended in the transport and rebuilds for each
  * message it sends (issue #9).
  */
-import type { ServiceImpl } from '@connectrpc/connect';
+import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import { FactoryService, type ConnectResponse } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Fleet } from '../coordinator/fleet.js';
@@ -21,6 +21,7 @@ import type { LogRate } from '../coordinator/log-rate.js';
 import type { Logger } from '../logging.js';
 import { openSession } from './factory-session.js';
 import { MessageLanes, laneOf } from './message-lanes.js';
+import { endCallKey } from './end-call.js';
 import { Outbox } from './outbox.js';
 import { principalOf } from './principal.js';
 import { requestLog } from './request-context.js';
@@ -31,18 +32,38 @@ export interface FactoryStreamLimits {
   logRate?: LogRate;
 }
 
+/**
+ * Messages queued for a factory that is not taking them. A factory that reads gets at most its
+ * slots' offers and one answer per message it sends, so only one that stopped reading reaches it.
+ */
+export const MAX_QUEUED_MESSAGES = 256;
+
 export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStreamLimits = {}): Pick<ServiceImpl<typeof FactoryService>, 'connect'> {
   return {
     connect(requests, ctx) {
       // What the stream's closures keep of the call: its signal, not the handler context (a copy of
       // the call's fields made for this handler), which would stay alive with every open stream.
       const signal = ctx.signal;
-      // Once the transport is done with the response (it read the end, or the call broke).
-      const outbox = new Outbox<ConnectResponse>(() => {
-        signal.removeEventListener('abort', onAbort);
-        void session.broke('stream finished');
-        release();
-      });
+      const endCall = ctx.values.get(endCallKey);
+      // Once the transport is done with the response (it read the end, or the call broke). A
+      // factory that stops reading its stream cannot make the coordinator queue for it without end.
+      const outbox = new Outbox<ConnectResponse>(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          void session.broke('stream finished');
+          release();
+        },
+        {
+          messages: MAX_QUEUED_MESSAGES,
+          overflow: () => {
+            const err = new ConnectError(`the factory is not reading its stream: ${MAX_QUEUED_MESSAGES} messages wait to be sent`, Code.ResourceExhausted);
+            fail(err);
+            // The transport is stuck writing to this factory; ending the answer alone would queue behind that.
+            endCall?.(err);
+            return err;
+          },
+        },
+      );
       const session = openSession(fleet, { send: (m) => outbox.push(m), end: (err) => outbox.end(err) }, requestLog(ctx, log));
       const principal = principalOf(ctx);
       let release = (): void => undefined;

@@ -24,6 +24,7 @@ import {
   type LeaseExtension,
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { agentSupport, oldestSupportedAgentVersion } from '../domain/agent-version.js';
 import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/credentials.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import type { LogChunkRecord } from '../domain/job.js';
@@ -32,6 +33,7 @@ import type { FactoryNotice } from '../domain/lease-book.js';
 import type { AttemptReport } from '../domain/lifecycle.js';
 import { jobToWire, outcomeFromWire, streamFromWire } from './convert.js';
 import type { Logger } from '../logging.js';
+import { VERSION } from '../version.js';
 import type { Farewell, FactoryIdentity, FactoryLink, SessionHost, SessionRegistry, SessionState } from '../coordinator/factory-link.js';
 
 const LEGAL: Record<SessionState['t'], readonly SessionState['t'][]> = {
@@ -145,6 +147,9 @@ export class FactorySession implements FactoryLink {
         return leases.apply({ t: 'preemption_ack', factoryId, jobId: kind.value.jobId, epoch: Number(kind.value.epoch), checkpoint: kind.value.checkpoint });
       case 'drain':
         return this.drain(kind.value.reason);
+      case 'leaseReturn':
+        // A running job handed back (a shutting-down agent): to the lease book, a decline after accept.
+        return leases.apply({ t: 'decline', factoryId, jobId: kind.value.jobId, epoch: Number(kind.value.epoch), reason: kind.value.reason.slice(0, 2_000) || 'shutting down' });
       default:
         throw invalidArgument('unknown message kind on the factory stream (is the agent newer than the coordinator?)');
     }
@@ -242,7 +247,10 @@ export class FactorySession implements FactoryLink {
     const { factoryId } = factory;
     this.setState({ t: 'active', factory });
     this.host.register(this);
-    this.log.info({ factoryId, slots: factory.slots, labels: factory.labels, resuming: hello.runningJobs.length }, 'factory connected');
+    this.log.info({ factoryId, slots: factory.slots, labels: factory.labels, agentVersion: factory.agentVersion, resuming: hello.runningJobs.length }, 'factory connected');
+    if (agentSupport(factory.agentVersion, VERSION) === 'outdated') {
+      this.log.warn({ factoryId, agentVersion: factory.agentVersion, oldestSupported: oldestSupportedAgentVersion(VERSION) }, 'agent is older than the compatibility window: upgrade it');
+    }
     const leases = this.host.leases;
     const resumed = hello.runningJobs.map((ref) => ({ jobId: ref.jobId, epoch: Number(ref.epoch) }));
     await leases.apply({ t: 'hello', factoryId, sessionId: this.sessionId, slots: factory.slots, resumed });

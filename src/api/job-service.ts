@@ -3,7 +3,7 @@
  * They translate wire ↔ domain and nothing more; the rules live in coordinator/ and domain/.
  */
 import { create } from '@bufbuild/protobuf';
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
   AddChildrenResponseSchema,
   CancelJobResponseSchema,
@@ -36,7 +36,8 @@ import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageFromWire, sta
 import type { Workflows } from '../coordinator/workflows.js';
 import { explainJob } from '../coordinator/explain.js';
 import type { Fleet } from '../coordinator/fleet.js';
-import type { OpenStreams } from '../coordinator/open-streams.js';
+import type { OpenStreams, StreamOwner } from '../coordinator/open-streams.js';
+import { principalOf } from './principal.js';
 import { decodePageToken, encodePageToken, filterFingerprint } from './page-token.js';
 import { jobSpecFromRequest } from './submit-request.js';
 import { actorOf } from './actor.js';
@@ -128,8 +129,10 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
     },
 
     async *watchJobs(req, ctx) {
-      const filter = { productId: req.productId, jobId: req.jobId };
-      for await (const update of streams.scope(ctx.signal, (signal) => watch.follow(filter, signal))) {
+      if (req.afterRevision < 0n) throw invalidArgument(`after_revision ${req.afterRevision} must not be negative`);
+      if (req.afterRevision > 0n && !req.jobId) throw invalidArgument('after_revision needs job_id: only one job has a history to resume in');
+      const filter = { productId: req.productId, jobId: req.jobId, afterRevision: Number(req.afterRevision) };
+      for await (const update of streams.scope(ctx.signal, (signal) => watch.follow(filter, signal), streamOwner(ctx))) {
         yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job && fleet.budgets.annotate(update.job)) });
       }
     },
@@ -154,11 +157,19 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
 
     async *tailLogs(req, ctx) {
       const jobId = requireJobId(req.jobId);
-      for await (const chunk of streams.scope(ctx.signal, (signal) => logs.tail(jobId, req.follow, signal))) {
+      if (req.afterEpoch < 0n || req.afterSequence < 0n) throw invalidArgument('after_epoch and after_sequence must not be negative');
+      const after = req.afterEpoch > 0n || req.afterSequence > 0n ? { epoch: Number(req.afterEpoch), sequence: Number(req.afterSequence) } : null;
+      for await (const chunk of streams.scope(ctx.signal, (signal) => logs.tail(jobId, req.follow, signal, after), streamOwner(ctx))) {
         yield create(TailLogsResponseSchema, { chunk: logChunkToWire(chunk) });
       }
     },
   };
+}
+
+/** The API key a follower counts against (none in development mode). */
+function streamOwner(ctx: HandlerContext): StreamOwner | null {
+  const principal = principalOf(ctx);
+  return principal.kind === 'key' ? { keyId: principal.keyId, name: principal.name } : null;
 }
 
 function requireJobId(id: string): string {

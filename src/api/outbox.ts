@@ -8,7 +8,18 @@
  * against 360 per idle stream, measured with --expose-gc; issue #9). For the same reason the
  * handler returns the Outbox itself instead of yielding from it: `onFinished` is its `finally`.
  * One consumer at a time.
+ *
+ * With a bound, a consumer that stops taking messages cannot make the queue grow without end: the
+ * push that would queue one more than the bound drops what is queued and ends the outbox with the
+ * bound's error at once (the transport then ends the call with it, whatever it still buffers).
  */
+export interface OutboxBound {
+  /** Messages queued at most. */
+  messages: number;
+  /** The error to end with when a push finds the queue full (also the place to log and clean up). */
+  overflow: () => unknown;
+}
+
 export class Outbox<T> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
   /** The consumer's pending next(), while the queue is empty. */
@@ -19,7 +30,10 @@ export class Outbox<T> implements AsyncIterableIterator<T> {
    * `onFinished` runs once, when the consumer is done with the outbox: it read the end (or the
    * error), or stopped early (return or throw) — where a generator's `finally` would run.
    */
-  constructor(private onFinished: (() => void) | null = null) {}
+  constructor(
+    private onFinished: (() => void) | null = null,
+    private readonly bound: OutboxBound | null = null,
+  ) {}
 
   push(message: T): void {
     if (this.ended) return;
@@ -27,6 +41,9 @@ export class Outbox<T> implements AsyncIterableIterator<T> {
     if (waiting) {
       this.waiting = null;
       waiting.resolve({ value: message, done: false });
+    } else if (this.bound && this.queue.length >= this.bound.messages) {
+      this.queue.length = 0;
+      this.end(this.bound.overflow());
     } else {
       this.queue.push(message);
     }

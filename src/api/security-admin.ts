@@ -19,7 +19,8 @@ import {
 import { ApiKeyRole, ApiKeySchema, LabelGrantSchema, type ApiKey, type LabelGrant } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { EnrollResponseSchema, type FactoryService } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { FactoryStreams } from '../coordinator/factory-streams.js';
-import type { Security } from '../coordinator/security.js';
+import type { OpenStreams } from '../coordinator/open-streams.js';
+import { keyRevoked, type Security } from '../coordinator/security.js';
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import type * as domain from '../domain/credentials.js';
 import type { Logger } from '../logging.js';
@@ -34,6 +35,8 @@ export type SecurityAdminMethod = 'createEnrollmentToken' | 'revokeFactory' | 'r
 export interface SecurityDeps {
   security: Security;
   streams: FactoryStreams;
+  /** WatchJobs and TailLogs streams, ended when their key is revoked. */
+  followers: OpenStreams;
   log: Logger;
   /** The least role each API-key RPC needs, keyed by "Service/Method" (server/access.ts). */
   requiredRoles: Readonly<Record<string, domain.Role>>;
@@ -42,7 +45,7 @@ export interface SecurityDeps {
 const ROLE_TO_WIRE: Record<domain.Role, ApiKeyRole> = { viewer: ApiKeyRole.VIEWER, operator: ApiKeyRole.OPERATOR, admin: ApiKeyRole.ADMIN };
 const ROLE_FROM_WIRE = new Map(Object.entries(ROLE_TO_WIRE).map(([k, v]) => [v, k as domain.Role]));
 
-export function securityAdminImpl({ security, streams, log, requiredRoles }: SecurityDeps): Pick<ServiceImpl<typeof AdminService>, SecurityAdminMethod> {
+export function securityAdminImpl({ security, streams, followers, log, requiredRoles }: SecurityDeps): Pick<ServiceImpl<typeof AdminService>, SecurityAdminMethod> {
   const audit = (ctx: HandlerContext, action: string, detail: Record<string, unknown>): void =>
     requestLog(ctx, log).info({ audit: action, actor: actorOf(ctx), ...detail }, 'audit');
   return {
@@ -90,7 +93,8 @@ export function securityAdminImpl({ security, streams, log, requiredRoles }: Sec
 
     async revokeApiKey(req, ctx) {
       const record = await security.revokeApiKey(req.name, actorOf(ctx));
-      audit(ctx, 'api_key_revoked', { keyName: record.name });
+      const closedStreams = followers.closeKey(record.id, keyRevoked(record));
+      audit(ctx, 'api_key_revoked', { keyName: record.name, closedStreams });
       return create(RevokeApiKeyResponseSchema, { apiKey: apiKeyToWire(record) });
     },
 

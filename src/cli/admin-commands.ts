@@ -18,7 +18,10 @@ import { resolveServeConfig } from '../config.js';
 import { openCosmosControlStores } from '../store/cosmos/index.js';
 import type { SecurityStore } from '../store/security-store.js';
 import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
-import { adminClient, type ClientSecurity } from './client.js';
+import { agentInstallLines, agentPackageFile } from '../domain/agent-install.js';
+import { VERSION } from '../version.js';
+import { adminClient } from './client.js';
+import type { ClientSecurity } from './tls.js';
 import { print } from './format.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -117,28 +120,36 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
     });
 
   const enroll = new Command('enroll-token').description('one-time tokens new factories enroll with');
-  enroll
-    .command('create')
-    .description('create an enrollment token (admin); give it to `gigafactory agent --enroll-token`')
-    .option('--label <key[=v1|v2]>', 'a label the factory may advertise; no value means any value (repeatable)', collect, [])
-    .option('--no-default-labels', 'do not grant os and arch (which the agent always advertises)')
-    .option('--product <id>', 'a product whose jobs the factory may run (repeatable; default: every product)', collect, [])
-    .option('--factory-id <id>', 'only this factory id may enroll with the token')
-    .option('--ttl <duration>', 'how long the token may be used: 90s, 15m, 2h, 7d', parseDuration, 3_600_000)
-    .option('--description <text>', 'a note for operators', '')
-    .action(async (opts: { label: string[]; defaultLabels: boolean; product: string[]; factoryId?: string; ttl: number; description: string }) => {
-      const grants = opts.label.map(parseGrant);
-      if (opts.defaultLabels) for (const key of ['os', 'arch']) if (!grants.some((g) => g.key === key)) grants.push({ key, values: [] });
-      const res = await admin().createEnrollmentToken({
-        ttl: durationFromMs(opts.ttl),
-        allowedLabels: grants.map((g) => create(LabelGrantSchema, g)),
-        allowedProducts: opts.product,
-        factoryId: opts.factoryId ?? '',
-        description: opts.description,
-      });
-      if (json()) return print({ token: res.token, tokenId: res.tokenId, expireTime: time(res.expireTime) });
-      print(`enrollment token ${res.tokenId}, valid once until ${time(res.expireTime)} (shown once):\n${res.token}`);
+  enrollmentTokenOptions(enroll.command('create').description('create an enrollment token (admin); give it to `gigafactory agent --enroll-token`')).action(async (opts: EnrollmentTokenOptions) => {
+    const res = await createEnrollmentToken(opts);
+    if (json()) return print({ token: res.token, tokenId: res.tokenId, expireTime: time(res.expireTime) });
+    print(`enrollment token ${res.tokenId}, valid once until ${time(res.expireTime)} (shown once):\n${res.token}`);
+  });
+
+  const enrollCommand = enrollmentTokenOptions(
+    new Command('enroll-command').description('create an enrollment token (admin) and print, per platform, the one line that installs the agent on a new machine and starts it as an enrolled service'),
+  )
+    .option('--address <host:port>', "the coordinator's gRPC address as factories reach it (default: --coordinator)")
+    .option('--package <url-or-path>', `where factories install the agent package from (npm run build:agent's tarball)`, `./${agentPackageFile(VERSION)}`)
+    .action(async (opts: EnrollmentTokenOptions & { address?: string; package: string }) => {
+      const res = await createEnrollmentToken(opts);
+      const lines = agentInstallLines({ coordinator: opts.address ?? coordinator(), enrollToken: res.token, packageSource: opts.package, ...(opts.factoryId ? { factoryId: opts.factoryId } : {}) });
+      if (json()) return print({ tokenId: res.tokenId, expireTime: time(res.expireTime), lines });
+      print(`enrollment token ${res.tokenId}, valid once until ${time(res.expireTime)}. On the new machine:\n`);
+      for (const l of lines) print(`# ${l.where}\n${l.line}\n`);
     });
+
+  async function createEnrollmentToken(opts: EnrollmentTokenOptions) {
+    const grants = opts.label.map(parseGrant);
+    if (opts.defaultLabels) for (const key of ['os', 'arch']) if (!grants.some((g) => g.key === key)) grants.push({ key, values: [] });
+    return admin().createEnrollmentToken({
+      ttl: durationFromMs(opts.ttl),
+      allowedLabels: grants.map((g) => create(LabelGrantSchema, g)),
+      allowedProducts: opts.product,
+      factoryId: opts.factoryId ?? '',
+      description: opts.description,
+    });
+  }
 
   const factory = new Command('factory').description("an enrolled factory's credentials");
   factory
@@ -163,7 +174,27 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
       );
     });
 
-  return [keys, enroll, factory];
+  return [keys, enroll, enrollCommand, factory];
+}
+
+interface EnrollmentTokenOptions {
+  label: string[];
+  defaultLabels: boolean;
+  product: string[];
+  factoryId?: string;
+  ttl: number;
+  description: string;
+}
+
+/** What an enrollment token allows, for `enroll-token create` and `enroll-command`. */
+function enrollmentTokenOptions(command: Command): Command {
+  return command
+    .option('--label <key[=v1|v2]>', 'a label the factory may advertise; no value means any value (repeatable)', collect, [])
+    .option('--no-default-labels', 'do not grant os and arch (which the agent always advertises)')
+    .option('--product <id>', 'a product whose jobs the factory may run (repeatable; default: every product)', collect, [])
+    .option('--factory-id <id>', 'only this factory id may enroll with the token')
+    .option('--ttl <duration>', 'how long the token may be used: 90s, 15m, 2h, 7d', parseDuration, 3_600_000)
+    .option('--description <text>', 'a note for operators', '');
 }
 
 function time(ts: Timestamp | undefined): string {

@@ -1,8 +1,12 @@
-/** `gigafactory agent`: runs a factory agent until SIGTERM/SIGINT. */
+/**
+ * `gigafactory agent` (and `gigafactory-agent run`): runs a factory agent. The first SIGTERM or
+ * SIGINT drains it (running jobs finish, or are handed back after --drain-timeout); a second one
+ * stops it at once.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { FactoryAgent } from '../../agent/agent.js';
-import { createLogger } from '../logging.js';
-import { agentChannelCredentials, DEFAULT_COORDINATOR, type ClientSecurity } from './client.js';
+import { VERSION } from '../version.js';
+import type { ClientSecurity } from './tls.js';
+import { DEFAULT_COORDINATOR } from './connection-options.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -16,24 +20,48 @@ export function parseLabels(pairs: readonly string[]): Record<string, string> {
   return labels;
 }
 
-export function agentCommand(): Command {
-  return new Command('agent')
-    .description('run a factory: take jobs from the coordinator and run them on this machine (--coordinator may list replicas: a:7070,b:7070)')
-    .option('--id <name>', 'factory id, unique in the fleet (default: host name)')
-    .option('--label <key=value>', 'a label jobs can require, e.g. os=linux (repeatable)', collect, [])
-    .option('--slots <n>', 'jobs run at once', (v) => {
+/** Default --drain-timeout: long enough for a typical build to finish during an image roll. */
+export const DEFAULT_DRAIN_TIMEOUT_S = 300;
+
+/**
+ * The options that say how the agent runs, shared by `run` and `install-service` (which writes
+ * them into the service's command line). Tokens are not among them: a service keeps those in files.
+ */
+export function agentRunOptions(): Option[] {
+  return [
+    new Option('--id <name>', 'factory id, unique in the fleet (default: host name)'),
+    new Option('--label <key=value>', 'a label jobs can require, e.g. os=linux (repeatable)').argParser(collect).default([]),
+    new Option('--slots <n>', 'jobs run at once').argParser((v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--slots must be a positive integer, got "${v}"`);
       return n;
-    }, 1)
-    .option('--work-dir <dir>', 'where job workspaces and unsent results live', '.gigafactory/agent')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace', 'info')
+    }).default(1),
+    new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace').default('info'),
+    new Option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped and handed back').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--drain-timeout must be a number of seconds, 0 or more, got "${v}"`);
+      return n;
+    }).default(DEFAULT_DRAIN_TIMEOUT_S),
+  ];
+}
+
+export function agentCommand(name = 'agent'): Command {
+  const command = new Command(name).description('run a factory: take jobs from the coordinator and run them on this machine (--coordinator may list replicas: a:7070,b:7070)');
+  for (const option of agentRunOptions()) command.addOption(option);
+  return command
+    .option('--work-dir <dir>', 'where job workspaces, unsent results and the factory token live', '.gigafactory/agent')
     .addOption(new Option('--token <factory-token>', 'factory token (default: the one stored in <work-dir>/factory-token)').env('GIGAFACTORY_FACTORY_TOKEN'))
-    .addOption(new Option('--enroll-token <token>', 'one-time enrollment token: enroll on the first run and store the factory token').env('GIGAFACTORY_ENROLL_TOKEN'))
+    .addOption(new Option('--enroll-token <token>', 'one-time enrollment token (default: <work-dir>/enroll-token): enroll on the first run and store the factory token').env('GIGAFACTORY_ENROLL_TOKEN'))
     .action(async (opts, command: Command) => {
       // --coordinator is the program's global option (env GIGAFACTORY_COORDINATOR). For the agent it
       // may list several replicas, comma-separated: each reconnect tries the next.
       const coordinator: string = command.parent?.opts().coordinator ?? DEFAULT_COORDINATOR;
+      // Loaded only to run: `gigafactory-agent --version` and `--help` start without the gRPC stack.
+      const [{ FactoryAgent }, { createLogger }, { agentChannelCredentials }] = await Promise.all([
+        import('../../agent/agent.js'),
+        import('../logging.js'),
+        import('./tls.js'),
+      ]);
       const log = createLogger({ level: opts.logLevel });
       const agent = new FactoryAgent({
         coordinator,
@@ -48,9 +76,15 @@ export function agentCommand(): Command {
         ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}),
       });
       const stop = new AbortController();
-      process.once('SIGTERM', () => stop.abort());
-      process.once('SIGINT', () => stop.abort());
-      log.info({ coordinators: agent.coordinators, factoryId: agent.factoryId, slots: opts.slots }, 'agent starting');
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (signals++ === 0) return agent.drain(`${signal}: the agent is stopping`, opts.drainTimeout * 1_000);
+        log.warn({ signal }, 'second signal: stopping at once');
+        stop.abort();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      log.info({ coordinators: agent.coordinators, factoryId: agent.factoryId, slots: opts.slots, version: VERSION }, 'agent starting');
       await agent.run(stop.signal);
       log.info('agent stopped');
     });

@@ -8,7 +8,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BudgetPeriod, BudgetSchema, BudgetState, type Budget } from '../../gen/ts/gigafactory/fleet/v1/budget_pb.js';
 import { formatDuration, money } from '../domain/budget.js';
 import { parseDuration } from './admin-commands.js';
-import { adminClient, type ClientSecurity } from './client.js';
+import { adminClient } from './client.js';
+import type { ClientSecurity } from './tls.js';
 import { print } from './format.js';
 
 const PERIODS = { day: BudgetPeriod.DAY, week: BudgetPeriod.WEEK, month: BudgetPeriod.MONTH } as const;

@@ -9,7 +9,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DependencyFailurePolicy, JobSchema, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { GetDagResponseSchema, SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
-import { DEFAULT_COORDINATOR, jobClient, type ClientSecurity } from './client.js';
+import { jobClient } from './client.js';
+import type { ClientSecurity } from './tls.js';
+import { coordinatorOption, tlsOptions } from './connection-options.js';
 import { adminCommands } from './admin-commands.js';
 import { budgetCommand } from './budget-command.js';
 import { dagText, jobDetails, jobsTable, print, stageName } from './format.js';
@@ -22,15 +24,11 @@ import { whoamiCommand } from './whoami-command.js';
 
 const program = new Command('gigafactory')
   .description('Fleet coordinator: jobs to factories over long-lived gRPC streams')
-  .addOption(
-    new Option('--coordinator <host:port>', 'coordinator gRPC address').env('GIGAFACTORY_COORDINATOR').default(DEFAULT_COORDINATOR),
-  )
+  .addOption(coordinatorOption())
   .option('--json', 'print JSON for scripts instead of human output', false)
   .addOption(new Option('--key <api-key>', 'API key, sent as a bearer token').env('GIGAFACTORY_API_KEY'))
-  .addOption(new Option('--tls-ca <file>', "CA bundle that signed the coordinator's certificate (uses TLS)").env('GIGAFACTORY_TLS_CA'))
-  .addOption(new Option('--tls-cert <file>', 'client certificate, for a coordinator that requires mTLS').env('GIGAFACTORY_TLS_CERT'))
-  .addOption(new Option('--tls-key <file>', 'key of the client certificate').env('GIGAFACTORY_TLS_KEY'))
   .showHelpAfterError();
+for (const option of tlsOptions()) program.addOption(option);
 
 program.addCommand(serveCommand());
 program.addCommand(agentCommand());

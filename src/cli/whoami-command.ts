@@ -6,7 +6,8 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Command } from 'commander';
 import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
-import { adminClient, type ClientSecurity } from './client.js';
+import { adminClient } from './client.js';
+import type { ClientSecurity } from './tls.js';
 import { print } from './format.js';
 
 export function whoamiCommand(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command {

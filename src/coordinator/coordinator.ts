@@ -14,7 +14,7 @@ import { JobWatch } from './job-watch.js';
 import { Jobs } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
 import { LogTail } from './log-tail.js';
-import { OpenStreams } from './open-streams.js';
+import { OpenStreams, type FollowerSettings } from './open-streams.js';
 import { TrackerIngest } from './tracker-ingest.js';
 import { Workflows } from './workflows.js';
 
@@ -27,17 +27,18 @@ export class Coordinator {
   readonly fleetView: FleetView;
   readonly workflows: Workflows;
   readonly tracker: TrackerIngest;
-  /** WatchJobs and TailLogs calls, ended at shutdown. */
-  readonly streams = new OpenStreams();
+  /** WatchJobs and TailLogs calls: bounded per API key, ended at shutdown or when their key is revoked. */
+  readonly streams: OpenStreams;
 
   constructor(
     readonly store: JobStore,
     readonly clock: Clock,
-    settings: FleetSettings,
+    settings: FleetSettings & FollowerSettings,
     log: Logger,
     observer?: FleetObserver,
     scheduling?: Scheduling,
   ) {
+    this.streams = new OpenStreams(settings.maxStreamsPerKey);
     this.jobs = new Jobs(store, this.feed, clock);
     // Over a shared store (replicas), one job's watch and log tail poll the store: see store-poll.ts.
     const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;

@@ -13,8 +13,16 @@ export interface JobUpdate {
 
 export type FeedItem = { kind: 'update'; update: JobUpdate } | { kind: 'log'; chunk: LogChunkRecord };
 
+/**
+ * What a queued feed item keeps alive for a follower: a log chunk's bytes, or about a kilobyte for a
+ * job change (the job record and event are shared by every follower; this sets the bound's scale).
+ */
+export function feedItemBytes(item: FeedItem): number {
+  return item.kind === 'log' ? item.chunk.data.length + 128 : 1024;
+}
+
 export class JobFeed {
-  readonly topic = new Topic<FeedItem>();
+  readonly topic = new Topic<FeedItem>(feedItemBytes);
 
   publishUpdate(update: JobUpdate): void {
     this.topic.publish({ kind: 'update', update });

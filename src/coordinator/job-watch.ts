@@ -18,6 +18,8 @@ export interface WatchFilter {
   productId: string;
   /** Only this job, when not empty; its history is replayed first. */
   jobId: string;
+  /** With jobId: resume after this revision (0: the whole history). */
+  afterRevision?: number;
 }
 
 /** An event, with the job as it is after it (null for replayed history older than the job's current revision). */
@@ -49,11 +51,12 @@ export class JobWatch {
         (!filter.jobId || item.update.job.id === filter.jobId),
       signal,
     );
-    let replayedRevision = 0;
+    let replayedRevision = filter.afterRevision ?? 0;
     if (filter.jobId) {
       const job = await this.jobs.get(filter.jobId);
       for (const event of await this.store.listEvents(filter.jobId)) {
         if (event.revision > job.revision) break;
+        if (event.revision <= replayedRevision) continue;
         replayedRevision = event.revision;
         yield { event, job: event.revision === job.revision ? job : null };
       }
@@ -74,7 +77,7 @@ export class JobWatch {
     const { signal, stop } = childSignal(outer);
     const waker = new PollWaker(this.feed, (item) => item.kind === 'update' && item.update.job.id === filter.jobId, signal);
     try {
-      let seen = 0;
+      let seen = filter.afterRevision ?? 0;
       let delay: number = LIVE_POLL.minMs;
       for (;;) {
         const job = await this.jobs.get(filter.jobId);

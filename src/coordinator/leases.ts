@@ -7,7 +7,7 @@
 import { DomainError } from '../domain/errors.js';
 import { isFinal, type JobRecord } from '../domain/job.js';
 import { LeaseBook, type FactoryNotice, type LeaseEffect, type LeaseEvent, type LeaseWrite } from '../domain/lease-book.js';
-import { accept, assertLeaseHolder, complete, expire, giveBack, preempted, release, renew, shortenLease, type JobChange } from '../domain/lifecycle.js';
+import { accept, assertLeaseHolder, complete, expire, handedBack, preempted, release, renew, shortenLease, type JobChange } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
@@ -156,7 +156,7 @@ export class Leases {
         return accept(job, factoryId, epoch, now, settings);
       case 'release':
         assertLeaseHolder(job, factoryId, epoch); // only the holder may let its lease go
-        if (job.stage === 'running') return giveBack(job, factoryId, epoch, now, `given back by the factory: ${write.reason}`);
+        if (job.stage === 'running') return handedBack(job, factoryId, epoch, now, write.reason);
         return release(job, epoch, now, 'declined', write.reason);
       case 'renew':
         return renew(job, factoryId, epoch, now, settings);

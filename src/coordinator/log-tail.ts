@@ -25,18 +25,19 @@ export class LogTail {
     private readonly shared = false,
   ) {}
 
-  async *tail(jobId: string, follow: boolean, signal: AbortSignal): AsyncIterable<LogChunkRecord> {
+  /** `after`: resume after this chunk (null: from the start). */
+  async *tail(jobId: string, follow: boolean, signal: AbortSignal, after: LogPosition | null = null): AsyncIterable<LogChunkRecord> {
     await this.jobs.get(jobId); // NOT_FOUND before anything else
     if (follow && this.shared) {
-      yield* this.poll(jobId, signal);
+      yield* this.poll(jobId, signal, after);
       return;
     }
     // Subscribe before replaying so a chunk stored during the replay is not missed.
     const live = follow
       ? this.feed.topic.subscribe((item) => itemJobId(item) === jobId, signal)
       : null;
-    let last: LogPosition | null = null;
-    for await (const chunk of this.replay(jobId, null)) {
+    let last: LogPosition | null = after;
+    for await (const chunk of this.replay(jobId, after)) {
       last = chunk;
       yield chunk;
     }
@@ -59,11 +60,11 @@ export class LogTail {
   }
 
   /** Following over a shared store: the store is the only source; the local feed only wakes us early. */
-  private async *poll(jobId: string, outer: AbortSignal): AsyncIterable<LogChunkRecord> {
+  private async *poll(jobId: string, outer: AbortSignal, after: LogPosition | null): AsyncIterable<LogChunkRecord> {
     const { signal, stop } = childSignal(outer);
     const waker = new PollWaker(this.feed, (item) => itemJobId(item) === jobId, signal);
     try {
-      let last: LogPosition | null = null;
+      let last: LogPosition | null = after;
       let delay: number = LIVE_POLL.minMs;
       for (;;) {
         // The stage first: a job is final only after its factory sent every chunk, so the read

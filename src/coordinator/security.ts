@@ -55,7 +55,7 @@ export class Security {
       case 'key': {
         const key = await this.store.findApiKey(hash);
         if (!key) throw unauthenticated('unknown API key');
-        if (key.revokedAt !== null) throw unauthenticated(`API key "${key.name}" was revoked at ${iso(key.revokedAt)}`);
+        if (key.revokedAt !== null) throw keyRevoked(key);
         return { kind: 'key', keyId: key.id, name: key.name, role: key.role };
       }
       case 'factory': {
@@ -218,6 +218,14 @@ export class Security {
     return revoked;
   }
 
+  /** Of these keys, the revoked ones, each with the refusal its holder now gets. */
+  async revokedKeys(keyIds: readonly string[]): Promise<Map<string, DomainError>> {
+    const wanted = new Set(keyIds);
+    const revoked = new Map<string, DomainError>();
+    for (const key of await this.store.listApiKeys()) if (wanted.has(key.id) && key.revokedAt !== null) revoked.set(key.id, keyRevoked(key));
+    return revoked;
+  }
+
   /** Read-decide-compare-and-set on one factory credential; `decide` returning null changes nothing. */
   private async changeFactory(
     factoryId: string,
@@ -241,4 +249,9 @@ export class Security {
 
 export function scopeOf(f: FactoryCredentialRecord): FactoryScope {
   return { factoryId: f.factoryId, allowedLabels: f.allowedLabels, allowedProducts: f.allowedProducts };
+}
+
+/** What a revoked key's holder is told, on a new call or on a stream it had open. */
+export function keyRevoked(key: ApiKeyRecord): DomainError {
+  return unauthenticated(`API key "${key.name}" was revoked at ${iso(key.revokedAt ?? 0)}`);
 }

@@ -170,29 +170,6 @@ export function release(job: JobRecord, epoch: number, now: number, kind: 'decli
   });
 }
 
-/**
- * The holder of a running lease declined it after all (gave it back): the job goes back to the
- * queue at once, as after a preemption, and the attempt does not count. So the job is never left
- * running while its holder has let it go.
- */
-export function giveBack(job: JobRecord, factoryId: string, epoch: number, now: number, message: string): JobChange {
-  assertLeaseHolder(job, factoryId, epoch);
-  assertStage(job, ['running'], 'give back');
-  return backUncounted(job, epoch, now, 'released', factoryId, message, { reason: message });
-}
-
-/** The running attempt ends without counting (given back, preempted): the job is runnable at once. */
-function backUncounted(job: JobRecord, epoch: number, now: number, outcome: 'released' | 'preempted', factoryId: string, message: string, patch: Partial<JobRecord>): JobChange {
-  return change(job, now, outcome, `factory:${factoryId}`, message, {
-    stage: 'queued',
-    lease: null,
-    attemptCount: job.attemptCount - 1,
-    attempts: updateAttempt(job, epoch, { endedAt: now, outcome, message }),
-    notBefore: now,
-    ...patch,
-  });
-}
-
 /** The factory reported how the attempt ended. Only one result per epoch can ever land. */
 export function complete(
   job: JobRecord,
@@ -254,11 +231,37 @@ export function preempted(job: JobRecord, factoryId: string, epoch: number, now:
     const attempts = updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message });
     return change(job, now, 'failed', `factory:${factoryId}`, job.budgetStopReason, { stage: 'failed', lease: null, attempts, endedAt: now, reason: job.budgetStopReason });
   }
-  return backUncounted(job, epoch, now, 'preempted', factoryId, message, {
+  return change(job, now, 'preempted', `factory:${factoryId}`, message, {
+    stage: 'queued',
+    lease: null,
+    attemptCount: job.attemptCount - 1,
+    attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message }),
+    notBefore: now,
     preemptionStreak: job.preemptionStreak + 1,
     lastPreemptedAt: now,
     reason: 'preempted to make room for a job of higher priority',
   });
+}
+
+/**
+ * The factory stopped a running job unfinished because it is shutting down (its drain ran out of
+ * time) and gave the lease back: the job is queued again at once without using up an attempt, since
+ * it did nothing wrong. A job already asked to stop (a cancel, its wall-clock budget) ends as that
+ * stop would have ended it.
+ */
+export function handedBack(job: JobRecord, factoryId: string, epoch: number, now: number, reason: string): JobChange {
+  assertLeaseHolder(job, factoryId, epoch);
+  assertStage(job, ['running'], 'hand back');
+  const message = `handed back by the factory: ${reason || 'shutting down'}`;
+  const actor = `factory:${factoryId}`;
+  const ended = { lease: null, attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'released', message }) };
+  if (job.budgetStopReason !== undefined) {
+    return change(job, now, 'failed', actor, job.budgetStopReason, { ...ended, stage: 'failed', endedAt: now, reason: job.budgetStopReason });
+  }
+  if (job.cancelRequestedAt !== null) {
+    return change(job, now, 'cancelled', actor, message, { ...ended, stage: 'cancelled', endedAt: now, reason: 'cancelled by request' });
+  }
+  return change(job, now, 'handed_back', actor, message, { ...ended, stage: 'queued', attemptCount: job.attemptCount - 1, notBefore: now, reason: message });
 }
 
 /**

@@ -19,15 +19,15 @@ import { timedStore } from '../store/timed-store.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { SqliteSettingsStore } from '../store/sqlite/sqlite-settings-store.js';
 import { Scheduling } from '../coordinator/scheduling.js';
-import { peerContextValues } from './auth.js';
-import { errorMappingInterceptor } from './errors.js';
+import { CallAdmission } from './call-admission.js';
+import { GatewayAdmission } from './gateway-admission.js';
+import { nativeServer } from './grpc-native.js';
 import { healthRoutes, type HealthState } from './health.js';
-import { requestLogInterceptor } from './request-log.js';
 import { webRoutes } from './web-static.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { registerCosmosMetrics } from './cosmos-metrics.js';
 import { listenGrpc, listenHttp, type Listener } from './listeners.js';
-import { routes } from './routes.js';
+import { connectRoutes, gatewayProcedures, services } from './services.js';
 import { setupSecurity } from './security-setup.js';
 import { startTrackerEcho } from './tracker-echo-setup.js';
 
@@ -75,23 +75,25 @@ export async function startServer({ config, log, store: givenStore, securityStor
   settingsRefresh?.unref();
   const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling);
   const credentialStore = securityStore ?? control?.security;
-  const sec = setupSecurity({ config, log, clock, sharedStore: shared, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
-  const health: HealthState = { listening: false, shuttingDown: false };
+  const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
+  const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
-    routes: routes(coordinator, log, sec.routes),
-    // Outermost first: the request id exists before errors are mapped and logged with it; every
-    // RPC on both listeners then passes the one auth interceptor.
-    interceptors: [requestLogInterceptor(log), errorMappingInterceptor(log), sec.interceptor],
-    contextValues: peerContextValues,
+  const mounted = services(coordinator, log, sec.routes);
+  // Every RPC on both listeners is admitted (request id, credential, role, rate) and run by this one.
+  const calls = new CallAdmission(sec.authenticate, log);
+  const gateway = new GatewayAdmission(calls, gatewayProcedures(mounted));
+  const connectHandler = connectNodeAdapter({
+    routes: connectRoutes(mounted),
+    interceptors: [gateway.interceptor()],
+    contextValues: gateway.contextValues,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     // curl and browser users see every field, including zeros and false ("created": false).
     jsonOptions: { alwaysEmitImplicit: true },
   });
-  const listenOptions = { tls: sec.tls, unauthenticatedDeadlineMs: config.unauthenticatedDeadlineMs };
-  const grpc = await listenGrpc(handler, config.host, config.grpcPort, listenOptions);
-  const http = await listenHttp(handler, config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), webRoutes()], {
+  const listenOptions = { tls: sec.tls, unauthenticatedDeadlineMs: config.unauthenticatedDeadlineMs, requestReadTimeoutMs: config.requestReadTimeoutMs };
+  const grpc = await listenGrpc((admitted) => nativeServer(mounted, calls, { maxMessageBytes: config.maxMessageBytes, maxStreamsPerConnection: config.maxStreamsPerConnection, requestReadTimeoutMs: config.requestReadTimeoutMs, admitted }), config.host, config.grpcPort, listenOptions);
+  const http = await listenHttp(gateway.wrap(connectHandler), config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), webRoutes()], {
     ...listenOptions,
     tls: sec.tls && { cert: sec.tls.cert, key: sec.tls.key }, // client certificates are for the native listener
   });

@@ -1,15 +1,11 @@
 /**
- * The auth interceptor, mounted once and so applied to every RPC on both listeners: it reads the
- * bearer token from `authorization`, establishes the principal, checks the role × RPC table
- * (access.ts) and the key's request rate, and puts the principal and its name (the actor recorded on
- * job events) in the handler context. Refusals are UNAUTHENTICATED, PERMISSION_DENIED or
- * RESOURCE_EXHAUSTED with a message saying why, and one warn line; the token is never logged.
+ * Who is calling, from a call's headers alone: reads the bearer token from `authorization`,
+ * establishes the principal, checks the role × RPC table (access.ts) and the key's request rate.
+ * Refusals are UNAUTHENTICATED, PERMISSION_DENIED or RESOURCE_EXHAUSTED with a message saying why,
+ * and one warn line; the token is never logged. call-admission.ts runs it for every RPC on both
+ * listeners, before the call's body is read on the native one.
  */
-import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor } from '@connectrpc/connect';
-import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
-import { actorKey } from '../api/actor.js';
-import { principalKey } from '../api/principal.js';
-import { requestLogKey } from '../api/request-context.js';
+import { Code, ConnectError, createContextKey } from '@connectrpc/connect';
 import type { Clock } from '../coordinator/clock.js';
 import type { Security } from '../coordinator/security.js';
 import { describePrincipal, type Principal } from '../domain/credentials.js';
@@ -28,30 +24,29 @@ export interface AuthOptions {
   log: Logger;
 }
 
+/** What authentication reads of a call: its procedure ("package.Service/Method"), its credential header, where it comes from. */
+export interface CallCredential {
+  procedure: string;
+  authorization: string | null;
+  peer: string | undefined;
+}
+
+/** Resolves with the caller's principal, or rejects with the refusal (a ConnectError). */
+export type Authenticate = (call: CallCredential, log: Logger) => Promise<Principal>;
+
 /** The caller's address, for refusal lines. */
 export const peerKey = createContextKey<string>('', { description: 'remote address of the connection' });
 
-/** connect-node `contextValues`: what the transport knows about the caller. */
-export const peerContextValues: NonNullable<ConnectNodeAdapterOptions['contextValues']> = (req): ContextValues => {
-  const values = createContextValues();
-  const socket = req.socket as { remoteAddress?: string; remotePort?: number } | undefined;
-  if (socket?.remoteAddress) values.set(peerKey, `${socket.remoteAddress}:${socket.remotePort ?? ''}`);
-  return values;
-};
-
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-export function authInterceptor(opts: AuthOptions): Interceptor {
+export function authenticator(opts: AuthOptions): Authenticate {
   const buckets = new Map<string, TokenBucket>();
-  return (next) => async (req) => {
-    const rpc = `${req.service.typeName}/${req.method.name}`;
-    const log = req.contextValues.get(requestLogKey) ?? opts.log;
+  return async ({ procedure: rpc, authorization: header, peer }, log) => {
     const refuse = (code: Code, message: string, principal: Principal | null): never => {
-      log.warn({ rpc, code: Code[code], principal: principal ? describePrincipal(principal) : 'none', peer: req.contextValues.get(peerKey), reason: message }, 'request refused');
+      log.warn({ rpc, code: Code[code], principal: principal ? describePrincipal(principal) : 'none', peer, reason: message }, 'request refused');
       throw new ConnectError(message, code);
     };
 
-    const header = req.header.get('authorization');
     let principal: Principal;
     if (header === null || header === '') {
       if (!opts.devMode) refuse(Code.Unauthenticated, `${shortName(rpc)} needs a credential: send "authorization: Bearer <token>"`, null);
@@ -83,10 +78,7 @@ export function authInterceptor(opts: AuthOptions): Interceptor {
         );
       }
     }
-
-    req.contextValues.set(principalKey, principal);
-    if (principal.kind === 'key') req.contextValues.set(actorKey, principal.name);
-    return next(req);
+    return principal;
   };
 }
 

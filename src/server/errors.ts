@@ -3,11 +3,11 @@
  * ConnectError is an internal fault: it is logged with its stack and the client gets INTERNAL with
  * a request id, never a database message.
  */
-import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type DomainErrorCode } from '../domain/errors.js';
+import { isDiskFull } from '../store/store-errors.js';
 import type { Logger } from '../logging.js';
-import { requestLogKey } from '../api/request-context.js';
 
 const CODE_FOR: Record<DomainErrorCode, Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -24,26 +24,15 @@ const CODE_FOR: Record<DomainErrorCode, Code> = {
 };
 
 export function toConnectError(err: unknown, log: Logger, procedure: string): ConnectError {
-  if (err instanceof ConnectError) return err;
-  if (err instanceof DomainError) return new ConnectError(err.message, CODE_FOR[err.code]);
+  if (err instanceof ConnectError) return err.rawMessage.length > MAX_MESSAGE_CHARS || LONG_QUOTE.test(err.rawMessage) ? new ConnectError(compact(err.rawMessage), err.code, err.metadata) : err;
+  if (err instanceof DomainError) return new ConnectError(compact(err.message), CODE_FOR[err.code]);
+  if (isDiskFull(err)) {
+    log.error({ err, procedure }, 'the store cannot write: disk full');
+    return new ConnectError('the coordinator cannot write: its disk is full; nothing was changed, try again once there is room', Code.ResourceExhausted);
+  }
   const incident = randomUUID();
   log.error({ err, procedure, incident }, 'internal error');
   return new ConnectError(`internal error (incident ${incident}); the coordinator logged the details`, Code.Internal);
-}
-
-/** Maps errors of unary calls and of every message of a streaming response. */
-export function errorMappingInterceptor(baseLog: Logger): Interceptor {
-  return (next) => async (req) => {
-    const procedure = req.url;
-    const log = req.contextValues.get(requestLogKey) ?? baseLog;
-    try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      return { ...res, message: new MappedErrors(res.message, log, procedure) };
-    } catch (err) {
-      throw toConnectError(err, log, procedure);
-    }
-  };
 }
 
 /**
@@ -53,7 +42,7 @@ export function errorMappingInterceptor(baseLog: Logger): Interceptor {
  * open stream holds and rebuilds for every message (issue #9). A class, so each stream holds one
  * small object and one closure rather than a closure per method.
  */
-class MappedErrors<T> implements AsyncIterableIterator<T> {
+export class MappedErrors<T> implements AsyncIterableIterator<T> {
   private readonly inner: AsyncIterator<T>;
   private readonly map: (err: unknown) => never;
 
@@ -79,4 +68,20 @@ class MappedErrors<T> implements AsyncIterableIterator<T> {
   [Symbol.asyncIterator](): this {
     return this;
   }
+}
+
+/** Quoted input longer than this is cut in messages (with its length said), so errors stay small. */
+const MAX_QUOTE_CHARS = 200;
+const LONG_QUOTE = new RegExp(`"[^"]{${MAX_QUOTE_CHARS + 1},}"`);
+/** No message is longer than this, whatever it quotes unquoted. */
+const MAX_MESSAGE_CHARS = 1_000;
+
+/**
+ * Messages quote the input they refuse ("product_id "..." must be ..."); a 60 K id must not come
+ * back as a 60 K message (or, past the header limit, as a reset stream). Each long quoted run keeps
+ * its first 200 characters and says how long it was; the explanation around it stays whole.
+ */
+export function compact(message: string): string {
+  const cut = message.replace(new RegExp(LONG_QUOTE.source, 'g'), (quoted) => `"${quoted.slice(1, MAX_QUOTE_CHARS + 1)}…" (${(quoted.length - 2).toLocaleString('en-US')} characters)`);
+  return cut.length > MAX_MESSAGE_CHARS ? `${cut.slice(0, MAX_MESSAGE_CHARS)}… (message cut at ${MAX_MESSAGE_CHARS} of ${cut.length.toLocaleString('en-US')} characters)` : cut;
 }

@@ -1,7 +1,9 @@
 /**
  * Plain HTTP endpoints beside the RPC routes on the HTTP listener: /healthz (the process answers),
- * /readyz (store reachable, listeners up, not shutting down) and /metrics (Prometheus text format).
+ * /readyz (store reachable, disk not full, listeners up, not shutting down) and /metrics (Prometheus
+ * text format).
  */
+import { statfs } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JobStore } from '../store/job-store.js';
 import type { CoordinatorMetrics } from './metrics.js';
@@ -9,6 +11,8 @@ import type { CoordinatorMetrics } from './metrics.js';
 export interface HealthState {
   listening: boolean;
   shuttingDown: boolean;
+  /** The embedded store's directory and the free space below which it cannot be trusted to write. */
+  disk?: { dir: string; minFreeBytes: number };
 }
 
 /** How long the readiness probe waits for the store. */
@@ -57,8 +61,16 @@ async function readiness(store: JobStore, state: HealthState): Promise<string[]>
   } finally {
     clearTimeout(timer);
   }
+  if (state.disk) {
+    // A write that cannot land would fail every submit: not ready until there is room again.
+    const { bavail, bsize } = await statfs(state.disk.dir);
+    const free = bavail * bsize;
+    if (free < state.disk.minFreeBytes) problems.push(`disk nearly full: ${mib(free)} MiB free in ${state.disk.dir}, below ${mib(state.disk.minFreeBytes)} MiB`);
+  }
   return problems;
 }
+
+const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(0);
 
 function reply(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });

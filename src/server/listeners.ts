@@ -1,18 +1,21 @@
 /**
- * The two listeners, one router: h2c for native gRPC (agents, polyglot clients) and HTTP/1.1 for the
- * Connect gateway (Connect JSON, gRPC-Web, browsers, curl). Node's h2c server cannot also speak
- * HTTP/1.1, hence two ports.
+ * The two listeners, one set of services: native gRPC on @grpc/grpc-js's server (agents, polyglot
+ * clients, the CLI) and HTTP/1.1 for the Connect gateway on connect-node (Connect JSON, gRPC-Web,
+ * browsers, curl).
  *
  * Both can serve TLS from the configured certificate; the native listener can also require client
- * certificates (mTLS). A connection that opens no request within the unauthenticated deadline (or
- * does not finish its TLS handshake by then) is closed, so idle sockets cannot pile up.
+ * certificates (mTLS). A connection that has no call admitted (native) or sends no request headers
+ * (gateway) within the unauthenticated deadline, or does not finish its TLS handshake by then, is
+ * closed, so idle sockets cannot pile up.
  */
 import { cors as connectCors } from '@connectrpc/connect';
 import type { connectNodeAdapter } from '@connectrpc/connect-node';
+import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
-import * as http2 from 'node:http2';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import type { ConnectionInfo } from './grpc-native.js';
 import type { TlsFiles } from './security-setup.js';
 
 /** The request handler connect-node builds (its type is not exported by name). */
@@ -29,51 +32,62 @@ export interface Listener {
 export interface ListenOptions {
   /** Serve TLS; with `clientCa`, the native listener requires a client certificate signed by it. */
   tls?: TlsFiles | null;
-  /** Close connections that open no request (or finish no TLS handshake) within this many ms. */
+  /** Close connections that have no admitted call / no request headers (or no TLS handshake) within this many ms. */
   unauthenticatedDeadlineMs?: number;
+  /** The gateway ends a request whose body has not arrived within this many ms (the native listener's is in grpc-native.ts). */
+  requestReadTimeoutMs?: number;
 }
 
-export async function listenGrpc(handler: NodeHandlerFn, host: string, port: number, opts: ListenOptions = {}): Promise<Listener> {
+/**
+ * The native listener: grpc-js serves the connections this listener accepts (its connection
+ * injector), so the listener keeps what grpc-js has no option for: the deadline by which a
+ * connection must have had a call admitted (which also bounds a stalled TLS handshake), and the
+ * sockets to cut when the shutdown grace ends.
+ */
+export async function listenGrpc(
+  /** Builds the grpc-js Server; it calls `admitted` with each admitted call's connection. */
+  build: (admitted: (connection: ConnectionInfo) => void) => grpc.Server,
+  host: string,
+  port: number,
+  opts: ListenOptions = {},
+): Promise<Listener> {
   const { tls, unauthenticatedDeadlineMs: deadline } = opts;
-  const server: http2.Http2Server | http2.Http2SecureServer = tls
-    ? http2.createSecureServer(
-        {
-          cert: tls.cert,
-          key: tls.key,
-          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-          ...(deadline ? { handshakeTimeout: deadline } : {}),
-        },
-        handler,
-      )
-    : http2.createServer(handler);
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (session: http2.ServerHttp2Session) => {
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
-    if (deadline) {
-      // No stream yet means no credential yet: a silent connection is dropped at the deadline.
-      const timer = setTimeout(() => session.destroy(), deadline);
-      timer.unref();
-      const clear = (): void => clearTimeout(timer);
-      session.once('stream', clear);
-      session.once('close', clear);
-    }
+  const unadmitted = new Map<string, NodeJS.Timeout>();
+  const grpcServer = build((connection) => {
+    const key = `${connection.remoteAddress}:${connection.remotePort}`;
+    clearTimeout(unadmitted.get(key));
+    unadmitted.delete(key);
   });
-  // Sockets too: a session can be gone while its socket still holds server.close() open.
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.clientCa))
+    : grpc.ServerCredentials.createInsecure();
+  const injector = grpcServer.createConnectionInjector(credentials);
   const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
+  const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (deadline) {
+      // No admitted call yet means no credential yet: a silent or refused-only connection is cut.
+      const timer = setTimeout(() => socket.destroy(), deadline);
+      timer.unref();
+      unadmitted.set(key, timer);
+    }
+    socket.once('close', () => {
+      sockets.delete(socket);
+      clearTimeout(unadmitted.get(key));
+      unadmitted.delete(key);
+    });
+    injector.injectConnection(socket);
   });
   const bound = await listen(server, host, port);
   return {
     ...bound,
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // GOAWAY: no new streams on existing connections; open ones may finish.
-      for (const session of sessions) session.close();
-      await raceTimeout(closed, graceMs);
-      for (const session of sessions) session.destroy();
+      // GOAWAY: no new calls on existing connections; open ones may finish.
+      const drained = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      await raceTimeout(drained, graceMs);
+      grpcServer.forceShutdown();
       for (const socket of sockets) socket.destroy();
       await closed;
     },
@@ -90,11 +104,11 @@ export async function listenHttp(
   opts: ListenOptions = {},
 ): Promise<Listener> {
   const allowed = new Set(corsOrigins);
-  const { tls, unauthenticatedDeadlineMs: deadline } = opts;
+  const { tls, unauthenticatedDeadlineMs: deadline, requestReadTimeoutMs: readTimeout = 300_000 } = opts;
   // headersTimeout is checked every connectionsCheckingInterval, so check often enough to honour it.
   const timeouts: http.ServerOptions = deadline
-    ? { headersTimeout: deadline, requestTimeout: Math.max(300_000, deadline), connectionsCheckingInterval: Math.min(1_000, deadline) }
-    : {};
+    ? { headersTimeout: Math.min(deadline, readTimeout), requestTimeout: readTimeout, connectionsCheckingInterval: Math.min(1_000, deadline) }
+    : { requestTimeout: readTimeout };
   const listener: http.RequestListener = (req, res) => {
     if (routes.some((route) => route(req, res))) return;
     const origin = req.headers.origin;
@@ -130,7 +144,7 @@ export async function listenHttp(
   };
 }
 
-async function listen(server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer, host: string, port: number): Promise<{ address: string; port: number }> {
+async function listen(server: net.Server, host: string, port: number): Promise<{ address: string; port: number }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,24 +1,24 @@
 /**
  * Security for one coordinator process, from configuration: the credential store (SQLite in the
  * coordinator's file by default, the Cosmos control container for replicas, opened by app.ts), the
- * auth interceptor, the factory stream limits, the TLS material for both listeners and, over a
+ * authenticator, the factory stream limits, the TLS material for both listeners and, over a
  * shared store, the watch that closes streams of factories revoked on another replica.
  * Development mode is announced loudly here, once, at start.
  */
-import type { Interceptor } from '@connectrpc/connect';
 import { readFileSync } from 'node:fs';
 import { isLoopbackHost, type ServeConfig } from '../config.js';
 import type { Clock } from '../coordinator/clock.js';
 import { FactoryStreams } from '../coordinator/factory-streams.js';
 import { LogRate } from '../coordinator/log-rate.js';
+import type { OpenStreams } from '../coordinator/open-streams.js';
 import { RevocationWatch } from '../coordinator/revocation-watch.js';
 import { Security } from '../coordinator/security.js';
 import type { Logger } from '../logging.js';
 import { MemorySecurityStore } from '../store/memory/memory-security-store.js';
 import type { SecurityStore } from '../store/security-store.js';
 import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
-import { authInterceptor } from './auth.js';
-import type { SecurityRoutes } from './routes.js';
+import { authenticator, type Authenticate } from './auth.js';
+import type { SecurityRoutes } from './services.js';
 
 export interface TlsFiles {
   cert: Buffer;
@@ -29,7 +29,7 @@ export interface TlsFiles {
 
 export interface SecuritySetup {
   security: Security;
-  interceptor: Interceptor;
+  authenticate: Authenticate;
   routes: SecurityRoutes;
   tls: TlsFiles | null;
   close(): Promise<void>;
@@ -44,11 +44,13 @@ export interface SecuritySetupOptions {
   sqlitePath?: string;
   /** Other replicas share the credential store: watch it for revocations made there. */
   sharedStore?: boolean;
+  /** The coordinator's WatchJobs and TailLogs streams: that watch also ends those of keys revoked elsewhere. */
+  followers: OpenStreams;
   /** How often that watch asks the store; REVOCATION_POLL_MS by default. */
   revocationPollMs?: number;
 }
 
-export function setupSecurity({ config, log, clock, store: given, sqlitePath, sharedStore = false, revocationPollMs }: SecuritySetupOptions): SecuritySetup {
+export function setupSecurity({ config, log, clock, store: given, sqlitePath, sharedStore = false, followers, revocationPollMs }: SecuritySetupOptions): SecuritySetup {
   if (config.insecureDev && !isLoopbackHost(config.host)) {
     throw new Error(`insecureDev is only allowed on a loopback host (127.0.0.1, ::1, localhost), not "${config.host}"`);
   }
@@ -56,7 +58,7 @@ export function setupSecurity({ config, log, clock, store: given, sqlitePath, sh
   const security = new Security(store, clock, { rotationOverlapMs: config.tokenRotationOverlapMs });
   const logRate = new LogRate(config.logBytesPerSecondPerJob, Math.max(2 * config.logBytesPerSecondPerJob, config.maxLogChunkBytes), clock, log);
   const streams = new FactoryStreams(config.maxStreamsPerFactory);
-  const revocations = sharedStore ? new RevocationWatch(security, streams, log, revocationPollMs) : null;
+  const revocations = sharedStore ? new RevocationWatch(security, streams, followers, log, revocationPollMs) : null;
   revocations?.start();
   if (config.insecureDev) {
     log.warn(
@@ -66,7 +68,7 @@ export function setupSecurity({ config, log, clock, store: given, sqlitePath, sh
   }
   return {
     security,
-    interceptor: authInterceptor({ security, devMode: config.insecureDev, keyRate: { perSecond: config.keyRequestsPerSecond, burst: config.keyRequestBurst }, clock, log }),
+    authenticate: authenticator({ security, devMode: config.insecureDev, keyRate: { perSecond: config.keyRequestsPerSecond, burst: config.keyRequestBurst }, clock, log }),
     routes: { security, streams, logRate },
     tls: readTls(config),
     close: () => {

@@ -28,6 +28,23 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * The app runs only its own files and talks only to its own origin (Connect-Web calls the gateway
+ * it was served by); nothing may frame it. A stray injected script or style has nowhere to run.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** "/package.Service/Method": a Connect, gRPC-Web or gRPC procedure path. */
 const PROCEDURE_PATH = /^\/[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+\/[A-Za-z_]\w*$/;
 const RESERVED = new Set(['/metrics', '/healthz', '/readyz']);
@@ -79,6 +96,8 @@ function stream(res: ServerResponse, req: IncomingMessage, file: string, stats: 
     // Files under /assets/ carry a content hash in their name; index.html must always be fresh.
     'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'Referrer-Policy': 'no-referrer',
   });
   if (req.method === 'HEAD') return void res.end();
   createReadStream(file)

@@ -21,3 +21,12 @@ export class StoreClosed extends Error {
     this.name = 'StoreClosed';
   }
 }
+
+/**
+ * The store could not write for want of space: SQLite's SQLITE_FULL (disk or max_page_count), or
+ * the operating system's ENOSPC from any file write.
+ */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}

@@ -19,7 +19,8 @@ export default defineConfig({
     outDir: `${repoRoot}dist/web`,
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // The served app ships no source maps: its sources are in the repository, not on the wire.
+    sourcemap: false,
     reportCompressedSize: false,
   },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },

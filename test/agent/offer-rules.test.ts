@@ -85,7 +85,7 @@ describe('an agent offered jobs it must not or cannot run', () => {
     await writeFile(jobWorkspace(workDir, 'job-badwork', 1n), 'in the way');
     const address = await standIn([
       offer('job-lapsed', ['true'], -1_000),
-      offer('job-revoked', ['sh', '-c', 'echo ran > "$MARKER"'], 60_000, { MARKER: marker }),
+      offer('job-revoked', ['sh', '-c', 'sleep 2; echo ran > "$MARKER"'], 60_000, { MARKER: marker }),
       { case: 'leaseRevoked', value: { jobId: 'job-revoked', epoch: 1n, reason: 'taken back' } },
       offer('job-missing', [path.join(workDir, 'no-such-program')]),
       offer('job-e2big', ['sh', '-c', 'true', 'x'.repeat(200_000)]),
@@ -102,11 +102,13 @@ describe('an agent offered jobs it must not or cannot run', () => {
     expect(byJob.get('job-missing')).toMatchObject({ outcome: AttemptOutcome.FAILED, message: expect.stringContaining('command not found (ENOENT)') });
     expect(byJob.get('job-e2big')).toMatchObject({ outcome: AttemptOutcome.FAILED, message: expect.stringContaining('E2BIG') });
     expect(byJob.get('job-badwork')).toMatchObject({ outcome: AttemptOutcome.FAILED, message: expect.stringContaining('cannot create workspace') });
-    // The revoked job: accepted before the revoke arrived, never started, nothing reported.
+    // The revoked job: accepted before the revoke arrived, nothing reported, and its process (if
+    // the revoke came only after the start: the burst may arrive in two reads) stopped before it
+    // could finish. That no process starts once the revoke is in is job-process.test.ts's.
     expect(about('leaseAccept', 'job-revoked')).toBe(true);
     expect(byJob.has('job-revoked')).toBe(false);
-    expect(agent.lines.some((l) => l.msg === 'job started' && l.jobId === 'job-revoked')).toBe(false);
+    await until(() => agent.lines.some((l) => l.msg === 'job ended' && l.jobId === 'job-revoked') || !agent.lines.some((l) => l.msg === 'job started' && l.jobId === 'job-revoked'));
     expect(existsSync(marker)).toBe(false);
     expect(agent.child.exitCode).toBeNull(); // the agent is still up
-  });
+  }, 30_000);
 });

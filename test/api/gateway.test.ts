@@ -131,7 +131,8 @@ describe('gRPC-Web and native gRPC', () => {
     await expect.poll(() => kinds.length).toBeGreaterThan(0);
     await grpc.cancelJob({ jobId: job!.id });
     await watching;
-    expect(kinds).toEqual(['submitted', 'cancelled']);
+    // A "waiting" note (no factory connected) may come between, depending on how long the cancel took.
+    expect(kinds.filter((kind) => kind !== 'waiting')).toEqual(['submitted', 'cancelled']);
   });
 
   it('TailLogs of a job without output ends at once when not following', async () => {

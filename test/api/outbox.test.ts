@@ -90,4 +90,27 @@ describe('Outbox', () => {
     outbox.push(2);
     expect(await outbox.next()).toEqual({ value: undefined, done: true });
   });
+
+  it("with a bound: the push over it drops the queue and ends with the bound's error at once", async () => {
+    let overflows = 0;
+    const outbox = new Outbox<number>(null, { messages: 3, overflow: () => (overflows++, new Error('not reading')) });
+    for (let i = 0; i < 3; i++) outbox.push(i);
+    expect(overflows).toBe(0);
+    outbox.push(3);
+    outbox.push(4); // ended: ignored, no second overflow
+    expect(overflows).toBe(1);
+    await expect(outbox.next()).rejects.toThrow('not reading');
+    expect(await outbox.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('with a bound: a consumer that keeps up never meets it', async () => {
+    const outbox = new Outbox<number>(null, { messages: 1, overflow: () => new Error('never') });
+    const read = drain(outbox);
+    for (let i = 0; i < 100; i++) {
+      outbox.push(i);
+      await null;
+    }
+    outbox.end();
+    expect(await read).toHaveLength(100);
+  });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const RUN = join(import.meta.dirname, '..', '..', 'bench', 'run.ts');
-const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas'];
+const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas', 'agent-start'];
 
 function bench(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', RUN, ...args], { encoding: 'utf8' });

@@ -12,7 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { FACTORY_TOKEN_FILE } from '../../agent/factory-credentials.js';
+import { FACTORY_TOKEN_FILE } from '../../agent/token-files.js';
 import { waitForStage } from '../support/jobs.js';
 import { spawnAgent, spawnCoordinator, type ManagedProcess } from '../support/processes.js';
 import type { TestServer } from '../support/server.js';

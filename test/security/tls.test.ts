@@ -14,8 +14,8 @@ import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb
 import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { FactoryAgent } from '../../agent/agent.js';
-import { FACTORY_TOKEN_FILE } from '../../agent/factory-credentials.js';
-import { agentChannelCredentials } from '../../src/cli/client.js';
+import { FACTORY_TOKEN_FILE } from '../../agent/token-files.js';
+import { agentChannelCredentials } from '../../src/cli/tls.js';
 import { createLogger } from '../../src/logging.js';
 import { waitForStage } from '../support/jobs.js';
 import { bearer, startSecureServer, type SecureServer } from './helpers.js';

@@ -77,7 +77,7 @@ describe('lease protocol simulation', () => {
       }
       // The batch really exercised the protocol's hard cases (otherwise the checks prove little).
       if (last - first + 1 >= 200) {
-        for (const name of ['crashes', 'streamBreaks', 'leasesShortened', 'partitions', 'zombieRevokes', 'staleChecked', 'resultAcks', 'duplicateResults', 'dropped'] as const) {
+        for (const name of ['crashes', 'streamBreaks', 'leasesShortened', 'partitions', 'zombieRevokes', 'staleChecked', 'resultAcks', 'duplicateResults', 'dropped', 'handBacks'] as const) {
           expect(totals[name], name).toBeGreaterThan(0);
         }
       }

@@ -104,6 +104,8 @@ export interface SimStats {
   duplicateResults: number;
   offers: number;
   preemptions: number;
+  /** Running jobs a draining factory gave back (lease_return) at its drain timeout. */
+  handBacks: number;
 }
 
 export interface SimReport {
@@ -281,6 +283,7 @@ class LeaseSim {
     duplicateResults: 0,
     offers: 0,
     preemptions: 0,
+    handBacks: 0,
   };
 
   constructor(options: SimOptions) {
@@ -461,6 +464,8 @@ class LeaseSim {
         this.log(() => `${f.id} drains`);
         f.draining = true;
         this.send(f, { case: 'drain', value: { reason: 'sim drain' } });
+        // Its drain timeout: what still runs then is stopped and handed back (lease_return).
+        this.at(this.clock.t + this.rng.int(1, 40) * Q, () => this.handBack(f));
         return;
     }
   }
@@ -677,6 +682,17 @@ class LeaseSim {
       case 'goodbye':
       case undefined:
         return;
+    }
+  }
+
+  /** A draining agent's timeout: its running jobs are stopped and their leases given back. */
+  private handBack(f: SimFactory): void {
+    if (!f.draining || !f.up || !f.conn?.welcomed) return;
+    for (const job of [...f.running.values()]) {
+      f.running.delete(job.key);
+      this.stats.handBacks++;
+      this.log(() => `${f.id} hands back ${job.key}`);
+      this.send(f, { case: 'leaseReturn', value: { jobId: job.jobId, epoch: BigInt(job.epoch), reason: 'sim drain timeout' } });
     }
   }
 
@@ -899,6 +915,7 @@ class LeaseSim {
       case 'leaseAccept':
       case 'leaseDecline':
       case 'preemptionAck':
+      case 'leaseReturn':
       case 'jobResult':
       case 'logChunk':
         return this.staleOf([{ jobId: kind.value.jobId, epoch: Number(kind.value.epoch) }]);
@@ -1256,6 +1273,7 @@ function describeRequest(kind: RequestKind | ConnectRequest['kind']): string {
     case 'leaseAccept':
     case 'leaseDecline':
     case 'preemptionAck':
+    case 'leaseReturn':
       return `${kind.case} ${key(kind.value.jobId ?? '', kind.value.epoch ?? 0n)}`;
     case 'jobResult':
       return `jobResult ${key(kind.value.jobId ?? '', kind.value.epoch ?? 0n)} ${AttemptOutcome[kind.value.outcome ?? 0]}`;

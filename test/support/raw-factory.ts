@@ -47,8 +47,8 @@ export class RawFactory {
     this.outgoing.push(create(ConnectRequestSchema, { kind }));
   }
 
-  hello(factoryId: string, opts: { slots?: number; labels?: Record<string, string>; running?: { jobId: string; epoch: bigint }[] } = {}): void {
-    this.send({ case: 'hello', value: { factoryId, slots: opts.slots ?? 1, labels: opts.labels ?? {}, agentVersion: 'raw-test', runningJobs: opts.running ?? [] } });
+  hello(factoryId: string, opts: { slots?: number; labels?: Record<string, string>; running?: { jobId: string; epoch: bigint }[]; agentVersion?: string } = {}): void {
+    this.send({ case: 'hello', value: { factoryId, slots: opts.slots ?? 1, labels: opts.labels ?? {}, agentVersion: opts.agentVersion ?? 'raw-test', runningJobs: opts.running ?? [] } });
   }
 
   /** Resolves with the first not-yet-taken message of this kind (and matching `where`). */

@@ -22,6 +22,8 @@ import { LabelOperator, LabelRequirementSchema } from '../../gen/ts/gigafactory/
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { forceRpc, launchBrowser, screenshot, submitThroughForm, type TestBrowser, type UiJobFields } from '../support/browser.js';
 import { spawnAgent, type ManagedProcess } from '../support/processes.js';
+import { RawFactory } from '../support/raw-factory.js';
+import { VERSION } from '../../src/version.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const AGENT_ID = 'build-linux-01';
@@ -60,7 +62,13 @@ beforeAll(async () => {
   page.on('request', (req) => {
     if (req.url().includes('/gigafactory.fleet.v1.')) authHeaders.push(req.headers().authorization ?? '');
   });
+  // The app must run whole under its Content-Security-Policy: Chromium reports each blocked thing on the console.
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
 });
+
+const cspViolations: string[] = [];
 
 // A failing step leaves a picture of what the browser showed.
 afterEach(async ({ task }) => {
@@ -68,6 +76,8 @@ afterEach(async ({ task }) => {
 });
 
 afterAll(async () => {
+  // Every page the tests visited ran under the policy without a violation.
+  expect(cspViolations).toEqual([]);
   await browser?.close();
   await gpuAgent?.kill();
   await agent?.kill();
@@ -106,6 +116,10 @@ describe('web control plane', () => {
     const js = await fetch(`${server.httpUrl}${script}`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('cache-control')).toContain('immutable');
+    // Served under a Content-Security-Policy that allows only its own origin, and without source maps.
+    expect(index.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(await js.text()).not.toContain('sourceMappingURL');
+    expect((await fetch(`${server.httpUrl}${script}.map`)).status).toBe(404);
     expect((await fetch(`${server.httpUrl}/assets/missing.js`)).status).toBe(404);
     // Paths that climb out of the build directory find nothing.
     for (const path of ['/..%2f..%2fpackage.json', '/assets/..%2f..%2f..%2fpackage.json']) expect(await rawGet(path)).toBe(404);
@@ -294,13 +308,28 @@ describe('web control plane', () => {
     await jobs.cancelJob({ jobId: running.job!.id });
   });
 
-  it('lists the connected factories', async () => {
-    await page.goto(`${server.httpUrl}/factories`);
-    const row = page.locator(`tr[data-factory="${AGENT_ID}"]`);
-    await row.waitFor();
-    expect(await row.textContent()).toContain('mem_gb=16');
-    expect(await row.locator('.pill').textContent()).toBe('Online');
-    await screenshot(page, '09-factories');
+  it('lists the connected factories, flagging an agent older than the compatibility window', async () => {
+    // An agent from before this coordinator's window (0.0.9 < 0.1.0) says hello.
+    const old = new RawFactory(server.grpcUrl);
+    old.hello('mac-mini-old', { agentVersion: '0.0.9' });
+    await old.next('welcome');
+    try {
+      await page.goto(`${server.httpUrl}/factories`);
+      const row = page.locator(`tr[data-factory="${AGENT_ID}"]`);
+      await row.waitFor();
+      expect(await row.textContent()).toContain('mem_gb=16');
+      expect(await row.locator('.pill').textContent()).toBe('Online');
+      expect(await row.textContent()).toContain(VERSION);
+      expect(await row.locator('[data-outdated]').count()).toBe(0);
+      const oldRow = page.locator('tr[data-factory="mac-mini-old"]');
+      await oldRow.locator('[data-outdated]').waitFor();
+      expect(await oldRow.locator('[data-outdated]').getAttribute('title')).toContain(`(${VERSION.replace(/\.\d+$/, '.0')} or newer)`);
+      expect(await page.getByRole('alert').textContent()).toContain('1 agent is older than this coordinator');
+      await screenshot(page, '09-factories');
+    } finally {
+      old.breakStream();
+    }
+    await page.locator('tr[data-factory="mac-mini-old"]').waitFor({ state: 'detached' });
   });
 
   it('sends the operator back to sign-in when the coordinator refuses the key', async () => {
@@ -309,14 +338,15 @@ describe('web control plane', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${server.httpUrl}/`);
     await page.locator(`.factory-card[data-factory="${AGENT_ID}"]`).waitFor();
-    // The key is revoked while the operator works: the next call is refused.
+    // The key is revoked while the operator works: the page's open stream ends with the refusal at once.
     await admin.revokeApiKey({ name: 'e2e-leaver' });
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Factories' }).click();
-    await page.waitForURL(/\/sign-in\?next=%2Ffactories$/);
+    await page.waitForURL(/\/sign-in\?next=%2F$/);
     await page.getByRole('alert').getByText(/^The coordinator did not accept this API key: API key "e2e-leaver" was revoked at .+\. Sign in with another one\.$/).waitFor();
     await screenshot(page, '10-sign-in-refused');
     await page.locator('input[name=apiKey]').fill(operatorKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.httpUrl}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Factories' }).click();
     await page.waitForURL(`${server.httpUrl}/factories`);
     await page.locator(`tr[data-factory="${AGENT_ID}"]`).waitFor();
   });
@@ -379,6 +409,12 @@ describe('web control plane', () => {
     await form.getByRole('button', { name: 'Create token' }).click();
     const token = (await page.locator('[data-token]').textContent())!;
     expect(token).toMatch(/^gfe_/);
+    // The line per platform that installs the agent and starts it as a service, enrolled.
+    await form.page().locator('input[name=agentPackage]').fill('https://artifacts.example/gigafactory-agent.tgz');
+    expect(await page.locator('[data-install-line=linux] code').textContent()).toBe(
+      `sudo npm install -g https://artifacts.example/gigafactory-agent.tgz && sudo gigafactory-agent --coordinator 127.0.0.1:7070 install-service --id gpu-box-02 --enroll-token ${token}`,
+    );
+    expect(await page.locator('[data-install-line=windows] code').textContent()).toContain(`gigafactory-agent --coordinator 127.0.0.1:7070 install-service --id gpu-box-02 --enroll-token ${token}`);
     await screenshot(page, '11-enrollment-token');
     await page.getByRole('button', { name: 'Done' }).click();
 

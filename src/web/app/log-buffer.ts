@@ -41,6 +41,11 @@ export class LogBuffer {
   private count = 0;
   private epoch: bigint | null = null;
   private last: { epoch: bigint; sequence: bigint } | null = null;
+
+  /** The last chunk taken: a reopened stream resumes after it. */
+  get position(): { epoch: bigint; sequence: bigint } | null {
+    return this.last;
+  }
   private streams = new Map<LogStream, StreamState>();
 
   /** Adds a chunk; false when it was seen already. */

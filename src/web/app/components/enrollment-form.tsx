@@ -1,11 +1,14 @@
 /**
  * Create an enrollment token for a new factory (AdminService.CreateEnrollmentToken, admin keys): the
  * labels it may advertise, the products it may run, how long the token lasts. The token is shown
- * once, with the command that uses it; the coordinator keeps only its hash.
+ * once, with the line per platform that installs the packaged agent and starts it as a service
+ * enrolled with it (the same lines as `gigafactory enroll-command`); the coordinator keeps only its hash.
  */
 import { durationFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
+import { agentInstallLines, agentPackageFile } from '../../../domain/agent-install.js';
+import { VERSION } from '../../../version.js';
 import { describeError } from '../errors.js';
 import { absoluteTime } from '../format.js';
 import { adminService } from '../rpc.js';
@@ -39,6 +42,7 @@ export function EnrollmentForm({ onClose }: { onClose: () => void }): JSX.Elemen
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [issued, setIssued] = useState<Issued | null>(null);
+  const [packageSource, setPackageSource] = useState(`./${agentPackageFile(VERSION)}`);
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -70,7 +74,9 @@ export function EnrollmentForm({ onClose }: { onClose: () => void }): JSX.Elemen
   };
 
   if (issued) {
-    const command = `gigafactory --coordinator ${location.hostname}:7070 agent --id ${issued.factoryId || 'NAME'} --enroll-token ${issued.token}`;
+    const coordinator = `${location.hostname}:7070`;
+    const lines = agentInstallLines({ coordinator, enrollToken: issued.token, packageSource: packageSource.trim() || agentPackageFile(VERSION), ...(issued.factoryId ? { factoryId: issued.factoryId } : {}) });
+    const fromCheckout = `gigafactory --coordinator ${coordinator} agent --id ${issued.factoryId || 'NAME'} --enroll-token ${issued.token}`;
     return (
       <Panel title="Enrollment token" class="submit-panel">
         <div class="token-once">
@@ -83,13 +89,20 @@ export function EnrollmentForm({ onClose }: { onClose: () => void }): JSX.Elemen
             Token {issued.tokenId}
             {issued.expiresAt !== null ? ` · works once, until ${absoluteTime(issued.expiresAt)}` : ''}
           </div>
-          <div class="field">
-            <span class="field-label">On the factory's machine (use the coordinator's gRPC address)</span>
-            <div class="secret">
-              <code class="secret-value">{command}</code>
-              <CopyButton text={command} label="Copy command" />
+          <label class="field">
+            <span class="field-label">Agent package: where the new machine installs it from</span>
+            <input class="input mono" name="agentPackage" value={packageSource} onInput={(e) => setPackageSource(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
+            <span class="field-hint">The tarball of npm run build:agent, as a URL or a path on that machine. The lines use the coordinator's gRPC address as this page sees it.</span>
+          </label>
+          {[...lines.map((l) => ({ key: l.platform, where: `Install and start the agent: ${l.where}`, line: l.line })), { key: 'checkout', where: 'Or from a checkout of Gigafactory', line: fromCheckout }].map((l) => (
+            <div class="field" key={l.key} data-install-line={l.key}>
+              <span class="field-label">{l.where}</span>
+              <div class="secret">
+                <code class="secret-value">{l.line}</code>
+                <CopyButton text={l.line} label="Copy command" />
+              </div>
             </div>
-          </div>
+          ))}
           <div class="form-buttons">
             <button type="button" class="button button-primary" onClick={onClose}>
               Done

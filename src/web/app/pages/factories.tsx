@@ -8,7 +8,7 @@
  */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { FactoryState, type Factory } from '../../../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
+import { AgentSupport, FactoryState, type Factory } from '../../../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
 import { ConfirmAction } from '../components/confirm.js';
 import { EnrollmentForm } from '../components/enrollment-form.js';
 import { GuardedButton } from '../components/guarded.js';
@@ -33,6 +33,7 @@ export function FactoriesPage(): JSX.Element {
   const factories = list.data?.factories ?? [];
   const slots = factories.reduce((n, f) => n + f.slots, 0);
   const free = factories.reduce((n, f) => n + f.freeSlots, 0);
+  const outdated = factories.filter((f) => f.agentSupport === AgentSupport.OUTDATED);
 
   return (
     <div class="page">
@@ -50,6 +51,12 @@ export function FactoriesPage(): JSX.Element {
       {enrolling && <EnrollmentForm onClose={() => setEnrolling(false)} />}
       <SuccessNotice message={notice} onDismiss={() => setNotice(null)} />
       <ErrorBanner message={list.error} onRetry={list.reload} />
+      {outdated.length > 0 && (
+        <div class="banner banner-warn" role="alert">
+          {plural(outdated.length, 'agent is', 'agents are')} older than this coordinator ({list.data?.coordinatorVersion}) supports: {outdated.map((f) => f.id).join(', ')}. Upgrade to{' '}
+          {list.data?.oldestSupportedAgentVersion} or newer (docs/agent.md).
+        </div>
+      )}
       <Panel>
         {list.data && !factories.length ? (
           <Empty title="No factory is connected">
@@ -113,7 +120,9 @@ export function FactoriesPage(): JSX.Element {
                           <span class="muted">idle</span>
                         )}
                       </td>
-                      <td class="small">{f.agentVersion || <span class="muted">—</span>}</td>
+                      <td class="small">
+                        <AgentVersion factory={f} oldest={list.data?.oldestSupportedAgentVersion ?? ''} />
+                      </td>
                       <td class="nowrap">
                         <When at={ms(f.connectTime)} now={now} />
                       </td>
@@ -132,6 +141,21 @@ export function FactoriesPage(): JSX.Element {
         )}
       </Panel>
     </div>
+  );
+}
+
+/** The agent's version, flagged when it is older than the coordinator's compatibility window. */
+function AgentVersion({ factory: f, oldest }: { factory: Factory; oldest: string }): JSX.Element {
+  if (!f.agentVersion) return <span class="muted">—</span>;
+  return (
+    <span class="nowrap">
+      {f.agentVersion}{' '}
+      {f.agentSupport === AgentSupport.OUTDATED && (
+        <span class="pill pill-outdated" data-outdated title={`Older than this coordinator supports (${oldest} or newer): upgrade the agent.`}>
+          outdated
+        </span>
+      )}
+    </span>
   );
 }
 

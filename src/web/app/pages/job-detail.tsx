@@ -73,7 +73,11 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
     const stop = followStream({
       purpose: "read the job's output",
       reopenOnEnd: false,
-      open: (signal, onOpen) => jobService.tailLogs({ jobId, follow: true }, { signal, onHeader: onOpen }),
+      // Reopened (a dropped connection, or too slow a reader), it resumes after the last chunk taken.
+      open: (signal, onOpen) => {
+        const after = buffer.current.position;
+        return jobService.tailLogs({ jobId, follow: true, ...(after ? { afterEpoch: after.epoch, afterSequence: after.sequence } : {}) }, { signal, onHeader: onOpen });
+      },
       onMessage: (res) => {
         if (!res.chunk || !buffer.current.append(res.chunk)) return;
         // Many chunks in one frame render once.

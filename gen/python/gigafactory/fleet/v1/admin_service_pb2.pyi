@@ -129,10 +129,14 @@ class ListFactoriesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListFactoriesResponse(_message.Message):
-    __slots__ = ["factories"]
+    __slots__ = ["coordinator_version", "factories", "oldest_supported_agent_version"]
+    COORDINATOR_VERSION_FIELD_NUMBER: _ClassVar[int]
     FACTORIES_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_SUPPORTED_AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    coordinator_version: str
     factories: _containers.RepeatedCompositeFieldContainer[_factory_pb2.Factory]
-    def __init__(self, factories: _Optional[_Iterable[_Union[_factory_pb2.Factory, _Mapping]]] = ...) -> None: ...
+    oldest_supported_agent_version: str
+    def __init__(self, factories: _Optional[_Iterable[_Union[_factory_pb2.Factory, _Mapping]]] = ..., coordinator_version: _Optional[str] = ..., oldest_supported_agent_version: _Optional[str] = ...) -> None: ...
 
 class ProductSettings(_message.Message):
     __slots__ = ["effective_weights", "product_id", "revision", "share_weight", "update_actor", "weight_overrides"]

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"gigafactory/fleet/v1/factory.proto\x12\x14gigafactory.fleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x03\n\x07\x46\x61\x63tory\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x41\n\x06labels\x18\x02 \x03(\x0b\x32).gigafactory.fleet.v1.Factory.LabelsEntryR\x06labels\x12\x14\n\x05slots\x18\x03 \x01(\x05R\x05slots\x12\x1d\n\nfree_slots\x18\x04 \x01(\x05R\tfreeSlots\x12#\n\ragent_version\x18\x05 \x01(\tR\x0c\x61gentVersion\x12\x38\n\x05state\x18\x06 \x01(\x0e\x32\".gigafactory.fleet.v1.FactoryStateR\x05state\x12=\n\x0c\x63onnect_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63onnectTime\x12@\n\x0elast_seen_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0clastSeenTime\x12\x17\n\x07job_ids\x18\t \x03(\tR\x06jobIds\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01*\x86\x01\n\x0c\x46\x61\x63toryState\x12\x1d\n\x19\x46\x41\x43TORY_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46\x41\x43TORY_STATE_CONNECTED\x10\x01\x12\x1a\n\x16\x46\x41\x43TORY_STATE_DRAINING\x10\x02\x12\x1e\n\x1a\x46\x41\x43TORY_STATE_DISCONNECTED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"gigafactory/fleet/v1/factory.proto\x12\x14gigafactory.fleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x04\n\x07\x46\x61\x63tory\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x41\n\x06labels\x18\x02 \x03(\x0b\x32).gigafactory.fleet.v1.Factory.LabelsEntryR\x06labels\x12\x14\n\x05slots\x18\x03 \x01(\x05R\x05slots\x12\x1d\n\nfree_slots\x18\x04 \x01(\x05R\tfreeSlots\x12#\n\ragent_version\x18\x05 \x01(\tR\x0c\x61gentVersion\x12\x38\n\x05state\x18\x06 \x01(\x0e\x32\".gigafactory.fleet.v1.FactoryStateR\x05state\x12=\n\x0c\x63onnect_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63onnectTime\x12@\n\x0elast_seen_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0clastSeenTime\x12\x17\n\x07job_ids\x18\t \x03(\tR\x06jobIds\x12G\n\ragent_support\x18\n \x01(\x0e\x32\".gigafactory.fleet.v1.AgentSupportR\x0c\x61gentSupport\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01*\x86\x01\n\x0c\x46\x61\x63toryState\x12\x1d\n\x19\x46\x41\x43TORY_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46\x41\x43TORY_STATE_CONNECTED\x10\x01\x12\x1a\n\x16\x46\x41\x43TORY_STATE_DRAINING\x10\x02\x12\x1e\n\x1a\x46\x41\x43TORY_STATE_DISCONNECTED\x10\x03*\x81\x01\n\x0c\x41gentSupport\x12\x1d\n\x19\x41GENT_SUPPORT_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41GENT_SUPPORT_SUPPORTED\x10\x01\x12\x1a\n\x16\x41GENT_SUPPORT_OUTDATED\x10\x02\x12\x19\n\x15\x41GENT_SUPPORT_UNKNOWN\x10\x03\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gigafactory.fleet.v1.factory_pb2', globals())
@@ -23,10 +23,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _FACTORY_LABELSENTRY._options = None
   _FACTORY_LABELSENTRY._serialized_options = b'8\001'
-  _FACTORYSTATE._serialized_start=550
-  _FACTORYSTATE._serialized_end=684
+  _FACTORYSTATE._serialized_start=623
+  _FACTORYSTATE._serialized_end=757
+  _AGENTSUPPORT._serialized_start=760
+  _AGENTSUPPORT._serialized_end=889
   _FACTORY._serialized_start=94
-  _FACTORY._serialized_end=547
-  _FACTORY_LABELSENTRY._serialized_start=490
-  _FACTORY_LABELSENTRY._serialized_end=547
+  _FACTORY._serialized_end=620
+  _FACTORY_LABELSENTRY._serialized_start=563
+  _FACTORY_LABELSENTRY._serialized_end=620
 # @@protoc_insertion_point(module_scope)

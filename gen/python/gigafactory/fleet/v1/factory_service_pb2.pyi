@@ -31,13 +31,14 @@ class CancelNotice(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., grace_period: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConnectRequest(_message.Message):
-    __slots__ = ["drain", "heartbeat", "hello", "job_result", "lease_accept", "lease_decline", "log_chunk", "preemption_ack"]
+    __slots__ = ["drain", "heartbeat", "hello", "job_result", "lease_accept", "lease_decline", "lease_return", "log_chunk", "preemption_ack"]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
     JOB_RESULT_FIELD_NUMBER: _ClassVar[int]
     LEASE_ACCEPT_FIELD_NUMBER: _ClassVar[int]
     LEASE_DECLINE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_RETURN_FIELD_NUMBER: _ClassVar[int]
     LOG_CHUNK_FIELD_NUMBER: _ClassVar[int]
     PREEMPTION_ACK_FIELD_NUMBER: _ClassVar[int]
     drain: Drain
@@ -46,9 +47,10 @@ class ConnectRequest(_message.Message):
     job_result: JobResult
     lease_accept: LeaseAccept
     lease_decline: LeaseDecline
+    lease_return: LeaseReturn
     log_chunk: _log_pb2.LogChunk
     preemption_ack: PreemptionAck
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., lease_accept: _Optional[_Union[LeaseAccept, _Mapping]] = ..., lease_decline: _Optional[_Union[LeaseDecline, _Mapping]] = ..., log_chunk: _Optional[_Union[_log_pb2.LogChunk, _Mapping]] = ..., job_result: _Optional[_Union[JobResult, _Mapping]] = ..., preemption_ack: _Optional[_Union[PreemptionAck, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ...) -> None: ...
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., lease_accept: _Optional[_Union[LeaseAccept, _Mapping]] = ..., lease_decline: _Optional[_Union[LeaseDecline, _Mapping]] = ..., log_chunk: _Optional[_Union[_log_pb2.LogChunk, _Mapping]] = ..., job_result: _Optional[_Union[JobResult, _Mapping]] = ..., preemption_ack: _Optional[_Union[PreemptionAck, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., lease_return: _Optional[_Union[LeaseReturn, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
     __slots__ = ["cancel", "goodbye", "heartbeat_ack", "lease_offer", "lease_revoked", "preemption_notice", "result_ack", "token_rotated", "welcome"]
@@ -208,6 +210,16 @@ class LeaseOffer(_message.Message):
     job_id: str
     offer_expire_time: _timestamp_pb2.Timestamp
     def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., offer_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class LeaseReturn(_message.Message):
+    __slots__ = ["epoch", "job_id", "reason"]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    epoch: int
+    job_id: str
+    reason: str
+    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class LeaseRevoked(_message.Message):
     __slots__ = ["epoch", "job_id", "reason"]

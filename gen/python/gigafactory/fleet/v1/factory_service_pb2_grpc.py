@@ -36,8 +36,8 @@ class FactoryServiceServicer(object):
         coordinator answers welcome, then offers leases, acknowledges heartbeats and results, and sends
         cancellations and preemptions. Every job-scoped message carries job_id and epoch.
 
-        Refusals of one message (the stream stays open): a lease_accept, lease_decline, log_chunk,
-        job_result, preemption_ack or heartbeat entry about a lease this factory does not hold under
+        Refusals of one message (the stream stays open): a lease_accept, lease_decline, lease_return,
+        log_chunk, job_result, preemption_ack or heartbeat entry about a lease this factory does not hold under
         exactly that epoch (another factory's, an older epoch, an unknown job, a lease already ended)
         changes nothing and is answered lease_revoked; so is a message the store refuses (the job was
         cancelled or taken back meanwhile), and then the lease is ended. A resent job_result whose

@@ -264,12 +264,16 @@ class SubmitJobsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[SubmitJobResponse, _Mapping]]] = ...) -> None: ...
 
 class TailLogsRequest(_message.Message):
-    __slots__ = ["follow", "job_id"]
+    __slots__ = ["after_epoch", "after_sequence", "follow", "job_id"]
+    AFTER_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    after_epoch: int
+    after_sequence: int
     follow: bool
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ..., follow: bool = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., follow: bool = ..., after_epoch: _Optional[int] = ..., after_sequence: _Optional[int] = ...) -> None: ...
 
 class TailLogsResponse(_message.Message):
     __slots__ = ["chunk"]
@@ -278,12 +282,14 @@ class TailLogsResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[_log_pb2.LogChunk, _Mapping]] = ...) -> None: ...
 
 class WatchJobsRequest(_message.Message):
-    __slots__ = ["job_id", "product_id"]
+    __slots__ = ["after_revision", "job_id", "product_id"]
+    AFTER_REVISION_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    after_revision: int
     job_id: str
     product_id: str
-    def __init__(self, product_id: _Optional[str] = ..., job_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., job_id: _Optional[str] = ..., after_revision: _Optional[int] = ...) -> None: ...
 
 class WatchJobsResponse(_message.Message):
     __slots__ = ["event"]

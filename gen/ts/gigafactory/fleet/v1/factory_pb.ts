@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/factory.proto.
  */
 export const file_gigafactory_fleet_v1_factory: GenFile = /*@__PURE__*/
-  fileDesc("CiJnaWdhZmFjdG9yeS9mbGVldC92MS9mYWN0b3J5LnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSLjAgoHRmFjdG9yeRIKCgJpZBgBIAEoCRI5CgZsYWJlbHMYAiADKAsyKS5naWdhZmFjdG9yeS5mbGVldC52MS5GYWN0b3J5LkxhYmVsc0VudHJ5Eg0KBXNsb3RzGAMgASgFEhIKCmZyZWVfc2xvdHMYBCABKAUSFQoNYWdlbnRfdmVyc2lvbhgFIAEoCRIxCgVzdGF0ZRgGIAEoDjIiLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnlTdGF0ZRIwCgxjb25uZWN0X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc2Vlbl90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdqb2JfaWRzGAkgAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqhgEKDEZhY3RvcnlTdGF0ZRIdChlGQUNUT1JZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXRkFDVE9SWV9TVEFURV9DT05ORUNURUQQARIaChZGQUNUT1JZX1NUQVRFX0RSQUlOSU5HEAISHgoaRkFDVE9SWV9TVEFURV9ESVNDT05ORUNURUQQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiJnaWdhZmFjdG9yeS9mbGVldC92MS9mYWN0b3J5LnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSKeAwoHRmFjdG9yeRIKCgJpZBgBIAEoCRI5CgZsYWJlbHMYAiADKAsyKS5naWdhZmFjdG9yeS5mbGVldC52MS5GYWN0b3J5LkxhYmVsc0VudHJ5Eg0KBXNsb3RzGAMgASgFEhIKCmZyZWVfc2xvdHMYBCABKAUSFQoNYWdlbnRfdmVyc2lvbhgFIAEoCRIxCgVzdGF0ZRgGIAEoDjIiLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnlTdGF0ZRIwCgxjb25uZWN0X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc2Vlbl90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdqb2JfaWRzGAkgAygJEjkKDWFnZW50X3N1cHBvcnQYCiABKA4yIi5naWdhZmFjdG9yeS5mbGVldC52MS5BZ2VudFN1cHBvcnQaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqGAQoMRmFjdG9yeVN0YXRlEh0KGUZBQ1RPUllfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdGQUNUT1JZX1NUQVRFX0NPTk5FQ1RFRBABEhoKFkZBQ1RPUllfU1RBVEVfRFJBSU5JTkcQAhIeChpGQUNUT1JZX1NUQVRFX0RJU0NPTk5FQ1RFRBADKoEBCgxBZ2VudFN1cHBvcnQSHQoZQUdFTlRfU1VQUE9SVF9VTlNQRUNJRklFRBAAEhsKF0FHRU5UX1NVUFBPUlRfU1VQUE9SVEVEEAESGgoWQUdFTlRfU1VQUE9SVF9PVVREQVRFRBACEhkKFUFHRU5UX1NVUFBPUlRfVU5LTk9XThADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Factory is an agent runner on some machine, connected over FactoryService.Connect.
@@ -82,6 +82,13 @@ export type Factory = Message<"gigafactory.fleet.v1.Factory"> & {
    * @generated from field: repeated string job_ids = 9;
    */
   jobIds: string[];
+
+  /**
+   * Whether its agent_version is within the coordinator's compatibility window.
+   *
+   * @generated from field: gigafactory.fleet.v1.AgentSupport agent_support = 10;
+   */
+  agentSupport: AgentSupport;
 };
 
 /**
@@ -131,4 +138,46 @@ export enum FactoryState {
  */
 export const FactoryStateSchema: GenEnum<FactoryState> = /*@__PURE__*/
   enumDesc(file_gigafactory_fleet_v1_factory, 0);
+
+/**
+ * AgentSupport says whether a factory's agent is within the coordinator's compatibility window:
+ * the coordinator's own major version, and at most two minor versions older than the coordinator.
+ *
+ * @generated from enum gigafactory.fleet.v1.AgentSupport
+ */
+export enum AgentSupport {
+  /**
+   * Never valid as input.
+   *
+   * @generated from enum value: AGENT_SUPPORT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Within the window.
+   *
+   * @generated from enum value: AGENT_SUPPORT_SUPPORTED = 1;
+   */
+  SUPPORTED = 1,
+
+  /**
+   * Older than the window: it may lack what the coordinator relies on; upgrade it.
+   *
+   * @generated from enum value: AGENT_SUPPORT_OUTDATED = 2;
+   */
+  OUTDATED = 2,
+
+  /**
+   * The agent sent no version the coordinator can compare (MAJOR.MINOR.PATCH).
+   *
+   * @generated from enum value: AGENT_SUPPORT_UNKNOWN = 3;
+   */
+  UNKNOWN = 3,
+}
+
+/**
+ * Describes the enum gigafactory.fleet.v1.AgentSupport.
+ */
+export const AgentSupportSchema: GenEnum<AgentSupport> = /*@__PURE__*/
+  enumDesc(file_gigafactory_fleet_v1_factory, 1);
 

@@ -917,7 +917,8 @@ export enum AttemptOutcome {
   PREEMPTED = 6,
 
   /**
-   * The factory gave the lease back (it declined, or never answered the offer).
+   * The factory gave the lease back (it declined, never answered the offer, or stopped the job to shut
+   * down); it does not use up an attempt.
    *
    * @generated from enum value: ATTEMPT_OUTCOME_RELEASED = 7;
    */
