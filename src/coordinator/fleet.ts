@@ -15,7 +15,7 @@ import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.js';
-import { Leases } from './leases.js';
+import { Leases, type ReaperRaces } from './leases.js';
 import { Sessions } from './sessions.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
 import type { Jobs } from './jobs.js';
@@ -45,14 +45,8 @@ export interface ScaleOutSettings {
 /** The shared-store runnable poll: fast while there is work, backing off to the slowest when idle. */
 export const SHARED_POLL = { minMs: 50, maxMs: 500 } as const;
 
-/** Races with other writers (replicas, factories), for logs, tests and the benchmark. */
-export interface RaceCounts {
-  /** Lapsed leases this reaper ended. */
-  reaped: number;
-  /** Expired leases another writer ended or renewed before this reaper could. */
-  reaperRaced: number;
-  /** Compare-and-set retries inside the reaper's writes. */
-  reaperCasRetries: number;
+/** The reaper's work and races with other writers (replicas, factories), for logs, tests and the benchmark. */
+export interface RaceCounts extends ReaperRaces {
   /** Offers lost because the job was taken (by another replica) between listing and claiming. */
   dispatchLost: number;
 }
