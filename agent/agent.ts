@@ -76,6 +76,8 @@ interface RunningJob {
   batcher: LogBatcher | null;
   /** Why the agent stopped it, when it did: decides what is reported. */
   stoppedFor: 'cancel' | 'preemption' | 'revoked' | 'handback' | null;
+  /** Aborted when the job must not start after all: revoked, cancelled or preempted before its process existed. */
+  notYetStarted: AbortController;
 }
 
 export class FactoryAgent {
@@ -281,16 +283,35 @@ export class FactoryAgent {
       this.uplink.sendControl({ case: 'leaseDecline', value: { ...ref, reason: this.draining ? 'factory is draining' : 'no free slot' } });
       return;
     }
-    const job: RunningJob = { ...ref, process: null, batcher: null, stoppedFor: null };
+    // An offer that lapsed on its way is not taken: the job may be offered to another factory already.
+    if (offer.offerExpireTime && timestampMs(offer.offerExpireTime) <= Date.now()) {
+      this.log.warn({ jobId: offer.jobId, epoch: String(offer.epoch) }, 'offer lapsed before it arrived; declined');
+      this.uplink.sendControl({ case: 'leaseDecline', value: { ...ref, reason: 'the offer lapsed before it reached the factory' } });
+      return;
+    }
+    const job: RunningJob = { ...ref, process: null, batcher: null, stoppedFor: null, notYetStarted: new AbortController() };
     this.running.set(offer.jobId, job);
     this.uplink.sendControl({ case: 'leaseAccept', value: ref });
-    const proc = await startJob(runSpecFromOffer(offer), { workDir: this.opts.workDir });
+    try {
+      await this.runJob(job, offer);
+    } catch (err) {
+      // Whatever a job does, the agent goes on: the attempt fails with the reason.
+      this.log.error({ err, jobId: offer.jobId, epoch: String(offer.epoch) }, 'could not run the job');
+      if (this.running.get(offer.jobId) === job) this.running.delete(offer.jobId);
+      if (job.stoppedFor !== 'revoked') await this.report(jobResult(offer.jobId, offer.epoch, { outcome: 'failed', exitCode: null, message: `the agent could not run the job: ${String(err)}` }, 0));
+    }
+  }
+
+  /** Runs an accepted job to its end and reports how it ended. */
+  private async runJob(job: RunningJob, offer: LeaseOffer): Promise<void> {
+    const ref = { jobId: offer.jobId, epoch: offer.epoch };
+    const proc = await startJob(runSpecFromOffer(offer), { workDir: this.opts.workDir, signal: job.notYetStarted.signal });
     const batcher = new LogBatcher({ jobId: offer.jobId, epoch: offer.epoch, sink: this.uplink.logSink() });
     batcher.attach(proc.stdout, LogStream.STDOUT);
     batcher.attach(proc.stderr, LogStream.STDERR);
     job.process = proc;
     job.batcher = batcher;
-    this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), pid: proc.pid }, 'job started');
+    if (proc.pid !== undefined) this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), pid: proc.pid }, 'job started');
     const report = await proc.done;
     let chunks = 0;
     try {
@@ -309,7 +330,11 @@ export class FactoryAgent {
       this.uplink.sendControl({ case: 'preemptionAck', value: { ...ref, checkpoint: '' } });
       return;
     }
-    const result = jobResult(offer.jobId, offer.epoch, report, chunks);
+    await this.report(jobResult(offer.jobId, offer.epoch, report, chunks));
+  }
+
+  /** Keeps a result until it is acknowledged, and sends it. */
+  private async report(result: JobResult): Promise<void> {
     await this.pending.add(result);
     this.sendResult(result);
     this.heartbeater?.request();
@@ -330,8 +355,12 @@ export class FactoryAgent {
 
   private async stop(jobId: string, epoch: bigint, why: 'cancel' | 'preemption', graceMs: number): Promise<void> {
     const job = this.running.get(jobId);
-    if (!job || job.epoch !== epoch || !job.process) return;
+    if (!job || job.epoch !== epoch) return;
     job.stoppedFor = why;
+    if (!job.process) {
+      job.notYetStarted.abort(new Error(`${why === 'cancel' ? 'cancelled' : 'preempted'} before the job started`));
+      return;
+    }
     this.log.info({ jobId, epoch: String(epoch), why, graceMs }, 'stopping job');
     await job.process.stop(graceMs, why);
   }
@@ -340,6 +369,7 @@ export class FactoryAgent {
   private abandon(job: RunningJob, reason: string): void {
     this.log.warn({ jobId: job.jobId, epoch: String(job.epoch), reason }, 'lease revoked; stopping job');
     job.stoppedFor = 'revoked';
+    job.notYetStarted.abort(new Error(`lease revoked before the job started: ${reason}`));
     job.batcher?.abandon();
     void job.process?.stop(1_000, 'lease revoked');
     this.running.delete(job.jobId);

@@ -28,6 +28,12 @@ export interface StartJobOptions {
   workDir: string;
   /** Time between SIGTERM and SIGKILL when the job's timeout fires. Default 5 s. */
   timeoutGraceMs?: number;
+  /**
+   * Aborted when the job must not start after all (its lease was revoked, or it was cancelled,
+   * while the workspace was being made): no process is spawned, and the attempt ends 'cancelled'
+   * with the abort's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** One running (or already finished) attempt. */
@@ -91,7 +97,19 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
   } catch (err) {
     return notStarted(spec, workspace, `cannot create workspace ${workspace}: ${errorText(err)}`);
   }
-  const child = spawn(program, args, {
+  if (opts.signal?.aborted) return notStarted(spec, workspace, `not started: ${errorText(opts.signal.reason)}`, 'cancelled');
+  let child: ChildProcess;
+  try {
+    child = spawnChild(program, args, workspace, spec);
+  } catch (err) {
+    // Thrown rather than emitted: an argument list or environment too large (E2BIG), a NUL byte in it.
+    return notStarted(spec, workspace, startError(program, err as Error));
+  }
+  return new ChildJob(spec, workspace, program, child, opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
+}
+
+function spawnChild(program: string, args: string[], workspace: string, spec: JobRunSpec): ChildProcess {
+  return spawn(program, args, {
     cwd: workspace,
     env: {
       ...process.env,
@@ -105,7 +123,6 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
     windowsHide: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new ChildJob(spec, workspace, program, child, opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
 }
 
 type StopCause = { outcome: 'timed_out' | 'cancelled'; message: string };
@@ -225,9 +242,9 @@ export async function withReportedCost(report: AttemptReport, file: string): Pro
   return cost > 0 ? { ...report, cost } : report;
 }
 
-/** An attempt that failed before a process existed: ended output, a 'failed' outcome. */
-function notStarted(spec: JobRunSpec, workspace: string, message: string): JobProcess {
-  const report: AttemptReport = { outcome: 'failed', exitCode: null, message };
+/** An attempt that ended before a process existed: ended output, a 'failed' (or 'cancelled') outcome. */
+function notStarted(spec: JobRunSpec, workspace: string, message: string, outcome: 'failed' | 'cancelled' = 'failed'): JobProcess {
+  const report: AttemptReport = { outcome, exitCode: null, message };
   const done = Promise.resolve(report);
   return {
     jobId: spec.jobId,

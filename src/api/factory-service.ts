@@ -19,6 +19,7 @@ import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import type { LogRate } from '../coordinator/log-rate.js';
 import type { Logger } from '../logging.js';
+import { openSession } from './factory-session.js';
 import { MessageLanes, laneOf } from './message-lanes.js';
 import { endCallKey } from './end-call.js';
 import { Outbox } from './outbox.js';
@@ -63,7 +64,7 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
           },
         },
       );
-      const session = fleet.openSession({ send: (m) => outbox.push(m), end: (err) => outbox.end(err) }, requestLog(ctx, log));
+      const session = openSession(fleet, { send: (m) => outbox.push(m), end: (err) => outbox.end(err) }, requestLog(ctx, log));
       const principal = principalOf(ctx);
       let release = (): void => undefined;
       // Log rate is counted per job and sender, so chunks another factory sends about a job (which

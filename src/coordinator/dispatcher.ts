@@ -8,16 +8,40 @@ import type { JobRecord } from '../domain/job.js';
 import { noteWaiting, offer, type JobChange } from '../domain/lifecycle.js';
 import { firstUnmetRequirement } from '../domain/labels.js';
 import { describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
-import type { FactorySession } from './factory-session.js';
-import type { Fleet } from './fleet.js';
+import type { FactoryLink } from './factory-link.js';
 import type { Scheduling } from './scheduling.js';
-import type { SubmitClaimer } from './jobs.js';
+import type { Jobs, SubmitClaimer } from './jobs.js';
+import type { Budgets } from './budgets.js';
+import type { Clock } from './clock.js';
+import type { Leases } from './leases.js';
+import type { FleetSettings } from './lease-settings.js';
+import type { JobStore } from '../store/job-store.js';
+
+/**
+ * What a dispatch pass works with: the connected factories, the job and lease owners, and the
+ * rules (scheduling, budgets). The fleet provides it; the dispatcher knows nothing else of it.
+ */
+export interface DispatchContext {
+  sessions(): FactoryLink[];
+  /** Up to `limit` sessions with a free slot, round-robin over the fleet. */
+  sessionsWithFreeSlots(limit: number): FactoryLink[];
+  readonly jobs: Jobs;
+  readonly store: JobStore;
+  readonly clock: Clock;
+  readonly settings: FleetSettings;
+  readonly budgets: Budgets;
+  readonly scheduling: Scheduling;
+  readonly leases: Leases;
+  /** A job entered the queue (or may have): the next pass must list it. */
+  noteQueued(): void;
+  requestDispatch(): void;
+}
 
 /** How many of the most urgent unplaced jobs one pass considers for preemption. */
 const PREEMPTION_CANDIDATES = 4;
 
 /** Each session's candidate, made once: see candidateOf. */
-const candidates = new WeakMap<FactorySession, FactoryCandidate>();
+const candidates = new WeakMap<FactoryLink, FactoryCandidate>();
 
 /**
  * The scheduler's view of a session that said hello. It is live (free slots, draining and recent
@@ -25,7 +49,7 @@ const candidates = new WeakMap<FactorySession, FactoryCandidate>();
  * or a submit over a fleet of thousands allocates nothing per factory, and the planner reads the
  * recent products only of the factories it scores.
  */
-export function candidateOf(session: FactorySession, scheduling: Scheduling): FactoryCandidate {
+export function candidateOf(session: FactoryLink, scheduling: Scheduling): FactoryCandidate {
   const known = candidates.get(session);
   if (known) return known;
   const { factoryId, labels, slots } = session.factory!;
@@ -60,7 +84,7 @@ export interface PassResult {
   emptied: boolean;
 }
 
-export async function dispatchPass(fleet: Fleet): Promise<PassResult> {
+export async function dispatchPass(fleet: DispatchContext): Promise<PassResult> {
   const sessions = new Map(fleet.sessions().map((s) => [s.factory!.factoryId, s]));
   const free = [...sessions.values()].reduce((n, s) => n + s.freeSlots, 0);
   const preempting = fleet.settings.preemption;
@@ -79,7 +103,7 @@ export async function dispatchPass(fleet: Fleet): Promise<PassResult> {
   const placed = new Set<string>();
   // Every claim of the pass is issued at once, so the store commits them together (one group commit,
   // one fsync) instead of one after another. Slots are reserved here, as the claims are issued.
-  const reserved = new Map<FactorySession, number>();
+  const reserved = new Map<FactoryLink, number>();
   const claims: Promise<void>[] = [];
   for (const { job, factory, score } of plan) {
     const session = sessions.get(factory.factoryId);
@@ -96,12 +120,12 @@ export async function dispatchPass(fleet: Fleet): Promise<PassResult> {
 }
 
 /** Claims `job` for the session's factory (epoch + 1, offer deadline) and offers it; counts the outcome. */
-async function claim(fleet: Fleet, session: FactorySession, job: JobRecord, score: ScoreBreakdown, now: number, result: PassResult, placed: Set<string>): Promise<void> {
+async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecord, score: ScoreBreakdown, now: number, result: PassResult, placed: Set<string>): Promise<void> {
   const factoryId = session.factory!.factoryId;
   try {
     // The listed record is the first guess: no read when it is still current (the usual case).
     const leased = await fleet.jobs.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
-    session.offer(leased);
+    await fleet.leases.apply({ t: 'offer', job: leased });
     placed.add(job.id);
     result.offered++;
   } catch (err) {
@@ -119,7 +143,7 @@ async function claim(fleet: Fleet, session: FactorySession, job: JobRecord, scor
  * with a free slot (Fleet.sessionsWithFreeSlots); when none of them can run it, a pass, which looks
  * at the whole fleet for the factories passing its filters, places it instead.
  */
-export function claimOnSubmit(fleet: Fleet, job: JobRecord): ReturnType<SubmitClaimer['claim']> {
+export function claimOnSubmit(fleet: DispatchContext, job: JobRecord): ReturnType<SubmitClaimer['claim']> {
   // Budget spend not yet (re)read: a pass reads it first, so leave the job to one.
   if (fleet.budgets.isRefreshDue()) return null;
   const free = fleet.sessionsWithFreeSlots(SCORED_FACTORIES);
@@ -136,12 +160,12 @@ export function claimOnSubmit(fleet: Fleet, job: JobRecord): ReturnType<SubmitCl
     if (err instanceof DomainError) return null; // not offerable now (backing off): the pass decides later
     throw err;
   }
-  session.hold(change.job);
+  void fleet.leases.apply({ t: 'claim', job: change.job });
   return {
     change,
-    stored: (leased) => session.offer(leased),
+    stored: (leased) => void fleet.leases.apply({ t: 'offer', job: leased }),
     lost: () => {
-      session.unhold(change.job.id, change.job.epoch);
+      void fleet.leases.apply({ t: 'claim_lost', jobId: change.job.id, epoch: change.job.epoch });
       fleet.noteQueued(); // if the job was stored after all, a pass must find it
       fleet.requestDispatch();
     },
@@ -155,7 +179,7 @@ export const UNPLACEABLE_PREFIX = 'no connected factory can run this job';
  * Marks runnable jobs that no connected factory passes (labels or enrollment scope) with a reason,
  * bounded to one page per call; the next offer clears it.
  */
-export async function noteUnplaceable(fleet: Fleet, pageSize: number): Promise<void> {
+export async function noteUnplaceable(fleet: DispatchContext, pageSize: number): Promise<void> {
   const sessions = fleet.sessions().filter((s) => s.current.t !== 'closed');
   const now = fleet.clock.now();
   for (const job of await fleet.store.listRunnable(now, pageSize)) {
@@ -168,7 +192,7 @@ export async function noteUnplaceable(fleet: Fleet, pageSize: number): Promise<v
   }
 }
 
-function describeUnmet(job: JobRecord, session: FactorySession): string {
+function describeUnmet(job: JobRecord, session: FactoryLink): string {
   const unmet = firstUnmetRequirement(job.requiredLabels, session.factory!.labels);
   return unmet ? `none has ${describeRequirement(unmet)}` : `none may serve product ${job.productId}`;
 }
@@ -177,7 +201,7 @@ function describeUnmet(job: JobRecord, session: FactorySession): string {
  * For the most urgent jobs left waiting: if every factory that could run one is full, ask a factory
  * to stop a job of lower priority (one preemption per waiting job at a time).
  */
-async function makeRoom(fleet: Fleet, waiting: readonly JobRecord[], sessions: ReadonlyMap<string, FactorySession>, now: number): Promise<void> {
+async function makeRoom(fleet: DispatchContext, waiting: readonly JobRecord[], sessions: ReadonlyMap<string, FactoryLink>, now: number): Promise<void> {
   // On a saturated fleet this runs on every dispatch request: read running jobs from the store only
   // for a waiting job that outranks something holding a lease.
   const floor = fleet.scheduling.lowestActivePriority();
@@ -185,8 +209,9 @@ async function makeRoom(fleet: Fleet, waiting: readonly JobRecord[], sessions: R
     .filter((j) => floor !== null && j.priority > floor)
     .sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt)
     .slice(0, PREEMPTION_CANDIDATES);
+  const book = fleet.leases.book;
   for (const job of urgent) {
-    if (fleet.preemptions.isPendingFor(job.id)) continue;
+    if (book.isPreemptingFor(job.id)) continue;
     const able = [...sessions.values()].filter(
       (s) => s.current.t === 'active' && s.mayServe(job.productId) && firstUnmetRequirement(job.requiredLabels, s.factory!.labels) === null,
     );
@@ -194,16 +219,15 @@ async function makeRoom(fleet: Fleet, waiting: readonly JobRecord[], sessions: R
     const running: RunningCandidate[] = [];
     for (const session of able) {
       const candidate = candidateOf(session, fleet.scheduling);
-      for (const [jobId, held] of session.leases) {
-        if (!held.running || fleet.preemptions.isVictim(jobId)) continue;
+      for (const jobId of session.jobIds()) {
+        const held = book.lease(jobId);
+        if (held?.phase !== 'running' || held.stop !== null) continue;
         const victim = await fleet.store.getJob(jobId);
         if (victim && victim.stage === 'running' && victim.epoch === held.epoch) running.push({ job: victim, factory: candidate });
       }
     }
     const victim = selectPreemptionVictim(job, running, now);
     if (!victim) continue;
-    const session = sessions.get(victim.factory.factoryId)!;
-    fleet.preemptions.start(victim.job.id, job.id, now);
-    session.preempt(victim.job.id, victim.job.epoch, `job ${job.id} (priority ${job.priority}) needs the slot`);
+    await fleet.leases.apply({ t: 'preempt', jobId: victim.job.id, epoch: victim.job.epoch, forJobId: job.id, reason: `job ${job.id} (priority ${job.priority}) needs the slot`, now });
   }
 }

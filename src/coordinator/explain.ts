@@ -2,8 +2,7 @@
 import type { Explanation } from '../domain/scheduler.js';
 import type { AttemptRecord, JobRecord } from '../domain/job.js';
 import type { SchedulingWeights } from '../domain/scheduler.js';
-import { candidateOf } from './dispatcher.js';
-import type { Fleet } from './fleet.js';
+import { candidateOf, type DispatchContext } from './dispatcher.js';
 
 export interface JobExplanation {
   job: JobRecord;
@@ -13,7 +12,7 @@ export interface JobExplanation {
   lastDecision: AttemptRecord | null;
 }
 
-export async function explainJob(fleet: Fleet, jobId: string): Promise<JobExplanation> {
+export async function explainJob(fleet: DispatchContext, jobId: string): Promise<JobExplanation> {
   const job = await fleet.jobs.get(jobId);
   const now = fleet.clock.now();
   const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling));

@@ -3,12 +3,11 @@
  * hold, and the handle revocation and rotation use to reach them (including streams still waiting
  * for hello, which the fleet does not know by factory yet).
  */
-import { GoodbyeReason } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { DomainError } from '../domain/errors.js';
-import type { FactorySession } from './factory-session.js';
+import type { FactoryLink } from './factory-link.js';
 
 export class FactoryStreams {
-  private readonly byFactory = new Map<string, Set<FactorySession>>();
+  private readonly byFactory = new Map<string, Set<FactoryLink>>();
 
   constructor(private readonly maxPerFactory: number) {}
 
@@ -16,8 +15,8 @@ export class FactoryStreams {
    * Counts a new stream against its factory; RESOURCE_EXHAUSTED beyond the limit. Returns the
    * release to call exactly once when the stream ends.
    */
-  add(factoryId: string, session: FactorySession): () => void {
-    const open = this.byFactory.get(factoryId) ?? new Set<FactorySession>();
+  add(factoryId: string, session: FactoryLink): () => void {
+    const open = this.byFactory.get(factoryId) ?? new Set<FactoryLink>();
     if (open.size >= this.maxPerFactory) {
       throw new DomainError(
         'resource_exhausted',
@@ -44,7 +43,7 @@ export class FactoryStreams {
   /** Says goodbye (REVOKED) on every open stream of the factory; returns how many there were. */
   revoke(factoryId: string, message: string): number {
     const open = [...(this.byFactory.get(factoryId) ?? [])];
-    for (const session of open) session.goodbye(GoodbyeReason.REVOKED, message);
+    for (const session of open) session.goodbye('revoked', message);
     return open.length;
   }
 

@@ -47,7 +47,7 @@ export class FleetView {
           draining: s.current.t === 'draining',
           connectedAt: s.connectedAt,
           lastSeenAt: s.lastSeenAt,
-          jobIds: [...s.leases.keys()],
+          jobIds: s.jobIds(),
         };
       })
       .sort((a, b) => a.factoryId.localeCompare(b.factoryId));

@@ -1,22 +1,22 @@
 /**
  * The connected fleet: one session per factory id, the dispatcher that offers queued jobs to free
- * slots, the reaper that takes back expired leases, and the watcher that tells a factory when a job
- * it holds was taken from it (cancelled, reaped, superseded).
+ * slots, the reaper's tick, and the feed watcher; what any of them does to a lease goes through the
+ * one lease owner (Leases).
  */
-import { GoodbyeReason } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
-import { DomainError, notFound } from '../domain/errors.js';
-import { expire, shortenLease, stopForBudget } from '../domain/lifecycle.js';
+import { DomainError } from '../domain/errors.js';
+import { stopForBudget } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
 import type { JobRecord } from '../domain/job.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import { NO_FLEET_OBSERVER, type FleetObserver } from './fleet-observer.js';
 import { claimOnSubmit, dispatchPass, noteUnplaceable } from './dispatcher.js';
-import { Preemptions } from './preemptions.js';
 import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
-import { FactorySession, type SessionLink } from './factory-session.js';
+import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.js';
+import { Leases, type ReaperRaces } from './leases.js';
+import { Sessions } from './sessions.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
 import type { Jobs } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
@@ -45,12 +45,8 @@ export interface ScaleOutSettings {
 /** The shared-store runnable poll: fast while there is work, backing off to the slowest when idle. */
 export const SHARED_POLL = { minMs: 50, maxMs: 500 } as const;
 
-/** Races with other writers (replicas, factories), for logs, tests and the benchmark. */
-export interface RaceCounts {
-  /** Expired leases another writer ended or renewed before this reaper could. */
-  reaperRaced: number;
-  /** Compare-and-set retries inside the reaper's writes. */
-  reaperCasRetries: number;
+/** The reaper's work and races with other writers (replicas, factories), for logs, tests and the benchmark. */
+export interface RaceCounts extends ReaperRaces {
   /** Offers lost because the job was taken (by another replica) between listing and claiming. */
   dispatchLost: number;
 }
@@ -72,7 +68,7 @@ export interface FleetDeps {
   scheduling?: Scheduling;
 }
 
-export class Fleet {
+export class Fleet implements SessionHost, SessionRegistry {
   readonly jobs: Jobs;
   readonly store: JobStore;
   readonly feed: JobFeed;
@@ -81,14 +77,13 @@ export class Fleet {
   readonly random: () => number;
   readonly observer: FleetObserver;
   readonly scheduling: Scheduling;
-  readonly preemptions: Preemptions;
+  /** The one owner of lease state: the book of every lease this coordinator's factories hold. */
+  readonly leases: Leases;
+  /** The open factory streams. */
+  private readonly registry: Sessions;
   readonly budgets: Budgets;
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
-  /** Sessions that said hello, by factory id. */
-  private readonly byFactory = new Map<string, FactorySession>();
-  /** Every open stream, including those still waiting for hello. */
-  private readonly open = new Set<FactorySession>();
   private dispatch: 'idle' | 'running' | 'running_again' = 'idle';
   /**
    * False only when the last pass listed the whole runnable queue and offered every job in it, and
@@ -102,20 +97,12 @@ export class Fleet {
   private timer: NodeJS.Timeout | null = null;
   /** One early reaper pass, for the soonest lease a broken stream left to lapse (see shortenLeases). */
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
-  private sessionCounter = 0;
-  /** The registered sessions as an array, for sessionsWithFreeSlots; null when one came or went since. */
-  private roster: FactorySession[] | null = null;
-  private rosterCursor = 0;
-  /** The session that last took a slot for each job, until an update as new as its lease arrives (heldPastEpoch). */
-  private readonly holds = new Map<string, FactorySession>();
   private pollTimer: NodeJS.Timeout | null = null;
   private pollDelayMs: number = SHARED_POLL.minMs;
   private offersSincePoll = 0;
   /** When a dispatch pass last listed runnable jobs: any such pass saw other replicas' jobs too. */
   private lastListedAt = 0;
-  /** When each session is told goodbye for its age (only when maxStreamAgeMs is set). */
-  private readonly retireAt = new WeakMap<FactorySession, number>();
-  readonly races: RaceCounts = { reaperRaced: 0, reaperCasRetries: 0, dispatchLost: 0 };
+  readonly races: RaceCounts = { reaped: 0, reaperRaced: 0, reaperCasRetries: 0, dispatchLost: 0 };
 
   constructor(deps: FleetDeps) {
     this.jobs = deps.jobs;
@@ -128,8 +115,20 @@ export class Fleet {
     this.observer = deps.observer ?? NO_FLEET_OBSERVER;
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
-    // A notice unanswered for this long (grace plus a lease TTL) is given up, so another can be sent.
-    this.preemptions = new Preemptions(deps.settings.preemptionGraceMs + deps.settings.leaseTtlMs);
+    this.leases = new Leases({
+      jobs: deps.jobs,
+      store: deps.store,
+      feed: deps.feed,
+      clock: deps.clock,
+      settings: deps.settings,
+      random: this.random,
+      log: deps.log,
+      observer: this.observer,
+      races: this.races,
+      onFreed: () => this.requestDispatch(),
+      onResumed: (job) => this.scheduling.track(job), // renewals publish no event: a restarted coordinator learns its leases here
+    });
+    this.registry = new Sessions({ clock: deps.clock, settings: deps.settings, random: this.random, log: deps.log, leases: this.leases });
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
     // Only when no pass is pending: a pending pass lists the queue best-first and must not be overtaken.
     if (!deps.settings.sharedStore) deps.jobs.claimer = { claim: (job) => (this.dispatch === 'idle' ? claimOnSubmit(this, job) : null) };
@@ -183,79 +182,39 @@ export class Fleet {
     if (this.wake) clearTimeout(this.wake.timer);
     this.stopping.abort();
     for (const companion of this.companions) companion.stop();
-    for (const session of [...this.open]) session.goodbye(GoodbyeReason.SHUTDOWN, 'coordinator is shutting down');
+    this.registry.goodbyeAll();
   }
 
-  /** A new stream; `log` carries the stream's request id when the transport has one. */
-  openSession(link: SessionLink, log: Logger = this.log): FactorySession {
-    const sessionId = `s${++this.sessionCounter}-${this.clock.now().toString(36)}`;
-    const session = new FactorySession(sessionId, this, link, log.child({ sessionId }));
-    this.open.add(session);
-    const maxAge = this.settings.maxStreamAgeMs ?? 0;
-    if (maxAge > 0) this.retireAt.set(session, session.connectedAt + maxAge - Math.floor(maxAge * 0.1 * this.random()));
-    return session;
+  /** An id for a new stream, unique in this coordinator. */
+  newSessionId(): string {
+    return this.registry.newSessionId();
   }
 
-  sessions(): FactorySession[] {
-    return [...this.byFactory.values()];
+  /** A new stream, before its hello. */
+  open(session: FactoryLink): void {
+    this.registry.open(session);
   }
 
-  /**
-   * Up to `limit` sessions with a free slot, taken round-robin over the fleet from where the last
-   * call stopped. A submit places its job among such a window (at most SCORED_FACTORIES, as a pass
-   * scores per job) instead of gathering every connected factory, so its cost does not grow with
-   * the fleet, and successive submits spread over all of it. When fewer are free, all of them.
-   */
-  sessionsWithFreeSlots(limit: number): FactorySession[] {
-    const roster = (this.roster ??= [...this.byFactory.values()]);
-    const found: FactorySession[] = [];
-    let step = 0;
-    for (; step < roster.length && found.length < limit; step++) {
-      const session = roster[(this.rosterCursor + step) % roster.length]!;
-      if (session.freeSlots > 0) found.push(session);
-    }
-    this.rosterCursor = roster.length === 0 ? 0 : (this.rosterCursor + step) % roster.length;
-    return found;
+  /** The sessions that said hello. */
+  sessions(): FactoryLink[] {
+    return this.registry.list();
   }
 
-  register(session: FactorySession): void {
-    const id = session.factory!.factoryId;
-    const previous = this.byFactory.get(id);
-    this.byFactory.set(id, session);
-    this.roster = null;
-    if (previous && previous !== session) {
-      previous.goodbye(GoodbyeReason.REPLACED, 'another stream for this factory id took over');
-    }
+  /** Up to `limit` sessions with a free slot, round-robin over the fleet (see Sessions.withFreeSlots). */
+  sessionsWithFreeSlots(limit: number): FactoryLink[] {
+    return this.registry.withFreeSlots(limit);
   }
 
-  unregister(session: FactorySession): void {
-    this.open.delete(session);
-    const id = session.factory?.factoryId;
-    if (id && this.byFactory.get(id) === session) {
-      this.byFactory.delete(id);
-      this.roster = null;
-    }
+  register(session: FactoryLink): void {
+    this.registry.register(session);
   }
 
-  /**
-   * A factory's stream broke without a goodbye: the leases it held (as its session last wrote them)
-   * now lapse after the reconnect grace, if not sooner anyway, and the reaper is woken for that
-   * moment, so a dead factory's jobs come back in seconds rather than a lease TTL. A factory that
-   * reconnects within the grace renews them in its hello; one already back on a new stream here is
-   * left alone (its hello decided about them). Never rejects: a lease not shortened just runs its TTL.
-   */
-  async shortenLeases(factoryId: string, held: readonly { jobId: string; epoch: number; expiresAt: number }[]): Promise<void> {
-    const until = this.clock.now() + this.settings.reconnectGraceMs;
-    for (const lease of held) {
-      await this.jobs
-        .mutate(lease.jobId, (job) => (this.byFactory.has(factoryId) ? null : shortenLease(job, factoryId, lease.epoch, until, this.clock.now(), lease.expiresAt)))
-        .catch((err: unknown) => this.log.warn({ err, factoryId, jobId: lease.jobId }, 'could not shorten the lease of a broken stream; it runs its TTL'));
-    }
-    if (held.length > 0) this.wakeReaperAt(until);
+  unregister(session: FactoryLink): void {
+    this.registry.unregister(session);
   }
 
   /** Runs a reaper pass at `at` rather than at the next tick; one timer, for the soonest such moment. */
-  private wakeReaperAt(at: number): void {
+  wakeReaperAt(at: number): void {
     if (this.timer === null || this.stopping.signal.aborted) return; // not started: the simulation ticks itself
     if (this.wake && this.wake.at <= at) return; // a later deadline is met by the next regular tick
     if (this.wake) clearTimeout(this.wake.timer);
@@ -275,9 +234,7 @@ export class Fleet {
 
   /** An operator drains a factory: no new offers; it is told goodbye once its jobs are done. */
   drain(factoryId: string, reason: string): void {
-    const session = this.byFactory.get(factoryId);
-    if (!session) throw notFound(`factory ${factoryId} is not connected to this coordinator`);
-    void session.drain(reason);
+    this.registry.drain(factoryId, reason);
   }
 
   /** Asks for a dispatch pass; passes never overlap, and requests during one cause one more. */
@@ -293,8 +250,7 @@ export class Fleet {
   /** One round of periodic work; the simulation calls it directly. */
   async tick(): Promise<void> {
     this.noteQueued(); // back-offs that ended, budgets that freed up: only a listing finds them
-    this.sweepSilentSessions();
-    this.preemptions.expire(this.clock.now());
+    this.registry.sweep();
     await this.reapOnce().catch((err: unknown) => this.log.error({ err }, 'reaper pass failed'));
     await this.budgets.refreshIfDue().catch((err: unknown) => this.log.error({ err }, 'budget refresh failed'));
     await this.stopBudgetOverruns().catch((err: unknown) => this.log.error({ err }, 'wall-clock budget check failed'));
@@ -302,57 +258,20 @@ export class Fleet {
     await noteUnplaceable(this, UNPLACEABLE_PAGE).catch((err: unknown) => this.log.error({ err }, 'unplaceable check failed'));
   }
 
-  /** Closes sessions that missed their hello deadline or went silent. */
-  sweepSilentSessions(): void {
-    const now = this.clock.now();
-    for (const session of [...this.open]) {
-      const state = session.current.t;
-      if (state === 'awaiting_hello' && now - session.connectedAt >= this.settings.helloTimeoutMs) {
-        session.close('no hello');
-        session.end(new DomainError('deadline_exceeded', `no hello within ${this.settings.helloTimeoutMs} ms of opening the stream`));
-      } else if ((state === 'active' || state === 'draining') && now - session.lastSeenAt >= this.settings.heartbeatTimeoutMs) {
-        this.log.warn({ factoryId: session.factory?.factoryId, silentMs: now - session.lastSeenAt }, 'factory silent; closing its stream');
-        session.goodbye(GoodbyeReason.HEARTBEAT_TIMEOUT, `no message for ${now - session.lastSeenAt} ms`);
-      } else if (state === 'active' && now >= (this.retireAt.get(session) ?? Infinity)) {
-        // Its leases stay in the store; the factory reconnects (elsewhere, behind a balancer) and resumes them.
-        this.log.info({ factoryId: session.factory?.factoryId, ageMs: now - session.connectedAt }, 'stream reached its maximum age; goodbye');
-        session.goodbye(GoodbyeReason.MAX_AGE, `stream reached its maximum age (${now - session.connectedAt} ms); reconnect to rebalance`);
-      }
-    }
-  }
-
-  /** Expired leases go back to the queue (with back-off) or to dead. Returns how many were reaped. */
+  /**
+   * Hands the lease book the leases the store lists as lapsed (and the stops whose grace ended):
+   * it ends them, back to the queue (with back-off) or to dead. Returns how many it ended.
+   */
   async reapOnce(): Promise<number> {
     const now = this.clock.now();
-    let reaped = 0;
-    let raced = 0;
-    let casRetries = 0;
-    for (const job of await this.store.listExpiredLeases(now, REAP_BATCH)) {
-      const epoch = job.epoch;
-      let decisions = 0;
-      let expired = false;
-      try {
-        await this.jobs.mutate(job.id, (current) => {
-          decisions++;
-          expired = current.epoch === epoch && current.lease !== null && current.lease.expiresAt <= now;
-          return expired
-            ? expire(current, now, this.settings.retryBackoff, this.random(), `no heartbeat from ${current.lease!.factoryId} before the lease expired`)
-            : null;
-        });
-        if (expired) reaped++;
-        else raced++; // another replica's reaper (or the factory) got there first: fenced, harmless
-      } catch (err) {
-        if (!(err instanceof DomainError)) throw err;
-        raced++;
-      }
-      casRetries += Math.max(0, decisions - 1);
+    const lapsed = (await this.store.listExpiredLeases(now, REAP_BATCH)).flatMap((job) => (job.lease ? [{ jobId: job.id, epoch: job.epoch, factoryId: job.lease.factoryId }] : []));
+    const [reaped, raced, retries] = [this.races.reaped, this.races.reaperRaced, this.races.reaperCasRetries];
+    await this.leases.apply({ t: 'tick', now, lapsed });
+    const newlyRaced = this.races.reaperRaced - raced;
+    if (newlyRaced > 0 || this.races.reaperCasRetries > retries) {
+      this.log.info({ raced: newlyRaced, casRetries: this.races.reaperCasRetries - retries, totalRaced: this.races.reaperRaced }, 'reaper raced other writers (fenced by compare-and-set)');
     }
-    this.races.reaperRaced += raced;
-    this.races.reaperCasRetries += casRetries;
-    if (raced > 0 || casRetries > 0) {
-      this.log.info({ reaped, raced, casRetries, totalRaced: this.races.reaperRaced }, 'reaper raced other writers (fenced by compare-and-set)');
-    }
-    return reaped;
+    return this.races.reaped - reaped;
   }
 
   /**
@@ -360,7 +279,7 @@ export class Fleet {
    * budget: the 'cancel_requested' event this writes is what sends the factory its cancel.
    */
   async stopBudgetOverruns(): Promise<number> {
-    const running = this.sessions().flatMap((s) => [...s.leases].filter(([, held]) => held.running).map(([jobId]) => jobId));
+    const running = [...this.leases.book.leases].filter(([, lease]) => lease.phase === 'running').map(([jobId]) => jobId);
     let stopped = 0;
     for (const { job, reason } of await this.budgets.overruns(running)) {
       try {
@@ -410,28 +329,9 @@ export class Fleet {
     this.queuedSince++;
   }
 
-  /** A session took a slot for `job` (a claim or an offer): remembered until the feed catches up. */
-  noteHold(jobId: string, session: FactorySession): void {
-    this.holds.set(jobId, session);
-  }
-
-  /** A claim that was not stored: nothing of it will reach the feed. */
-  forgetHold(jobId: string, session: FactorySession): void {
-    if (this.holds.get(jobId) === session) this.holds.delete(jobId);
-  }
-
-  /**
-   * Whether a session holds (or is claiming) a lease on `job` newer than this record of it: only a
-   * hold the feed has not caught up with can be, so one lookup instead of a look at every session.
-   * A hold the feed caught up with (or that was let go) is forgotten here.
-   */
-  private heldPastEpoch(job: JobRecord): boolean {
-    const session = this.holds.get(job.id);
-    if (!session) return false;
-    const factoryId = session.factory?.factoryId; // null once the session closed
-    if (factoryId !== undefined && this.byFactory.get(factoryId) === session && (session.leases.get(job.id)?.epoch ?? -1) > job.epoch) return true;
-    this.holds.delete(job.id);
-    return false;
+  /** Jobs the store shows leased to `factoryId`. */
+  listLeasedTo(factoryId: string): Promise<JobRecord[]> {
+    return this.store.listLeasedTo(factoryId);
   }
 
   /** Tells factories about changes to their jobs that they did not cause themselves. */
@@ -450,42 +350,11 @@ export class Fleet {
   onUpdate({ event, job }: JobUpdate): void {
     this.scheduling.observe({ event, job });
     this.budgets.observe({ event, job });
-    if (job.stage !== 'running') this.preemptions.end(job.id);
-    // A job submitted and claimed at once (claimOnSubmit) is already held by a session: no pass for it.
-    const heldPast = this.heldPastEpoch(job); // for every update: it forgets holds the feed caught up with
-    if (job.stage === 'queued' && !heldPast) {
+    // A job submitted and claimed at once (claimOnSubmit) already holds a newer lease: no pass for it.
+    if (job.stage === 'queued' && (this.leases.book.lease(job.id)?.epoch ?? -1) <= job.epoch) {
       this.noteQueued();
       this.requestDispatch();
     }
-    for (const session of this.possibleHolders(job)) {
-      const held = session.leases.get(job.id);
-      if (!held) continue;
-      // An update from before the lease this session holds was granted (updates can be handled
-      // late, and out of order across chains): old news, it must not revoke the newer lease.
-      if (held.epoch > job.epoch) continue;
-      const factoryId = session.factory!.factoryId;
-      if (event.actor === `factory:${factoryId}`) continue; // the session already knows
-      if (job.lease?.factoryId === factoryId && job.lease.epoch === held.epoch) {
-        if (event.kind === 'cancel_requested') session.cancel(job.id, held.epoch, event.message);
-        continue;
-      }
-      session.revoke(job.id, held.epoch, `lease ended: ${event.kind}${event.message ? ` (${event.message})` : ''}`);
-      session.goodbyeIfDrained();
-      this.requestDispatch();
-    }
-  }
-
-  /**
-   * The sessions that may hold a lease on `job`: only an offer grants a lease, and every offer is
-   * recorded as an attempt naming its factory, so only the factories in the job's attempts. An
-   * update costs O(attempts) this way instead of a look at every connected factory (O(fleet)).
-   */
-  private possibleHolders(job: JobRecord): FactorySession[] {
-    const holders: FactorySession[] = [];
-    for (const { factoryId } of job.attempts) {
-      const session = this.byFactory.get(factoryId);
-      if (session && !holders.includes(session)) holders.push(session);
-    }
-    return holders;
+    void this.leases.apply({ t: 'changed', job, actor: event.actor, kind: event.kind, message: event.message, now: this.clock.now() });
   }
 }

@@ -22,6 +22,13 @@ describe('job process', () => {
     ...more,
   });
 
+  it('spawns nothing when its start is aborted (a lease revoked while the workspace was made)', async () => {
+    const job = await startJob(spec(['sh', '-c', 'echo should not run']), { workDir, signal: AbortSignal.abort(new Error('lease revoked')) });
+    expect(job.pid).toBeUndefined();
+    expect(await job.done).toEqual({ outcome: 'cancelled', exitCode: null, message: 'not started: lease revoked' });
+    expect(await readAll(job.stdout)).toBe('');
+  });
+
   it('reports succeeded with exit code 0 and hands over the output', async () => {
     const job = await startJob(spec(['sh', '-c', 'echo hello; echo oops >&2']), { workDir });
     const [out, err, report] = await Promise.all([readAll(job.stdout), readAll(job.stderr), job.done]);

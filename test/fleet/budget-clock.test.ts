@@ -9,7 +9,7 @@ import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ConnectRequestSchema, type CancelNotice, type ConnectResponse, type LeaseOffer } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { AttemptOutcome } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import type { FactorySession } from '../../src/coordinator/factory-session.js';
+import { openSession, type FactorySession } from '../../src/api/factory-session.js';
 import { Fleet } from '../../src/coordinator/fleet.js';
 import { JobFeed } from '../../src/coordinator/job-feed.js';
 import { Jobs } from '../../src/coordinator/jobs.js';
@@ -50,7 +50,7 @@ beforeEach(async () => {
   fleet = new Fleet({ jobs, store, feed, clock, settings: SETTINGS, log: createLogger({ level: 'silent', pretty: false }) });
   fleet.start();
   inbox = [];
-  session = fleet.openSession({ send: (m) => inbox.push(m), end: () => undefined });
+  session = openSession(fleet, { send: (m) => inbox.push(m), end: () => undefined }, createLogger({ level: 'silent', pretty: false }));
   await send({ case: 'hello', value: { factoryId: 'f1', slots: 1, labels: {}, agentVersion: 'test' } });
 });
 afterEach(() => fleet.stop());

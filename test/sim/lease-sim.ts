@@ -1,9 +1,10 @@
 /**
  * A deterministic simulation of the factory lease protocol.
  *
- * The real coordinator (Fleet, FactorySession, Jobs over MemoryJobStore) runs unchanged; only time
- * and randomness are fake. Simulated factories talk to it the way the transport does: a factory's
- * messages reach `session.handle` one at a time and in order, the coordinator's go through the
+ * The real coordinator (Fleet, FactorySession, the lease book, Jobs over MemoryJobStore) runs
+ * unchanged; only time and randomness are fake. Simulated factories talk to it the way the
+ * transport does: a factory's messages are read in order into the stream's real MessageLanes
+ * (api/message-lanes.ts), which hand them to `session.handle`; the coordinator's go through the
  * session's link into the factory's inbox. Messages take random time to arrive (so different
  * streams reorder), some are lost, and factories crash, lose their streams (the coordinator then
  * gives their leases only the reconnect grace), get partitioned, ignore
@@ -29,6 +30,8 @@
  *   cancelled) only for the job's last attempt;
  * - a message with a stale epoch (result, log, accept, decline, renewal) changes nothing: its job
  *   and logs are byte-identical before and after; welcome never keeps a stale lease from hello;
+ * - once a cancel or preemption notice is sent, the job no longer runs under that lease after the
+ *   grace (plus a reaper interval), whatever the factory does, unless that stream broke;
  * - offers go only to factories whose labels pass, each under a new epoch, never beyond free slots;
  *   a lease_revoked is sent only for a lease the store no longer gives that factory;
  * - session.handle and the fleet's feed handler never throw; the event history of each job is one
@@ -44,9 +47,9 @@ import {
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { AttemptOutcome } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { LogStream } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
-import { laneOf } from '../../src/api/message-lanes.js';
+import { laneOf, MessageLanes } from '../../src/api/message-lanes.js';
 import type { Clock } from '../../src/coordinator/clock.js';
-import type { FactorySession } from '../../src/coordinator/factory-session.js';
+import { openSession, type FactorySession } from '../../src/api/factory-session.js';
 import { Fleet } from '../../src/coordinator/fleet.js';
 import { JobFeed } from '../../src/coordinator/job-feed.js';
 import { Jobs } from '../../src/coordinator/jobs.js';
@@ -146,6 +149,8 @@ interface Conn {
   downAt: number;
   /** Arrived at the coordinator, waiting to be handled (in order). */
   inbox: ConnectRequest[];
+  /** The transport's real MessageLanes for this stream: the order its messages are handled in. */
+  lanes: MessageLanes;
   /** Refs the hello listed that were already stale when it arrived: welcome must not keep them. */
   helloStale: Set<string>;
   welcomed: boolean;
@@ -245,6 +250,8 @@ class LeaseSim {
   private inflight = 0;
   private published = 0;
   private delivered = 0;
+  /** Cancel and preemption notices sent, by lease: when the coordinator must have ended the lease. */
+  private readonly stopDeadlines = new Map<string, { conn: Conn; jobId: string; epoch: number; deadline: number }>();
   private connCounter = 0;
   private phase: 'chaos' | 'calm' = 'chaos';
   private readonly violations: string[] = [];
@@ -504,13 +511,16 @@ class LeaseSim {
       upAt: 0,
       downAt: 0,
       inbox: [],
+      lanes: undefined as unknown as MessageLanes,
       helloStale: new Set(),
       welcomed: false,
     };
-    conn.session = this.fleet.openSession({
-      send: (message) => this.fromCoordinator(conn, message),
-      end: (error) => this.endFromCoordinator(conn, error),
-    });
+    conn.lanes = new MessageLanes((err) => this.violation(`session.handle threw on stream ${conn.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+    conn.session = openSession(
+      this.fleet,
+      { send: (message) => this.fromCoordinator(conn, message), end: (error) => this.endFromCoordinator(conn, error) },
+      SILENT,
+    );
     f.conn = conn;
     f.draining = false;
     this.log(() => `${f.id} connects (stream ${conn.id}) holding ${[...this.heldRefs(f)].map((r) => key(r.jobId, r.epoch)).join(',') || 'nothing'}`);
@@ -833,23 +843,27 @@ class LeaseSim {
       const pending = this.busy.size + this.ops.length + this.dispatchQueue.length;
       if (pending === 0) return wave > 0;
       const sitOut = (): boolean => pending > 1 && this.rng.chance(0.25);
-      const heads: { conn: Conn; message: ConnectRequest }[] = [];
+      const readers: { conn: Conn; messages: ConnectRequest[] }[] = [];
+      const isolated: { conn: Conn; message: ConnectRequest; stale: Ref[] }[] = [];
       for (const conn of [...this.busy]) {
         if (sitOut()) continue;
-        for (const message of takeConcurrent(conn.inbox)) heads.push({ conn, message });
-        if (conn.inbox.length === 0) this.busy.delete(conn);
+        // Everything that arrived is read, in order, into the stream's MessageLanes, as the
+        // transport does; messages already stale on arrival are kept apart to be checked alone.
+        const messages: ConnectRequest[] = [];
+        for (const message of conn.inbox.splice(0)) {
+          const stale = this.staleRefs(conn, message);
+          if (stale.length > 0) isolated.push({ conn, message, stale });
+          else messages.push(message);
+        }
+        if (messages.length > 0) readers.push({ conn, messages });
+        this.busy.delete(conn);
       }
       const ops = this.ops.splice(0).filter((op) => !(sitOut() && this.ops.push(op)));
       const dispatches = this.dispatchQueue.splice(0);
-      if (heads.length === 0 && ops.length === 0 && dispatches.length === 0) continue; // all sat out: draw again
+      if (readers.length === 0 && isolated.length === 0 && ops.length === 0 && dispatches.length === 0) continue; // all sat out: draw again
 
-      const isolated: { conn: Conn; message: ConnectRequest; stale: Ref[] }[] = [];
       const tasks: (() => void)[] = [];
-      for (const head of heads) {
-        const stale = this.staleRefs(head.conn, head.message);
-        if (stale.length > 0) isolated.push({ ...head, stale });
-        else tasks.push(() => this.handle(head.conn, head.message));
-      }
+      for (const { conn, messages } of readers) tasks.push(() => this.track(this.read(conn, messages), `reading stream ${conn.id}`));
       for (const op of ops) {
         tasks.push(() => {
           this.log(() => `op ${op.name}`);
@@ -871,9 +885,17 @@ class LeaseSim {
     }
   }
 
-  private handle(conn: Conn, message: ConnectRequest): void {
+  /** The transport's reader loop (api/factory-service.ts): each message into the stream's lanes, in order. */
+  private async read(conn: Conn, messages: readonly ConnectRequest[]): Promise<void> {
+    for (const message of messages) {
+      if (conn.lanes.failed) return;
+      await conn.lanes.run(laneOf(message), () => this.handle(conn, message));
+    }
+  }
+
+  private handle(conn: Conn, message: ConnectRequest): Promise<void> {
     this.log(() => `${conn.factory.id} -> coordinator (stream ${conn.id}) ${describeRequest(message.kind)}`);
-    this.track(conn.session.handle(message), `session.handle(${message.kind.case})`);
+    return conn.session.handle(message);
   }
 
   /** Job refs in a message whose epoch is older than the job's current one. */
@@ -912,7 +934,7 @@ class LeaseSim {
     const before = new Map<string, string>();
     for (const ref of stale) before.set(ref.jobId, await this.snapshot(ref.jobId));
     this.log(() => `(stale: ${stale.map((r) => key(r.jobId, r.epoch)).join(',')})`);
-    this.handle(conn, message);
+    this.track(this.read(conn, [message]), `reading stream ${conn.id}`);
     await this.flush();
     this.throwViolations();
     this.stats.staleChecked++;
@@ -942,6 +964,16 @@ class LeaseSim {
   }
 
   /** What the coordinator says, checked as it says it. */
+  /**
+   * A cancel or preemption notice went out: the coordinator ends the lease itself once the grace is
+   * over (by the next reaper tick after it), whatever the factory does.
+   */
+  private noteStop(conn: Conn, jobId: string, epoch: number, graceMs: number): void {
+    const k = key(jobId, epoch);
+    const deadline = this.clock.t + graceMs + this.params.settings.reaperIntervalMs + Q;
+    if ((this.stopDeadlines.get(k)?.deadline ?? Infinity) > deadline) this.stopDeadlines.set(k, { conn, jobId, epoch, deadline });
+  }
+
   private observe(conn: Conn, message: ConnectResponse): void {
     const kind = message.kind;
     const f = conn.factory;
@@ -973,6 +1005,10 @@ class LeaseSim {
         return;
       case 'preemptionNotice':
         this.stats.preemptions++;
+        this.noteStop(conn, kind.value.jobId, Number(kind.value.epoch), this.params.settings.preemptionGraceMs);
+        return;
+      case 'cancel':
+        this.noteStop(conn, kind.value.jobId, Number(kind.value.epoch), this.params.settings.cancelGraceMs);
         return;
       case 'leaseRevoked':
         this.revokes.push({ factoryId: f.id, jobId: kind.value.jobId, epoch: Number(kind.value.epoch), reason: kind.value.reason });
@@ -1054,6 +1090,16 @@ class LeaseSim {
       }
     }
     for (const ack of this.acks.splice(0)) await this.checkAck(ack);
+    // The grace of a cancel or preemption is enforced: past it, the job no longer runs under that
+    // lease (unless the stream the notice went out on broke: a resumed lease gets a new notice).
+    for (const [k, stop] of this.stopDeadlines) {
+      const job = await this.store.getJob(stop.jobId);
+      if (!job || job.stage !== 'running' || job.epoch !== stop.epoch || stop.conn.broken || stop.conn.factory.conn !== stop.conn) {
+        this.stopDeadlines.delete(k);
+      } else if (this.clock.t > stop.deadline) {
+        throw new SimFailure(`${k} still runs on ${stop.conn.factory.id} at ${this.clock.t - T0}, past the grace of its stop notice (deadline ${stop.deadline - T0})`);
+      }
+    }
     // A factory told to stop must really have lost the lease: otherwise the job sits, leased to a
     // factory that no longer runs it, until the lease runs out (and the attempt is wasted).
     for (const revoke of this.revokes.splice(0)) {
@@ -1064,8 +1110,9 @@ class LeaseSim {
     }
     for (const session of this.fleet.sessions()) {
       const factory = session.factory;
-      if (factory && session.leases.size > factory.slots) {
-        throw new SimFailure(`session of ${factory.factoryId} holds ${session.leases.size} leases with ${factory.slots} slots: ${[...session.leases].map(([id, l]) => key(id, l.epoch)).join(',')}`);
+      const held = session.jobIds();
+      if (factory && held.length > factory.slots) {
+        throw new SimFailure(`session of ${factory.factoryId} holds ${held.length} leases with ${factory.slots} slots: ${held.map((id) => key(id, this.fleet.leases.book.lease(id)!.epoch)).join(',')}`);
       }
     }
   }
@@ -1106,7 +1153,7 @@ class LeaseSim {
       lines.push(`  ${f.id} up=${f.up} conn=${f.conn?.id ?? '-'} welcomed=${f.conn?.welcomed ?? false} running=${[...f.running.keys()].join(',')} pending=${[...f.pending.keys()].join(',')} labels=${JSON.stringify(f.labels)}`);
     }
     for (const s of this.fleet.sessions()) {
-      lines.push(`  session ${s.sessionId} ${s.current.t} ${s.factory?.factoryId} leases=${[...s.leases].map(([id, l]) => `${key(id, l.epoch)}${l.running ? '' : '(offer)'}`).join(',')}`);
+      lines.push(`  session ${s.sessionId} ${s.current.t} ${s.factory?.factoryId} leases=${s.jobIds().map((id) => { const l = this.fleet.leases.book.lease(id)!; return `${key(id, l.epoch)}${l.phase === 'running' ? '' : `(${l.phase})`}`; }).join(',')}`);
     }
     throw new SimFailure(`not every job finished ${this.params.calmMaxMs} ms after failures stopped (t=${this.clock.t - T0}):\n${lines.join('\n')}`);
   }
@@ -1257,21 +1304,3 @@ function describeResponse(message: ConnectResponse): string {
   }
 }
 
-/**
- * Takes from `inbox` the messages the transport would be handling at once (src/api/message-lanes.ts):
- * the first, and while it and those after it are about jobs, each next one about a job not taken yet.
- * A stream-level message (a barrier) is taken alone; a second message about a job waits for a later wave.
- */
-function takeConcurrent(inbox: ConnectRequest[]): ConnectRequest[] {
-  const first = inbox.shift();
-  if (!first) return [];
-  const taken = [first];
-  const firstLane = laneOf(first);
-  if (firstLane === null) return taken;
-  const lanes = new Set([firstLane]);
-  for (let lane = inbox[0] && laneOf(inbox[0]); lane && !lanes.has(lane); lane = inbox[0] && laneOf(inbox[0])) {
-    lanes.add(lane);
-    taken.push(inbox.shift()!);
-  }
-  return taken;
-}

@@ -11,7 +11,7 @@ import {
   type ConnectResponse,
 } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { AttemptOutcome } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import type { FactorySession } from '../../src/coordinator/factory-session.js';
+import { openSession, type FactorySession } from '../../src/api/factory-session.js';
 import { Fleet } from '../../src/coordinator/fleet.js';
 import { JobFeed } from '../../src/coordinator/job-feed.js';
 import { Jobs } from '../../src/coordinator/jobs.js';
@@ -82,7 +82,7 @@ function world() {
   function connect(factoryId: string, slots = 1) {
     const sent: ConnectResponse[] = [];
     let ended = false;
-    const session: FactorySession = fleet.openSession({ send: (m) => sent.push(m), end: () => (ended = true) });
+    const session: FactorySession = openSession(fleet, { send: (m) => sent.push(m), end: () => (ended = true) }, pino({ level: 'silent' }));
     const send = async (kind: RequestKind): Promise<void> => {
       await session.handle(create(ConnectRequestSchema, { kind }));
       await settle();
@@ -145,8 +145,8 @@ describe('regressions found by the lease simulation', () => {
       [x, 1n],
       [x, 2n],
     ]);
-    expect([...f1.session.leases.keys()]).toEqual([x]);
-    expect(f1.session.leases.get(x)).toMatchObject({ epoch: 2, running: false });
+    expect(f1.session.jobIds()).toEqual([x]);
+    expect(w.fleet.leases.book.lease(x)).toMatchObject({ epoch: 2, phase: 'offered' });
   });
 
   it('an update handled late (older than the lease the session holds) does not revoke that lease', async () => {
@@ -156,12 +156,12 @@ describe('regressions found by the lease simulation', () => {
     const x = await w.submit();
     const [submitted] = await w.store.listEvents(x);
     const queuedSnapshot = { ...(await w.store.getJob(x))!, stage: 'queued' as const, epoch: 0, lease: null, attempts: [] };
-    expect(f1.session.leases.get(x)).toMatchObject({ epoch: 1, running: false });
+    expect(w.fleet.leases.book.lease(x)).toMatchObject({ epoch: 1, phase: 'offered' });
     // The 'submitted' update reaches the fleet only now: after the job was offered under epoch 1.
     w.fleet.onUpdate({ event: submitted!, job: queuedSnapshot });
     await w.settle();
     expect(f1.received('leaseRevoked')).toEqual([]);
-    expect(f1.session.leases.get(x)).toMatchObject({ epoch: 1, running: false });
+    expect(w.fleet.leases.book.lease(x)).toMatchObject({ epoch: 1, phase: 'offered' });
   });
 
   it('a late decline of an older epoch does not free the slot its newer offer holds', async () => {
@@ -171,10 +171,10 @@ describe('regressions found by the lease simulation', () => {
     const x = await w.submit();
     await w.advance(SETTINGS.offerTimeoutMs); // epoch 1 lapses, epoch 2 is offered to f1 again
     await f1.send({ case: 'leaseDecline', value: { jobId: x, epoch: 1n, reason: 'late' } });
-    expect(f1.session.leases.get(x)).toMatchObject({ epoch: 2, running: false });
+    expect(w.fleet.leases.book.lease(x)).toMatchObject({ epoch: 2, phase: 'offered' });
     const y = await w.submit();
     expect(f1.received('leaseOffer').map((o) => o.jobId)).not.toContain(y); // one slot, still taken
-    expect(f1.session.leases.size).toBe(1);
+    expect(f1.session.jobIds().length).toBe(1);
   });
 
   it('a stale result does not free the slot of the newer lease on the same job', async () => {
@@ -185,9 +185,9 @@ describe('regressions found by the lease simulation', () => {
     await w.advance(SETTINGS.offerTimeoutMs);
     await f1.send({ case: 'jobResult', value: { jobId: x, epoch: 1n, outcome: AttemptOutcome.SUCCEEDED, exitCode: 0 } });
     expect(f1.received('leaseRevoked').at(-1)).toMatchObject({ jobId: x, epoch: 1n });
-    expect(f1.session.leases.get(x)).toMatchObject({ epoch: 2, running: false });
+    expect(w.fleet.leases.book.lease(x)).toMatchObject({ epoch: 2, phase: 'offered' });
     await w.submit();
-    expect(f1.session.leases.size).toBe(1);
+    expect(f1.session.jobIds().length).toBe(1);
   });
 
   it('a result for an attempt that never started is refused, not acknowledged', async () => {
@@ -251,7 +251,7 @@ describe('regressions found by the lease simulation', () => {
     await hello;
     await w.settle();
     expect(f1.sent[0]!.kind.case).toBe('welcome');
-    expect(f1.session.leases.size).toBeLessThanOrEqual(1);
+    expect(f1.session.jobIds().length).toBeLessThanOrEqual(1);
     expect(f1.received('leaseOffer')).toEqual([]);
   });
 });

@@ -75,15 +75,33 @@ export async function spawnCoordinator(opts: { dataDir: string; grpcPort?: numbe
     ['serve', '--data-dir', opts.dataDir, '--grpc-port', String(opts.grpcPort ?? 0), '--http-port', String(opts.httpPort ?? 0), ...(opts.secure ? [] : ['--insecure-dev']), ...(opts.args ?? [])],
     opts.env,
   );
-  const grpc = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'grpc');
-  const http = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'http');
-  return Object.assign(proc, { grpcAddress: String(grpc.address), httpAddress: String(http.address) });
+  return ready(proc, async () => {
+    const grpc = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'grpc');
+    const http = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'http');
+    return Object.assign(proc, { grpcAddress: String(grpc.address), httpAddress: String(http.address) });
+  });
+}
+
+/**
+ * Resolves with what `started` gives once the process is up. A process that does not come up in time is
+ * killed before the error is thrown: the caller never got it, so nothing else would stop it, and
+ * such orphans (agents reconnecting forever) load the machine for every later test.
+ */
+async function ready<T>(proc: ManagedProcess, started: () => Promise<T>): Promise<T> {
+  try {
+    return await started();
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw err;
+  }
 }
 
 /** Starts `gigafactory agent` and resolves once it is connected. */
 export async function spawnAgent(opts: { coordinator: string; id: string; workDir: string; slots?: number; labels?: string[]; args?: string[] }): Promise<ManagedProcess> {
   const labels = (opts.labels ?? []).flatMap((l) => ['--label', l]);
   const proc = spawnCli(['--coordinator', opts.coordinator, 'agent', '--id', opts.id, '--work-dir', opts.workDir, '--slots', String(opts.slots ?? 1), ...labels, ...(opts.args ?? [])]);
-  await proc.waitFor((l) => l.msg === 'connected');
-  return proc;
+  return ready(proc, async () => {
+    await proc.waitFor((l) => l.msg === 'connected');
+    return proc;
+  });
 }

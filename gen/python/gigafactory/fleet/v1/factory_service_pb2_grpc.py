@@ -34,8 +34,27 @@ class FactoryServiceServicer(object):
     def Connect(self, request_iterator, context):
         """Connect is the long-lived factory stream. The factory's first message must be hello; the
         coordinator answers welcome, then offers leases, acknowledges heartbeats and results, and sends
-        cancellations and preemptions. Every job-scoped message carries job_id and epoch, and any
-        message with an epoch older than the job's current one is answered with lease_revoked.
+        cancellations and preemptions. Every job-scoped message carries job_id and epoch.
+
+        Refusals of one message (the stream stays open): a lease_accept, lease_decline, lease_return,
+        log_chunk, job_result, preemption_ack or heartbeat entry about a lease this factory does not hold under
+        exactly that epoch (another factory's, an older epoch, an unknown job, a lease already ended)
+        changes nothing and is answered lease_revoked; so is a message the store refuses (the job was
+        cancelled or taken back meanwhile), and then the lease is ended. A resent job_result whose
+        outcome is already recorded is answered result_ack again.
+
+        Refusals that end the stream with an error status: a first message other than hello, a second
+        hello, no hello within the hello timeout (DEADLINE_EXCEEDED), a hello outside the factory
+        token's scope (PERMISSION_DENIED), a malformed message (INVALID_ARGUMENT: missing factory_id or
+        job_id, bad slots, an unknown oneof case, a job_result outcome other than SUCCEEDED, FAILED,
+        TIMED_OUT or CANCELLED, a bad log stream or a negative sequence), and a log_chunk over the size
+        limit (RESOURCE_EXHAUSTED). The coordinator ends a stream cleanly with goodbye (see
+        GoodbyeReason); leases stay in the store to be resumed by the next hello.
+
+        The coordinator also ends leases on its own: an offer not accepted by offer_expire_time, a
+        running lease not renewed within its TTL, a cancel or preemption not answered within its grace
+        period. Each is told with lease_revoked, and a factory whose running lease lapsed this way is
+        offered nothing until it sends another message.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
