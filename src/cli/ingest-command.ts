@@ -32,7 +32,7 @@ interface ReportRow {
 export function ingestCommand(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command {
   return new Command('ingest')
     .description('ingest a tracker manifest (YAML): create or update one job per item')
-    .argument('<file>', 'the manifest (see README: Tracker ingest and echo)')
+    .argument('<file>', 'the manifest (see docs/tracker.md)')
     .option('--dry-run', 'report what would be created, updated or skipped; store nothing', false)
     .action(async (file: string, opts: { dryRun: boolean }) => {
       let text: string;

@@ -1,7 +1,7 @@
 /**
  * Tracker echo signatures: `x-gigafactory-signature: sha256=<hex HMAC-SHA256 of the raw body>`,
  * keyed with the configured secret. A receiver recomputes it over the bytes it received and
- * compares in constant time (verifyEchoSignature is what the README's example does).
+ * compares in constant time (verifyEchoSignature is what docs/tracker.md's example does).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

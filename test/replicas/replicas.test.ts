@@ -6,7 +6,7 @@
  * Mid-run one replica is killed with SIGKILL: nothing is lost, its agents move to another replica
  * and resume, and every job succeeds exactly once.
  *
- * REPLICA_TEST_JOBS sets the number of jobs (default below); see the README for timings.
+ * REPLICA_TEST_JOBS sets the number of jobs (default below); see docs/scaling-out.md for timings.
  */
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';

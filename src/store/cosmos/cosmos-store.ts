@@ -3,7 +3,7 @@
  * by every coordinator replica. It relies only on what the Cosmos test server also does: point
  * reads, create (409 when the id exists), replace with If-Match on `_etag` (412 when it changed),
  * parameterised queries with ORDER BY and continuation. No change feed, TTL, stored procedures or
- * transactional batch; the README says which of those would make it cheaper.
+ * transactional batch; docs/scaling-out.md says which of those would make it cheaper.
  *
  * How each promise of the contract is kept without multi-document transactions:
  * - Compare-and-set: replaceJob writes with If-Match on the etag of a stored document it has
@@ -87,7 +87,7 @@ export interface CosmosStoreOptions {
   maxEmbeddedEvents?: number;
 }
 
-/** Store round trips and request units, for the benchmark and the README's cost figures. */
+/** Store round trips and request units, for the benchmark and the cost figures in docs/scaling-out.md. */
 export interface CosmosStats {
   requests: number;
   requestCharge: number;
