@@ -45,7 +45,7 @@ import { CallAdmission } from '../src/server/call-admission.js';
 import { nativeServer } from '../src/server/grpc-native.js';
 import { listenGrpc } from '../src/server/listeners.js';
 import { GatewayAdmission } from '../src/server/gateway-admission.js';
-import { connectRoutes, mount, gatewayProcedures, type MountedService } from '../src/server/services.js';
+import { connectRoutes, mount, connectProcedures, type MountedService } from '../src/server/services.js';
 import { createLogger } from '../src/logging.js';
 import { oneWayOn, pingPongOn, sampleJob, sampleLeaseOffer } from './baseline.js';
 import type { BullmqComparison } from './bullmq.js';
@@ -506,7 +506,7 @@ async function serverMain(transport: Transport, answerBase64: string, offerBase6
 
 /** src/server/app.ts's gateway: admission in front of connect-node, with the same adapter options. */
 function connectGateway(mounted: MountedService[], calls: CallAdmission, maxMessageBytes: number): ReturnType<typeof connectNodeAdapter> {
-  const gateway = new GatewayAdmission(calls, gatewayProcedures(mounted));
+  const gateway = new GatewayAdmission(calls, connectProcedures(mounted, { http2: true }));
   return gateway.wrap(
     connectNodeAdapter({
       routes: connectRoutes(mounted),

@@ -27,7 +27,7 @@ import { webRoutes } from './web-static.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { registerCosmosMetrics } from './cosmos-metrics.js';
 import { listenGrpc, listenHttp, type Listener } from './listeners.js';
-import { connectRoutes, gatewayProcedures, services } from './services.js';
+import { connectRoutes, connectProcedures, services } from './services.js';
 import { setupSecurity } from './security-setup.js';
 import { startTrackerEcho } from './tracker-echo-setup.js';
 
@@ -81,7 +81,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const mounted = services(coordinator, log, sec.routes);
   // Every RPC on both listeners is admitted (request id, credential, role, rate) and run by this one.
   const calls = new CallAdmission(sec.authenticate, log);
-  const gateway = new GatewayAdmission(calls, gatewayProcedures(mounted));
+  const gateway = new GatewayAdmission(calls, connectProcedures(mounted, { http2: false }));
   const connectHandler = connectNodeAdapter({
     routes: connectRoutes(mounted),
     interceptors: [gateway.interceptor()],

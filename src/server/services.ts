@@ -58,7 +58,10 @@ export function connectRoutes(mounted: readonly MountedService[]): (router: Conn
   };
 }
 
-/** Every RPC the gateway serves, as "package.Service/Method": all but bidi streams, which need HTTP/2. */
-export function gatewayProcedures(mounted: readonly MountedService[]): Set<string> {
-  return new Set(mounted.flatMap(({ service }) => service.methods.filter((method) => method.methodKind !== 'bidi_streaming').map((method) => `${service.typeName}/${method.name}`)));
+/**
+ * Every RPC connect-node serves, as "package.Service/Method": over HTTP/1.1 (the gateway) all but
+ * bidi streams, which need HTTP/2; over HTTP/2 (the benchmark's connect-node floor) all.
+ */
+export function connectProcedures(mounted: readonly MountedService[], { http2 }: { http2: boolean }): Set<string> {
+  return new Set(mounted.flatMap(({ service }) => service.methods.filter((method) => http2 || method.methodKind !== 'bidi_streaming').map((method) => `${service.typeName}/${method.name}`)));
 }
