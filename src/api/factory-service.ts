@@ -36,7 +36,7 @@ export interface FactoryStreamLimits {
  * Messages queued for a factory that is not taking them. A factory that reads gets at most its
  * slots' offers and one answer per message it sends, so only one that stopped reading reaches it.
  */
-export const MAX_QUEUED_MESSAGES = 256;
+export const MAX_UNSENT_MESSAGES = 256;
 
 export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStreamLimits = {}): Pick<ServiceImpl<typeof FactoryService>, 'connect'> {
   return {
@@ -54,9 +54,9 @@ export function factoryServiceImpl(fleet: Fleet, log: Logger, limits: FactoryStr
           release();
         },
         {
-          messages: MAX_QUEUED_MESSAGES,
+          messages: MAX_UNSENT_MESSAGES,
           overflow: () => {
-            const err = new ConnectError(`the factory is not reading its stream: ${MAX_QUEUED_MESSAGES} messages wait to be sent`, Code.ResourceExhausted);
+            const err = new ConnectError(`the factory is not reading its stream: ${MAX_UNSENT_MESSAGES} messages wait to be sent`, Code.ResourceExhausted);
             fail(err);
             // The transport is stuck writing to this factory; ending the answer alone would queue behind that.
             endCall?.(err);

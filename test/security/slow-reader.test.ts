@@ -1,6 +1,6 @@
 /**
  * A factory that never reads its stream while it keeps sending cannot make the coordinator queue
- * for it without end: once MAX_QUEUED_MESSAGES answers wait, the call is ended RESOURCE_EXHAUSTED
+ * for it without end: once MAX_UNSENT_MESSAGES answers wait, the call is ended RESOURCE_EXHAUSTED
  * (the status is queued behind what the factory has not read), the session is broken as for any
  * lost stream, and the coordinator stops reading what the factory sends.
  */
@@ -9,7 +9,7 @@ import * as http2 from 'node:http2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConnectRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
-import { MAX_QUEUED_MESSAGES } from '../../src/api/factory-service.js';
+import { MAX_UNSENT_MESSAGES } from '../../src/api/factory-service.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
@@ -50,7 +50,7 @@ it('ends the stream of a factory that stops reading, and forgets its session', a
     }
   }
   expect(stalled).toBe(true);
-  expect(Number(sequence)).toBeGreaterThan(MAX_QUEUED_MESSAGES);
+  expect(Number(sequence)).toBeGreaterThan(MAX_UNSENT_MESSAGES);
   // The coordinator let go of the session without waiting for the factory to read.
   await expect.poll(async () => (await admin.listFactories({})).factories.map((f) => f.id), { timeout: 10_000 }).not.toContain('deaf');
 
