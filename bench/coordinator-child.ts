@@ -10,8 +10,10 @@
  * commit (one fsync with synchronous = FULL) carries every write issued in one event-loop turn, and
  * the time it spent running batches, commit included, is time its only thread did nothing else.
  *
- * BENCH_CPU_PROF=<dir> (`npm run bench -- --cpu-prof <dir>`) runs the child under `node --cpu-prof`
- * and writes its profile there when it exits.
+ * BENCH_CPU_PROF=<dir> (`npm run bench -- --cpu-prof <dir>`) profiles the measured phase only: the
+ * child starts V8's profiler (node:inspector) when it takes the sample that opens the phase and stops
+ * it when it takes the one that closes it, writes the profile to <dir> (open it in Chrome DevTools)
+ * and answers with where the CPU went (cpu-breakdown.ts). Start-up, warm-up and shutdown stay out.
  *
  * This file is both the child's entry point (when run as the main module) and the parent's handle
  * (`spawnCoordinator`).
@@ -22,7 +24,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Session, type Profiler } from 'node:inspector';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+import { cpuBreakdown, type CpuBreakdown } from './cpu-breakdown.js';
 import type { JobEventRecord } from '../src/domain/job.js';
 import type { JobStore } from '../src/store/job-store.js';
 
@@ -59,6 +64,8 @@ export interface ChildSample {
   store: StoreCounters;
   /** Event-loop delay since the previous sample, in ms: how long ready work waited for the thread. */
   loopDelay: { p50: number; p99: number; max: number };
+  /** With BENCH_CPU_PROF, on the sample that closes a profiled phase: where its CPU went. */
+  cpuBreakdown?: CpuBreakdown;
 }
 
 export interface FileStats {
@@ -70,7 +77,8 @@ export interface FileStats {
   fileBytes: number;
 }
 
-type ToChild = { t: 'sample'; id: number } | { t: 'stop'; id: number };
+/** `profile` (only with BENCH_CPU_PROF): start the profiler after this sample, or stop it before. */
+type ToChild = { t: 'sample'; id: number; profile?: 'start' | 'stop' } | { t: 'stop'; id: number };
 type FromChild =
   | { t: 'ready'; grpcAddress: string; httpAddress: string }
   | { t: 'sample'; id: number; sample: ChildSample }
@@ -82,7 +90,11 @@ type FromChild =
 export interface CoordinatorHandle {
   pid: number;
   grpcAddress: string;
-  sample(): Promise<ChildSample>;
+  /**
+   * `phase` 'start' / 'end' mark the measured phase: with BENCH_CPU_PROF the child profiles what lies
+   * between them, and the 'end' sample carries the breakdown.
+   */
+  sample(phase?: 'start' | 'end'): Promise<ChildSample>;
   /** Closes the server and returns what the SQLite file holds; the child then exits. */
   stop(): Promise<FileStats>;
   /** Kills the child (after a failure). */
@@ -97,11 +109,11 @@ export type Synchronous = 'full' | 'normal' | 'off';
  * Starts the coordinator child. `synchronous` other than 'full' (the product's setting) overrides
  * SQLite's commit durability, to see what the coordinator does when commits are not fsynced.
  */
-export async function spawnCoordinator(opts: { synchronous?: Synchronous } = {}): Promise<CoordinatorHandle> {
-  const cpuProfDir = process.env.BENCH_CPU_PROF;
+export async function spawnCoordinator(opts: { synchronous?: Synchronous; label?: string } = {}): Promise<CoordinatorHandle> {
+  const profiling = Boolean(process.env.BENCH_CPU_PROF);
   const child: ChildProcess = fork(THIS_FILE, [], {
-    execArgv: ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
-    env: { ...process.env, BENCH_SQLITE_SYNCHRONOUS: opts.synchronous ?? 'full' },
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_SQLITE_SYNCHRONOUS: opts.synchronous ?? 'full', BENCH_PROFILE_LABEL: opts.label ?? 'coordinator' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
@@ -129,19 +141,19 @@ export async function spawnCoordinator(opts: { synchronous?: Synchronous } = {})
   });
   const { grpcAddress } = await ready;
 
-  const ask = (t: ToChild['t']): Promise<FromChild> =>
+  const ask = (t: ToChild['t'], profile?: 'start' | 'stop'): Promise<FromChild> =>
     new Promise((resolve, reject) => {
       if (exited) return reject(exited);
       const id = nextId++;
       pending.set(id, { resolve, reject });
-      child.send({ t, id } satisfies ToChild);
+      child.send({ t, id, ...(profile ? { profile } : {}) } satisfies ToChild);
     });
 
   return {
     pid: child.pid!,
     grpcAddress,
-    async sample() {
-      const m = await ask('sample');
+    async sample(phase) {
+      const m = await ask('sample', profiling && phase ? (phase === 'start' ? 'start' : 'stop') : undefined);
       if (m.t !== 'sample') throw new Error(`unexpected answer ${m.t}`);
       return m.sample;
     },
@@ -264,24 +276,33 @@ async function childMain(): Promise<void> {
     loopDelay.enable();
     const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - 10);
 
+    const profiler = process.env.BENCH_CPU_PROF ? measuredPhaseProfiler(process.env.BENCH_CPU_PROF, process.env.BENCH_PROFILE_LABEL ?? 'coordinator') : null;
+
+    const sampleNow = (): ChildSample => {
+      const mem = process.memoryUsage();
+      const sample: ChildSample = {
+        cpu: process.cpuUsage(),
+        maxRssKb: process.resourceUsage().maxRSS,
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        store: { ...structuredClone(counters), ...commitCounters(inner) },
+        loopDelay: { p50: lateMs(loopDelay.percentile(50)), p99: lateMs(loopDelay.percentile(99)), max: lateMs(loopDelay.max) },
+      };
+      loopDelay.reset();
+      return sample;
+    };
+    const answerSample = async (m: Extract<ToChild, { t: 'sample' }>): Promise<void> => {
+      // The CPU figure is read first: writing and summarising the profile is not the coordinator's work.
+      const sample = sampleNow();
+      const cpuBreakdown = m.profile === 'stop' && profiler ? await profiler.stop() : undefined;
+      send({ t: 'sample', id: m.id, sample: { ...sample, ...(cpuBreakdown ? { cpuBreakdown } : {}) } });
+      if (m.profile === 'start' && profiler) await profiler.start();
+    };
+
     process.on('message', (raw) => {
       const m = raw as ToChild;
-      if (m.t === 'sample') {
-        const mem = process.memoryUsage();
-        send({
-          t: 'sample',
-          id: m.id,
-          sample: {
-            cpu: process.cpuUsage(),
-            maxRssKb: process.resourceUsage().maxRSS,
-            rssBytes: mem.rss,
-            heapUsedBytes: mem.heapUsed,
-            store: { ...structuredClone(counters), ...commitCounters(inner) },
-            loopDelay: { p50: lateMs(loopDelay.percentile(50)), p99: lateMs(loopDelay.percentile(99)), max: lateMs(loopDelay.max) },
-          },
-        });
-        loopDelay.reset();
-      } else if (m.t === 'stop') {
+      if (m.t === 'sample') void answerSample(m);
+      else if (m.t === 'stop') {
         void (async () => {
           await server.close();
           const file = countFile(dbPath);
@@ -306,6 +327,27 @@ async function childMain(): Promise<void> {
     send({ t: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     process.exit(1);
   }
+}
+
+/** V8's sampling profiler on this thread, started and stopped on request; each stop writes one file. */
+function measuredPhaseProfiler(dir: string, label: string): { start(): Promise<void>; stop(): Promise<CpuBreakdown> } {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string): Promise<T> =>
+    new Promise((resolve, reject) => session.post(method, (err: Error | null, result?: unknown) => (err ? reject(err) : resolve(result as T))));
+  let phase = 0;
+  return {
+    async start() {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    },
+    async stop() {
+      const { profile } = await post<{ profile: Profiler.Profile }>('Profiler.stop');
+      phase++;
+      writeFileSync(join(dir, `${label.replace(/[^\w.-]+/g, '-')}-${process.pid}-${phase}.cpuprofile`), JSON.stringify(profile));
+      return cpuBreakdown(profile);
+    },
+  };
 }
 
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url && process.send) {

@@ -83,6 +83,8 @@ export interface DispatchResult {
     rssEndMb: number;
     /** How late the coordinator's timers fired during the measured phase (ms): how long ready work waited for its thread. */
     loopDelay: { p50: number; p99: number; max: number };
+    /** With --cpu-prof: the measured phase's profile, as CPU milliseconds per job by category (largest first). */
+    cpuPerJobByCategory: { category: string; msPerJob: number }[] | null;
   };
   bench: { cpuS: number; cores: number };
   store: {
@@ -331,7 +333,7 @@ async function submitOpenLoop(clients: JobClient[], count: number, rate: number,
 
 export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult> {
   const stallTimeoutMs = opts.stallTimeoutMs ?? 30_000;
-  const coordinator: CoordinatorHandle = await spawnCoordinator({ synchronous: opts.synchronous });
+  const coordinator: CoordinatorHandle = await spawnCoordinator({ synchronous: opts.synchronous, label: opts.label });
   const factories: BenchFactory[] = [];
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -401,7 +403,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
     // Measured phase.
     const rpc = new Latency();
     let submitted = 0;
-    const before: ChildSample = await coordinator.sample();
+    const before: ChildSample = await coordinator.sample('start');
     const benchCpuBefore = process.cpuUsage();
     const started = performance.now();
     let lastDone = 0;
@@ -429,7 +431,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
     await allDone;
     const elapsedMs = t.lastAckAt - started;
     const benchCpu = cpuSeconds(benchCpuBefore, process.cpuUsage());
-    const after: ChildSample = await coordinator.sample();
+    const after: ChildSample = await coordinator.sample('end');
     for (const timer of timers) clearInterval(timer);
     const capped = target < opts.jobs;
     progress(`[${opts.label}] ${t.done}/${target} jobs done in ${fmt(elapsedMs / 1000)} s (${fmt((target * 1000) / elapsedMs)} jobs/s)${capped ? `; submitting stopped after ${opts.maxSubmitSeconds} s` : ''}`);
@@ -478,6 +480,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
         peakRssMb: after.maxRssKb / 1024,
         rssEndMb: after.rssBytes / (1024 * 1024),
         loopDelay: after.loopDelay,
+        cpuPerJobByCategory: after.cpuBreakdown ? after.cpuBreakdown.categories.map((c) => ({ category: c.category, msPerJob: c.ms / n })) : null,
       },
       bench: { cpuS: benchCpu, cores: benchCpu / (elapsedMs / 1000) },
       store: {

@@ -103,7 +103,7 @@ const program = new Command('bench')
   .addOption(new Option('--paced-seconds <s>', 'length of the open-loop run (default 15, --quick 6)').argParser(positiveNumber('--paced-seconds')))
   .addOption(new Option('--baseline-runs <n>', 'baseline repetitions (median reported)').default(3).argParser(positiveInt('--baseline-runs')))
   .addOption(new Option('--baseline-seconds <s>', 'seconds per baseline mode and run (default 2, --quick 1)').argParser(positiveNumber('--baseline-seconds')))
-  .addOption(new Option('--cpu-prof <dir>', 'run each coordinator child under node --cpu-prof, writing its .cpuprofile into <dir> (open it in Chrome DevTools)').env('BENCH_CPU_PROF'))
+  .addOption(new Option('--cpu-prof <dir>', 'profile each coordinator child\'s measured phase: its .cpuprofile goes into <dir> (open it in Chrome DevTools) and the table says where its CPU went').env('BENCH_CPU_PROF'))
   .addOption(new Option('--synchronous <mode>', 'SQLite commit durability in the coordinator: full is the product setting (fsync per commit)').choices(['full', 'normal', 'off']).default('full'))
   .option('--no-paced', 'skip the half-rate run')
   .addOption(new Option('--batch <n>', 'jobs per SubmitJobs call in the batched peak run (BullMQ addBulk uses 100)').default(100).argParser(positiveInt('--batch')))
@@ -337,6 +337,18 @@ function versus(ours: DispatchResult, run: { jobsPerSec: number }): string {
   return `${fmt(ours.jobsPerSec)} vs ${fmt(run.jobsPerSec)} jobs/s: Gigafactory ${wins ? 'wins' : `LOSES (${fmt(run.jobsPerSec / ours.jobsPerSec)}× slower)`}`;
 }
 
+/**
+ * With --cpu-prof: the coordinator's CPU per job by where it went (bench/cpu-breakdown.ts), from a
+ * profile of the measured phase only. The profiler itself costs a few per cent, so these rows come
+ * from a run whose other figures are slightly worse than an unprofiled one.
+ */
+function cpuCategoryRows(run: DispatchResult): Row[] {
+  const categories = run.coordinator.cpuPerJobByCategory;
+  if (!categories) return [];
+  const total = categories.reduce((sum, c) => sum + c.msPerJob, 0);
+  return categories.map((c): Row => [`  CPU in ${c.category}`, fmt(c.msPerJob), 'ms/job', `${fmt((100 * c.msPerJob) / total)}% of the profiled CPU (${fmt(total)} ms/job in all)`]);
+}
+
 /** The batched peak run: the figures that differ from one SubmitJob per job. */
 function batchedRows(b: DispatchResult, o: Options): Row[] {
   const cap = b.capped ? ` (of ${b.jobsRequested.toLocaleString('en-US')}: submitting stopped at the cap)` : '';
@@ -347,6 +359,7 @@ function batchedRows(b: DispatchResult, o: Options): Row[] {
     ['submit → offer  p50 / p90 / p99 / max', fmtLatency(b.submitToOffer), 'ms', 'call sent → LeaseOffer read by the factory, per job (queueing included)'],
     ['submit → result ack  p50 / p90 / p99 / max', fmtLatency(b.submitToAck), 'ms', 'call sent → ResultAck read by the factory, per job'],
     ['coordinator CPU', fmt(b.coordinator.cores), 'cores', `${fmt(b.coordinator.cpuMsPerJob)} ms CPU per job; bench process ${fmt(b.bench.cores)} cores`],
+    ...cpuCategoryRows(b),
     ['store write transactions', fmt(b.store.writeTxPerJob), 'per job', `${fmt(b.store.writeOpsPerJob / b.store.writeTxPerJob)} write operations per commit, at most ${b.store.largestBatch}; WAL fsync ${fmt(b.store.syncMsPerCommit)} ms per commit`],
     ['stream messages', fmt(b.messages.perJob), 'per job', 'both directions, as above'],
   ];
@@ -391,6 +404,7 @@ function dispatchRows(peak: DispatchResult, peaks: DispatchResult[], paced: Disp
   r.push(['submit → offer  p50 / p90 / p99 / max', fmtLatency(peak.submitToOffer), 'ms', 'submit sent → LeaseOffer read by the factory (queueing included)']);
   r.push(['submit → result ack  p50 / p90 / p99 / max', fmtLatency(peak.submitToAck), 'ms', 'submit sent → ResultAck read by the factory']);
   r.push(['coordinator CPU', fmt(peak.coordinator.cores), 'cores', `${fmt(peak.coordinator.userS)} s user + ${fmt(peak.coordinator.sysS)} s sys over ${fmt(peak.elapsedS)} s; ${fmt(peak.coordinator.cpuMsPerJob)} ms CPU per job`]);
+  r.push(...cpuCategoryRows(peak));
   r.push(['coordinator peak RSS', fmt(peak.coordinator.peakRssMb), 'MiB', `maxRSS of the child process (RSS at the end ${fmt(peak.coordinator.rssEndMb)} MiB)`]);
   r.push(['bench process CPU', fmt(peak.bench.cores), 'cores', `${peak.factories} factory streams + submitters, same machine`]);
   r.push(['store write transactions', fmt(peak.store.writeTxPerJob), 'per job', `commits counted by the SQLite store; they carried ${fmt(peak.store.writeOpsPerJob)} write operations per job (${perKind(peak.store.writeOpsByKindPerJob)}), ${fmt(peak.store.writeOpsPerJob / peak.store.writeTxPerJob)} per commit, at most ${peak.store.largestBatch}; ${peak.store.rolledBack} rolled back`]);
