@@ -48,7 +48,16 @@ export interface ConnectionInfo {
 interface Started {
   admission: Admission;
   ctx: HandlerContext & { abort(reason?: unknown): void };
+  /** Ends the handler's signal once the answer is out; the client's cancel can no longer reach it. */
+  finish(): void;
 }
+
+/**
+ * The reason a finished call's signal carries. One shared error: grpc-js reports every call's stream
+ * close as a cancel, and an error (or the DOMException `abort()` makes by default) per call is a
+ * stack trace captured per call for nobody to read.
+ */
+const CALL_FINISHED = new ConnectError('the call finished', Code.Canceled);
 
 interface Admitted {
   admission: Admission;
@@ -122,7 +131,10 @@ function admissionInterceptor(calls: CallAdmission, admitted: WeakMap<grpc.Metad
 }
 
 /** What every kind of grpc-js server call has. */
-type SurfaceCall = Pick<grpc.ServerUnaryCall<Buffer, Message>, 'metadata' | 'getPeer' | 'getDeadline' | 'sendMetadata'> & { once(event: 'cancelled', listener: () => void): unknown };
+type SurfaceCall = Pick<grpc.ServerUnaryCall<Buffer, Message>, 'metadata' | 'getPeer' | 'getDeadline' | 'sendMetadata'> & {
+  once(event: 'cancelled', listener: () => void): unknown;
+  off(event: 'cancelled', listener: () => void): unknown;
+};
 type Writer = grpc.ServerWritableStream<Buffer, Message> | grpc.ServerDuplexStream<Buffer, Message>;
 
 /** One RPC of one service on the native listener. */
@@ -199,7 +211,8 @@ class NativeMethod {
     // The interceptor admits every call before grpc-js runs its handler; reaching here without is a bug.
     if (!admitted) throw new Error(`${this.procedure} reached its handler without admission`);
     const cancelled = new AbortController();
-    call.once('cancelled', () => cancelled.abort(new ConnectError('the client cancelled the call', Code.Canceled)));
+    const onCancelled = (): void => cancelled.abort(new ConnectError('the client cancelled the call', Code.Canceled));
+    call.once('cancelled', onCancelled);
     const deadline = call.getDeadline();
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
     const values = createContextValues();
@@ -216,10 +229,14 @@ class NativeMethod {
       requestHeader: admitted.header,
       contextValues: values,
     });
-    return { admission: admitted.admission, ctx };
+    const finish = (): void => {
+      call.off('cancelled', onCancelled);
+      ctx.abort(CALL_FINISHED);
+    };
+    return { admission: admitted.admission, ctx, finish };
   }
 
-  private answerOnce({ admission, ctx }: Started, call: SurfaceCall, callback: grpc.sendUnaryData<Message>, invoke: () => Promise<{ stream: false; header: Headers; message: unknown }>): void {
+  private answerOnce({ admission, ctx, finish }: Started, call: SurfaceCall, callback: grpc.sendUnaryData<Message>, invoke: () => Promise<{ stream: false; header: Headers; message: unknown }>): void {
     this.calls
       .run(admission, ctx.values, this.procedure, invoke)
       .then(
@@ -229,10 +246,10 @@ class NativeMethod {
         },
         (err: unknown) => callback(statusOf(err, ctx.responseTrailer)),
       )
-      .finally(() => ctx.abort());
+      .finally(finish);
   }
 
-  private answerStream({ admission, ctx }: Started, call: Writer, invoke: () => Promise<{ stream: true; header: Headers; message: AsyncIterable<unknown> }>): void {
+  private answerStream({ admission, ctx, finish }: Started, call: Writer, invoke: () => Promise<{ stream: true; header: Headers; message: AsyncIterable<unknown> }>): void {
     this.calls
       .run(admission, ctx.values, this.procedure, invoke)
       .then(
@@ -242,7 +259,7 @@ class NativeMethod {
         },
         (err: unknown) => void call.emit('error', statusOf(err, ctx.responseTrailer)),
       )
-      .finally(() => ctx.abort());
+      .finally(finish);
   }
 }
 
