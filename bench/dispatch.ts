@@ -126,7 +126,8 @@ export interface DispatchResult {
 const TITLE_PREFIX = 'bench-';
 const WARM_PREFIX = 'warm-';
 
-function submitRequest(title: string): SubmitJobRequest {
+/** The request every dispatch job is submitted with (and the store floor builds its jobs from). */
+export function submitRequest(title: string): SubmitJobRequest {
   return create(SubmitJobRequestSchema, {
     productId: 'bench',
     title,
