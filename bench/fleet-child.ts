@@ -40,6 +40,11 @@ async function main(): Promise<void> {
   const welcomes: Promise<void>[] = [];
 
   for (let i = 0; i < streams; i++) {
+    // Each connection's first stream is welcomed before the rest are opened on it. Opening all 500 in
+    // one synchronous loop kept every call off the wire until the loop ended, and on a busy machine
+    // that outlasted the coordinator's unauthenticated deadline (a connection with no admitted call
+    // is cut after 10 s); real agents do not open streams that way.
+    if (i % perConnection === 1) await welcomes[i - 1]!.catch(() => {});
     if (i % perConnection === 0) {
       clients.push(
         new grpc.Client(address, grpc.credentials.createInsecure(), {
@@ -54,44 +59,46 @@ async function main(): Promise<void> {
     const sent = new Map<bigint, number>();
     pending.push(sent);
     let sequence = 0n;
-    welcomes.push(
-      new Promise<void>((resolve, reject) => {
-        stream.on('error', () => {}); // the status carries it
-        stream.once('status', (status: grpc.StatusObject) => {
-          ended++;
-          const reason = `${grpc.status[status.code]} ${status.details}`;
-          endReasons[reason] = (endReasons[reason] ?? 0) + 1;
-          reject(new Error(`stream ${i} ended: ${grpc.status[status.code]} ${status.details}`));
-        });
-        stream.on('data', (m: ConnectResponse) => {
-          if (m.kind.case === 'welcome') {
-            const d = m.kind.value.heartbeatInterval;
-            intervalMs = d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : 5_000;
-            const beat = (): void => {
-              sequence++;
-              sent.set(sequence, performance.now());
-              heartbeats++;
-              stream.write(create(ConnectRequestSchema, { kind: { case: 'heartbeat', value: { sequence, runningJobs: [] } } }));
-            };
-            // Real agents connect at unrelated moments, so their heartbeats are spread over the
-            // interval; streams opened here within a second of each other would otherwise all beat
-            // in the same few milliseconds, and the figure would be this process's own queue.
-            setTimeout(() => {
-              beat();
-              setInterval(beat, intervalMs);
-            }, Math.random() * intervalMs);
-            resolve();
-          } else if (m.kind.case === 'heartbeatAck') {
-            const at = sent.get(m.kind.value.sequence);
-            if (at !== undefined) {
-              sent.delete(m.kind.value.sequence);
-              latencies.push(performance.now() - at);
-            }
+    const welcome = new Promise<void>((resolve, reject) => {
+      stream.on('error', () => {}); // the status carries it
+      stream.once('status', (status: grpc.StatusObject) => {
+        ended++;
+        const reason = `${grpc.status[status.code]} ${status.details}`;
+        endReasons[reason] = (endReasons[reason] ?? 0) + 1;
+        reject(new Error(`stream ${i} ended: ${grpc.status[status.code]} ${status.details}`));
+      });
+      stream.on('data', (m: ConnectResponse) => {
+        if (m.kind.case === 'welcome') {
+          const d = m.kind.value.heartbeatInterval;
+          intervalMs = d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : 5_000;
+          const beat = (): void => {
+            sequence++;
+            sent.set(sequence, performance.now());
+            heartbeats++;
+            stream.write(create(ConnectRequestSchema, { kind: { case: 'heartbeat', value: { sequence, runningJobs: [] } } }));
+          };
+          // Real agents connect at unrelated moments, so their heartbeats are spread over the
+          // interval; streams opened here within a second of each other would otherwise all beat
+          // in the same few milliseconds, and the figure would be this process's own queue.
+          setTimeout(() => {
+            beat();
+            setInterval(beat, intervalMs);
+          }, Math.random() * intervalMs);
+          resolve();
+        } else if (m.kind.case === 'heartbeatAck') {
+          const at = sent.get(m.kind.value.sequence);
+          if (at !== undefined) {
+            sent.delete(m.kind.value.sequence);
+            latencies.push(performance.now() - at);
           }
-        });
-        stream.write(create(ConnectRequestSchema, { kind: { case: 'hello', value: { factoryId: `${prefix}-${i}`, slots: 1, agentVersion: 'bench-fleet', labels: { os: 'linux' } } } }));
-      }),
-    );
+        }
+      });
+      stream.write(create(ConnectRequestSchema, { kind: { case: 'hello', value: { factoryId: `${prefix}-${i}`, slots: 1, agentVersion: 'bench-fleet', labels: { os: 'linux' } } } }));
+    });
+    // Awaited below with the others; while the loop still waits for a connection's first stream, a
+    // stream that ends must not be an unhandled rejection that kills this process.
+    welcome.catch(() => {});
+    welcomes.push(welcome);
   }
   try {
     await Promise.all(welcomes);
