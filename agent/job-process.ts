@@ -21,6 +21,8 @@ export interface JobRunSpec {
   env: Readonly<Record<string, string>>;
   /** Wall-clock limit for the attempt; 0 means none. */
   timeoutMs: number;
+  /** The attempt's signed lease token (LeaseService); absent or '' from a coordinator too old to send one. */
+  leaseToken?: string;
 }
 
 export interface StartJobOptions {
@@ -76,6 +78,7 @@ export function runSpecFromOffer(offer: LeaseOffer): JobRunSpec {
     command: job?.command ?? [],
     env: job?.env ?? {},
     timeoutMs: job?.timeout ? durationMs(job.timeout) : 0,
+    leaseToken: offer.leaseToken,
   };
 }
 
@@ -117,6 +120,7 @@ function spawnChild(program: string, args: string[], workspace: string, spec: Jo
       GIGAFACTORY_JOB_ID: spec.jobId,
       GIGAFACTORY_EPOCH: String(spec.epoch),
       GIGAFACTORY_COST_FILE: path.join(workspace, COST_FILE),
+      GIGAFACTORY_LEASE_TOKEN: spec.leaseToken ?? '',
     },
     // Own process group (POSIX) so a stop reaches grandchildren; hidden console on Windows.
     detached: true,

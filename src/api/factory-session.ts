@@ -161,7 +161,13 @@ export class FactorySession implements FactoryLink {
       case 'offer':
         this.send({
           case: 'leaseOffer',
-          value: { jobId: notice.job.id, epoch: BigInt(notice.job.epoch), job: jobToWire(notice.job), offerExpireTime: timestampFromMs(notice.job.lease!.expiresAt) },
+          value: {
+            jobId: notice.job.id,
+            epoch: BigInt(notice.job.epoch),
+            job: jobToWire(notice.job),
+            offerExpireTime: timestampFromMs(notice.job.lease!.expiresAt),
+            leaseToken: this.host.leaseKeys.issue(notice.job),
+          },
         });
         return;
       case 'revoke':

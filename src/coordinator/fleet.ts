@@ -14,6 +14,8 @@ import { claimOnSubmit, dispatchPass, noteUnplaceable } from './dispatcher.js';
 import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
+import { MemoryLeaseKeyStore } from '../store/memory/memory-lease-key-store.js';
+import { LeaseKeys } from './lease-keys.js';
 import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.js';
 import { Leases, type ReaperRaces } from './leases.js';
 import { Sessions } from './sessions.js';
@@ -66,6 +68,8 @@ export interface FleetDeps {
   observer?: FleetObserver;
   /** Weights, fair share and affinity; defaults over in-memory product settings. */
   scheduling?: Scheduling;
+  /** Signs lease tokens; defaults to a key ring in memory (one coordinator, tests). */
+  leaseKeys?: LeaseKeys;
 }
 
 export class Fleet implements SessionHost, SessionRegistry {
@@ -82,6 +86,7 @@ export class Fleet implements SessionHost, SessionRegistry {
   /** The open factory streams. */
   private readonly registry: Sessions;
   readonly budgets: Budgets;
+  readonly leaseKeys: LeaseKeys;
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
   private dispatch: 'idle' | 'running' | 'running_again' = 'idle';
@@ -115,6 +120,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.observer = deps.observer ?? NO_FLEET_OBSERVER;
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
+    this.leaseKeys = deps.leaseKeys ?? new LeaseKeys(new MemoryLeaseKeyStore(), deps.clock);
     this.leases = new Leases({
       jobs: deps.jobs,
       store: deps.store,

@@ -200,16 +200,18 @@ class LeaseExtension(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class LeaseOffer(_message.Message):
-    __slots__ = ["epoch", "job", "job_id", "offer_expire_time"]
+    __slots__ = ["epoch", "job", "job_id", "lease_token", "offer_expire_time"]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OFFER_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     epoch: int
     job: _job_pb2.Job
     job_id: str
+    lease_token: str
     offer_expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., offer_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., offer_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., lease_token: _Optional[str] = ...) -> None: ...
 
 class LeaseReturn(_message.Message):
     __slots__ = ["epoch", "job_id", "reason"]
