@@ -131,6 +131,11 @@ export class Budgets {
 
   /** Follows committed changes on this coordinator: an attempt's reported cost counts at once. */
   observe({ job }: JobUpdate): void {
+    this.noteSpend(job);
+  }
+
+  /** Counts the job's spend as written: ended attempts' costs and running ones' costs so far. */
+  noteSpend(job: JobRecord): void {
     if (!job.cost) return;
     for (const record of spendOf(job)) this.remember(record);
   }

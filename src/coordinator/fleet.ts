@@ -133,6 +133,7 @@ export class Fleet implements SessionHost, SessionRegistry {
       races: this.races,
       onFreed: () => this.requestDispatch(),
       onResumed: (job) => this.scheduling.track(job), // renewals publish no event: a restarted coordinator learns its leases here
+      onMetered: (job) => this.budgets.noteSpend(job),
     });
     this.registry = new Sessions({ clock: deps.clock, settings: deps.settings, random: this.random, log: deps.log, leases: this.leases });
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));

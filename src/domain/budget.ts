@@ -207,8 +207,10 @@ export interface SpendRecord {
 export function spendOf(job: JobRecord): SpendRecord[] {
   const out: SpendRecord[] = [];
   for (const a of job.attempts) {
-    if (a.cost && a.cost > 0 && a.endedAt !== null) {
-      out.push({ jobId: job.id, productId: job.productId, title: job.title, epoch: a.epoch, cost: a.cost, at: a.endedAt });
+    // A running attempt's spend so far counts at its latest report (lifecycle.ts meterCost).
+    const at = a.endedAt ?? a.costAt;
+    if (a.cost && a.cost > 0 && at !== undefined) {
+      out.push({ jobId: job.id, productId: job.productId, title: job.title, epoch: a.epoch, cost: a.cost, at });
     }
   }
   return out;
