@@ -2,7 +2,7 @@
  * Live cost metering and a job's cost ceiling, with a real agent process: a job that appends to its
  * cost file in a loop moves its product's spend while it runs, is warned near its ceiling (the
  * notice file), and is stopped at it, ending failed with the reason and its spend within one report
- * of the ceiling.
+ * of the ceiling; a product's default ceiling, and its exhausted budget stopping a running job.
  */
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
@@ -67,7 +67,19 @@ it('a looping job moves its product spend as it runs, is warned at 80 %, and is 
   expect((await admin.getBudget({ productId: 'metered' })).budget!.spent).toBe(ended.cost);
 }, 180_000);
 
+it("a product's default ceiling applies to a job that sets none; its exhausted budget stops its running job", async () => {
+  const set = await admin.setBudget({ productId: 'capped', costLimit: 3, jobCostCeiling: 10, stopRunningWhenExhausted: true });
+  expect(set.budget).toMatchObject({ jobCostCeiling: 10, stopRunningWhenExhausted: true });
+  const { job } = await jobs.submitJob({ productId: 'capped', command: ['sh', '-c', LOOP] });
+  expect(job!.costCeiling).toBe(10);
+  await waitForStage(jobs, job!.id, JobStage.FAILED);
+  const ended = (await jobs.getJob({ jobId: job!.id })).job!;
+  expect(ended.reason).toMatch(/^budget exhausted: \d+(\.\d+)? of 3 spent this day$/);
+  expect(ended.cost).toBeGreaterThanOrEqual(3);
+}, 180_000);
+
 it('refuses a cost ceiling that is negative or not finite, naming the field', async () => {
   await expect(jobs.submitJob({ productId: 'metered', command: ['true'], costCeiling: -1 })).rejects.toThrow(/cost_ceiling -1 must not be negative/);
   await expect(jobs.submitJob({ productId: 'metered', command: ['true'], costCeiling: Number.NaN })).rejects.toThrow(/cost_ceiling NaN must be a finite number/);
+  await expect(admin.setBudget({ productId: 'metered', jobCostCeiling: -2 })).rejects.toThrow(/job_cost_ceiling -2 must not be negative/);
 });
