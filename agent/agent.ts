@@ -24,7 +24,8 @@ import { Connection } from './connection-state.js';
 import { FactoryCredentials } from './factory-credentials.js';
 import { createFactoryClient, openFactoryStream, type FactoryStream } from './grpc-client.js';
 import { Heartbeater } from './heartbeat.js';
-import { runSpecFromOffer, startJob, type JobProcess } from './job-process.js';
+import { COST_FILE, COST_NOTICE_FILE, runSpecFromOffer, startJob, type JobProcess } from './job-process.js';
+import { CostMeter } from './cost-meter.js';
 import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
 import { ReconnectPolicy } from './reconnect.js';
@@ -305,14 +306,22 @@ export class FactoryAgent {
   /** Runs an accepted job to its end and reports how it ended. */
   private async runJob(job: RunningJob, offer: LeaseOffer): Promise<void> {
     const ref = { jobId: offer.jobId, epoch: offer.epoch };
-    const proc = await startJob(runSpecFromOffer(offer), { workDir: this.opts.workDir, signal: job.notYetStarted.signal });
+    const spec = runSpecFromOffer(offer);
+    const proc = await startJob(spec, { workDir: this.opts.workDir, signal: job.notYetStarted.signal });
     const batcher = new LogBatcher({ jobId: offer.jobId, epoch: offer.epoch, sink: this.uplink.logSink() });
     batcher.attach(proc.stdout, LogStream.STDOUT);
     batcher.attach(proc.stderr, LogStream.STDERR);
     job.process = proc;
     job.batcher = batcher;
     if (proc.pid !== undefined) this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), pid: proc.pid }, 'job started');
-    const report = await proc.done;
+    const meter = new CostMeter({
+      costFile: join(proc.workspace, COST_FILE),
+      noticeFile: join(proc.workspace, COST_NOTICE_FILE),
+      ceiling: spec.costCeiling ?? 0,
+      report: (totalCost) => void this.uplink.sendControl({ case: 'costReport', value: { ...ref, totalCost } }),
+      warn: (notice) => this.log.warn({ jobId: offer.jobId, epoch: String(offer.epoch), notice }, 'job nears its cost ceiling'),
+    });
+    const report = await proc.done.finally(() => meter.stop()); // the result carries the final total
     let chunks = 0;
     try {
       chunks = await batcher.flush();

@@ -10,6 +10,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import type { LeaseOffer } from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { AttemptReport } from '../src/domain/lifecycle.js';
+import { sumCostLines } from './cost-meter.js';
 
 /** What the agent needs to run one attempt; the wire form is a LeaseOffer. */
 export interface JobRunSpec {
@@ -21,6 +22,10 @@ export interface JobRunSpec {
   env: Readonly<Record<string, string>>;
   /** Wall-clock limit for the attempt; 0 means none. */
   timeoutMs: number;
+  /** The attempt's signed lease token (LeaseService); absent or '' from a coordinator too old to send one. */
+  leaseToken?: string;
+  /** The most the attempt may cost (0 or absent: no ceiling); the cost meter warns the job near it. */
+  costCeiling?: number;
 }
 
 export interface StartJobOptions {
@@ -66,6 +71,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * GIGAFACTORY_COST_FILE; the agent reports it in the result and the coordinator charges the product.
  */
 export const COST_FILE = '.gigafactory-cost';
+/** Where the agent warns the job that it nears its cost ceiling (agent/cost-meter.ts). */
+export const COST_NOTICE_FILE = '.gigafactory-cost-notice';
 
 /** Reads the run spec out of a lease offer; an unset timeout means no limit. */
 export function runSpecFromOffer(offer: LeaseOffer): JobRunSpec {
@@ -76,6 +83,8 @@ export function runSpecFromOffer(offer: LeaseOffer): JobRunSpec {
     command: job?.command ?? [],
     env: job?.env ?? {},
     timeoutMs: job?.timeout ? durationMs(job.timeout) : 0,
+    leaseToken: offer.leaseToken,
+    costCeiling: job?.costCeiling ?? 0,
   };
 }
 
@@ -117,6 +126,8 @@ function spawnChild(program: string, args: string[], workspace: string, spec: Jo
       GIGAFACTORY_JOB_ID: spec.jobId,
       GIGAFACTORY_EPOCH: String(spec.epoch),
       GIGAFACTORY_COST_FILE: path.join(workspace, COST_FILE),
+      GIGAFACTORY_LEASE_TOKEN: spec.leaseToken ?? '',
+      GIGAFACTORY_COST_NOTICE_FILE: path.join(workspace, COST_NOTICE_FILE),
     },
     // Own process group (POSIX) so a stop reaches grandchildren; hidden console on Windows.
     detached: true,
@@ -235,9 +246,10 @@ export async function withReportedCost(report: AttemptReport, file: string): Pro
   } catch {
     return report; // no cost file: the job reported no cost
   }
-  const cost = text === '' ? NaN : Number(text);
-  if (!Number.isFinite(cost) || cost < 0) {
-    return { ...report, message: `${report.message} (cost file ignored: ${JSON.stringify(text.slice(0, 40))} is not a number >= 0)` };
+  // One number per line, summed (agent/cost-meter.ts); a file of one number is its own total.
+  const { total: cost, bad } = text === '' ? { total: NaN, bad: '' } : sumCostLines(text, false);
+  if (bad !== null) {
+    return { ...report, message: `${report.message} (cost file ignored: ${JSON.stringify(bad)} is not a number >= 0)` };
   }
   return cost > 0 ? { ...report, cost } : report;
 }

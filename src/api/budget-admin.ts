@@ -61,6 +61,8 @@ export function budgetAdminImpl(fleet: Fleet, log: Logger): Pick<ServiceImpl<typ
         costLimit: req.costLimit,
         period,
         jobWallClockLimitMs: req.jobWallClockLimit ? durationMs(req.jobWallClockLimit) : null,
+        jobCostCeiling: req.jobCostCeiling,
+        stopRunningWhenExhausted: req.stopRunningWhenExhausted,
       };
       const checked = domain.setLimits(domain.defaultBudgetConfig(), limits); // refuse bad input before any write
       await budgets.change(req.productId, actorOf(ctx), (current) => domain.setLimits(current, limits));
@@ -96,6 +98,8 @@ export function budgetToWire(view: BudgetView): Budget {
     pauseReason: config.pauseReason,
     pauseActor: config.pausedBy,
     pauseTime: config.pausedAt === null ? undefined : timestampFromMs(config.pausedAt),
+    jobCostCeiling: config.jobCostCeiling ?? 0,
+    stopRunningWhenExhausted: config.stopRunningWhenExhausted ?? false,
     state: STATE_TO_WIRE[view.state],
     stateReason: view.stateReason,
     spent: view.spent,

@@ -143,6 +143,7 @@ export function jobToWire(job: domain.JobRecord): Job {
     onDependencyFailure: job.dependsOn?.length ? POLICY_TO_WIRE[job.onDependencyFailure ?? 'cancel_dependents'] : DependencyFailurePolicy.UNSPECIFIED,
     estimatedCost: job.estimatedCost ?? 0,
     cost: job.cost ?? 0,
+    costCeiling: job.costCeiling ?? 0,
     externalId: job.tracker?.externalId ?? '',
     externalUrl: job.tracker?.url ?? '',
     externalLabels: job.tracker?.labels ?? {},

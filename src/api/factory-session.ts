@@ -143,6 +143,10 @@ export class FactorySession implements FactoryLink {
         const result = kind.value;
         return leases.apply({ t: 'result', factoryId, jobId: result.jobId, epoch: Number(result.epoch), report: reportFrom(result) });
       }
+      case 'costReport': {
+        const total = validateCost(kind.value.totalCost, `cost_report.total_cost for job ${kind.value.jobId}`);
+        return leases.apply({ t: 'cost', factoryId, jobId: kind.value.jobId, epoch: Number(kind.value.epoch), total });
+      }
       case 'preemptionAck':
         return leases.apply({ t: 'preemption_ack', factoryId, jobId: kind.value.jobId, epoch: Number(kind.value.epoch), checkpoint: kind.value.checkpoint });
       case 'drain':
@@ -161,7 +165,13 @@ export class FactorySession implements FactoryLink {
       case 'offer':
         this.send({
           case: 'leaseOffer',
-          value: { jobId: notice.job.id, epoch: BigInt(notice.job.epoch), job: jobToWire(notice.job), offerExpireTime: timestampFromMs(notice.job.lease!.expiresAt) },
+          value: {
+            jobId: notice.job.id,
+            epoch: BigInt(notice.job.epoch),
+            job: jobToWire(notice.job),
+            offerExpireTime: timestampFromMs(notice.job.lease!.expiresAt),
+            leaseToken: this.host.leaseKeys.issue(notice.job),
+          },
         });
         return;
       case 'revoke':

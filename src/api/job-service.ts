@@ -59,7 +59,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
   const toWire = (job: JobRecord) => jobToWire(fleet.budgets.annotate(job));
   return {
     async submitJob(req, ctx) {
-      const { job, created } = await workflows.submit(jobSpecFromRequest(req), actorOf(ctx), req.dependsOnKeys);
+      const { job, created } = await workflows.submit(fleet.budgets.withDefaultCeiling(jobSpecFromRequest(req)), actorOf(ctx), req.dependsOnKeys);
       return create(SubmitJobResponseSchema, { job: toWire(job), created });
     },
 
@@ -67,7 +67,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
       const specs = req.jobs.map((item, i) =>
         forItem(`jobs[${i}]`, () => {
           if (item.dependsOnKeys.length > 0) throw invalidArgument('depends_on_keys names siblings in an AddChildren request; in SubmitJobs, use depends_on with job ids');
-          return jobSpecFromRequest(item);
+          return fleet.budgets.withDefaultCeiling(jobSpecFromRequest(item));
         }),
       );
       const stored = await workflows.submitMany(specs, actorOf(ctx));

@@ -32,5 +32,6 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     ...(req.requireReview ? { requireReview: true } : {}),
     ...(req.completeWithChildren ? { completeWithChildren: true } : {}),
     ...(req.estimatedCost !== 0 ? { estimatedCost: req.estimatedCost } : {}),
+    ...(req.costCeiling !== 0 ? { costCeiling: req.costCeiling } : {}),
   };
 }

@@ -47,12 +47,16 @@ export function budgetCommand(coordinator: () => string, security: () => ClientS
     .option('--cost-limit <n>', 'cost allowed per period, in the unit factories report (0: none)', cost, 0)
     .addOption(new Option('--period <period>', 'the period the cost limit covers (UTC)').choices(Object.keys(PERIODS)).default('day'))
     .option('--job-wall-clock <duration>', 'total running time allowed per job: 90s, 15m, 2h', parseDuration)
-    .action(async (productId: string, opts: { costLimit: number; period: keyof typeof PERIODS; jobWallClock?: number }) => {
+    .option('--job-cost-ceiling <n>', 'cost ceiling of a job submitted without one (0: none)', cost, 0)
+    .option('--stop-running-when-exhausted', 'stop running jobs when the cost limit is reached (default: they finish)', false)
+    .action(async (productId: string, opts: { costLimit: number; period: keyof typeof PERIODS; jobWallClock?: number; jobCostCeiling: number; stopRunningWhenExhausted: boolean }) => {
       const res = await admin().setBudget({
         productId,
         costLimit: opts.costLimit,
         period: PERIODS[opts.period],
         jobWallClockLimit: opts.jobWallClock === undefined ? undefined : durationFromMs(opts.jobWallClock),
+        jobCostCeiling: opts.jobCostCeiling,
+        stopRunningWhenExhausted: opts.stopRunningWhenExhausted,
       });
       show(res.budget);
     });
@@ -81,6 +85,8 @@ export function budgetText(b: Budget): string {
     `state        ${stateName(b.state)}${b.stateReason ? ` (${b.stateReason})` : ''}`,
     `cost limit   ${b.costLimit > 0 ? `${money(b.costLimit)} per ${periodName(b.period)}` : 'none'}`,
     `wall clock   ${b.jobWallClockLimit ? `${formatDuration(durationMs(b.jobWallClockLimit))} per job` : 'none'}`,
+    `job ceiling  ${b.jobCostCeiling > 0 ? `${money(b.jobCostCeiling)} per attempt (unless the job sets one)` : 'none'}`,
+    `when spent   ${b.stopRunningWhenExhausted ? 'running jobs are stopped' : 'running jobs finish'}`,
     `period       ${b.periodStartTime ? timestampDate(b.periodStartTime).toISOString() : '-'} to ${b.periodEndTime ? timestampDate(b.periodEndTime).toISOString() : '-'}`,
     `spent        ${money(b.spent)} (+${money(b.reserved)} reserved by running jobs)`,
   ];

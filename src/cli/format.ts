@@ -42,6 +42,7 @@ export function jobDetails(job: Job): string {
   if (job.exitCode !== undefined) lines.push(['exit code', String(job.exitCode)]);
   if (job.result) lines.push(['result', job.result]);
   if (job.cost || job.estimatedCost) lines.push(['cost', `${job.cost}${job.estimatedCost ? ` (estimated ${job.estimatedCost} per attempt)` : ''}`]);
+  if (job.costCeiling) lines.push(['cost ceiling', `${job.costCeiling} per attempt`]);
   const width = Math.max(...lines.map(([k]) => k.length));
   const out = lines.map(([k, v]) => `${k.padEnd(width)}  ${printable(v)}`);
   for (const a of job.attempts) {

@@ -61,6 +61,7 @@ program
   .addOption(new Option('--on-dependency-failure <policy>', 'when a dependency fails: cancel this job, or leave it blocked for an operator').choices(['cancel', 'leave-blocked']))
   .option('--require-review', 'on success, wait in awaiting_review for `gigafactory ship` or `reject`', false)
   .option('--estimated-cost <n>', "estimated cost of one attempt, reserved against the product's budget while it runs", Number)
+  .option('--cost-ceiling <n>', 'the most one attempt may cost; it is stopped when its reported cost reaches this', Number)
   .action(async (command: string[], opts) => {
     const env = Object.fromEntries(
       (opts.env as string[]).map((kv) => {
@@ -82,6 +83,7 @@ program
       dependsOn: opts.dependsOn as string[],
       requireReview: Boolean(opts.requireReview),
       estimatedCost: opts.estimatedCost ?? 0,
+      costCeiling: opts.costCeiling ?? 0,
       onDependencyFailure:
         opts.onDependencyFailure === 'leave-blocked' ? DependencyFailurePolicy.LEAVE_BLOCKED : opts.onDependencyFailure === 'cancel' ? DependencyFailurePolicy.CANCEL_DEPENDENTS : DependencyFailurePolicy.UNSPECIFIED,
     });

@@ -15,6 +15,7 @@ import {
   burndown,
   defaultBudgetConfig,
   dispatchRefusal,
+  exhaustedStop,
   periodBounds,
   restricts,
   spendOf,
@@ -26,7 +27,7 @@ import {
   type SpendRecord,
 } from '../domain/budget.js';
 import { DomainError } from '../domain/errors.js';
-import type { JobRecord } from '../domain/job.js';
+import type { JobRecord, JobSpec } from '../domain/job.js';
 import { RevisionConflict, type JobStore } from '../store/job-store.js';
 import type { ProductSettings } from '../store/settings-store.js';
 import type { Clock } from './clock.js';
@@ -90,6 +91,18 @@ export class Budgets {
     return new BudgetGate((productId) => this.standing(productId, now));
   }
 
+  /** The spec with its product's default cost ceiling when it sets none of its own. */
+  withDefaultCeiling<S extends JobSpec>(spec: S): S {
+    const ceiling = this.config(spec.productId).jobCostCeiling;
+    return spec.costCeiling === undefined && ceiling ? { ...spec, costCeiling: ceiling } : spec;
+  }
+
+  /** Why the product's running jobs must stop now for its exhausted budget, or null (see exhaustedStop). */
+  exhaustedStop(productId: string): string | null {
+    const standing = this.standing(productId);
+    return standing ? exhaustedStop(standing) : null;
+  }
+
   /** Why a queued job is not dispatched for its budget, or null. */
   refusal(job: JobRecord): string | null {
     const standing = this.standing(job.productId);
@@ -131,6 +144,11 @@ export class Budgets {
 
   /** Follows committed changes on this coordinator: an attempt's reported cost counts at once. */
   observe({ job }: JobUpdate): void {
+    this.noteSpend(job);
+  }
+
+  /** Counts the job's spend as written: ended attempts' costs and running ones' costs so far. */
+  noteSpend(job: JobRecord): void {
     if (!job.cost) return;
     for (const record of spendOf(job)) this.remember(record);
   }

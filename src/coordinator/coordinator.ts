@@ -9,6 +9,7 @@ import { Fleet, type ScaleOutSettings } from './fleet.js';
 import type { FleetObserver } from './fleet-observer.js';
 import { FleetView } from './fleet-view.js';
 import type { Scheduling } from './scheduling.js';
+import type { LeaseKeys } from './lease-keys.js';
 import { JobFeed } from './job-feed.js';
 import { JobWatch } from './job-watch.js';
 import { Jobs } from './jobs.js';
@@ -37,6 +38,7 @@ export class Coordinator {
     log: Logger,
     observer?: FleetObserver,
     scheduling?: Scheduling,
+    leaseKeys?: LeaseKeys,
   ) {
     this.streams = new OpenStreams(settings.maxStreamsPerKey);
     this.jobs = new Jobs(store, this.feed, clock);
@@ -44,7 +46,7 @@ export class Coordinator {
     const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;
     this.watch = new JobWatch(this.jobs, store, this.feed, shared);
     this.logs = new LogTail(this.jobs, store, this.feed, shared);
-    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}) });
+    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}) });
     this.fleetView = new FleetView(this.fleet, store, clock);
     this.workflows = new Workflows(this.jobs, store, this.feed, clock, log, Math.max(500, settings.reaperIntervalMs * 5));
     this.fleet.attach(this.workflows); // started and stopped with the fleet

@@ -180,7 +180,8 @@ export const UNPLACEABLE_PREFIX = 'no connected factory can run this job';
  * bounded to one page per call; the next offer clears it.
  */
 export async function noteUnplaceable(fleet: DispatchContext, pageSize: number): Promise<void> {
-  const sessions = fleet.sessions().filter((s) => s.current.t !== 'closed');
+  // Only sessions past hello: one awaiting hello has no labels to match yet.
+  const sessions = fleet.sessions().filter((s) => s.factory !== null);
   const now = fleet.clock.now();
   for (const job of await fleet.store.listRunnable(now, pageSize)) {
     if (sessions.some((s) => s.mayServe(job.productId) && firstUnmetRequirement(job.requiredLabels, s.factory!.labels) === null)) continue;

@@ -8,6 +8,7 @@ import type { JobRecord } from '../domain/job.js';
 import type { Clock } from './clock.js';
 import type { FleetObserver } from './fleet-observer.js';
 import type { FactoryPort, Leases } from './leases.js';
+import type { LeaseKeys } from './lease-keys.js';
 import type { FleetSettings } from './lease-settings.js';
 
 export interface FactoryIdentity {
@@ -57,6 +58,8 @@ export interface SessionHost {
   readonly settings: FleetSettings;
   readonly observer: FleetObserver;
   readonly leases: Leases;
+  /** Signs the lease token each offer carries. */
+  readonly leaseKeys: LeaseKeys;
   /** Jobs the store shows leased to the factory (to find those its hello did not list). */
   listLeasedTo(factoryId: string): Promise<JobRecord[]>;
   register(session: FactoryLink): void;

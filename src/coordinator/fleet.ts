@@ -14,6 +14,8 @@ import { claimOnSubmit, dispatchPass, noteUnplaceable } from './dispatcher.js';
 import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
+import { MemoryLeaseKeyStore } from '../store/memory/memory-lease-key-store.js';
+import { LeaseKeys } from './lease-keys.js';
 import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.js';
 import { Leases, type ReaperRaces } from './leases.js';
 import { Sessions } from './sessions.js';
@@ -66,6 +68,8 @@ export interface FleetDeps {
   observer?: FleetObserver;
   /** Weights, fair share and affinity; defaults over in-memory product settings. */
   scheduling?: Scheduling;
+  /** Signs lease tokens; defaults to a key ring in memory (one coordinator, tests). */
+  leaseKeys?: LeaseKeys;
 }
 
 export class Fleet implements SessionHost, SessionRegistry {
@@ -82,6 +86,7 @@ export class Fleet implements SessionHost, SessionRegistry {
   /** The open factory streams. */
   private readonly registry: Sessions;
   readonly budgets: Budgets;
+  readonly leaseKeys: LeaseKeys;
   private readonly log: Logger;
   private readonly schedule: (run: () => void) => void;
   private dispatch: 'idle' | 'running' | 'running_again' = 'idle';
@@ -115,6 +120,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.observer = deps.observer ?? NO_FLEET_OBSERVER;
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
+    this.leaseKeys = deps.leaseKeys ?? new LeaseKeys(new MemoryLeaseKeyStore(), deps.clock);
     this.leases = new Leases({
       jobs: deps.jobs,
       store: deps.store,
@@ -127,6 +133,7 @@ export class Fleet implements SessionHost, SessionRegistry {
       races: this.races,
       onFreed: () => this.requestDispatch(),
       onResumed: (job) => this.scheduling.track(job), // renewals publish no event: a restarted coordinator learns its leases here
+      onMetered: (job) => void this.metered(job).catch((err: unknown) => this.log.warn({ err, jobId: job.id }, 'stopping jobs for an exhausted budget failed')),
     });
     this.registry = new Sessions({ clock: deps.clock, settings: deps.settings, random: this.random, log: deps.log, leases: this.leases });
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
@@ -282,15 +289,37 @@ export class Fleet implements SessionHost, SessionRegistry {
     const running = [...this.leases.book.leases].filter(([, lease]) => lease.phase === 'running').map(([jobId]) => jobId);
     let stopped = 0;
     for (const { job, reason } of await this.budgets.overruns(running)) {
-      try {
-        await this.jobs.mutate(job.id, (current) => (current.epoch === job.epoch && current.stage === 'running' ? stopForBudget(current, this.clock.now(), reason) : null));
-        stopped++;
-        this.log.info({ jobId: job.id, productId: job.productId, reason }, 'job stopped: wall-clock budget exceeded');
-      } catch (err) {
-        if (!(err instanceof DomainError)) throw err; // ended meanwhile
-      }
+      if (await this.stopForBudget(job.id, job.epoch, reason)) stopped++;
     }
     return stopped;
+  }
+
+  /**
+   * A running job's cost moved: its product's spend counts it now, and a product whose budget says
+   * so has its running jobs here stopped once its cost limit is reached.
+   */
+  private async metered(job: JobRecord): Promise<void> {
+    this.budgets.noteSpend(job);
+    const reason = this.budgets.exhaustedStop(job.productId);
+    if (!reason) return;
+    for (const [jobId, lease] of [...this.leases.book.leases]) {
+      if (lease.phase === 'running' && this.scheduling.activeProduct(jobId) === job.productId) await this.stopForBudget(jobId, lease.epoch, reason);
+    }
+  }
+
+  /** Stops a running attempt for its budget (cancel grace, then failed with `reason`); false when it ended meanwhile or was stopped already. */
+  private async stopForBudget(jobId: string, epoch: number, reason: string): Promise<boolean> {
+    try {
+      const stopped = await this.jobs.mutate(jobId, (current) =>
+        current.epoch === epoch && current.stage === 'running' && current.budgetStopReason === undefined ? stopForBudget(current, this.clock.now(), reason) : null,
+      );
+      if (stopped.budgetStopReason !== reason) return false;
+      this.log.info({ jobId, productId: stopped.productId, reason }, 'job stopped for its budget');
+      return true;
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err; // ended meanwhile
+      return false;
+    }
   }
 
   private async runDispatch(): Promise<void> {

@@ -7,7 +7,7 @@
 import { DomainError } from '../domain/errors.js';
 import { isFinal, type JobRecord } from '../domain/job.js';
 import { LeaseBook, type FactoryNotice, type LeaseEffect, type LeaseEvent, type LeaseWrite } from '../domain/lease-book.js';
-import { accept, assertLeaseHolder, complete, expire, handedBack, preempted, release, renew, shortenLease, type JobChange } from '../domain/lifecycle.js';
+import { accept, assertLeaseHolder, complete, expire, handedBack, meterCost, preempted, release, renew, shortenLease, type JobChange } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
@@ -48,6 +48,8 @@ export interface LeasesDeps {
   onFreed: () => void;
   /** A lease listed in a hello was kept (a renewal publishes no event). */
   onResumed: (job: JobRecord) => void;
+  /** A running attempt's cost moved (a metered write publishes no event unless it stops the job). */
+  onMetered: (job: JobRecord) => void;
 }
 
 type WriteEffect = Extract<LeaseEffect, { t: 'write' }>;
@@ -142,6 +144,7 @@ export class Leases {
       else this.races.reaperRaced++; // another writer got there first: fenced, harmless
     }
     if (write.t === 'resume') this.deps.onResumed(job);
+    if (write.t === 'cost' && changed) this.deps.onMetered(job);
     await this.apply({ t: 'written', ...reply, job });
   }
 
@@ -182,6 +185,8 @@ export class Leases {
         // Back on a new stream here already: its hello decided about the lease.
         if (this.book.factories.has(factoryId)) return null;
         return shortenLease(job, factoryId, epoch, write.until, now, write.knownExpiresAt);
+      case 'cost':
+        return meterCost(job, factoryId, epoch, write.total, now);
       case 'log':
         throw new Error('log chunks are appended, not mutated');
     }

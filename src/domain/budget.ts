@@ -23,6 +23,10 @@ export interface BudgetConfig {
   pauseReason: string;
   pausedBy: string;
   pausedAt: number | null;
+  /** The cost ceiling of a job submitted without one; absent or 0: none. */
+  jobCostCeiling?: number;
+  /** Reaching the cost limit stops the product's running jobs (absent or false: they finish). */
+  stopRunningWhenExhausted?: boolean;
 }
 
 export function defaultBudgetConfig(): BudgetConfig {
@@ -61,13 +65,31 @@ export function validateWallClockLimit(ms: number | null, field: string): number
 export const MAX_PAUSE_REASON = 500;
 
 /** The configuration after SetBudget: new limits, the pause left as it is. */
-export function setLimits(current: BudgetConfig, limits: { costLimit: number; period: BudgetPeriod; jobWallClockLimitMs: number | null }): BudgetConfig {
+export interface BudgetLimits {
+  costLimit: number;
+  period: BudgetPeriod;
+  jobWallClockLimitMs: number | null;
+  jobCostCeiling?: number;
+  stopRunningWhenExhausted?: boolean;
+}
+
+export function setLimits(current: BudgetConfig, limits: BudgetLimits): BudgetConfig {
+  const ceiling = validateCost(limits.jobCostCeiling ?? 0, 'job_cost_ceiling');
+  const { jobCostCeiling: _ceiling, stopRunningWhenExhausted: _stop, ...rest } = current;
   return {
-    ...current,
+    ...rest,
     costLimit: validateCost(limits.costLimit, 'cost_limit'),
     period: limits.period,
     jobWallClockLimitMs: validateWallClockLimit(limits.jobWallClockLimitMs, 'job_wall_clock_limit'),
+    ...(ceiling > 0 ? { jobCostCeiling: ceiling } : {}),
+    ...(limits.stopRunningWhenExhausted ? { stopRunningWhenExhausted: true } : {}),
   };
+}
+
+/** Why the product's running jobs must stop now (its cost limit reached, and it says to stop them), or null. */
+export function exhaustedStop(s: BudgetStanding): string | null {
+  if (!s.config.stopRunningWhenExhausted || s.config.costLimit <= 0 || s.spent < s.config.costLimit) return null;
+  return `budget exhausted: ${money(s.spent)} of ${money(s.config.costLimit)} spent this ${s.config.period}`;
 }
 
 /** Pausing again keeps the first pause's time and actor (idempotent), with the newest reason if given. */
@@ -207,8 +229,10 @@ export interface SpendRecord {
 export function spendOf(job: JobRecord): SpendRecord[] {
   const out: SpendRecord[] = [];
   for (const a of job.attempts) {
-    if (a.cost && a.cost > 0 && a.endedAt !== null) {
-      out.push({ jobId: job.id, productId: job.productId, title: job.title, epoch: a.epoch, cost: a.cost, at: a.endedAt });
+    // A running attempt's spend so far counts at its latest report (lifecycle.ts meterCost).
+    const at = a.endedAt ?? a.costAt;
+    if (a.cost && a.cost > 0 && at !== undefined) {
+      out.push({ jobId: job.id, productId: job.productId, title: job.title, epoch: a.epoch, cost: a.cost, at });
     }
   }
   return out;

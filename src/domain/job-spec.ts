@@ -58,6 +58,7 @@ export function validateJobSpec(input: JobSpec): JobSpec {
   }
   validateWeights(spec.weights ?? {}, 'weights');
   if (spec.estimatedCost !== undefined) validateCost(spec.estimatedCost, 'estimated_cost');
+  if (spec.costCeiling !== undefined) validateCost(spec.costCeiling, 'cost_ceiling');
   if (spec.dependsOn !== undefined) spec.dependsOn = validateDependsOn(spec.dependsOn);
   if (spec.maxAttempts === 0) spec.maxAttempts = JOB_LIMITS.defaultMaxAttempts;
   if (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1 || spec.maxAttempts > JOB_LIMITS.maxMaxAttempts) {

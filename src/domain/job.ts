@@ -71,8 +71,10 @@ export interface AttemptRecord {
   message: string;
   /** The dispatcher's winning score for this placement, term by term (absent when not recorded). */
   decision?: { total: number; terms: Record<string, number> } | null;
-  /** What the attempt cost, as its factory reported with the result (absent: nothing reported). */
+  /** What the attempt cost, as its factory reported while it ran and with the result (absent: nothing reported). */
   cost?: number;
+  /** When a running attempt last reported its cost (its spend counts at this time until it ends). */
+  costAt?: number;
 }
 
 export interface LeaseRecord {
@@ -142,6 +144,8 @@ export interface JobRecord {
   estimatedCost?: number;
   /** The sum of the attempts' reported costs (absent: none reported). */
   cost?: number;
+  /** The most one attempt may cost; reaching it stops the attempt (absent: no ceiling). */
+  costCeiling?: number;
   /**
    * Set when the coordinator stopped a running job for its product's budget (wall-clock): the
    * factory's confirmation then ends the job failed with this reason instead of cancelled.
@@ -212,6 +216,8 @@ export interface JobSpec {
   completeWithChildren?: boolean;
   /** The estimated cost of one attempt (finite, not negative); absent or 0 means none given. */
   estimatedCost?: number;
+  /** The most one attempt may cost while it runs (finite, not negative); absent or 0 means none. */
+  costCeiling?: number;
   /** Set by tracker ingest only. */
   tracker?: TrackerLink;
 }

@@ -90,6 +90,8 @@ export type LeaseWrite =
   | { t: 'expire'; reason: string; lapsedBy?: number }
   /** Output of the attempt, stored under the lease's epoch. */
   | { t: 'log'; chunk: LogChunkRecord }
+  /** The running attempt's cost so far (lifecycle.ts meterCost). */
+  | { t: 'cost'; total: number }
   /**
    * The factory's stream broke: the lease lapses after the reconnect grace, at `until`, unless the
    * store shows it renewed past `knownExpiresAt` (the expiry last written here) by a newer stream.
@@ -130,6 +132,7 @@ export type LeaseEvent =
   | { t: 'decline'; factoryId: string; jobId: string; epoch: number; reason: string }
   | { t: 'heartbeat'; factoryId: string; running: readonly LeaseRef[] }
   | { t: 'log'; factoryId: string; jobId: string; epoch: number; chunk: LogChunkRecord }
+  | { t: 'cost'; factoryId: string; jobId: string; epoch: number; total: number }
   | { t: 'result'; factoryId: string; jobId: string; epoch: number; report: AttemptReport }
   | { t: 'preemption_ack'; factoryId: string; jobId: string; epoch: number; checkpoint: string }
   /** Ask the holder of a running job to stop it for a more urgent one. */
@@ -150,11 +153,12 @@ export interface LeaseBookTimings {
 }
 
 /** Messages that name a job and are admitted only from its holder, and from which phases. */
-const ADMITTED: Record<'accept' | 'decline' | 'heartbeat' | 'log' | 'result' | 'preemption_ack', readonly LeasePhase[]> = {
+const ADMITTED: Record<'accept' | 'decline' | 'heartbeat' | 'log' | 'cost' | 'result' | 'preemption_ack', readonly LeasePhase[]> = {
   accept: ['offered', 'running'],
   heartbeat: ['offered', 'running'],
   decline: ['offered', 'running'],
   log: ['offered', 'running'],
+  cost: ['offered', 'running'],
   result: ['offered', 'running'],
   preemption_ack: ['running'],
 };
@@ -267,6 +271,11 @@ export class LeaseBook {
       case 'log': {
         const lease = this.admit(event, 'log', out);
         if (lease) out.push(this.write(lease, event.jobId, { t: 'log', chunk: event.chunk }));
+        break;
+      }
+      case 'cost': {
+        const lease = this.admit(event, 'cost', out);
+        if (lease) out.push(this.write(lease, event.jobId, { t: 'cost', total: event.total }));
         break;
       }
       case 'result': {

@@ -170,6 +170,26 @@ export function release(job: JobRecord, epoch: number, now: number, kind: 'decli
   });
 }
 
+/**
+ * A running attempt's cost so far, as its factory reports it (a total, so a repeated or late report
+ * lower than the recorded one changes nothing: null). The job's and its product's spend move now,
+ * not at the end. At the job's cost ceiling the attempt is stopped like a budget stop: cancelled
+ * with the grace, and the job fails with the reason.
+ */
+export function meterCost(job: JobRecord, factoryId: string, epoch: number, total: number, now: number): JobChange | null {
+  assertLeaseHolder(job, factoryId, epoch);
+  if (job.stage !== 'running') return null; // its accept is still being written: the next report counts
+  const before = job.attempts.find((a) => a.epoch === epoch)?.cost ?? 0;
+  if (total <= before) return null;
+  const patch: Partial<JobRecord> = { attempts: updateAttempt(job, epoch, { cost: total, costAt: now }), cost: (job.cost ?? 0) - before + total };
+  const ceiling = job.costCeiling;
+  if (ceiling && total >= ceiling && job.budgetStopReason === undefined) {
+    const reason = `cost ceiling ${ceiling.toFixed(2)} reached at ${total.toFixed(2)}`;
+    return change(job, now, 'cancel_requested', 'budget', reason, { ...patch, cancelRequestedAt: job.cancelRequestedAt ?? now, budgetStopReason: reason, reason });
+  }
+  return { job: { ...job, ...patch, revision: job.revision + 1, updatedAt: now }, event: null };
+}
+
 /** The factory reported how the attempt ended. Only one result per epoch can ever land. */
 export function complete(
   job: JobRecord,
@@ -192,7 +212,9 @@ export function complete(
   const actor = `factory:${factoryId}`;
   // The spend is recorded in the same compare-and-set as the outcome: durable with it, fenced by the
   // epoch, and counted once (a resent result finds the outcome recorded and writes nothing).
-  const spend = report.cost ? { cost: (job.cost ?? 0) + report.cost } : {};
+  // The attempt's total replaces what it reported while it ran (meterCost), never adds to it.
+  const metered = job.attempts.find((a) => a.epoch === epoch)?.cost ?? 0;
+  const spend = report.cost ? { cost: (job.cost ?? 0) - metered + report.cost } : {};
   const ended = { lease: null, attempts, exitCode: report.exitCode, result: report.message, ...spend };
   if (report.outcome === 'succeeded') {
     const children = job.children?.length ?? 0;

@@ -55,6 +55,11 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.AdminService/ResumeBudget': operator,
   'gigafactory.fleet.v1.AdminService/GetCaller': viewer,
 
+  // Lease tokens: checking one is a read of one job's lease, so viewer (the system that guards its
+  // writes holds a viewer key); the keys are public (also at /.well-known/gigafactory-lease-keys).
+  'gigafactory.fleet.v1.LeaseService/Check': viewer,
+  'gigafactory.fleet.v1.LeaseService/ListLeaseKeys': viewer,
+
   'gigafactory.fleet.v1.FactoryService/Connect': { t: 'factory' },
   'gigafactory.fleet.v1.FactoryService/Enroll': { t: 'enrollment' },
 };

@@ -18,6 +18,10 @@ import type { SecurityStore } from '../store/security-store.js';
 import { timedStore } from '../store/timed-store.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { SqliteSettingsStore } from '../store/sqlite/sqlite-settings-store.js';
+import { SqliteLeaseKeyStore } from '../store/sqlite/sqlite-lease-key-store.js';
+import { MemoryLeaseKeyStore } from '../store/memory/memory-lease-key-store.js';
+import { LeaseKeys } from '../coordinator/lease-keys.js';
+import { leaseKeysRoute } from './lease-keys-route.js';
 import { Scheduling } from '../coordinator/scheduling.js';
 import { CallAdmission } from './call-admission.js';
 import { GatewayAdmission } from './gateway-admission.js';
@@ -73,7 +77,14 @@ export async function startServer({ config, log, store: givenStore, securityStor
   // Another replica's change to product settings reaches this one within this refresh.
   const settingsRefresh = shared ? setInterval(() => void scheduling.load().catch((err: unknown) => log.warn({ err }, 'reloading product settings failed')), SETTINGS_REFRESH_MS) : null;
   settingsRefresh?.unref();
-  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling);
+  // Lease-token keys: shared like product settings, so every replica signs with the same key.
+  const leaseKeyStore = control?.leaseKeys ?? (sqlitePath ? new SqliteLeaseKeyStore(sqlitePath) : new MemoryLeaseKeyStore());
+  const leaseKeys = new LeaseKeys(leaseKeyStore, clock);
+  await leaseKeys.load();
+  // Rotation when due, and another replica's rotation, within this refresh.
+  const leaseKeysRefresh = setInterval(() => void leaseKeys.load().catch((err: unknown) => log.warn({ err }, 'reloading lease-token keys failed')), LEASE_KEYS_REFRESH_MS);
+  leaseKeysRefresh.unref();
+  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys);
   const credentialStore = securityStore ?? control?.security;
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
@@ -93,7 +104,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   });
   const listenOptions = { tls: sec.tls, unauthenticatedDeadlineMs: config.unauthenticatedDeadlineMs, requestReadTimeoutMs: config.requestReadTimeoutMs };
   const grpc = await listenGrpc((admitted) => nativeServer(mounted, calls, { maxMessageBytes: config.maxMessageBytes, maxStreamsPerConnection: config.maxStreamsPerConnection, requestReadTimeoutMs: config.requestReadTimeoutMs, admitted }), config.host, config.grpcPort, listenOptions);
-  const http = await listenHttp(gateway.wrap(connectHandler), config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), webRoutes()], {
+  const http = await listenHttp(gateway.wrap(connectHandler), config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), leaseKeysRoute(leaseKeys), webRoutes()], {
     ...listenOptions,
     tls: sec.tls && { cert: sec.tls.cert, key: sec.tls.key }, // client certificates are for the native listener
   });
@@ -124,11 +135,14 @@ export async function startServer({ config, log, store: givenStore, securityStor
       await listenersClosed;
       await trackerEcho?.stop();
       if (settingsRefresh) clearInterval(settingsRefresh);
+      clearInterval(leaseKeysRefresh);
       await sec.close();
       // What this replica cost in Cosmos round trips and request units (the benchmark reads it too).
       if (jobStats) log.info({ cosmos: { jobs: jobStats(), control: control?.stats() ?? null } }, 'store stats');
       await store.close();
       if (productSettings instanceof SqliteSettingsStore) productSettings.close();
+      if (leaseKeyStore instanceof SqliteLeaseKeyStore) leaseKeyStore.close();
+      await control?.leaseKeys.close();
       await control?.security.close();
       await control?.settings.close();
       log.info('stopped');
@@ -138,6 +152,8 @@ export async function startServer({ config, log, store: givenStore, securityStor
 
 /** How often a replica over a shared store reloads product settings changed by others. */
 const SETTINGS_REFRESH_MS = 2_000;
+/** How often a replica re-reads the lease-token key ring (rotating it when due). */
+const LEASE_KEYS_REFRESH_MS = 60_000;
 
 /** The store's Cosmos tallies, when it is the Cosmos job store. */
 function cosmosStatsOf(store: JobStore): (() => ReturnType<CosmosJobStore['stats']>) | null {

@@ -14,6 +14,8 @@ import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_servic
 import { trackerServiceImpl } from '../api/tracker-service.js';
 import { enrollImpl, securityAdminImpl } from '../api/security-admin.js';
 import { budgetAdminImpl } from '../api/budget-admin.js';
+import { LeaseService } from '../../gen/ts/gigafactory/fleet/v1/lease_service_pb.js';
+import { leaseServiceImpl } from '../api/lease-service.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Security } from '../coordinator/security.js';
@@ -48,6 +50,7 @@ export function services(coordinator: Coordinator, log: Logger, sec: SecurityRou
       ...securityAdminImpl(credentials),
       ...budgetAdminImpl(coordinator.fleet, log),
     }),
+    mount(LeaseService, leaseServiceImpl(coordinator.fleet.leaseKeys, coordinator.store, coordinator.clock)),
   ];
 }
 

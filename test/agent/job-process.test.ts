@@ -42,6 +42,8 @@ describe('job process', () => {
     expect(await paid.done).toEqual({ outcome: 'succeeded', exitCode: 0, message: 'exited with code 0', cost: 0.75 });
     const bad = await startJob(spec(['sh', '-c', 'echo -3 > "$GIGAFACTORY_COST_FILE"; exit 2'], { epoch: 8n }), { workDir });
     expect(await bad.done).toEqual({ outcome: 'failed', exitCode: 2, message: 'exited with code 2 (cost file ignored: "-3" is not a number >= 0)' });
+    const summed = await startJob(spec(['sh', '-c', 'for c in 0.25 0.5 1.25; do echo $c >> "$GIGAFACTORY_COST_FILE"; done'], { epoch: 11n }), { workDir });
+    expect((await summed.done).cost).toBe(2); // appended increments add up
     const junk = await startJob(spec(['sh', '-c', 'echo lots > "$GIGAFACTORY_COST_FILE"'], { epoch: 9n }), { workDir });
     expect((await junk.done).message).toBe('exited with code 0 (cost file ignored: "lots" is not a number >= 0)');
     const none = await startJob(spec(['sh', '-c', 'test -n "$GIGAFACTORY_COST_FILE"'], { epoch: 10n }), { workDir });
@@ -128,9 +130,10 @@ describe('job process', () => {
     const offer = create(LeaseOfferSchema, {
       jobId: 'job-9',
       epoch: 3n,
-      job: create(JobSchema, { command: ['make', 'test'], env: { A: '1' }, timeout: durationFromMs(90_000) }),
+      job: create(JobSchema, { command: ['make', 'test'], env: { A: '1' }, timeout: durationFromMs(90_000), costCeiling: 5 }),
+      leaseToken: 'gfl1.x.y',
     });
-    expect(runSpecFromOffer(offer)).toEqual({ jobId: 'job-9', epoch: 3n, command: ['make', 'test'], env: { A: '1' }, timeoutMs: 90_000 });
+    expect(runSpecFromOffer(offer)).toEqual({ jobId: 'job-9', epoch: 3n, command: ['make', 'test'], env: { A: '1' }, timeoutMs: 90_000, leaseToken: 'gfl1.x.y', costCeiling: 5 });
     expect(runSpecFromOffer(create(LeaseOfferSchema, { jobId: 'j', epoch: 1n })).timeoutMs).toBe(0);
   });
 });

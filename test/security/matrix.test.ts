@@ -12,6 +12,7 @@ import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js'
 import { ConnectRequestSchema, FactoryService, type ConnectRequest } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
+import { LeaseService } from '../../gen/ts/gigafactory/fleet/v1/lease_service_pb.js';
 import { ACCESS } from '../../src/server/access.js';
 import { startTestServer } from '../support/server.js';
 import { enrolledFactory, gatewayClient, grpcClient, outcome, startSecureServer, type SecureServer } from './helpers.js';
@@ -54,6 +55,8 @@ const EXPECTED: Record<string, Needs> = {
   'FactoryService/Enroll': 'enrollment',
   'TrackerService/IngestItem': 'operator',
   'TrackerService/IngestItems': 'operator',
+  'LeaseService/Check': 'viewer',
+  'LeaseService/ListLeaseKeys': 'viewer',
 };
 
 const RANK = { viewer: 1, operator: 2, admin: 3 } as const;
@@ -82,6 +85,7 @@ interface Clients {
   admin: Client<typeof AdminService>;
   factory: Client<typeof FactoryService>;
   tracker: Client<typeof TrackerService>;
+  lease: Client<typeof LeaseService>;
 }
 
 let server: SecureServer;
@@ -125,6 +129,8 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'AdminService/PauseBudget': (c) => c.admin.pauseBudget({ productId: 'matrix-paused', reason: 'matrix' }),
   'AdminService/ResumeBudget': (c) => c.admin.resumeBudget({ productId: 'matrix' }),
   'AdminService/GetCaller': (c) => c.admin.getCaller({}),
+  'LeaseService/Check': (c) => c.lease.check({ token: 'not-a-token' }),
+  'LeaseService/ListLeaseKeys': (c) => c.lease.listLeaseKeys({}),
   'FactoryService/Connect': async (c) => {
     const abort = new AbortController();
     async function* requests(): AsyncIterable<ConnectRequest> {
@@ -174,7 +180,7 @@ afterAll(() => server.stop());
 
 describe('the access table', () => {
   it('has exactly one rule for every RPC of every service, and it is the expected one', () => {
-    const rpcs = [JobService, AdminService, FactoryService, TrackerService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
+    const rpcs = [JobService, AdminService, FactoryService, TrackerService, LeaseService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
     expect(rpcs.sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(Object.keys(ACCESS).sort()).toEqual(rpcs.map((r) => `gigafactory.fleet.v1.${r}`).sort());
     for (const rpc of rpcs) {
@@ -201,6 +207,7 @@ describe.each(LISTENERS)('$name', ({ name, make }) => {
         admin: make(AdminService, server, token),
         factory: make(FactoryService, server, token),
         tracker: make(TrackerService, server, token),
+        lease: make(LeaseService, server, token),
       };
       const got = await outcome(() => CALLS[rpc]!(clients));
       results[who] = got === 'Unauthenticated' || got === 'PermissionDenied' ? got : 'allowed';

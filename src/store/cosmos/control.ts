@@ -15,7 +15,9 @@
  * Only `/type` is indexed: the two list queries filter on it; everything else is read by id.
  */
 import { CosmosClient, type Container, type ContainerDefinition, type ErrorResponse, type SqlQuerySpec } from '@azure/cosmos';
+import { RevisionConflict } from '../job-store.js';
 import { retryOnConflict } from './schema.js';
+import { StoreClosed } from '../store-errors.js';
 
 export const CONTROL_CONTAINER_ID = 'control';
 
@@ -104,6 +106,21 @@ export class ControlDocs {
     }
   }
 
+  /**
+   * Writes a record that carries its own revision: revision 1 is a create (409: someone made it
+   * first), later ones replace the version whose revision is one less, with If-Match on its etag.
+   * RevisionConflict (naming `what`) when another writer got there first.
+   */
+  async putRevisioned<D extends ControlDoc & { record: { revision: number } }>(body: D, what: string): Promise<void> {
+    const revision = body.record.revision;
+    if (revision === 1) {
+      if (!(await this.createIfAbsent(body))) throw new RevisionConflict(what, 0);
+      return;
+    }
+    const current = await this.read<D>(body.id);
+    if (!current || current.doc.record.revision !== revision - 1 || !(await this.replaceIfMatch(current, body))) throw new RevisionConflict(what, revision - 1);
+  }
+
   async query<T>(spec: SqlQuerySpec): Promise<T[]> {
     const iterator = this.container.items.query<T>(spec, { maxItemCount: 500 });
     const out: T[] = [];
@@ -134,6 +151,23 @@ export class ControlDocs {
       this.#requestCharge += Number((err as ErrorResponse).headers?.['x-ms-request-charge'] ?? 0);
       throw err;
     }
+  }
+}
+
+/** What each store over the control container shares: its documents, and refusing calls once closed. */
+export abstract class ControlStore {
+  #closed = false;
+
+  constructor(protected readonly docs: ControlDocs) {}
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.docs.release();
+  }
+
+  protected assertOpen(): void {
+    if (this.#closed) throw new StoreClosed();
   }
 }
 

@@ -30,8 +30,7 @@ import type {
   RedeemOutcome,
   SecurityStore,
 } from '../security-store.js';
-import { StoreClosed } from '../store-errors.js';
-import type { ControlDoc, ControlDocs, Read } from './control.js';
+import { ControlStore, type ControlDoc, type Read } from './control.js';
 import { docId } from './documents.js';
 
 interface ApiKeyDoc extends ControlDoc {
@@ -71,24 +70,20 @@ function doc<D extends ControlDoc>(id: string, fields: Omit<D, 'id' | 'pk'>): D 
 /** Attempts at a read-decide-write that keeps losing to other writers before giving up. */
 const CAS_ATTEMPTS = 8;
 
-export class CosmosSecurityStore implements SecurityStore {
-  #closed = false;
-
-  constructor(private readonly docs: ControlDocs) {}
-
+export class CosmosSecurityStore extends ControlStore implements SecurityStore {
   async insertEnrollmentToken(token: EnrollmentTokenRecord): Promise<void> {
-    this.#assertOpen();
+    this.assertOpen();
     const created = await this.docs.createIfAbsent(doc<EnrollmentDoc>(ids.enrollment(token.tokenHash), { type: 'enrollment', record: token }));
     if (!created) throw new Error(`an enrollment token with this hash exists (${token.id})`);
   }
 
   async findEnrollmentToken(tokenHash: string): Promise<EnrollmentTokenRecord | null> {
-    this.#assertOpen();
+    this.assertOpen();
     return (await this.docs.read<EnrollmentDoc>(ids.enrollment(tokenHash)))?.doc.record ?? null;
   }
 
   async redeemEnrollmentToken(tokenHash: string, now: number, credential: FactoryCredentialRecord): Promise<RedeemOutcome> {
-    this.#assertOpen();
+    this.assertOpen();
     for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
       const token = await this.docs.read<EnrollmentDoc>(ids.enrollment(tokenHash));
       if (!token) return { t: 'not_found' };
@@ -115,12 +110,12 @@ export class CosmosSecurityStore implements SecurityStore {
   }
 
   async getFactoryCredential(factoryId: string): Promise<FactoryCredentialRecord | null> {
-    this.#assertOpen();
+    this.assertOpen();
     return (await this.docs.read<FactoryDoc>(ids.factory(factoryId)))?.doc.record ?? null;
   }
 
   async findFactoryCredential(tokenHash: string): Promise<FactoryCredentialRecord | null> {
-    this.#assertOpen();
+    this.assertOpen();
     const pointer = await this.docs.read<FactoryTokenDoc>(ids.factoryToken(tokenHash));
     if (!pointer) return null;
     const credential = await this.getFactoryCredential(pointer.doc.factoryId);
@@ -129,7 +124,7 @@ export class CosmosSecurityStore implements SecurityStore {
   }
 
   async putFactoryCredential(next: FactoryCredentialRecord): Promise<void> {
-    this.#assertOpen();
+    this.assertOpen();
     await this.#pointTokenAt(next.tokenHash, next.factoryId);
     const body = doc<FactoryDoc>(ids.factory(next.factoryId), { type: 'factory', record: next });
     if (next.revision === 1) {
@@ -143,7 +138,7 @@ export class CosmosSecurityStore implements SecurityStore {
   }
 
   async revokedAmong(factoryIds: readonly string[]): Promise<string[]> {
-    this.#assertOpen();
+    this.assertOpen();
     const revoked: string[] = [];
     for (let i = 0; i < factoryIds.length; i += 200) {
       const rows = await this.docs.query<{ factoryId: string }>({
@@ -156,7 +151,7 @@ export class CosmosSecurityStore implements SecurityStore {
   }
 
   async insertApiKey(key: ApiKeyRecord): Promise<'inserted' | 'name_taken'> {
-    this.#assertOpen();
+    this.assertOpen();
     if (!(await this.docs.createIfAbsent(doc<ApiKeyNameDoc>(ids.apiKeyName(key.name), { type: 'apikeyname', keyHash: key.keyHash })))) return 'name_taken';
     if (!(await this.docs.createIfAbsent(doc<ApiKeyDoc>(ids.apiKey(key.keyHash), { type: 'apikey', record: key })))) {
       throw new Error(`an API key with this hash exists (${key.id})`);
@@ -165,18 +160,18 @@ export class CosmosSecurityStore implements SecurityStore {
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRecord | null> {
-    this.#assertOpen();
+    this.assertOpen();
     return (await this.docs.read<ApiKeyDoc>(ids.apiKey(keyHash)))?.doc.record ?? null;
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    this.#assertOpen();
+    this.assertOpen();
     const rows = await this.docs.query<{ record: ApiKeyRecord }>({ query: "SELECT c.record FROM c WHERE c.type = 'apikey'" });
     return rows.map((r) => r.record).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async revokeApiKey(name: string, at: number, by: string): Promise<ApiKeyRecord | null> {
-    this.#assertOpen();
+    this.assertOpen();
     const claim = await this.docs.read<ApiKeyNameDoc>(ids.apiKeyName(name));
     if (!claim) return null;
     for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
@@ -189,18 +184,8 @@ export class CosmosSecurityStore implements SecurityStore {
     throw new RevisionConflict(name, 0);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.docs.release();
-  }
-
   /** Token hashes are 256 random bits: a pointer, once written, never needs to change. */
   async #pointTokenAt(tokenHash: string, factoryId: string): Promise<void> {
     await this.docs.createIfAbsent(doc<FactoryTokenDoc>(ids.factoryToken(tokenHash), { type: 'factorytoken', factoryId }));
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new StoreClosed();
   }
 }

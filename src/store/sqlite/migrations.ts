@@ -150,6 +150,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX echo_outbox_state ON echo_outbox (state, created_at);
     `,
   },
+  {
+    version: 6,
+    description: 'lease-token signing keys',
+    sql: `
+      -- One row (id = 1): the key ring lease tokens are signed with (sqlite-lease-key-store.ts).
+      CREATE TABLE lease_keys (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        revision INTEGER NOT NULL,
+        doc      TEXT    NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The newest schema this build understands. */

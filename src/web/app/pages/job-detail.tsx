@@ -174,10 +174,11 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
         <Fact label="Epoch">{String(job.epoch)}</Fact>
         <Fact label={final ? 'Ran for' : 'Running for'}>{start !== null ? formatDuration((end ?? now) - start) : <span class="muted">not started</span>}</Fact>
         <Fact label="Exit code">{job.exitCode ?? <span class="muted">—</span>}</Fact>
-        {(job.cost > 0 || job.estimatedCost > 0) && (
+        {(job.cost > 0 || job.estimatedCost > 0 || job.costCeiling > 0) && (
           <Fact label="Cost">
             {formatCost(job.cost)}
             {job.estimatedCost > 0 ? <span class="muted small"> of {formatCost(job.estimatedCost)} estimated</span> : ''}
+            {job.costCeiling > 0 ? <span class="muted small"> · ceiling {formatCost(job.costCeiling)} per attempt</span> : ''}
           </Fact>
         )}
         {job.stage === JobStage.QUEUED && ms(job.notBeforeTime) !== null && ms(job.notBeforeTime)! > now && (

@@ -15,41 +15,41 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!gigafactory/fleet/v1/budget.proto\x12\x14gigafactory.fleet.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\tBudgetDay\x12\x12\n\x04\x64\x61te\x18\x01 \x01(\tR\x04\x64\x61te\x12\x12\n\x04\x63ost\x18\x02 \x01(\x01R\x04\x63ost\x12\x1b\n\tjob_count\x18\x03 \x01(\x05R\x08jobCount\"Q\n\x0e\x42udgetJobSpend\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n\x04\x63ost\x18\x03 \x01(\x01R\x04\x63ost\"\x80\x07\n\x06\x42udget\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x1d\n\ncost_limit\x18\x02 \x01(\x01R\tcostLimit\x12:\n\x06period\x18\x03 \x01(\x0e\x32\".gigafactory.fleet.v1.BudgetPeriodR\x06period\x12J\n\x14job_wall_clock_limit\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11jobWallClockLimit\x12\x16\n\x06paused\x18\x05 \x01(\x08R\x06paused\x12!\n\x0cpause_reason\x18\x06 \x01(\tR\x0bpauseReason\x12\x1f\n\x0bpause_actor\x18\x07 \x01(\tR\npauseActor\x12\x39\n\npause_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tpauseTime\x12\x37\n\x05state\x18\t \x01(\x0e\x32!.gigafactory.fleet.v1.BudgetStateR\x05state\x12!\n\x0cstate_reason\x18\n \x01(\tR\x0bstateReason\x12\x14\n\x05spent\x18\x0b \x01(\x01R\x05spent\x12\x1a\n\x08reserved\x18\x0c \x01(\x01R\x08reserved\x12\x46\n\x11period_start_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fperiodStartTime\x12\x42\n\x0fperiod_end_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rperiodEndTime\x12@\n\x0b\x64\x61ily_spend\x18\x0f \x03(\x0b\x32\x1f.gigafactory.fleet.v1.BudgetDayR\ndailySpend\x12\x41\n\tjob_spend\x18\x10 \x03(\x0b\x32$.gigafactory.fleet.v1.BudgetJobSpendR\x08jobSpend\x12\x1a\n\x08revision\x18\x11 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x12 \x01(\tR\x0bupdateActor\x12;\n\x0bupdate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\x14\n\x12ListBudgetsRequest\"M\n\x13ListBudgetsResponse\x12\x36\n\x07\x62udgets\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x07\x62udgets\"1\n\x10GetBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"I\n\x11GetBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget\"\xd8\x01\n\x10SetBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x1d\n\ncost_limit\x18\x02 \x01(\x01R\tcostLimit\x12:\n\x06period\x18\x03 \x01(\x0e\x32\".gigafactory.fleet.v1.BudgetPeriodR\x06period\x12J\n\x14job_wall_clock_limit\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11jobWallClockLimit\"I\n\x11SetBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget\"K\n\x12PauseBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"K\n\x13PauseBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget\"4\n\x13ResumeBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"L\n\x14ResumeBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget*u\n\x0c\x42udgetPeriod\x12\x1d\n\x19\x42UDGET_PERIOD_UNSPECIFIED\x10\x00\x12\x15\n\x11\x42UDGET_PERIOD_DAY\x10\x01\x12\x16\n\x12\x42UDGET_PERIOD_WEEK\x10\x02\x12\x17\n\x13\x42UDGET_PERIOD_MONTH\x10\x03*u\n\x0b\x42udgetState\x12\x1c\n\x18\x42UDGET_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x42UDGET_STATE_OK\x10\x01\x12\x17\n\x13\x42UDGET_STATE_PAUSED\x10\x02\x12\x1a\n\x16\x42UDGET_STATE_EXHAUSTED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!gigafactory/fleet/v1/budget.proto\x12\x14gigafactory.fleet.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\tBudgetDay\x12\x12\n\x04\x64\x61te\x18\x01 \x01(\tR\x04\x64\x61te\x12\x12\n\x04\x63ost\x18\x02 \x01(\x01R\x04\x63ost\x12\x1b\n\tjob_count\x18\x03 \x01(\x05R\x08jobCount\"Q\n\x0e\x42udgetJobSpend\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n\x04\x63ost\x18\x03 \x01(\x01R\x04\x63ost\"\xe9\x07\n\x06\x42udget\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x1d\n\ncost_limit\x18\x02 \x01(\x01R\tcostLimit\x12:\n\x06period\x18\x03 \x01(\x0e\x32\".gigafactory.fleet.v1.BudgetPeriodR\x06period\x12J\n\x14job_wall_clock_limit\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11jobWallClockLimit\x12\x16\n\x06paused\x18\x05 \x01(\x08R\x06paused\x12!\n\x0cpause_reason\x18\x06 \x01(\tR\x0bpauseReason\x12\x1f\n\x0bpause_actor\x18\x07 \x01(\tR\npauseActor\x12\x39\n\npause_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tpauseTime\x12\x37\n\x05state\x18\t \x01(\x0e\x32!.gigafactory.fleet.v1.BudgetStateR\x05state\x12!\n\x0cstate_reason\x18\n \x01(\tR\x0bstateReason\x12\x14\n\x05spent\x18\x0b \x01(\x01R\x05spent\x12\x1a\n\x08reserved\x18\x0c \x01(\x01R\x08reserved\x12\x46\n\x11period_start_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fperiodStartTime\x12\x42\n\x0fperiod_end_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rperiodEndTime\x12@\n\x0b\x64\x61ily_spend\x18\x0f \x03(\x0b\x32\x1f.gigafactory.fleet.v1.BudgetDayR\ndailySpend\x12\x41\n\tjob_spend\x18\x10 \x03(\x0b\x32$.gigafactory.fleet.v1.BudgetJobSpendR\x08jobSpend\x12\x1a\n\x08revision\x18\x11 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x12 \x01(\tR\x0bupdateActor\x12;\n\x0bupdate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12(\n\x10job_cost_ceiling\x18\x14 \x01(\x01R\x0ejobCostCeiling\x12=\n\x1bstop_running_when_exhausted\x18\x15 \x01(\x08R\x18stopRunningWhenExhausted\"\x14\n\x12ListBudgetsRequest\"M\n\x13ListBudgetsResponse\x12\x36\n\x07\x62udgets\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x07\x62udgets\"1\n\x10GetBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"I\n\x11GetBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget\"\xc1\x02\n\x10SetBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x1d\n\ncost_limit\x18\x02 \x01(\x01R\tcostLimit\x12:\n\x06period\x18\x03 \x01(\x0e\x32\".gigafactory.fleet.v1.BudgetPeriodR\x06period\x12J\n\x14job_wall_clock_limit\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11jobWallClockLimit\x12(\n\x10job_cost_ceiling\x18\x05 \x01(\x01R\x0ejobCostCeiling\x12=\n\x1bstop_running_when_exhausted\x18\x06 \x01(\x08R\x18stopRunningWhenExhausted\"I\n\x11SetBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget\"K\n\x12PauseBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"K\n\x13PauseBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget\"4\n\x13ResumeBudgetRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"L\n\x14ResumeBudgetResponse\x12\x34\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.BudgetR\x06\x62udget*u\n\x0c\x42udgetPeriod\x12\x1d\n\x19\x42UDGET_PERIOD_UNSPECIFIED\x10\x00\x12\x15\n\x11\x42UDGET_PERIOD_DAY\x10\x01\x12\x16\n\x12\x42UDGET_PERIOD_WEEK\x10\x02\x12\x17\n\x13\x42UDGET_PERIOD_MONTH\x10\x03*u\n\x0b\x42udgetState\x12\x1c\n\x18\x42UDGET_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x42UDGET_STATE_OK\x10\x01\x12\x17\n\x13\x42UDGET_STATE_PAUSED\x10\x02\x12\x1a\n\x16\x42UDGET_STATE_EXHAUSTED\x10\x03\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gigafactory.fleet.v1.budget_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _BUDGETPERIOD._serialized_start=1995
-  _BUDGETPERIOD._serialized_end=2112
-  _BUDGETSTATE._serialized_start=2114
-  _BUDGETSTATE._serialized_end=2231
+  _BUDGETPERIOD._serialized_start=2205
+  _BUDGETPERIOD._serialized_end=2322
+  _BUDGETSTATE._serialized_start=2324
+  _BUDGETSTATE._serialized_end=2441
   _BUDGETDAY._serialized_start=124
   _BUDGETDAY._serialized_end=204
   _BUDGETJOBSPEND._serialized_start=206
   _BUDGETJOBSPEND._serialized_end=287
   _BUDGET._serialized_start=290
-  _BUDGET._serialized_end=1186
-  _LISTBUDGETSREQUEST._serialized_start=1188
-  _LISTBUDGETSREQUEST._serialized_end=1208
-  _LISTBUDGETSRESPONSE._serialized_start=1210
-  _LISTBUDGETSRESPONSE._serialized_end=1287
-  _GETBUDGETREQUEST._serialized_start=1289
-  _GETBUDGETREQUEST._serialized_end=1338
-  _GETBUDGETRESPONSE._serialized_start=1340
-  _GETBUDGETRESPONSE._serialized_end=1413
-  _SETBUDGETREQUEST._serialized_start=1416
-  _SETBUDGETREQUEST._serialized_end=1632
-  _SETBUDGETRESPONSE._serialized_start=1634
-  _SETBUDGETRESPONSE._serialized_end=1707
-  _PAUSEBUDGETREQUEST._serialized_start=1709
-  _PAUSEBUDGETREQUEST._serialized_end=1784
-  _PAUSEBUDGETRESPONSE._serialized_start=1786
-  _PAUSEBUDGETRESPONSE._serialized_end=1861
-  _RESUMEBUDGETREQUEST._serialized_start=1863
-  _RESUMEBUDGETREQUEST._serialized_end=1915
-  _RESUMEBUDGETRESPONSE._serialized_start=1917
-  _RESUMEBUDGETRESPONSE._serialized_end=1993
+  _BUDGET._serialized_end=1291
+  _LISTBUDGETSREQUEST._serialized_start=1293
+  _LISTBUDGETSREQUEST._serialized_end=1313
+  _LISTBUDGETSRESPONSE._serialized_start=1315
+  _LISTBUDGETSRESPONSE._serialized_end=1392
+  _GETBUDGETREQUEST._serialized_start=1394
+  _GETBUDGETREQUEST._serialized_end=1443
+  _GETBUDGETRESPONSE._serialized_start=1445
+  _GETBUDGETRESPONSE._serialized_end=1518
+  _SETBUDGETREQUEST._serialized_start=1521
+  _SETBUDGETREQUEST._serialized_end=1842
+  _SETBUDGETRESPONSE._serialized_start=1844
+  _SETBUDGETRESPONSE._serialized_end=1917
+  _PAUSEBUDGETREQUEST._serialized_start=1919
+  _PAUSEBUDGETREQUEST._serialized_end=1994
+  _PAUSEBUDGETRESPONSE._serialized_start=1996
+  _PAUSEBUDGETRESPONSE._serialized_end=2071
+  _RESUMEBUDGETREQUEST._serialized_start=2073
+  _RESUMEBUDGETREQUEST._serialized_end=2125
+  _RESUMEBUDGETRESPONSE._serialized_start=2127
+  _RESUMEBUDGETRESPONSE._serialized_end=2203
 # @@protoc_insertion_point(module_scope)

@@ -17,9 +17,10 @@ BUDGET_STATE_UNSPECIFIED: BudgetState
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Budget(_message.Message):
-    __slots__ = ["cost_limit", "daily_spend", "job_spend", "job_wall_clock_limit", "pause_actor", "pause_reason", "pause_time", "paused", "period", "period_end_time", "period_start_time", "product_id", "reserved", "revision", "spent", "state", "state_reason", "update_actor", "update_time"]
+    __slots__ = ["cost_limit", "daily_spend", "job_cost_ceiling", "job_spend", "job_wall_clock_limit", "pause_actor", "pause_reason", "pause_time", "paused", "period", "period_end_time", "period_start_time", "product_id", "reserved", "revision", "spent", "state", "state_reason", "stop_running_when_exhausted", "update_actor", "update_time"]
     COST_LIMIT_FIELD_NUMBER: _ClassVar[int]
     DAILY_SPEND_FIELD_NUMBER: _ClassVar[int]
+    JOB_COST_CEILING_FIELD_NUMBER: _ClassVar[int]
     JOB_SPEND_FIELD_NUMBER: _ClassVar[int]
     JOB_WALL_CLOCK_LIMIT_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -35,10 +36,12 @@ class Budget(_message.Message):
     SPENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     STATE_REASON_FIELD_NUMBER: _ClassVar[int]
+    STOP_RUNNING_WHEN_EXHAUSTED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_ACTOR_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     cost_limit: float
     daily_spend: _containers.RepeatedCompositeFieldContainer[BudgetDay]
+    job_cost_ceiling: float
     job_spend: _containers.RepeatedCompositeFieldContainer[BudgetJobSpend]
     job_wall_clock_limit: _duration_pb2.Duration
     pause_actor: str
@@ -54,9 +57,10 @@ class Budget(_message.Message):
     spent: float
     state: BudgetState
     state_reason: str
+    stop_running_when_exhausted: bool
     update_actor: str
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, product_id: _Optional[str] = ..., cost_limit: _Optional[float] = ..., period: _Optional[_Union[BudgetPeriod, str]] = ..., job_wall_clock_limit: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., paused: bool = ..., pause_reason: _Optional[str] = ..., pause_actor: _Optional[str] = ..., pause_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[BudgetState, str]] = ..., state_reason: _Optional[str] = ..., spent: _Optional[float] = ..., reserved: _Optional[float] = ..., period_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., period_end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., daily_spend: _Optional[_Iterable[_Union[BudgetDay, _Mapping]]] = ..., job_spend: _Optional[_Iterable[_Union[BudgetJobSpend, _Mapping]]] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., cost_limit: _Optional[float] = ..., period: _Optional[_Union[BudgetPeriod, str]] = ..., job_wall_clock_limit: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., paused: bool = ..., pause_reason: _Optional[str] = ..., pause_actor: _Optional[str] = ..., pause_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[BudgetState, str]] = ..., state_reason: _Optional[str] = ..., spent: _Optional[float] = ..., reserved: _Optional[float] = ..., period_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., period_end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., daily_spend: _Optional[_Iterable[_Union[BudgetDay, _Mapping]]] = ..., job_spend: _Optional[_Iterable[_Union[BudgetJobSpend, _Mapping]]] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., job_cost_ceiling: _Optional[float] = ..., stop_running_when_exhausted: bool = ...) -> None: ...
 
 class BudgetDay(_message.Message):
     __slots__ = ["cost", "date", "job_count"]
@@ -127,16 +131,20 @@ class ResumeBudgetResponse(_message.Message):
     def __init__(self, budget: _Optional[_Union[Budget, _Mapping]] = ...) -> None: ...
 
 class SetBudgetRequest(_message.Message):
-    __slots__ = ["cost_limit", "job_wall_clock_limit", "period", "product_id"]
+    __slots__ = ["cost_limit", "job_cost_ceiling", "job_wall_clock_limit", "period", "product_id", "stop_running_when_exhausted"]
     COST_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    JOB_COST_CEILING_FIELD_NUMBER: _ClassVar[int]
     JOB_WALL_CLOCK_LIMIT_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    STOP_RUNNING_WHEN_EXHAUSTED_FIELD_NUMBER: _ClassVar[int]
     cost_limit: float
+    job_cost_ceiling: float
     job_wall_clock_limit: _duration_pb2.Duration
     period: BudgetPeriod
     product_id: str
-    def __init__(self, product_id: _Optional[str] = ..., cost_limit: _Optional[float] = ..., period: _Optional[_Union[BudgetPeriod, str]] = ..., job_wall_clock_limit: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    stop_running_when_exhausted: bool
+    def __init__(self, product_id: _Optional[str] = ..., cost_limit: _Optional[float] = ..., period: _Optional[_Union[BudgetPeriod, str]] = ..., job_wall_clock_limit: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., job_cost_ceiling: _Optional[float] = ..., stop_running_when_exhausted: bool = ...) -> None: ...
 
 class SetBudgetResponse(_message.Message):
     __slots__ = ["budget"]

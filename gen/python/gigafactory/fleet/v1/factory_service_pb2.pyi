@@ -31,7 +31,8 @@ class CancelNotice(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., grace_period: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConnectRequest(_message.Message):
-    __slots__ = ["drain", "heartbeat", "hello", "job_result", "lease_accept", "lease_decline", "lease_return", "log_chunk", "preemption_ack"]
+    __slots__ = ["cost_report", "drain", "heartbeat", "hello", "job_result", "lease_accept", "lease_decline", "lease_return", "log_chunk", "preemption_ack"]
+    COST_REPORT_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +42,7 @@ class ConnectRequest(_message.Message):
     LEASE_RETURN_FIELD_NUMBER: _ClassVar[int]
     LOG_CHUNK_FIELD_NUMBER: _ClassVar[int]
     PREEMPTION_ACK_FIELD_NUMBER: _ClassVar[int]
+    cost_report: CostReport
     drain: Drain
     heartbeat: Heartbeat
     hello: Hello
@@ -50,7 +52,7 @@ class ConnectRequest(_message.Message):
     lease_return: LeaseReturn
     log_chunk: _log_pb2.LogChunk
     preemption_ack: PreemptionAck
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., lease_accept: _Optional[_Union[LeaseAccept, _Mapping]] = ..., lease_decline: _Optional[_Union[LeaseDecline, _Mapping]] = ..., log_chunk: _Optional[_Union[_log_pb2.LogChunk, _Mapping]] = ..., job_result: _Optional[_Union[JobResult, _Mapping]] = ..., preemption_ack: _Optional[_Union[PreemptionAck, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., lease_return: _Optional[_Union[LeaseReturn, _Mapping]] = ...) -> None: ...
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., lease_accept: _Optional[_Union[LeaseAccept, _Mapping]] = ..., lease_decline: _Optional[_Union[LeaseDecline, _Mapping]] = ..., log_chunk: _Optional[_Union[_log_pb2.LogChunk, _Mapping]] = ..., job_result: _Optional[_Union[JobResult, _Mapping]] = ..., preemption_ack: _Optional[_Union[PreemptionAck, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., lease_return: _Optional[_Union[LeaseReturn, _Mapping]] = ..., cost_report: _Optional[_Union[CostReport, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
     __slots__ = ["cancel", "goodbye", "heartbeat_ack", "lease_offer", "lease_revoked", "preemption_notice", "result_ack", "token_rotated", "welcome"]
@@ -73,6 +75,16 @@ class ConnectResponse(_message.Message):
     token_rotated: TokenRotated
     welcome: Welcome
     def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., lease_offer: _Optional[_Union[LeaseOffer, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., preemption_notice: _Optional[_Union[PreemptionNotice, _Mapping]] = ..., cancel: _Optional[_Union[CancelNotice, _Mapping]] = ..., lease_revoked: _Optional[_Union[LeaseRevoked, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., goodbye: _Optional[_Union[Goodbye, _Mapping]] = ..., token_rotated: _Optional[_Union[TokenRotated, _Mapping]] = ...) -> None: ...
+
+class CostReport(_message.Message):
+    __slots__ = ["epoch", "job_id", "total_cost"]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COST_FIELD_NUMBER: _ClassVar[int]
+    epoch: int
+    job_id: str
+    total_cost: float
+    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., total_cost: _Optional[float] = ...) -> None: ...
 
 class Drain(_message.Message):
     __slots__ = ["reason"]
@@ -200,16 +212,18 @@ class LeaseExtension(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class LeaseOffer(_message.Message):
-    __slots__ = ["epoch", "job", "job_id", "offer_expire_time"]
+    __slots__ = ["epoch", "job", "job_id", "lease_token", "offer_expire_time"]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OFFER_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     epoch: int
     job: _job_pb2.Job
     job_id: str
+    lease_token: str
     offer_expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., offer_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., epoch: _Optional[int] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., offer_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., lease_token: _Optional[str] = ...) -> None: ...
 
 class LeaseReturn(_message.Message):
     __slots__ = ["epoch", "job_id", "reason"]

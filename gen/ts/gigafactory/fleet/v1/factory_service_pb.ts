@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/factory_service.proto.
  */
 export const file_gigafactory_fleet_v1_factory_service: GenFile = /*@__PURE__*/
-  fileDesc("CipnaWdhZmFjdG9yeS9mbGVldC92MS9mYWN0b3J5X3NlcnZpY2UucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxIiMKDUVucm9sbFJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCSKPAQoORW5yb2xsUmVzcG9uc2USEgoKZmFjdG9yeV9pZBgBIAEoCRIVCg1mYWN0b3J5X3Rva2VuGAIgASgJEjgKDmFsbG93ZWRfbGFiZWxzGAMgAygLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxHcmFudBIYChBhbGxvd2VkX3Byb2R1Y3RzGAQgAygJIogECg5Db25uZWN0UmVxdWVzdBIsCgVoZWxsbxgBIAEoCzIbLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlbGxvSAASNAoJaGVhcnRiZWF0GAIgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSGVhcnRiZWF0SAASOQoMbGVhc2VfYWNjZXB0GAMgASgLMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VBY2NlcHRIABI7Cg1sZWFzZV9kZWNsaW5lGAQgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VEZWNsaW5lSAASMwoJbG9nX2NodW5rGAUgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuTG9nQ2h1bmtIABI1Cgpqb2JfcmVzdWx0GAYgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVzdWx0SAASPQoOcHJlZW1wdGlvbl9hY2sYByABKAsyIy5naWdhZmFjdG9yeS5mbGVldC52MS5QcmVlbXB0aW9uQWNrSAASLAoFZHJhaW4YCCABKAsyGy5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkgAEjkKDGxlYXNlX3JldHVybhgJIAEoCzIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxlYXNlUmV0dXJuSABCBgoEa2luZCKfBAoPQ29ubmVjdFJlc3BvbnNlEjAKB3dlbGNvbWUYASABKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5XZWxjb21lSAASNwoLbGVhc2Vfb2ZmZXIYAiABKAsyIC5naWdhZmFjdG9yeS5mbGVldC52MS5MZWFzZU9mZmVySAASOwoNaGVhcnRiZWF0X2FjaxgDIAEoCzIiLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlYXJ0YmVhdEFja0gAEkMKEXByZWVtcHRpb25fbm90aWNlGAQgASgLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJlZW1wdGlvbk5vdGljZUgAEjQKBmNhbmNlbBgFIAEoCzIiLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbE5vdGljZUgAEjsKDWxlYXNlX3Jldm9rZWQYBiABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5MZWFzZVJldm9rZWRIABI1CgpyZXN1bHRfYWNrGAcgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVzdWx0QWNrSAASMAoHZ29vZGJ5ZRgIIAEoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdvb2RieWVIABI7Cg10b2tlbl9yb3RhdGVkGAkgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVG9rZW5Sb3RhdGVkSABCBgoEa2luZCInCgZKb2JSZWYSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDIt0BCgVIZWxsbxISCgpmYWN0b3J5X2lkGAEgASgJEjcKBmxhYmVscxgCIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlbGxvLkxhYmVsc0VudHJ5Eg0KBXNsb3RzGAMgASgFEhUKDWFnZW50X3ZlcnNpb24YBCABKAkSMgoMcnVubmluZ19qb2JzGAUgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVmGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUQoJSGVhcnRiZWF0EhAKCHNlcXVlbmNlGAEgASgDEjIKDHJ1bm5pbmdfam9icxgCIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlJlZiIsCgtMZWFzZUFjY2VwdBIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMiPQoMTGVhc2VEZWNsaW5lEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIOCgZyZWFzb24YAyABKAkivwEKCUpvYlJlc3VsdBIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSNQoHb3V0Y29tZRgDIAEoDjIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHRPdXRjb21lEhYKCWV4aXRfY29kZRgEIAEoBUgAiAEBEg8KB21lc3NhZ2UYBSABKAkSFwoPbG9nX2NodW5rX2NvdW50GAYgASgDEgwKBGNvc3QYByABKAFCDAoKX2V4aXRfY29kZSJCCg1QcmVlbXB0aW9uQWNrEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxISCgpjaGVja3BvaW50GAMgASgJIhcKBURyYWluEg4KBnJlYXNvbhgBIAEoCSI8CgtMZWFzZVJldHVybhIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSDgoGcmVhc29uGAMgASgJIrUBCgdXZWxjb21lEhIKCnNlc3Npb25faWQYASABKAkSNQoSaGVhcnRiZWF0X2ludGVydmFsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiwKCWxlYXNlX3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIxCgtrZXB0X2xlYXNlcxgEIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlJlZiKKAQoKTGVhc2VPZmZlchIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSJgoDam9iGAMgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEjUKEW9mZmVyX2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJaCgxIZWFydGJlYXRBY2sSEAoIc2VxdWVuY2UYASABKAMSOAoKZXh0ZW5zaW9ucxgCIAMoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxlYXNlRXh0ZW5zaW9uImAKDkxlYXNlRXh0ZW5zaW9uEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicgoQUHJlZW1wdGlvbk5vdGljZRIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSLwoMZ3JhY2VfcGVyaW9kGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBnJlYXNvbhgEIAEoCSJuCgxDYW5jZWxOb3RpY2USDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEi8KDGdyYWNlX3BlcmlvZBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZyZWFzb24YBCABKAkiPQoMTGVhc2VSZXZva2VkEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIOCgZyZWFzb24YAyABKAkiKgoJUmVzdWx0QWNrEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAyJ/CgdHb29kYnllEjMKBnJlYXNvbhgBIAEoDjIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdvb2RieWVSZWFzb24SDwoHbWVzc2FnZRgCIAEoCRIuCgpyZXRyeV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJlCgxUb2tlblJvdGF0ZWQSFQoNZmFjdG9yeV90b2tlbhgBIAEoCRI+ChpwcmV2aW91c190b2tlbl9leHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAq4wEKDUdvb2RieWVSZWFzb24SHgoaR09PREJZRV9SRUFTT05fVU5TUEVDSUZJRUQQABIbChdHT09EQllFX1JFQVNPTl9TSFVURE9XThABEhoKFkdPT0RCWUVfUkVBU09OX0RSQUlORUQQAhIaChZHT09EQllFX1JFQVNPTl9SRVZPS0VEEAMSGwoXR09PREJZRV9SRUFTT05fUkVQTEFDRUQQBBIaChZHT09EQllFX1JFQVNPTl9NQVhfQUdFEAUSJAogR09PREJZRV9SRUFTT05fSEVBUlRCRUFUX1RJTUVPVVQQBjLBAQoORmFjdG9yeVNlcnZpY2USWgoHQ29ubmVjdBIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNvbm5lY3RSZXF1ZXN0GiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ29ubmVjdFJlc3BvbnNlKAEwARJTCgZFbnJvbGwSIy5naWdhZmFjdG9yeS5mbGVldC52MS5FbnJvbGxSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRW5yb2xsUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CipnaWdhZmFjdG9yeS9mbGVldC92MS9mYWN0b3J5X3NlcnZpY2UucHJvdG8SFGdpZ2FmYWN0b3J5LmZsZWV0LnYxIiMKDUVucm9sbFJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCSKPAQoORW5yb2xsUmVzcG9uc2USEgoKZmFjdG9yeV9pZBgBIAEoCRIVCg1mYWN0b3J5X3Rva2VuGAIgASgJEjgKDmFsbG93ZWRfbGFiZWxzGAMgAygLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxHcmFudBIYChBhbGxvd2VkX3Byb2R1Y3RzGAQgAygJIsEECg5Db25uZWN0UmVxdWVzdBIsCgVoZWxsbxgBIAEoCzIbLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlbGxvSAASNAoJaGVhcnRiZWF0GAIgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSGVhcnRiZWF0SAASOQoMbGVhc2VfYWNjZXB0GAMgASgLMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VBY2NlcHRIABI7Cg1sZWFzZV9kZWNsaW5lGAQgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VEZWNsaW5lSAASMwoJbG9nX2NodW5rGAUgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuTG9nQ2h1bmtIABI1Cgpqb2JfcmVzdWx0GAYgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVzdWx0SAASPQoOcHJlZW1wdGlvbl9hY2sYByABKAsyIy5naWdhZmFjdG9yeS5mbGVldC52MS5QcmVlbXB0aW9uQWNrSAASLAoFZHJhaW4YCCABKAsyGy5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkgAEjkKDGxlYXNlX3JldHVybhgJIAEoCzIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxlYXNlUmV0dXJuSAASNwoLY29zdF9yZXBvcnQYCiABKAsyIC5naWdhZmFjdG9yeS5mbGVldC52MS5Db3N0UmVwb3J0SABCBgoEa2luZCKfBAoPQ29ubmVjdFJlc3BvbnNlEjAKB3dlbGNvbWUYASABKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5XZWxjb21lSAASNwoLbGVhc2Vfb2ZmZXIYAiABKAsyIC5naWdhZmFjdG9yeS5mbGVldC52MS5MZWFzZU9mZmVySAASOwoNaGVhcnRiZWF0X2FjaxgDIAEoCzIiLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlYXJ0YmVhdEFja0gAEkMKEXByZWVtcHRpb25fbm90aWNlGAQgASgLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJlZW1wdGlvbk5vdGljZUgAEjQKBmNhbmNlbBgFIAEoCzIiLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbE5vdGljZUgAEjsKDWxlYXNlX3Jldm9rZWQYBiABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5MZWFzZVJldm9rZWRIABI1CgpyZXN1bHRfYWNrGAcgASgLMh8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVzdWx0QWNrSAASMAoHZ29vZGJ5ZRgIIAEoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdvb2RieWVIABI7Cg10b2tlbl9yb3RhdGVkGAkgASgLMiIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVG9rZW5Sb3RhdGVkSABCBgoEa2luZCInCgZKb2JSZWYSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDIt0BCgVIZWxsbxISCgpmYWN0b3J5X2lkGAEgASgJEjcKBmxhYmVscxgCIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkhlbGxvLkxhYmVsc0VudHJ5Eg0KBXNsb3RzGAMgASgFEhUKDWFnZW50X3ZlcnNpb24YBCABKAkSMgoMcnVubmluZ19qb2JzGAUgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVmGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUQoJSGVhcnRiZWF0EhAKCHNlcXVlbmNlGAEgASgDEjIKDHJ1bm5pbmdfam9icxgCIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlJlZiIsCgtMZWFzZUFjY2VwdBIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMiPQoMTGVhc2VEZWNsaW5lEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIOCgZyZWFzb24YAyABKAkivwEKCUpvYlJlc3VsdBIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSNQoHb3V0Y29tZRgDIAEoDjIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkF0dGVtcHRPdXRjb21lEhYKCWV4aXRfY29kZRgEIAEoBUgAiAEBEg8KB21lc3NhZ2UYBSABKAkSFwoPbG9nX2NodW5rX2NvdW50GAYgASgDEgwKBGNvc3QYByABKAFCDAoKX2V4aXRfY29kZSI/CgpDb3N0UmVwb3J0Eg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxISCgp0b3RhbF9jb3N0GAMgASgBIkIKDVByZWVtcHRpb25BY2sSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEhIKCmNoZWNrcG9pbnQYAyABKAkiFwoFRHJhaW4SDgoGcmVhc29uGAEgASgJIjwKC0xlYXNlUmV0dXJuEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIOCgZyZWFzb24YAyABKAkitQEKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLAoJbGVhc2VfdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjEKC2tlcHRfbGVhc2VzGAQgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iUmVmIp8BCgpMZWFzZU9mZmVyEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxImCgNqb2IYAyABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISNQoRb2ZmZXJfZXhwaXJlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2xlYXNlX3Rva2VuGAUgASgJIloKDEhlYXJ0YmVhdEFjaxIQCghzZXF1ZW5jZRgBIAEoAxI4CgpleHRlbnNpb25zGAIgAygLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGVhc2VFeHRlbnNpb24iYAoOTGVhc2VFeHRlbnNpb24SDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEi8KC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJyChBQcmVlbXB0aW9uTm90aWNlEg4KBmpvYl9pZBgBIAEoCRINCgVlcG9jaBgCIAEoAxIvCgxncmFjZV9wZXJpb2QYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGcmVhc29uGAQgASgJIm4KDENhbmNlbE5vdGljZRIOCgZqb2JfaWQYASABKAkSDQoFZXBvY2gYAiABKAMSLwoMZ3JhY2VfcGVyaW9kGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBnJlYXNvbhgEIAEoCSI9CgxMZWFzZVJldm9rZWQSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDEg4KBnJlYXNvbhgDIAEoCSIqCglSZXN1bHRBY2sSDgoGam9iX2lkGAEgASgJEg0KBWVwb2NoGAIgASgDIn8KB0dvb2RieWUSMwoGcmVhc29uGAEgASgOMiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR29vZGJ5ZVJlYXNvbhIPCgdtZXNzYWdlGAIgASgJEi4KCnJldHJ5X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImUKDFRva2VuUm90YXRlZBIVCg1mYWN0b3J5X3Rva2VuGAEgASgJEj4KGnByZXZpb3VzX3Rva2VuX2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCrjAQoNR29vZGJ5ZVJlYXNvbhIeChpHT09EQllFX1JFQVNPTl9VTlNQRUNJRklFRBAAEhsKF0dPT0RCWUVfUkVBU09OX1NIVVRET1dOEAESGgoWR09PREJZRV9SRUFTT05fRFJBSU5FRBACEhoKFkdPT0RCWUVfUkVBU09OX1JFVk9LRUQQAxIbChdHT09EQllFX1JFQVNPTl9SRVBMQUNFRBAEEhoKFkdPT0RCWUVfUkVBU09OX01BWF9BR0UQBRIkCiBHT09EQllFX1JFQVNPTl9IRUFSVEJFQVRfVElNRU9VVBAGMsEBCg5GYWN0b3J5U2VydmljZRJaCgdDb25uZWN0EiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ29ubmVjdFJlcXVlc3QaJS5naWdhZmFjdG9yeS5mbGVldC52MS5Db25uZWN0UmVzcG9uc2UoATABElMKBkVucm9sbBIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkVucm9sbFJlcXVlc3QaJC5naWdhZmFjdG9yeS5mbGVldC52MS5FbnJvbGxSZXNwb25zZWIGcHJvdG8z", [file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * EnrollRequest names the factory being enrolled.
@@ -167,6 +167,14 @@ export type ConnectRequest = Message<"gigafactory.fleet.v1.ConnectRequest"> & {
      */
     value: LeaseReturn;
     case: "leaseReturn";
+  } | {
+    /**
+     * What a running job has cost so far (it appends to GIGAFACTORY_COST_FILE).
+     *
+     * @generated from field: gigafactory.fleet.v1.CostReport cost_report = 10;
+     */
+    value: CostReport;
+    case: "costReport";
   } | { case: undefined; value?: undefined };
 };
 
@@ -506,6 +514,43 @@ export const JobResultSchema: GenMessage<JobResult> = /*@__PURE__*/
   messageDesc(file_gigafactory_fleet_v1_factory_service, 9);
 
 /**
+ * CostReport is a running job's cost so far: the sum of what it appended to its cost file. A total,
+ * not an increment, so a lost or repeated report does no harm; a lower total than one already
+ * recorded is ignored. Fenced by epoch like a log chunk.
+ *
+ * @generated from message gigafactory.fleet.v1.CostReport
+ */
+export type CostReport = Message<"gigafactory.fleet.v1.CostReport"> & {
+  /**
+   * The job.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The epoch the factory holds.
+   *
+   * @generated from field: int64 epoch = 2;
+   */
+  epoch: bigint;
+
+  /**
+   * The attempt's cost so far; finite and not negative.
+   *
+   * @generated from field: double total_cost = 3;
+   */
+  totalCost: number;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.CostReport.
+ * Use `create(CostReportSchema)` to create a new message.
+ */
+export const CostReportSchema: GenMessage<CostReport> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 10);
+
+/**
  * PreemptionAck says the factory stopped a preempted job.
  *
  * @generated from message gigafactory.fleet.v1.PreemptionAck
@@ -538,7 +583,7 @@ export type PreemptionAck = Message<"gigafactory.fleet.v1.PreemptionAck"> & {
  * Use `create(PreemptionAckSchema)` to create a new message.
  */
 export const PreemptionAckSchema: GenMessage<PreemptionAck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 10);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 11);
 
 /**
  * Drain asks for no new work.
@@ -559,7 +604,7 @@ export type Drain = Message<"gigafactory.fleet.v1.Drain"> & {
  * Use `create(DrainSchema)` to create a new message.
  */
 export const DrainSchema: GenMessage<Drain> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 11);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 12);
 
 /**
  * LeaseReturn gives back the lease of a job the factory stopped unfinished because it is shutting
@@ -595,7 +640,7 @@ export type LeaseReturn = Message<"gigafactory.fleet.v1.LeaseReturn"> & {
  * Use `create(LeaseReturnSchema)` to create a new message.
  */
 export const LeaseReturnSchema: GenMessage<LeaseReturn> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 12);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 13);
 
 /**
  * Welcome answers hello.
@@ -637,7 +682,7 @@ export type Welcome = Message<"gigafactory.fleet.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 13);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 14);
 
 /**
  * LeaseOffer hands a job to the factory under a new epoch.
@@ -672,6 +717,14 @@ export type LeaseOffer = Message<"gigafactory.fleet.v1.LeaseOffer"> & {
    * @generated from field: google.protobuf.Timestamp offer_expire_time = 4;
    */
   offerExpireTime?: Timestamp | undefined;
+
+  /**
+   * The attempt's lease token (LeaseService), handed to the job as GIGAFACTORY_LEASE_TOKEN so the
+   * systems it writes to can refuse it once a later attempt took over.
+   *
+   * @generated from field: string lease_token = 5;
+   */
+  leaseToken: string;
 };
 
 /**
@@ -679,7 +732,7 @@ export type LeaseOffer = Message<"gigafactory.fleet.v1.LeaseOffer"> & {
  * Use `create(LeaseOfferSchema)` to create a new message.
  */
 export const LeaseOfferSchema: GenMessage<LeaseOffer> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 14);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 15);
 
 /**
  * HeartbeatAck answers a heartbeat.
@@ -707,7 +760,7 @@ export type HeartbeatAck = Message<"gigafactory.fleet.v1.HeartbeatAck"> & {
  * Use `create(HeartbeatAckSchema)` to create a new message.
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 15);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 16);
 
 /**
  * LeaseExtension is one renewed lease.
@@ -742,7 +795,7 @@ export type LeaseExtension = Message<"gigafactory.fleet.v1.LeaseExtension"> & {
  * Use `create(LeaseExtensionSchema)` to create a new message.
  */
 export const LeaseExtensionSchema: GenMessage<LeaseExtension> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 16);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 17);
 
 /**
  * PreemptionNotice asks the factory to stop a job to free its slot.
@@ -784,7 +837,7 @@ export type PreemptionNotice = Message<"gigafactory.fleet.v1.PreemptionNotice"> 
  * Use `create(PreemptionNoticeSchema)` to create a new message.
  */
 export const PreemptionNoticeSchema: GenMessage<PreemptionNotice> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 17);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 18);
 
 /**
  * CancelNotice asks the factory to stop a cancelled job.
@@ -826,7 +879,7 @@ export type CancelNotice = Message<"gigafactory.fleet.v1.CancelNotice"> & {
  * Use `create(CancelNoticeSchema)` to create a new message.
  */
 export const CancelNoticeSchema: GenMessage<CancelNotice> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 18);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 19);
 
 /**
  * LeaseRevoked tells the factory it no longer holds a lease.
@@ -861,7 +914,7 @@ export type LeaseRevoked = Message<"gigafactory.fleet.v1.LeaseRevoked"> & {
  * Use `create(LeaseRevokedSchema)` to create a new message.
  */
 export const LeaseRevokedSchema: GenMessage<LeaseRevoked> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 19);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 20);
 
 /**
  * ResultAck confirms a result was recorded.
@@ -889,7 +942,7 @@ export type ResultAck = Message<"gigafactory.fleet.v1.ResultAck"> & {
  * Use `create(ResultAckSchema)` to create a new message.
  */
 export const ResultAckSchema: GenMessage<ResultAck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 20);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 21);
 
 /**
  * Goodbye is the last message on a stream the coordinator closes.
@@ -924,7 +977,7 @@ export type Goodbye = Message<"gigafactory.fleet.v1.Goodbye"> & {
  * Use `create(GoodbyeSchema)` to create a new message.
  */
 export const GoodbyeSchema: GenMessage<Goodbye> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 21);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 22);
 
 /**
  * TokenRotated carries a factory's new token after an operator rotated it.
@@ -952,7 +1005,7 @@ export type TokenRotated = Message<"gigafactory.fleet.v1.TokenRotated"> & {
  * Use `create(TokenRotatedSchema)` to create a new message.
  */
 export const TokenRotatedSchema: GenMessage<TokenRotated> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_factory_service, 22);
+  messageDesc(file_gigafactory_fleet_v1_factory_service, 23);
 
 /**
  * GoodbyeReason says why the coordinator closes a stream.
