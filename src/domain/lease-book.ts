@@ -35,7 +35,7 @@ export interface LeaseStop {
   kind: 'cancel' | 'preempt';
   /** The grace ends at this time: the lease is then ended whatever the factory does. */
   until: number;
-  /** For a preemption: the waiting job the slot is freed for. */
+  /** For a preemption (also once a cancel took it over): the waiting job the slot is freed for. */
   forJobId?: string;
 }
 
@@ -403,12 +403,15 @@ export class LeaseBook {
   /**
    * A cancel (by an operator, another replica, the budget) reaches the holder of a running job
    * once, whichever way the book learns of it; the grace it gets is enforced at the next tick after
-   * it ends.
+   * it ends. A cancel during a preemption's grace does not extend that grace: the job had to stop
+   * by then anyway, and the cancel only changes what its end records (cancelled, not requeued).
    */
   private noticeCancel(lease: HeldLease, job: JobRecord, now: number, out: LeaseEffect[]): void {
     if (job.cancelRequestedAt === null || lease.phase !== 'running' || lease.stop?.kind === 'cancel') return;
-    lease.stop = { kind: 'cancel', until: now + this.timings.cancelGraceMs };
-    out.push(this.send(lease.factoryId, { t: 'cancel', jobId: job.id, epoch: lease.epoch, graceMs: this.timings.cancelGraceMs, reason: job.budgetStopReason ?? job.reason }));
+    const until = Math.min(lease.stop?.until ?? Infinity, now + this.timings.cancelGraceMs);
+    const forJobId = lease.stop?.forJobId;
+    lease.stop = { kind: 'cancel', until, ...(forJobId === undefined ? {} : { forJobId }) };
+    out.push(this.send(lease.factoryId, { t: 'cancel', jobId: job.id, epoch: lease.epoch, graceMs: Math.max(0, until - now), reason: job.budgetStopReason ?? job.reason }));
   }
 
   private onWritten(event: Extract<LeaseEvent, { t: 'written' }>, out: LeaseEffect[]): void {

@@ -125,6 +125,19 @@ describe('lease book', () => {
     expect(writes(b.apply({ t: 'tick', now: T0 + GRACE.preemptionGraceMs, lapsed: [] }))).toEqual(['stop_overdue']);
   });
 
+  it('a cancel during a preemption grace takes the stop over without extending it', () => {
+    const b = book();
+    const job = running(b);
+    b.apply({ t: 'preempt', jobId: 'job-1', epoch: 1, forJobId: 'urgent', reason: 'needs the slot', now: T0 });
+    const marked = { ...job, cancelRequestedAt: T0 + 1_500, revision: job.revision + 1 };
+    const effects = b.apply({ t: 'changed', job: marked, actor: 'user:a', kind: 'cancel_requested', message: 'stop', now: T0 + 1_500 });
+    // The factory is told how much of the preemption's grace is left, not a fresh cancel grace.
+    expect(effects).toContainEqual(expect.objectContaining({ t: 'send', notice: expect.objectContaining({ t: 'cancel', graceMs: GRACE.preemptionGraceMs - 1_500 }) }));
+    expect(b.isPreemptingFor('urgent')).toBe(true);
+    const overdue = b.apply({ t: 'tick', now: T0 + GRACE.preemptionGraceMs, lapsed: [] });
+    expect(overdue).toContainEqual(expect.objectContaining({ t: 'write', write: { t: 'stop_overdue', kind: 'cancel' } }));
+  });
+
   it('after a start, lapsed leases of factories not yet back are held for the reconnect grace', () => {
     const b = new LeaseBook(GRACE, T0 + 5_000);
     const lapsed = [{ jobId: 'job-1', epoch: 1, factoryId: 'away' }];

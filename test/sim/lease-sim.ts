@@ -1053,6 +1053,10 @@ class LeaseSim {
       const attempt = job.attempts.at(-1);
       if (attempt?.epoch !== job.epoch || attempt.factoryId !== job.lease.factoryId) return fail('lease does not match the current attempt');
     }
+    // A cancel is never lost: once asked for, the job ends, and is not queued or offered again.
+    if (job.cancelRequestedAt !== null && (job.stage === 'queued' || (job.stage === 'leased' && prev !== undefined && job.epoch > prev.epoch))) {
+      return fail(`back in ${job.stage} after its cancel was requested`);
+    }
     if (job.attemptCount > job.maxAttempts) return fail(`attemptCount ${job.attemptCount} > maxAttempts ${job.maxAttempts}`);
     let lastEpoch = 0;
     let succeeded = 0;
