@@ -95,7 +95,7 @@ describe('lease protocol simulation', () => {
       }
       // The batch really exercised the protocol's hard cases (otherwise the checks prove little).
       if (last - first + 1 >= 200) {
-        for (const name of ['crashes', 'streamBreaks', 'leasesShortened', 'partitions', 'zombieRevokes', 'staleChecked', 'resultAcks', 'duplicateResults', 'dropped', 'handBacks'] as const) {
+        for (const name of ['crashes', 'streamBreaks', 'leasesShortened', 'partitions', 'zombieRevokes', 'staleChecked', 'resultAcks', 'duplicateResults', 'dropped', 'handBacks', 'silentLapses', 'foreignChecked'] as const) {
           expect(totals[name], name).toBeGreaterThan(0);
         }
       }
