@@ -138,7 +138,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
     },
 
     async explainScore(req) {
-      const explanation = await explainJob(fleet, requireJobId(req.jobId));
+      const explanation = await explainJob(fleet, await jobs.get(requireJobId(req.jobId)));
       return create(ExplainScoreResponseSchema, {
         factories: explanation.factories.map((f) =>
           create(FactoryExplanationSchema, {

@@ -10,7 +10,8 @@ import { firstUnmetRequirement } from '../domain/labels.js';
 import { describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
 import type { FactoryLink } from './factory-link.js';
 import type { Scheduling } from './scheduling.js';
-import type { Jobs, SubmitClaimer } from './jobs.js';
+import type { SubmitClaimer } from './jobs.js';
+import type { JobWrites } from './job-writes.js';
 import type { Budgets } from './budgets.js';
 import type { Clock } from './clock.js';
 import type { Leases } from './leases.js';
@@ -25,7 +26,7 @@ export interface DispatchContext {
   sessions(): FactoryLink[];
   /** Up to `limit` sessions with a free slot, round-robin over the fleet. */
   sessionsWithFreeSlots(limit: number): FactoryLink[];
-  readonly jobs: Jobs;
+  readonly writes: JobWrites;
   readonly store: JobStore;
   readonly clock: Clock;
   readonly settings: FleetSettings;
@@ -124,7 +125,7 @@ async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecor
   const factoryId = session.factory!.factoryId;
   try {
     // The listed record is the first guess: no read when it is still current (the usual case).
-    const leased = await fleet.jobs.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
+    const leased = await fleet.writes.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
     await fleet.leases.apply({ t: 'offer', job: leased });
     placed.add(job.id);
     result.offered++;
@@ -186,7 +187,7 @@ export async function noteUnplaceable(fleet: DispatchContext, pageSize: number):
     if (sessions.some((s) => s.mayServe(job.productId) && firstUnmetRequirement(job.requiredLabels, s.factory!.labels) === null)) continue;
     const reason =
       sessions.length === 0 ? `${UNPLACEABLE_PREFIX}: no factory is connected` : `${UNPLACEABLE_PREFIX}: ${describeUnmet(job, sessions[0]!)}`;
-    await fleet.jobs.mutate(job.id, (current) => noteWaiting(current, reason, now)).catch((err: unknown) => {
+    await fleet.writes.mutate(job.id, (current) => noteWaiting(current, reason, now)).catch((err: unknown) => {
       if (!(err instanceof DomainError)) throw err;
     });
   }

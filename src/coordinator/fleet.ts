@@ -18,7 +18,8 @@ import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.j
 import { Leases, type ReaperRaces } from './leases.js';
 import { Sessions } from './sessions.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
-import type { Jobs } from './jobs.js';
+import { JobWrites } from './job-writes.js';
+import type { SubmitClaimer } from './jobs.js';
 import type { FleetSettings } from './lease-settings.js';
 
 const REAP_BATCH = 200;
@@ -52,7 +53,6 @@ export interface RaceCounts extends ReaperRaces {
 }
 
 export interface FleetDeps {
-  jobs: Jobs;
   store: JobStore;
   feed: JobFeed;
   clock: Clock;
@@ -69,7 +69,14 @@ export interface FleetDeps {
 }
 
 export class Fleet implements SessionHost, SessionRegistry {
-  readonly jobs: Jobs;
+  /** How the fleet's parts change a job (compare-and-set, then publish). */
+  readonly writes: JobWrites;
+  /**
+   * For Jobs: places a job at the moment it is submitted, when a slot is free and no pass is
+   * pending (a pending pass lists the queue best-first and must not be overtaken). Null over a
+   * shared store, whose writes may land out of order (see Jobs).
+   */
+  readonly submitClaimer: SubmitClaimer | null;
   readonly store: JobStore;
   readonly feed: JobFeed;
   readonly clock: Clock;
@@ -105,7 +112,7 @@ export class Fleet implements SessionHost, SessionRegistry {
   readonly races: RaceCounts = { reaped: 0, reaperRaced: 0, reaperCasRetries: 0, dispatchLost: 0 };
 
   constructor(deps: FleetDeps) {
-    this.jobs = deps.jobs;
+    this.writes = new JobWrites(deps.store, deps.feed);
     this.store = deps.store;
     this.feed = deps.feed;
     this.clock = deps.clock;
@@ -116,7 +123,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
     this.leases = new Leases({
-      jobs: deps.jobs,
+      writes: this.writes,
       store: deps.store,
       feed: deps.feed,
       clock: deps.clock,
@@ -130,8 +137,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     });
     this.registry = new Sessions({ clock: deps.clock, settings: deps.settings, random: this.random, log: deps.log, leases: this.leases });
     this.schedule = deps.schedule ?? ((run) => setImmediate(run));
-    // Only when no pass is pending: a pending pass lists the queue best-first and must not be overtaken.
-    if (!deps.settings.sharedStore) deps.jobs.claimer = { claim: (job) => (this.dispatch === 'idle' ? claimOnSubmit(this, job) : null) };
+    this.submitClaimer = deps.settings.sharedStore ? null : { claim: (job) => (this.dispatch === 'idle' ? claimOnSubmit(this, job) : null) };
   }
 
   /** Components with their own periodic work (workflows), started and stopped with the fleet. */
@@ -283,7 +289,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     let stopped = 0;
     for (const { job, reason } of await this.budgets.overruns(running)) {
       try {
-        await this.jobs.mutate(job.id, (current) => (current.epoch === job.epoch && current.stage === 'running' ? stopForBudget(current, this.clock.now(), reason) : null));
+        await this.writes.mutate(job.id, (current) => (current.epoch === job.epoch && current.stage === 'running' ? stopForBudget(current, this.clock.now(), reason) : null));
         stopped++;
         this.log.info({ jobId: job.id, productId: job.productId, reason }, 'job stopped: wall-clock budget exceeded');
       } catch (err) {

@@ -323,9 +323,7 @@ class LeaseSim {
     this.params = chooseParams(this.rng);
     this.foreignRng = new Rng((options.seed ^ 0x9e3779b9) >>> 0);
     this.pForeign = this.foreignRng.pick([0, 0.05, 0.2]);
-    this.jobs = new Jobs(this.coordinatorStore, this.feed, this.clock);
     this.fleet = new Fleet({
-      jobs: this.jobs,
       store: this.coordinatorStore,
       feed: this.feed,
       clock: this.clock,
@@ -336,6 +334,7 @@ class LeaseSim {
         this.dispatchQueue.push(run);
       },
     });
+    this.jobs = new Jobs(this.coordinatorStore, this.feed, this.clock, this.fleet.submitClaimer);
   }
 
   async run(): Promise<SimReport> {
