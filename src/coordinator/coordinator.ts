@@ -40,7 +40,7 @@ export class Coordinator {
   ) {
     this.streams = new OpenStreams(settings.maxStreamsPerKey);
     this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}) });
-    this.jobs = new Jobs(store, this.feed, clock, this.fleet.submitClaimer);
+    this.jobs = new Jobs(store, this.feed, clock, this.fleet.dispatch.submitClaimer);
     // Over a shared store (replicas), one job's watch and log tail poll the store: see store-poll.ts.
     const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;
     this.watch = new JobWatch(this.jobs, store, this.feed, shared);

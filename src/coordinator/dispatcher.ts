@@ -19,8 +19,8 @@ import type { FleetSettings } from './lease-settings.js';
 import type { JobStore } from '../store/job-store.js';
 
 /**
- * What a dispatch pass works with: the connected factories, the job and lease owners, and the
- * rules (scheduling, budgets). The fleet provides it; the dispatcher knows nothing else of it.
+ * What a dispatch pass works with: the connected factories, the job writes and the lease owner,
+ * and the rules (scheduling, budgets). The fleet puts it together from its parts.
  */
 export interface DispatchContext {
   sessions(): FactoryLink[];
@@ -33,9 +33,6 @@ export interface DispatchContext {
   readonly budgets: Budgets;
   readonly scheduling: Scheduling;
   readonly leases: Leases;
-  /** A job entered the queue (or may have): the next pass must list it. */
-  noteQueued(): void;
-  requestDispatch(): void;
 }
 
 /** How many of the most urgent unplaced jobs one pass considers for preemption. */
@@ -142,9 +139,10 @@ async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecor
  * if it is not. A pass would do the same a little later, one commit (and one fsync) later.
  * In a fleet larger than SCORED_FACTORIES the job is placed among a round-robin window of factories
  * with a free slot (Fleet.sessionsWithFreeSlots); when none of them can run it, a pass, which looks
- * at the whole fleet for the factories passing its filters, places it instead.
+ * at the whole fleet for the factories passing its filters, places it instead. `onLost`: the claim
+ * was not stored.
  */
-export function claimOnSubmit(fleet: DispatchContext, job: JobRecord): ReturnType<SubmitClaimer['claim']> {
+export function claimOnSubmit(fleet: DispatchContext, job: JobRecord, onLost: () => void): ReturnType<SubmitClaimer['claim']> {
   // Budget spend not yet (re)read: a pass reads it first, so leave the job to one.
   if (fleet.budgets.isRefreshDue()) return null;
   const free = fleet.sessionsWithFreeSlots(SCORED_FACTORIES);
@@ -167,8 +165,7 @@ export function claimOnSubmit(fleet: DispatchContext, job: JobRecord): ReturnTyp
     stored: (leased) => void fleet.leases.apply({ t: 'offer', job: leased }),
     lost: () => {
       void fleet.leases.apply({ t: 'claim_lost', jobId: change.job.id, epoch: change.job.epoch });
-      fleet.noteQueued(); // if the job was stored after all, a pass must find it
-      fleet.requestDispatch();
+      onLost(); // if the job was stored after all, a pass must find it
     },
   };
 }

@@ -12,7 +12,7 @@ export interface JobExplanation {
   lastDecision: AttemptRecord | null;
 }
 
-export async function explainJob(fleet: DispatchContext, job: JobRecord): Promise<JobExplanation> {
+export async function explainJob(fleet: Pick<DispatchContext, 'sessions' | 'clock' | 'store' | 'budgets' | 'scheduling'>, job: JobRecord): Promise<JobExplanation> {
   const jobId = job.id;
   const now = fleet.clock.now();
   const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling));

@@ -47,7 +47,7 @@ beforeEach(async () => {
   const store = new MemoryJobStore();
   const feed = new JobFeed();
   fleet = new Fleet({ store, feed, clock, settings: SETTINGS, log: createLogger({ level: 'silent', pretty: false }) });
-  jobs = new Jobs(store, feed, clock, fleet.submitClaimer);
+  jobs = new Jobs(store, feed, clock, fleet.dispatch.submitClaimer);
   fleet.start();
   inbox = [];
   session = openSession(fleet, { send: (m) => inbox.push(m), end: () => undefined }, createLogger({ level: 'silent', pretty: false }));

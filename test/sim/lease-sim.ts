@@ -334,7 +334,7 @@ class LeaseSim {
         this.dispatchQueue.push(run);
       },
     });
-    this.jobs = new Jobs(this.coordinatorStore, this.feed, this.clock, this.fleet.submitClaimer);
+    this.jobs = new Jobs(this.coordinatorStore, this.feed, this.clock, this.fleet.dispatch.submitClaimer);
   }
 
   async run(): Promise<SimReport> {
@@ -847,22 +847,16 @@ class LeaseSim {
     );
   }
 
-  /** Fleet's private dispatch state ('idle' when no pass is queued or running); 'idle' if it is renamed. */
-  private dispatchState(): string {
-    const state = (this.fleet as unknown as { dispatch?: unknown }).dispatch;
-    return state === undefined ? 'idle' : String(state);
-  }
-
   /** Waits until the coordinator has nothing left to do but what the sim has queued for it. */
   private async flush(): Promise<void> {
     for (let turn = 0; turn < 100; turn++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const dispatchIdle = this.dispatchQueue.length > 0 || this.dispatchState() === 'idle';
+      const dispatchIdle = this.dispatchQueue.length > 0 || this.fleet.dispatch.idle;
       if (this.inflight === 0 && this.published === this.delivered && dispatchIdle) return;
     }
     this.throwViolations();
     throw new SimFailure(
-      `coordinator work still pending after 100 event-loop turns (inflight ${this.inflight}, feed ${this.delivered}/${this.published}, dispatch ${this.dispatchState()})`,
+      `coordinator work still pending after 100 event-loop turns (inflight ${this.inflight}, feed ${this.delivered}/${this.published}, dispatch ${this.fleet.dispatch.idle ? 'idle' : 'running'})`,
     );
   }
 

@@ -54,7 +54,7 @@ function world() {
   const feed = new JobFeed();
   const queue: (() => void)[] = [];
   const fleet = new Fleet({ store, feed, clock, settings: SETTINGS, log: pino({ level: 'silent' }), random: () => 0.5, schedule: (run) => queue.push(run) });
-  const jobs = new Jobs(store, feed, clock, fleet.submitClaimer);
+  const jobs = new Jobs(store, feed, clock, fleet.dispatch.submitClaimer);
   const stop = new AbortController();
   stops.push(() => stop.abort());
   const feedErrors: unknown[] = [];
