@@ -361,6 +361,12 @@ export class LeaseBook {
     }
     const held = this.leases.get(job.id) ?? this.hold(lease.factoryId, job.id, lease.epoch, 'claimed', job);
     held.job = job;
+    if (kind === 'offer' && this.factories.get(lease.factoryId)!.silent) {
+      // Claimed before its factory went silent, stored after: it is offered nothing until heard
+      // from, so the claim is given up and the job goes to another factory at once.
+      out.push(this.write(held, job.id, { t: 'expire', reason: `${lease.factoryId} went silent before the offer went out` }));
+      return;
+    }
     if (kind === 'offer') {
       held.phase = 'offered';
       out.push(this.send(lease.factoryId, { t: 'offer', job }));
@@ -423,8 +429,9 @@ export class LeaseBook {
     const stillHeld = job.lease?.factoryId === event.factoryId && job.lease.epoch === event.epoch && job.epoch === event.epoch;
     if (!stillHeld) {
       // Ended by this write (result, decline, preemption, overdue stop, expiry): the factory knows,
-      // except when the coordinator ended it (or the store shows it ended otherwise).
-      if (event.write !== 'complete' && event.write !== 'release' && event.write !== 'preempted') {
+      // except when the coordinator ended it (or the store shows it ended otherwise); of a claim
+      // never offered it knows nothing.
+      if (event.write !== 'complete' && event.write !== 'release' && event.write !== 'preempted' && lease.phase !== 'claimed') {
         out.push(this.send(event.factoryId, { t: 'revoke', jobId: event.jobId, epoch: event.epoch, reason: `lease ended: ${job.reason || job.stage}` }));
       }
       this.drop(event.jobId, out);

@@ -26,6 +26,11 @@ const REGRESSION_SEEDS: readonly number[] = [
   // A cancel during a preemption's grace restarted the grace at the cancel's own length, so the
   // lease outlived the preemption's deadline (the factory, partitioned, never answered either).
   13506, 25391, 41680, 49718, 66096, 66549,
+  // A claim made for a factory just before the reaper found it silent was offered to it once stored.
+  54098,
+  // (The check's own mistakes: a factory back on a new stream counted as silent for a lease of its
+  // broken one.)
+  84282, 95345,
 ];
 const BATCH = 500;
 const TRACE_TAIL = 150;

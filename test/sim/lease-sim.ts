@@ -284,6 +284,8 @@ class LeaseSim {
   private heardAtTick = new Map<string, number>();
   /** Factories whose running lease lapsed for silence, not heard from since: they get no offer. */
   private readonly silent = new Set<string>();
+  /** The stream each lease was offered or kept on ("job@epoch"). */
+  private readonly leaseConn = new Map<string, Conn>();
   /**
    * Messages about leases other factories hold, sent by factories that do not hold them. Drawn from
    * a generator of their own, and their replies are not delivered, so the rest of a seed's run
@@ -1072,10 +1074,12 @@ class LeaseSim {
         const last = this.lastOfferEpoch.get(jobId) ?? 0;
         if (epoch <= last) this.violation(`job ${jobId} offered at epoch ${epoch} after an offer at epoch ${last}: every grant needs a new epoch`);
         this.lastOfferEpoch.set(jobId, epoch);
+        this.leaseConn.set(key(jobId, epoch), conn);
         return;
       }
       case 'welcome':
         for (const kept of kind.value.keptLeases) {
+          this.leaseConn.set(key(kept.jobId, kept.epoch), conn);
           if (conn.helloStale.has(key(kept.jobId, kept.epoch))) {
             this.violation(`welcome to ${f.id} kept ${key(kept.jobId, kept.epoch)}, whose epoch was already stale when hello arrived`);
           }
@@ -1113,10 +1117,10 @@ class LeaseSim {
   }
 
   /**
-   * A running lease the reaper ended because its factory sent no heartbeat in time: that factory is
-   * silent, and is offered nothing until the coordinator hears from it again. Only when nothing from
-   * it was handled since the reaper's tick began (else the coordinator may rightly count that
-   * message as heard after the lapse).
+   * A running lease the reaper ended because its factory sent no heartbeat in time on a stream that
+   * stayed open: that factory is silent, and is offered nothing until the coordinator hears from it
+   * again. Only when nothing from it was handled since the reaper's tick began (else the coordinator
+   * may rightly count that message as heard after the lapse).
    */
   private noteSilentLapse(job: JobRecord): void {
     const prev = this.seen.get(job.id);
@@ -1125,6 +1129,10 @@ class LeaseSim {
     if (attempt?.outcome !== 'lease_expired' || !attempt.message.startsWith('no heartbeat from')) return;
     const factoryId = prev.holder;
     if ((this.heard.get(factoryId) ?? 0) !== (this.heardAtTick.get(factoryId) ?? 0)) return;
+    // Silence on an open stream: the lease was held on the stream the factory is still on (a lease
+    // of a broken stream lapses after the reconnect grace, and the factory is not silent for it).
+    const conn = this.leaseConn.get(key(job.id, prev.epoch));
+    if (!conn || this.factories.find((f) => f.id === factoryId)?.conn !== conn || conn.session.factory === null) return;
     this.stats.silentLapses++;
     this.silent.add(factoryId);
     this.log(() => `(${factoryId} is silent: its lease ${key(job.id, prev.epoch)} lapsed)`);
