@@ -34,7 +34,6 @@ import type { JobWatch } from '../coordinator/job-watch.js';
 import type { JobQuery } from '../store/job-store.js';
 import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageFromWire, stageToWire, weightsToWire } from './convert.js';
 import type { Workflows } from '../coordinator/workflows.js';
-import { explainJob } from '../coordinator/explain.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import type { OpenStreams, StreamOwner } from '../coordinator/open-streams.js';
 import { principalOf } from './principal.js';
@@ -138,7 +137,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
     },
 
     async explainScore(req) {
-      const explanation = await explainJob(fleet, requireJobId(req.jobId));
+      const explanation = await fleet.explain(await jobs.get(requireJobId(req.jobId)));
       return create(ExplainScoreResponseSchema, {
         factories: explanation.factories.map((f) =>
           create(FactoryExplanationSchema, {

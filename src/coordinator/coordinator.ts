@@ -41,12 +41,12 @@ export class Coordinator {
     leaseKeys?: LeaseKeys,
   ) {
     this.streams = new OpenStreams(settings.maxStreamsPerKey);
-    this.jobs = new Jobs(store, this.feed, clock);
+    this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}) });
+    this.jobs = new Jobs(store, this.feed, clock, this.fleet.dispatch.submitClaimer);
     // Over a shared store (replicas), one job's watch and log tail poll the store: see store-poll.ts.
     const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;
     this.watch = new JobWatch(this.jobs, store, this.feed, shared);
     this.logs = new LogTail(this.jobs, store, this.feed, shared);
-    this.fleet = new Fleet({ jobs: this.jobs, store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}) });
     this.fleetView = new FleetView(this.fleet, store, clock);
     this.workflows = new Workflows(this.jobs, store, this.feed, clock, log, Math.max(500, settings.reaperIntervalMs * 5));
     this.fleet.attach(this.workflows); // started and stopped with the fleet

@@ -10,7 +10,8 @@ import { firstUnmetRequirement } from '../domain/labels.js';
 import { describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
 import type { FactoryLink } from './factory-link.js';
 import type { Scheduling } from './scheduling.js';
-import type { Jobs, SubmitClaimer } from './jobs.js';
+import type { SubmitClaimer } from './jobs.js';
+import type { JobWrites } from './job-writes.js';
 import type { Budgets } from './budgets.js';
 import type { Clock } from './clock.js';
 import type { Leases } from './leases.js';
@@ -18,23 +19,20 @@ import type { FleetSettings } from './lease-settings.js';
 import type { JobStore } from '../store/job-store.js';
 
 /**
- * What a dispatch pass works with: the connected factories, the job and lease owners, and the
- * rules (scheduling, budgets). The fleet provides it; the dispatcher knows nothing else of it.
+ * What a dispatch pass works with: the connected factories, the job writes and the lease owner,
+ * and the rules (scheduling, budgets). The fleet puts it together from its parts.
  */
 export interface DispatchContext {
   sessions(): FactoryLink[];
   /** Up to `limit` sessions with a free slot, round-robin over the fleet. */
   sessionsWithFreeSlots(limit: number): FactoryLink[];
-  readonly jobs: Jobs;
+  readonly writes: JobWrites;
   readonly store: JobStore;
   readonly clock: Clock;
   readonly settings: FleetSettings;
   readonly budgets: Budgets;
   readonly scheduling: Scheduling;
   readonly leases: Leases;
-  /** A job entered the queue (or may have): the next pass must list it. */
-  noteQueued(): void;
-  requestDispatch(): void;
 }
 
 /** How many of the most urgent unplaced jobs one pass considers for preemption. */
@@ -124,7 +122,7 @@ async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecor
   const factoryId = session.factory!.factoryId;
   try {
     // The listed record is the first guess: no read when it is still current (the usual case).
-    const leased = await fleet.jobs.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
+    const leased = await fleet.writes.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
     await fleet.leases.apply({ t: 'offer', job: leased });
     placed.add(job.id);
     result.offered++;
@@ -141,9 +139,10 @@ async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecor
  * if it is not. A pass would do the same a little later, one commit (and one fsync) later.
  * In a fleet larger than SCORED_FACTORIES the job is placed among a round-robin window of factories
  * with a free slot (Fleet.sessionsWithFreeSlots); when none of them can run it, a pass, which looks
- * at the whole fleet for the factories passing its filters, places it instead.
+ * at the whole fleet for the factories passing its filters, places it instead. `onLost`: the claim
+ * was not stored.
  */
-export function claimOnSubmit(fleet: DispatchContext, job: JobRecord): ReturnType<SubmitClaimer['claim']> {
+export function claimOnSubmit(fleet: DispatchContext, job: JobRecord, onLost: () => void): ReturnType<SubmitClaimer['claim']> {
   // Budget spend not yet (re)read: a pass reads it first, so leave the job to one.
   if (fleet.budgets.isRefreshDue()) return null;
   const free = fleet.sessionsWithFreeSlots(SCORED_FACTORIES);
@@ -166,8 +165,7 @@ export function claimOnSubmit(fleet: DispatchContext, job: JobRecord): ReturnTyp
     stored: (leased) => void fleet.leases.apply({ t: 'offer', job: leased }),
     lost: () => {
       void fleet.leases.apply({ t: 'claim_lost', jobId: change.job.id, epoch: change.job.epoch });
-      fleet.noteQueued(); // if the job was stored after all, a pass must find it
-      fleet.requestDispatch();
+      onLost(); // if the job was stored after all, a pass must find it
     },
   };
 }
@@ -187,7 +185,7 @@ export async function noteUnplaceable(fleet: DispatchContext, pageSize: number):
     if (sessions.some((s) => s.mayServe(job.productId) && firstUnmetRequirement(job.requiredLabels, s.factory!.labels) === null)) continue;
     const reason =
       sessions.length === 0 ? `${UNPLACEABLE_PREFIX}: no factory is connected` : `${UNPLACEABLE_PREFIX}: ${describeUnmet(job, sessions[0]!)}`;
-    await fleet.jobs.mutate(job.id, (current) => noteWaiting(current, reason, now)).catch((err: unknown) => {
+    await fleet.writes.mutate(job.id, (current) => noteWaiting(current, reason, now)).catch((err: unknown) => {
       if (!(err instanceof DomainError)) throw err;
     });
   }

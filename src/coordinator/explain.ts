@@ -12,8 +12,8 @@ export interface JobExplanation {
   lastDecision: AttemptRecord | null;
 }
 
-export async function explainJob(fleet: DispatchContext, jobId: string): Promise<JobExplanation> {
-  const job = await fleet.jobs.get(jobId);
+export async function explainJob(fleet: Pick<DispatchContext, 'sessions' | 'clock' | 'store' | 'budgets' | 'scheduling'>, job: JobRecord): Promise<JobExplanation> {
+  const jobId = job.id;
   const now = fleet.clock.now();
   const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling));
   const runnable = await fleet.store.listRunnable(now, 200);

@@ -1,7 +1,8 @@
 /**
- * The connected fleet: one session per factory id, the dispatcher that offers queued jobs to free
- * slots, the reaper's tick, and the feed watcher; what any of them does to a lease goes through the
- * one lease owner (Leases).
+ * The connected fleet, put together: the registry of factory streams (Sessions), the lease owner
+ * (Leases), the dispatch loop, the reaper, the periodic tick that drives them and the feed watcher
+ * that tells them what changed. Each part gets only the narrow interfaces it uses; what any of them
+ * does to a lease goes through the lease owner.
  */
 import { DomainError } from '../domain/errors.js';
 import { stopForBudget } from '../domain/lifecycle.js';
@@ -10,7 +11,10 @@ import type { JobRecord } from '../domain/job.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import { NO_FLEET_OBSERVER, type FleetObserver } from './fleet-observer.js';
-import { claimOnSubmit, dispatchPass, noteUnplaceable } from './dispatcher.js';
+import { noteUnplaceable, type DispatchContext } from './dispatcher.js';
+import { DispatchLoop } from './dispatch-loop.js';
+import { explainJob, type JobExplanation } from './explain.js';
+import { Reaper } from './reaper.js';
 import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
@@ -20,10 +24,9 @@ import type { FactoryLink, SessionHost, SessionRegistry } from './factory-link.j
 import { Leases, type ReaperRaces } from './leases.js';
 import { Sessions } from './sessions.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
-import type { Jobs } from './jobs.js';
+import { JobWrites } from './job-writes.js';
 import type { FleetSettings } from './lease-settings.js';
 
-const REAP_BATCH = 200;
 /** Queued jobs checked per tick for "no connected factory can run this". */
 const UNPLACEABLE_PAGE = 100;
 
@@ -44,8 +47,7 @@ export interface ScaleOutSettings {
   maxStreamAgeMs?: number;
 }
 
-/** The shared-store runnable poll: fast while there is work, backing off to the slowest when idle. */
-export const SHARED_POLL = { minMs: 50, maxMs: 500 } as const;
+export { SHARED_POLL } from './dispatch-loop.js';
 
 /** The reaper's work and races with other writers (replicas, factories), for logs, tests and the benchmark. */
 export interface RaceCounts extends ReaperRaces {
@@ -54,7 +56,6 @@ export interface RaceCounts extends ReaperRaces {
 }
 
 export interface FleetDeps {
-  jobs: Jobs;
   store: JobStore;
   feed: JobFeed;
   clock: Clock;
@@ -73,7 +74,8 @@ export interface FleetDeps {
 }
 
 export class Fleet implements SessionHost, SessionRegistry {
-  readonly jobs: Jobs;
+  /** How the fleet's parts change a job (compare-and-set, then publish). */
+  private readonly writes: JobWrites;
   readonly store: JobStore;
   readonly feed: JobFeed;
   readonly clock: Clock;
@@ -83,34 +85,21 @@ export class Fleet implements SessionHost, SessionRegistry {
   readonly scheduling: Scheduling;
   /** The one owner of lease state: the book of every lease this coordinator's factories hold. */
   readonly leases: Leases;
+  readonly budgets: Budgets;
+  /** When dispatch passes run; its submitClaimer is what Jobs places new jobs with. */
+  readonly dispatch: DispatchLoop;
   /** The open factory streams. */
   private readonly registry: Sessions;
-  readonly budgets: Budgets;
   readonly leaseKeys: LeaseKeys;
+  private readonly reaper: Reaper;
+  /** What a dispatch pass (and an explanation of one) works with. */
+  private readonly placement: DispatchContext;
   private readonly log: Logger;
-  private readonly schedule: (run: () => void) => void;
-  private dispatch: 'idle' | 'running' | 'running_again' = 'idle';
-  /**
-   * False only when the last pass listed the whole runnable queue and offered every job in it, and
-   * no job was queued since (`queuedSince` counts those): then a pass, asked for because a slot
-   * freed up, would list an empty queue, and is skipped. Any job entering the queue, the periodic
-   * tick (back-offs ending) and a shared store (others' submits) make passes list again.
-   */
-  private mayHaveRunnable = true;
-  private queuedSince = 0;
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | null = null;
-  /** One early reaper pass, for the soonest lease a broken stream left to lapse (see shortenLeases). */
-  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private pollDelayMs: number = SHARED_POLL.minMs;
-  private offersSincePoll = 0;
-  /** When a dispatch pass last listed runnable jobs: any such pass saw other replicas' jobs too. */
-  private lastListedAt = 0;
   readonly races: RaceCounts = { reaped: 0, reaperRaced: 0, reaperCasRetries: 0, dispatchLost: 0 };
 
   constructor(deps: FleetDeps) {
-    this.jobs = deps.jobs;
     this.store = deps.store;
     this.feed = deps.feed;
     this.clock = deps.clock;
@@ -121,8 +110,9 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
     this.leaseKeys = deps.leaseKeys ?? new LeaseKeys(new MemoryLeaseKeyStore(), deps.clock);
+    this.writes = new JobWrites(deps.store, deps.feed);
     this.leases = new Leases({
-      jobs: deps.jobs,
+      writes: this.writes,
       store: deps.store,
       feed: deps.feed,
       clock: deps.clock,
@@ -136,9 +126,25 @@ export class Fleet implements SessionHost, SessionRegistry {
       onMetered: (job) => void this.metered(job).catch((err: unknown) => this.log.warn({ err, jobId: job.id }, 'stopping jobs for an exhausted budget failed')),
     });
     this.registry = new Sessions({ clock: deps.clock, settings: deps.settings, random: this.random, log: deps.log, leases: this.leases });
-    this.schedule = deps.schedule ?? ((run) => setImmediate(run));
-    // Only when no pass is pending: a pending pass lists the queue best-first and must not be overtaken.
-    if (!deps.settings.sharedStore) deps.jobs.claimer = { claim: (job) => (this.dispatch === 'idle' ? claimOnSubmit(this, job) : null) };
+    const registry = this.registry;
+    this.placement = {
+      sessions: () => registry.list(),
+      sessionsWithFreeSlots: (limit) => registry.withFreeSlots(limit),
+      writes: this.writes,
+      store: deps.store,
+      clock: deps.clock,
+      settings: deps.settings,
+      budgets: this.budgets,
+      scheduling: this.scheduling,
+      leases: this.leases,
+    };
+    this.dispatch = new DispatchLoop(this.placement, {
+      sharedStore: deps.settings.sharedStore === true,
+      schedule: deps.schedule ?? ((run) => setImmediate(run)),
+      log: deps.log,
+      races: this.races,
+    });
+    this.reaper = new Reaper({ store: deps.store, leases: this.leases, clock: deps.clock, log: deps.log, races: this.races, onReaped: () => this.requestDispatch() });
   }
 
   /** Components with their own periodic work (workflows), started and stopped with the fleet. */
@@ -154,39 +160,15 @@ export class Fleet implements SessionHost, SessionRegistry {
     for (const companion of this.companions) companion.start();
     this.timer = setInterval(() => void this.tick(), this.settings.reaperIntervalMs);
     this.timer.unref();
-    if (this.settings.sharedStore) this.schedulePoll();
-  }
-
-  /**
-   * Another replica's submit reaches us only through the store: poll it. After a poll interval in
-   * which we offered work, poll again after SHARED_POLL.minMs; otherwise double the delay up to
-   * SHARED_POLL.maxMs. A pass with no free slot costs nothing (dispatchOnce returns at once), and
-   * when a pass (run for a local event or the reaper's tick) listed the store within the delay, the
-   * poll moves to one delay after that pass: the store is never left unread for longer than the delay.
-   */
-  private schedulePoll(delayMs: number = this.pollDelayMs): void {
-    if (this.stopping.signal.aborted) return;
-    this.pollTimer = setTimeout(() => {
-      const sinceListed = Date.now() - this.lastListedAt;
-      if (sinceListed < this.pollDelayMs) {
-        // A pass listed the store meanwhile (a local event, the reaper's tick): poll one delay after
-        // that pass, not a whole delay from now, so the store is never left unread for longer.
-        this.schedulePoll(this.pollDelayMs - sinceListed);
-        return;
-      }
-      this.pollDelayMs = this.offersSincePoll > 0 ? SHARED_POLL.minMs : Math.min(this.pollDelayMs * 2, SHARED_POLL.maxMs);
-      this.offersSincePoll = 0;
-      this.requestDispatch();
-      this.schedulePoll();
-    }, delayMs);
-    this.pollTimer.unref();
+    this.reaper.start();
+    this.dispatch.start();
   }
 
   /** Says goodbye to every factory; their leases stay in the store for them to resume elsewhere. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    if (this.wake) clearTimeout(this.wake.timer);
+    this.reaper.stop();
+    this.dispatch.stop();
     this.stopping.abort();
     for (const companion of this.companions) companion.stop();
     this.registry.goodbyeAll();
@@ -207,11 +189,6 @@ export class Fleet implements SessionHost, SessionRegistry {
     return this.registry.list();
   }
 
-  /** Up to `limit` sessions with a free slot, round-robin over the fleet (see Sessions.withFreeSlots). */
-  sessionsWithFreeSlots(limit: number): FactoryLink[] {
-    return this.registry.withFreeSlots(limit);
-  }
-
   register(session: FactoryLink): void {
     this.registry.register(session);
   }
@@ -220,23 +197,9 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.registry.unregister(session);
   }
 
-  /** Runs a reaper pass at `at` rather than at the next tick; one timer, for the soonest such moment. */
+  /** Runs a reaper pass at `at` rather than at the next tick (the leases of a broken stream lapse then). */
   wakeReaperAt(at: number): void {
-    if (this.timer === null || this.stopping.signal.aborted) return; // not started: the simulation ticks itself
-    if (this.wake && this.wake.at <= at) return; // a later deadline is met by the next regular tick
-    if (this.wake) clearTimeout(this.wake.timer);
-    // +1: a timer may fire a millisecond early, before the lease counts as expired.
-    const timer = setTimeout(() => {
-      this.wake = null;
-      this.reapOnce().then(
-        (reaped) => {
-          if (reaped > 0) this.requestDispatch(); // a lapsed offer is runnable at once
-        },
-        (err: unknown) => this.log.error({ err }, 'reaper pass failed'),
-      );
-    }, Math.max(0, at - this.clock.now()) + 1);
-    timer.unref();
-    this.wake = { at, timer };
+    this.reaper.wakeAt(at);
   }
 
   /** An operator drains a factory: no new offers; it is told goodbye once its jobs are done. */
@@ -246,39 +209,23 @@ export class Fleet implements SessionHost, SessionRegistry {
 
   /** Asks for a dispatch pass; passes never overlap, and requests during one cause one more. */
   requestDispatch(): void {
-    if (this.dispatch !== 'idle') {
-      this.dispatch = 'running_again';
-      return;
-    }
-    this.dispatch = 'running';
-    this.schedule(() => void this.runDispatch());
+    this.dispatch.request();
   }
 
   /** One round of periodic work; the simulation calls it directly. */
   async tick(): Promise<void> {
-    this.noteQueued(); // back-offs that ended, budgets that freed up: only a listing finds them
+    this.dispatch.noteQueued(); // back-offs that ended, budgets that freed up: only a listing finds them
     this.registry.sweep();
     await this.reapOnce().catch((err: unknown) => this.log.error({ err }, 'reaper pass failed'));
     await this.budgets.refreshIfDue().catch((err: unknown) => this.log.error({ err }, 'budget refresh failed'));
     await this.stopBudgetOverruns().catch((err: unknown) => this.log.error({ err }, 'wall-clock budget check failed'));
     this.requestDispatch(); // jobs whose back-off just ended, products whose budget freed up
-    await noteUnplaceable(this, UNPLACEABLE_PAGE).catch((err: unknown) => this.log.error({ err }, 'unplaceable check failed'));
+    await noteUnplaceable(this.placement, UNPLACEABLE_PAGE).catch((err: unknown) => this.log.error({ err }, 'unplaceable check failed'));
   }
 
-  /**
-   * Hands the lease book the leases the store lists as lapsed (and the stops whose grace ended):
-   * it ends them, back to the queue (with back-off) or to dead. Returns how many it ended.
-   */
-  async reapOnce(): Promise<number> {
-    const now = this.clock.now();
-    const lapsed = (await this.store.listExpiredLeases(now, REAP_BATCH)).flatMap((job) => (job.lease ? [{ jobId: job.id, epoch: job.epoch, factoryId: job.lease.factoryId }] : []));
-    const [reaped, raced, retries] = [this.races.reaped, this.races.reaperRaced, this.races.reaperCasRetries];
-    await this.leases.apply({ t: 'tick', now, lapsed });
-    const newlyRaced = this.races.reaperRaced - raced;
-    if (newlyRaced > 0 || this.races.reaperCasRetries > retries) {
-      this.log.info({ raced: newlyRaced, casRetries: this.races.reaperCasRetries - retries, totalRaced: this.races.reaperRaced }, 'reaper raced other writers (fenced by compare-and-set)');
-    }
-    return this.races.reaped - reaped;
+  /** One reaper pass now (see Reaper.reapOnce); returns how many leases it ended. */
+  reapOnce(): Promise<number> {
+    return this.reaper.reapOnce();
   }
 
   /**
@@ -310,7 +257,7 @@ export class Fleet implements SessionHost, SessionRegistry {
   /** Stops a running attempt for its budget (cancel grace, then failed with `reason`); false when it ended meanwhile or was stopped already. */
   private async stopForBudget(jobId: string, epoch: number, reason: string): Promise<boolean> {
     try {
-      const stopped = await this.jobs.mutate(jobId, (current) =>
+      const stopped = await this.writes.mutate(jobId, (current) =>
         current.epoch === epoch && current.stage === 'running' && current.budgetStopReason === undefined ? stopForBudget(current, this.clock.now(), reason) : null,
       );
       if (stopped.budgetStopReason !== reason) return false;
@@ -322,40 +269,9 @@ export class Fleet implements SessionHost, SessionRegistry {
     }
   }
 
-  private async runDispatch(): Promise<void> {
-    try {
-      let again: boolean;
-      do {
-        this.dispatch = 'running';
-        await this.dispatchOnce();
-        // requestDispatch() may have flipped the state while the pass was awaiting the store.
-        again = (this.dispatch as Fleet['dispatch']) === 'running_again';
-      } while (again);
-    } catch (err) {
-      this.log.error({ err }, 'dispatch pass failed');
-    } finally {
-      this.dispatch = 'idle';
-    }
-  }
-
-  /** Offers the best runnable jobs to factories with free slots; never more offers than slots. */
-  async dispatchOnce(): Promise<void> {
-    for (;;) {
-      if (!this.mayHaveRunnable && !this.settings.sharedStore) return;
-      const queuedBefore = this.queuedSince;
-      this.lastListedAt = Date.now();
-      const pass = await dispatchPass(this);
-      this.offersSincePoll += pass.offered;
-      this.races.dispatchLost += pass.lost;
-      if (pass.emptied && this.queuedSince === queuedBefore) this.mayHaveRunnable = false;
-      if (pass.offered === 0 || pass.listed < pass.limit) return;
-    }
-  }
-
-  /** A job entered the queue (or may have): the next pass must list it. */
-  noteQueued(): void {
-    this.mayHaveRunnable = true;
-    this.queuedSince++;
+  /** Every connected factory's filters and score for `job`, as a dispatch pass would weigh them. */
+  explain(job: JobRecord): Promise<JobExplanation> {
+    return explainJob(this.placement, job);
   }
 
   /** Jobs the store shows leased to `factoryId`. */
@@ -381,7 +297,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.budgets.observe({ event, job });
     // A job submitted and claimed at once (claimOnSubmit) already holds a newer lease: no pass for it.
     if (job.stage === 'queued' && (this.leases.book.lease(job.id)?.epoch ?? -1) <= job.epoch) {
-      this.noteQueued();
+      this.dispatch.noteQueued();
       this.requestDispatch();
     }
     void this.leases.apply({ t: 'changed', job, actor: event.actor, kind: event.kind, message: event.message, now: this.clock.now() });

@@ -1,42 +1,40 @@
 /**
- * The job commands clients use (submit, read, list, cancel) and the one way every component changes
- * a job: read it, let a pure lifecycle function decide, compare-and-set, publish.
+ * The job commands clients use (submit, read, list, cancel), over the one way every component
+ * changes a job (JobWrites: read it, let a pure lifecycle function decide, compare-and-set, publish).
  */
-import { DomainError, notFound } from '../domain/errors.js';
 import type { JobRecord, JobSpec } from '../domain/job.js';
 import { validateJobSpec } from '../domain/job-spec.js';
 import { cancel, newJob, reject, requeue, ship, type Actor, type JobChange } from '../domain/lifecycle.js';
-import { RevisionConflict, type JobPage, type JobQuery, type JobStore } from '../store/job-store.js';
+import type { JobPage, JobQuery, JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
 import type { JobFeed } from './job-feed.js';
-
-/** How often a read-decide-write loses to a concurrent writer before we give up with CONFLICT. */
-const MAX_CAS_ATTEMPTS = 8;
+import { JobWrites } from './job-writes.js';
 
 /**
- * Offers a job at the moment it is submitted (the fleet, when a slot is free and no dispatch pass is
- * pending). `claim` decides synchronously: the offer to write, and what to do once the write is
- * stored (send the offer) or is not (free the slot).
+ * Offers a job at the moment it is submitted (the dispatcher, when a slot is free and no dispatch
+ * pass is pending). `claim` decides synchronously: the offer to write, and what to do once the
+ * write is stored (send the offer) or is not (free the slot).
  */
 export interface SubmitClaimer {
   claim(job: JobRecord): { change: JobChange; stored(job: JobRecord): void; lost(): void } | null;
 }
 
-export class Jobs {
+export class Jobs extends JobWrites {
   /**
-   * Set by the fleet when the store applies writes in the order they are issued (SQLite, memory):
+   * `claimer`: only when the store applies writes in the order they are issued (SQLite, memory):
    * then a submitted job's claim is issued right behind its insert and commits with it (one fsync),
-   * and it is never stored without the insert. Not with a shared store, where concurrent writes
-   * may land in any order.
+   * and it is never stored without the insert. Not with a shared store, where concurrent writes may
+   * land in any order; nor without a fleet (a job is then offered by the dispatcher's next pass).
    */
-  claimer: SubmitClaimer | null = null;
-
   constructor(
-    private readonly store: JobStore,
-    private readonly feed: JobFeed,
+    store: JobStore,
+    feed: JobFeed,
     private readonly clock: Clock,
-  ) {}
+    private readonly claimer: SubmitClaimer | null = null,
+  ) {
+    super(store, feed);
+  }
 
   /**
    * Validates, stores durably, then publishes. Returns the first job for a repeated idempotency key.
@@ -71,12 +69,6 @@ export class Jobs {
     return stored;
   }
 
-  async get(id: string): Promise<JobRecord> {
-    const job = await this.store.getJob(id);
-    if (!job) throw notFound(`job ${id} not found`);
-    return job;
-  }
-
   /** The job, or null when there is none (no error: for callers asking whether it exists). */
   find(id: string): Promise<JobRecord | null> {
     return this.store.getJob(id);
@@ -109,58 +101,5 @@ export class Jobs {
   /** Sends an ended (or awaiting-review) job back to the queue with a fresh allowance of attempts. */
   requeue(id: string, actor: Actor, note: string): Promise<JobRecord> {
     return this.mutate(id, (job) => requeue(job, this.clock.now(), actor, note));
-  }
-
-  /**
-   * Read-decide-write with compare-and-set. `decide` is a pure lifecycle call; it may throw a
-   * DomainError (refusal) or return null (nothing to change). On a lost race it runs again on the
-   * fresh record, so the decision is always made on what is stored.
-   *
-   * `known` is a record the caller already holds (the dispatcher's listed job, a session's lease):
-   * the first attempt decides on it instead of reading the store. Only a compare-and-set that
-   * succeeds proves it was current, so when it is not (conflict), or when `decide` refuses it or has
-   * nothing to change, the decision is made again on the stored record, as without it.
-   */
-  async mutate(id: string, decide: (job: JobRecord) => JobChange | null, known?: JobRecord): Promise<JobRecord> {
-    if (known) {
-      const written = await this.tryKnown(known, decide);
-      if (written) return written;
-    }
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.get(id);
-      const change = decide(current);
-      if (!change) return current;
-      try {
-        await this.store.replaceJob(change.job, change.event);
-      } catch (err) {
-        if (err instanceof RevisionConflict && attempt < MAX_CAS_ATTEMPTS) continue;
-        if (err instanceof RevisionConflict) {
-          throw new DomainError('conflict', `job ${id} is changing too often to update; try again`);
-        }
-        throw err;
-      }
-      if (change.event) this.feed.publishUpdate({ event: change.event, job: change.job });
-      return change.job;
-    }
-  }
-
-  /** One compare-and-set decided on `known`; null when it proves nothing (refused, no change, or stale). */
-  private async tryKnown(known: JobRecord, decide: (job: JobRecord) => JobChange | null): Promise<JobRecord | null> {
-    let change: JobChange | null;
-    try {
-      change = decide(known);
-    } catch (err) {
-      if (err instanceof DomainError) return null;
-      throw err;
-    }
-    if (!change) return null;
-    try {
-      await this.store.replaceJob(change.job, change.event);
-    } catch (err) {
-      if (err instanceof RevisionConflict) return null;
-      throw err;
-    }
-    if (change.event) this.feed.publishUpdate({ event: change.event, job: change.job });
-    return change.job;
   }
 }

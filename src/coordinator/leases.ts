@@ -13,7 +13,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import type { FleetObserver } from './fleet-observer.js';
 import type { JobFeed } from './job-feed.js';
-import type { Jobs } from './jobs.js';
+import type { JobWrites } from './job-writes.js';
 import type { FleetSettings } from './lease-settings.js';
 
 /** Where the notices for one connected factory go (its session, which speaks the wire). */
@@ -34,7 +34,7 @@ export interface ReaperRaces {
 }
 
 export interface LeasesDeps {
-  jobs: Jobs;
+  writes: Pick<JobWrites, 'mutate'>;
   store: Pick<JobStore, 'appendLog'>;
   feed: JobFeed;
   clock: Clock;
@@ -118,8 +118,8 @@ export class Leases {
     let job: JobRecord;
     try {
       // A result for an offer the store shows unaccepted: the holder ran it, so it is accepted first.
-      const known = write.t === 'complete' ? await this.deps.jobs.mutate(jobId, (current) => (current.stage === 'leased' ? this.decide(current, factoryId, epoch, { t: 'resume' }) : null), effect.known) : effect.known;
-      job = await this.deps.jobs.mutate(
+      const known = write.t === 'complete' ? await this.deps.writes.mutate(jobId, (current) => (current.stage === 'leased' ? this.decide(current, factoryId, epoch, { t: 'resume' }) : null), effect.known) : effect.known;
+      job = await this.deps.writes.mutate(
         jobId,
         (current) => {
           decisions++;

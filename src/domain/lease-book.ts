@@ -35,7 +35,7 @@ export interface LeaseStop {
   kind: 'cancel' | 'preempt';
   /** The grace ends at this time: the lease is then ended whatever the factory does. */
   until: number;
-  /** For a preemption: the waiting job the slot is freed for. */
+  /** For a preemption (also once a cancel took it over): the waiting job the slot is freed for. */
   forJobId?: string;
 }
 
@@ -370,6 +370,12 @@ export class LeaseBook {
     }
     const held = this.leases.get(job.id) ?? this.hold(lease.factoryId, job.id, lease.epoch, 'claimed', job);
     held.job = job;
+    if (kind === 'offer' && this.factories.get(lease.factoryId)!.silent) {
+      // Claimed before its factory went silent, stored after: it is offered nothing until heard
+      // from, so the claim is given up and the job goes to another factory at once.
+      out.push(this.write(held, job.id, { t: 'expire', reason: `${lease.factoryId} went silent before the offer went out` }));
+      return;
+    }
     if (kind === 'offer') {
       held.phase = 'offered';
       out.push(this.send(lease.factoryId, { t: 'offer', job }));
@@ -412,12 +418,15 @@ export class LeaseBook {
   /**
    * A cancel (by an operator, another replica, the budget) reaches the holder of a running job
    * once, whichever way the book learns of it; the grace it gets is enforced at the next tick after
-   * it ends.
+   * it ends. A cancel during a preemption's grace does not extend that grace: the job had to stop
+   * by then anyway, and the cancel only changes what its end records (cancelled, not requeued).
    */
   private noticeCancel(lease: HeldLease, job: JobRecord, now: number, out: LeaseEffect[]): void {
     if (job.cancelRequestedAt === null || lease.phase !== 'running' || lease.stop?.kind === 'cancel') return;
-    lease.stop = { kind: 'cancel', until: now + this.timings.cancelGraceMs };
-    out.push(this.send(lease.factoryId, { t: 'cancel', jobId: job.id, epoch: lease.epoch, graceMs: this.timings.cancelGraceMs, reason: job.budgetStopReason ?? job.reason }));
+    const until = Math.min(lease.stop?.until ?? Infinity, now + this.timings.cancelGraceMs);
+    const forJobId = lease.stop?.forJobId;
+    lease.stop = { kind: 'cancel', until, ...(forJobId === undefined ? {} : { forJobId }) };
+    out.push(this.send(lease.factoryId, { t: 'cancel', jobId: job.id, epoch: lease.epoch, graceMs: Math.max(0, until - now), reason: job.budgetStopReason ?? job.reason }));
   }
 
   private onWritten(event: Extract<LeaseEvent, { t: 'written' }>, out: LeaseEffect[]): void {
@@ -429,8 +438,9 @@ export class LeaseBook {
     const stillHeld = job.lease?.factoryId === event.factoryId && job.lease.epoch === event.epoch && job.epoch === event.epoch;
     if (!stillHeld) {
       // Ended by this write (result, decline, preemption, overdue stop, expiry): the factory knows,
-      // except when the coordinator ended it (or the store shows it ended otherwise).
-      if (event.write !== 'complete' && event.write !== 'release' && event.write !== 'preempted') {
+      // except when the coordinator ended it (or the store shows it ended otherwise); of a claim
+      // never offered it knows nothing.
+      if (event.write !== 'complete' && event.write !== 'release' && event.write !== 'preempted' && lease.phase !== 'claimed') {
         out.push(this.send(event.factoryId, { t: 'revoke', jobId: event.jobId, epoch: event.epoch, reason: `lease ended: ${job.reason || job.stage}` }));
       }
       this.drop(event.jobId, out);

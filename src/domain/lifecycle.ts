@@ -248,16 +248,21 @@ export function preempted(job: JobRecord, factoryId: string, epoch: number, now:
   assertLeaseHolder(job, factoryId, epoch);
   assertStage(job, ['running'], 'preempt');
   const message = checkpoint ? `preempted; checkpoint: ${checkpoint}` : 'preempted';
+  const attempts = updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message });
+  const actor = `factory:${factoryId}`;
   if (job.budgetStopReason !== undefined) {
     // Already stopped for its budget: it does not go back to the queue to run over budget again.
-    const attempts = updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message });
-    return change(job, now, 'failed', `factory:${factoryId}`, job.budgetStopReason, { stage: 'failed', lease: null, attempts, endedAt: now, reason: job.budgetStopReason });
+    return change(job, now, 'failed', actor, job.budgetStopReason, { stage: 'failed', lease: null, attempts, endedAt: now, reason: job.budgetStopReason });
   }
-  return change(job, now, 'preempted', `factory:${factoryId}`, message, {
+  if (job.cancelRequestedAt !== null) {
+    // Cancelled during the preemption's grace: it stopped, and the cancel says where it goes.
+    return change(job, now, 'cancelled', actor, message, { stage: 'cancelled', lease: null, attempts, endedAt: now, reason: 'cancelled by request' });
+  }
+  return change(job, now, 'preempted', actor, message, {
     stage: 'queued',
     lease: null,
     attemptCount: job.attemptCount - 1,
-    attempts: updateAttempt(job, epoch, { endedAt: now, outcome: 'preempted', message }),
+    attempts,
     notBefore: now,
     preemptionStreak: job.preemptionStreak + 1,
     lastPreemptedAt: now,

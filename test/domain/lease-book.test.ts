@@ -105,6 +105,21 @@ describe('lease book', () => {
     expect(b.freeSlots('f2')).toBe(1);
   });
 
+  it('a claim stored after its factory went silent is given up, not offered: the job goes elsewhere at once', () => {
+    const b = book();
+    running(b, 'f1', 'job-1');
+    const claimed = offer({ ...queued(), id: 'job-2' }, 'f1', T0, TIMINGS).job;
+    b.apply({ t: 'claim', job: claimed });
+    b.apply({ t: 'tick', now: T0 + 10_000, lapsed: [{ jobId: 'job-1', epoch: 1, factoryId: 'f1' }] });
+    const effects = b.apply({ t: 'offer', job: claimed });
+    expect(notices(effects)).toEqual([]);
+    expect(writes(effects)).toEqual(['expire']);
+    // Written: the claim is gone, and the factory is not told about an offer it never had.
+    const given = b.apply({ t: 'written', factoryId: 'f1', jobId: 'job-2', epoch: 1, write: 'expire', job: { ...queued(), id: 'job-2', epoch: 1 } });
+    expect(notices(given)).toEqual([]);
+    expect(b.lease('job-2')).toBeUndefined();
+  });
+
   it('the cancel grace is enforced: a notice once, then the coordinator ends the lease when the grace is over', () => {
     const b = book();
     const job = running(b);
@@ -123,6 +138,19 @@ describe('lease book', () => {
     expect(notices(effects)).toEqual(['f1:preempt']);
     expect(b.isPreemptingFor('urgent')).toBe(true);
     expect(writes(b.apply({ t: 'tick', now: T0 + GRACE.preemptionGraceMs, lapsed: [] }))).toEqual(['stop_overdue']);
+  });
+
+  it('a cancel during a preemption grace takes the stop over without extending it', () => {
+    const b = book();
+    const job = running(b);
+    b.apply({ t: 'preempt', jobId: 'job-1', epoch: 1, forJobId: 'urgent', reason: 'needs the slot', now: T0 });
+    const marked = { ...job, cancelRequestedAt: T0 + 1_500, revision: job.revision + 1 };
+    const effects = b.apply({ t: 'changed', job: marked, actor: 'user:a', kind: 'cancel_requested', message: 'stop', now: T0 + 1_500 });
+    // The factory is told how much of the preemption's grace is left, not a fresh cancel grace.
+    expect(effects).toContainEqual(expect.objectContaining({ t: 'send', notice: expect.objectContaining({ t: 'cancel', graceMs: GRACE.preemptionGraceMs - 1_500 }) }));
+    expect(b.isPreemptingFor('urgent')).toBe(true);
+    const overdue = b.apply({ t: 'tick', now: T0 + GRACE.preemptionGraceMs, lapsed: [] });
+    expect(overdue).toContainEqual(expect.objectContaining({ t: 'write', write: { t: 'stop_overdue', kind: 'cancel' } }));
   });
 
   it('after a start, lapsed leases of factories not yet back are held for the reconnect grace', () => {

@@ -16,6 +16,7 @@ import {
   expire,
   newJob,
   offer,
+  preempted,
   reject,
   release,
   renew,
@@ -347,6 +348,23 @@ describe('expire', () => {
   it.each(['queued', ...FINAL_STAGES] as JobStage[])('refuses a %s job', (stage) => {
     const job = stage === 'queued' ? queued() : finalJob(stage as 'succeeded');
     expectCode(() => expire(job, T0, RETRY, 0, 'x'), 'failed_precondition');
+  });
+});
+
+describe('preempted', () => {
+  it('a preempted job goes back to the queue at once without using up an attempt', () => {
+    const { job, event } = preempted(running(), 'f1', 1, T0 + 5, 'step 3');
+    expect(job).toMatchObject({ stage: 'queued', attemptCount: 0, lease: null, notBefore: T0 + 5, preemptionStreak: 1 });
+    expect(job.attempts[0]).toMatchObject({ outcome: 'preempted', message: 'preempted; checkpoint: step 3' });
+    expect(event).toMatchObject({ kind: 'preempted', actor: 'factory:f1' });
+  });
+
+  it('a job cancelled during its preemption grace ends cancelled instead of going back to the queue', () => {
+    const marked = cancel(running(), T0, 'user:a', 'stop')!.job;
+    const { job, event } = preempted(marked, 'f1', 1, T0 + 5, '');
+    expect(job).toMatchObject({ stage: 'cancelled', lease: null, endedAt: T0 + 5 });
+    expect(job.attempts[0]!.outcome).toBe('preempted');
+    expect(event).toMatchObject({ kind: 'cancelled', toStage: 'cancelled' });
   });
 });
 

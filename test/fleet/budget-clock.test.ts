@@ -46,8 +46,8 @@ beforeEach(async () => {
   clock = { t: T0, now: () => clock.t };
   const store = new MemoryJobStore();
   const feed = new JobFeed();
-  jobs = new Jobs(store, feed, clock);
-  fleet = new Fleet({ jobs, store, feed, clock, settings: SETTINGS, log: createLogger({ level: 'silent', pretty: false }) });
+  fleet = new Fleet({ store, feed, clock, settings: SETTINGS, log: createLogger({ level: 'silent', pretty: false }) });
+  jobs = new Jobs(store, feed, clock, fleet.dispatch.submitClaimer);
   fleet.start();
   inbox = [];
   session = openSession(fleet, { send: (m) => inbox.push(m), end: () => undefined }, createLogger({ level: 'silent', pretty: false }));

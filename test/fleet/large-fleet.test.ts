@@ -6,7 +6,7 @@
  */
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LabelOperator } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { SCORED_FACTORIES } from '../../src/domain/scheduler.js';
@@ -46,13 +46,7 @@ describe(`a fleet of ${FLEET} factories`, () => {
     const submitted: string[] = [];
     for (let i = 0; i < FLEET - 1; i++) submitted.push((await jobs.submitJob({ productId: 'p', command: ['true'] })).job!.id);
     const holders = await Promise.all(
-      submitted.map(async (id) => {
-        for (;;) {
-          const { job } = await jobs.getJob({ jobId: id });
-          if (job?.lease) return job.lease.factoryId;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      }),
+      submitted.map((id) => vi.waitUntil(async () => (await jobs.getJob({ jobId: id })).job?.lease?.factoryId, { timeout: 30_000, interval: 20 })),
     );
     expect(new Set(holders).size).toBe(FLEET - 1);
     expect(holders).not.toContain('gpu'); // its one slot is taken by the first test's job

@@ -5,7 +5,7 @@
  */
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { AttemptOutcome, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { LogStream } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
@@ -107,12 +107,16 @@ it('still follows a job of its own replica at once, and a finished job without f
   const offer = await near.next('leaseOffer');
   near.send({ case: 'leaseAccept', value: { jobId, epoch: offer.epoch } });
 
+  // The follower's polls of the store, seen as they happen (the store itself answers them).
+  const readLogs = vi.spyOn(a.coordinator.store, 'readLogs');
+  const polls = (): number => readLogs.mock.calls.filter(([id]) => id === jobId).length;
   const chunks: string[] = [];
   const tail = (async () => {
     for await (const res of jobsA.tailLogs({ jobId, follow: true })) chunks.push(new TextDecoder().decode(res.chunk!.data));
   })();
-  // Let the follower back off to its longest poll: the local feed must still wake it early.
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  // The follower backs off to its longest poll (100, 200, 400, then 500 ms after three empty reads):
+  // the local feed must still wake it early.
+  await vi.waitUntil(() => polls() >= 3, { timeout: 10_000, interval: 10 });
   const sent = Date.now();
   near.send({ case: 'logChunk', value: { jobId, epoch: offer.epoch, sequence: 0n, stream: LogStream.STDOUT, data: text('local\n') } });
   await expect.poll(() => chunks.length, { timeout: 5_000, interval: 5 }).toBe(1);

@@ -30,6 +30,12 @@
  *   cancelled) only for the job's last attempt;
  * - a message with a stale epoch (result, log, accept, decline, renewal) changes nothing: its job
  *   and logs are byte-identical before and after; welcome never keeps a stale lease from hello;
+ * - a message about a lease another factory holds (accept, decline, lease_return, heartbeat, log,
+ *   result, preemption ack; injected from a generator of its own) changes nothing and is answered
+ *   lease_revoked, and nothing else;
+ * - a factory whose running lease the reaper ended because it went silent is offered nothing until
+ *   a message from it arrives (the job is requeued for the others at once, by that write);
+ * - a cancel is never lost: a job whose cancel was requested is never queued or offered again;
  * - once a cancel or preemption notice is sent, the job no longer runs under that lease after the
  *   grace (plus a reaper interval), whatever the factory does, unless that stream broke;
  * - offers go only to factories whose labels pass, each under a new epoch, never beyond free slots;
@@ -106,6 +112,10 @@ export interface SimStats {
   preemptions: number;
   /** Running jobs a draining factory gave back (lease_return) at its drain timeout. */
   handBacks: number;
+  /** Running leases the reaper ended because their factory went silent on an open stream. */
+  silentLapses: number;
+  /** Messages about a lease another factory holds, handled alone and checked. */
+  foreignChecked: number;
 }
 
 export interface SimReport {
@@ -198,6 +208,8 @@ interface Seen {
   stage: JobRecord['stage'];
   /** When its lease (if any) ran out. */
   leaseExpiresAt: number | null;
+  /** The factory its lease (if any) is held by. */
+  holder: string | null;
 }
 
 interface Ref {
@@ -266,6 +278,23 @@ class LeaseSim {
   private readonly acks: { factoryId: string; jobId: string; epoch: number }[] = [];
   private readonly revokes: { factoryId: string; jobId: string; epoch: number; reason: string }[] = [];
   private readonly lastOfferEpoch = new Map<string, number>();
+  /** Messages from each factory the coordinator has handled (any message is proof of life). */
+  private readonly heard = new Map<string, number>();
+  /** `heard` as it was when the reaper tick now running started. */
+  private heardAtTick = new Map<string, number>();
+  /** Factories whose running lease lapsed for silence, not heard from since: they get no offer. */
+  private readonly silent = new Set<string>();
+  /** The stream each lease was offered or kept on ("job@epoch"). */
+  private readonly leaseConn = new Map<string, Conn>();
+  /**
+   * Messages about leases other factories hold, sent by factories that do not hold them. Drawn from
+   * a generator of their own, and their replies are not delivered, so the rest of a seed's run
+   * (and so what an old failing seed replays) is the same with them as without.
+   */
+  private readonly foreignRng: Rng;
+  private readonly pForeign: number;
+  /** While a foreign message is handled: what the coordinator said meanwhile (not delivered). */
+  private foreignReplies: { conn: Conn; message: ConnectResponse }[] | null = null;
   private readonly stats: SimStats = {
     steps: 0,
     simMs: 0,
@@ -284,6 +313,8 @@ class LeaseSim {
     offers: 0,
     preemptions: 0,
     handBacks: 0,
+    silentLapses: 0,
+    foreignChecked: 0,
   };
 
   constructor(options: SimOptions) {
@@ -292,9 +323,9 @@ class LeaseSim {
     this.rng = new Rng(options.seed);
     const coordinatorRandom = this.rng.fork();
     this.params = chooseParams(this.rng);
-    this.jobs = new Jobs(this.coordinatorStore, this.feed, this.clock);
+    this.foreignRng = new Rng((options.seed ^ 0x9e3779b9) >>> 0);
+    this.pForeign = this.foreignRng.pick([0, 0.05, 0.2]);
     this.fleet = new Fleet({
-      jobs: this.jobs,
       store: this.coordinatorStore,
       feed: this.feed,
       clock: this.clock,
@@ -305,6 +336,7 @@ class LeaseSim {
         this.dispatchQueue.push(run);
       },
     });
+    this.jobs = new Jobs(this.coordinatorStore, this.feed, this.clock, this.fleet.dispatch.submitClaimer);
   }
 
   async run(): Promise<SimReport> {
@@ -324,6 +356,7 @@ class LeaseSim {
         while (this.agenda.peekAt() === at) this.agenda.pop()!.run();
         // Steps where only factories acted (received something) leave the store as it was.
         if (await this.settle()) await this.checkStep(this.stats.steps % 25 === 0);
+        if (this.phase === 'chaos' && this.foreignRng.chance(this.pForeign)) await this.foreignMessage();
         this.stats.steps++;
         if (this.phase === 'calm' && at >= nextLivenessCheck) {
           if (this.allDone()) {
@@ -390,7 +423,10 @@ class LeaseSim {
       this.at(T0 + p.pollMs, poll);
     }
     const tick = (): void => {
-      this.op('tick', () => this.fleet.tick());
+      this.op('tick', () => {
+        this.heardAtTick = new Map(this.heard);
+        return this.fleet.tick();
+      });
       this.at(this.clock.t + p.settings.reaperIntervalMs, tick);
     };
     this.at(T0 + p.settings.reaperIntervalMs, tick);
@@ -581,6 +617,10 @@ class LeaseSim {
   private fromCoordinator(conn: Conn, message: ConnectResponse): void {
     const f = conn.factory;
     this.observe(conn, message);
+    if (this.foreignReplies) {
+      this.foreignReplies.push({ conn, message });
+      return;
+    }
     if (conn.broken) return;
     this.stats.messages++;
     if (this.phase === 'chaos' && this.rng.chance(this.params.pDrop)) {
@@ -809,22 +849,16 @@ class LeaseSim {
     );
   }
 
-  /** Fleet's private dispatch state ('idle' when no pass is queued or running); 'idle' if it is renamed. */
-  private dispatchState(): string {
-    const state = (this.fleet as unknown as { dispatch?: unknown }).dispatch;
-    return state === undefined ? 'idle' : String(state);
-  }
-
   /** Waits until the coordinator has nothing left to do but what the sim has queued for it. */
   private async flush(): Promise<void> {
     for (let turn = 0; turn < 100; turn++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const dispatchIdle = this.dispatchQueue.length > 0 || this.dispatchState() === 'idle';
+      const dispatchIdle = this.dispatchQueue.length > 0 || this.fleet.dispatch.idle;
       if (this.inflight === 0 && this.published === this.delivered && dispatchIdle) return;
     }
     this.throwViolations();
     throw new SimFailure(
-      `coordinator work still pending after 100 event-loop turns (inflight ${this.inflight}, feed ${this.delivered}/${this.published}, dispatch ${this.dispatchState()})`,
+      `coordinator work still pending after 100 event-loop turns (inflight ${this.inflight}, feed ${this.delivered}/${this.published}, dispatch ${this.fleet.dispatch.idle ? 'idle' : 'running'})`,
     );
   }
 
@@ -895,6 +929,9 @@ class LeaseSim {
 
   private handle(conn: Conn, message: ConnectRequest): Promise<void> {
     this.log(() => `${conn.factory.id} -> coordinator (stream ${conn.id}) ${describeRequest(message.kind)}`);
+    const id = conn.factory.id;
+    this.heard.set(id, (this.heard.get(id) ?? 0) + 1);
+    this.silent.delete(id);
     return conn.session.handle(message);
   }
 
@@ -927,6 +964,52 @@ class LeaseSim {
   /** Read between waves, when no write is in flight, so the recorded epochs are the stored ones. */
   private staleOf(refs: Ref[]): Ref[] {
     return refs.filter((ref) => (this.epochs.get(ref.jobId) ?? -1) > ref.epoch);
+  }
+
+  /**
+   * Rule 7: a factory speaks about a lease another factory holds (every kind of message that names
+   * a job). Handled alone: it must change nothing about the job, logs included, and be answered
+   * lease_revoked for that lease; its replies are checked, not delivered.
+   */
+  private async foreignMessage(): Promise<void> {
+    const rng = this.foreignRng;
+    const leased = [...this.seen].filter(([, s]) => s.holder !== null);
+    if (leased.length === 0) return;
+    const [jobId, target] = rng.pick(leased);
+    const speakers = this.factories.filter((f) => f.id !== target.holder && f.up && f.conn?.welcomed && !f.conn.broken && f.conn.session.factory !== null);
+    if (speakers.length === 0) return;
+    const f = rng.pick(speakers);
+    const conn = f.conn!;
+    const epoch = BigInt(target.epoch);
+    const kind: RequestKind = rng.pick<() => RequestKind>([
+      () => ({ case: 'leaseAccept', value: { jobId, epoch } }),
+      () => ({ case: 'leaseDecline', value: { jobId, epoch, reason: 'not mine' } }),
+      () => ({ case: 'leaseReturn', value: { jobId, epoch, reason: 'not mine' } }),
+      () => ({ case: 'heartbeat', value: { sequence: 0n, runningJobs: [{ jobId, epoch }] } }),
+      () => ({ case: 'logChunk', value: { jobId, epoch, sequence: 0n, stream: LogStream.STDOUT, data: new Uint8Array([1]) } }),
+      () => ({ case: 'jobResult', value: { jobId, epoch, outcome: OUTCOME_TO_WIRE[rng.pick(['succeeded', 'failed', 'cancelled'] as const)], message: 'not mine' } }),
+      () => ({ case: 'preemptionAck', value: { jobId, epoch, checkpoint: 'not mine' } }),
+    ])();
+    const message = create(ConnectRequestSchema, { kind });
+    const before = await this.snapshot(jobId);
+    this.log(() => `(foreign: ${f.id} speaks about ${key(jobId, target.epoch)}, held by ${target.holder})`);
+    const replies: { conn: Conn; message: ConnectResponse }[] = (this.foreignReplies = []);
+    try {
+      this.track(this.read(conn, [message]), `reading stream ${conn.id}`);
+      await this.flush();
+    } finally {
+      this.foreignReplies = null;
+    }
+    this.throwViolations();
+    this.stats.foreignChecked++;
+    const after = await this.snapshot(jobId);
+    const what = `a ${kind.case} from ${f.id} about ${key(jobId, target.epoch)}, a lease ${target.holder} holds`;
+    if (after !== before) throw new SimFailure(`${what}, changed the job:\n  before ${before}\n  after  ${after}`);
+    const revoked = replies.some((r) => r.conn === conn && r.message.kind.case === 'leaseRevoked' && r.message.kind.value.jobId === jobId && r.message.kind.value.epoch === epoch);
+    const other = replies.find((r) => r.conn !== conn || (r.message.kind.case !== 'leaseRevoked' && r.message.kind.case !== 'heartbeatAck'));
+    if (!revoked || other) {
+      throw new SimFailure(`${what}, was answered ${replies.map((r) => `${describeResponse(r.message)} to ${r.conn.factory.id}`).join('; ') || 'with nothing'}, not lease_revoked alone`);
+    }
   }
 
   /** Rule 2: a message carrying an old epoch changes nothing about its job, logs included. */
@@ -987,13 +1070,16 @@ class LeaseSim {
         else if (!meetsRequirements(info.requiredLabels, f.labels)) {
           this.violation(`job ${jobId} requiring ${JSON.stringify(info.requiredLabels)} was offered to ${f.id} labelled ${JSON.stringify(f.labels)}`);
         }
+        if (this.silent.has(f.id)) this.violation(`job ${jobId} offered to ${f.id}, whose running lease lapsed for silence, before anything was heard from it`);
         const last = this.lastOfferEpoch.get(jobId) ?? 0;
         if (epoch <= last) this.violation(`job ${jobId} offered at epoch ${epoch} after an offer at epoch ${last}: every grant needs a new epoch`);
         this.lastOfferEpoch.set(jobId, epoch);
+        this.leaseConn.set(key(jobId, epoch), conn);
         return;
       }
       case 'welcome':
         for (const kept of kind.value.keptLeases) {
+          this.leaseConn.set(key(kept.jobId, kept.epoch), conn);
           if (conn.helloStale.has(key(kept.jobId, kept.epoch))) {
             this.violation(`welcome to ${f.id} kept ${key(kept.jobId, kept.epoch)}, whose epoch was already stale when hello arrived`);
           }
@@ -1025,8 +1111,31 @@ class LeaseSim {
   private onWrite(job: JobRecord, inserted: boolean): void {
     // Known from the moment it is stored (a dispatch pass may offer it before submit returns).
     if (inserted && !this.submitted.has(job.id)) this.submitted.set(job.id, { requiredLabels: job.requiredLabels });
+    this.noteSilentLapse(job);
     const problem = this.checkJob(job, 'write');
     if (problem) this.violation(problem);
+  }
+
+  /**
+   * A running lease the reaper ended because its factory sent no heartbeat in time on a stream that
+   * stayed open: that factory is silent, and is offered nothing until the coordinator hears from it
+   * again. Only when nothing from it was handled since the reaper's tick began (else the coordinator
+   * may rightly count that message as heard after the lapse).
+   */
+  private noteSilentLapse(job: JobRecord): void {
+    const prev = this.seen.get(job.id);
+    if (prev?.stage !== 'running' || prev.holder === null || job.lease !== null) return;
+    const attempt = job.attempts.find((a) => a.epoch === prev.epoch);
+    if (attempt?.outcome !== 'lease_expired' || !attempt.message.startsWith('no heartbeat from')) return;
+    const factoryId = prev.holder;
+    if ((this.heard.get(factoryId) ?? 0) !== (this.heardAtTick.get(factoryId) ?? 0)) return;
+    // Silence on an open stream: the lease was held on the stream the factory is still on (a lease
+    // of a broken stream lapses after the reconnect grace, and the factory is not silent for it).
+    const conn = this.leaseConn.get(key(job.id, prev.epoch));
+    if (!conn || this.factories.find((f) => f.id === factoryId)?.conn !== conn || conn.session.factory === null) return;
+    this.stats.silentLapses++;
+    this.silent.add(factoryId);
+    this.log(() => `(${factoryId} is silent: its lease ${key(job.id, prev.epoch)} lapsed)`);
   }
 
   /** Checks one job record against the last one seen; records it when it passes. */
@@ -1053,6 +1162,10 @@ class LeaseSim {
       const attempt = job.attempts.at(-1);
       if (attempt?.epoch !== job.epoch || attempt.factoryId !== job.lease.factoryId) return fail('lease does not match the current attempt');
     }
+    // A cancel is never lost: once asked for, the job ends, and is not queued or offered again.
+    if (job.cancelRequestedAt !== null && (job.stage === 'queued' || (job.stage === 'leased' && prev !== undefined && job.epoch > prev.epoch))) {
+      return fail(`back in ${job.stage} after its cancel was requested`);
+    }
     if (job.attemptCount > job.maxAttempts) return fail(`attemptCount ${job.attemptCount} > maxAttempts ${job.maxAttempts}`);
     let lastEpoch = 0;
     let succeeded = 0;
@@ -1070,7 +1183,7 @@ class LeaseSim {
     if (lastEpoch !== job.epoch) return fail(`last attempt epoch ${lastEpoch} is not the job's epoch ${job.epoch}`);
     if (succeeded > 1) return fail(`${succeeded} attempts succeeded: more than one result accepted`);
     if (job.stage === 'succeeded' && job.attempts.at(-1)?.outcome !== 'succeeded') return fail('succeeded, but not by its last attempt');
-    this.seen.set(job.id, { epoch: job.epoch, revision: job.revision, stage: job.stage, leaseExpiresAt: job.lease?.expiresAt ?? null });
+    this.seen.set(job.id, { epoch: job.epoch, revision: job.revision, stage: job.stage, leaseExpiresAt: job.lease?.expiresAt ?? null, holder: job.lease?.factoryId ?? null });
     this.epochs.set(job.id, job.epoch);
     return null;
   }

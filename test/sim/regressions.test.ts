@@ -52,9 +52,9 @@ function world() {
   const clock = { t: T0, now(): number { return this.t; } };
   const store = new MemoryJobStore();
   const feed = new JobFeed();
-  const jobs = new Jobs(store, feed, clock);
   const queue: (() => void)[] = [];
-  const fleet = new Fleet({ jobs, store, feed, clock, settings: SETTINGS, log: pino({ level: 'silent' }), random: () => 0.5, schedule: (run) => queue.push(run) });
+  const fleet = new Fleet({ store, feed, clock, settings: SETTINGS, log: pino({ level: 'silent' }), random: () => 0.5, schedule: (run) => queue.push(run) });
+  const jobs = new Jobs(store, feed, clock, fleet.dispatch.submitClaimer);
   const stop = new AbortController();
   stops.push(() => stop.abort());
   const feedErrors: unknown[] = [];

@@ -55,8 +55,9 @@ it('delivers every echo exactly once by event id after kill -9 of the coordinato
   for (let i = 5; i < 8; i++) await jobs.cancelJob({ jobId: trackerJobId('crash', `CRASH-${i}`), reason: 'not needed' });
   await first.waitFor((l) => l.msg === 'tracker echo failed; will retry');
   // More ingests in flight when the process dies: whatever of them was stored must be echoed too.
+  // It dies once the first of them is answered, with the others still on their way.
   const inFlight = Array.from({ length: ITEMS / 2 }, (_, i) => tracker.ingestItem({ item: item(ITEMS / 2 + i) }).catch(() => null));
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await Promise.race(inFlight);
   await first.kill('SIGKILL');
   await Promise.all(inFlight);
 
