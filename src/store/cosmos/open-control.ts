@@ -1,13 +1,13 @@
 /** Opens the credential and settings stores over the control container, sharing one client. */
-import { openControlDocs, type ControlOptions } from './control.js';
+import { openControlDocs, type ControlOptions, type ControlStats } from './control.js';
 import { CosmosSecurityStore } from './cosmos-security-store.js';
 import { CosmosSettingsStore } from './cosmos-settings-store.js';
 
 export interface CosmosControlStores {
   security: CosmosSecurityStore;
   settings: CosmosSettingsStore;
-  /** Round trips and request units of both stores since opened. */
-  stats(): { requests: number; requestCharge: number };
+  /** Round trips, request units and throttling of both stores since opened. */
+  stats(): ControlStats;
 }
 
 export async function openCosmosControlStores(options: ControlOptions): Promise<CosmosControlStores> {
