@@ -15,7 +15,12 @@
  * - Cosmos cost: each replica's /metrics (gigafactory_cosmos_requests_total and
  *   gigafactory_cosmos_request_units_total) read before and after the throughput phase.
  *
- * `runReplicaBench(opts)` returns one row per replica count; `replicaBenchRows(rows)` renders them
+ * - test beds: each replica count runs on the bare test server (answers in microseconds, never
+ *   throttles) and behind test/support/cosmos-proxy.ts (6 ms ± 2 ms per round trip as within an
+ *   Azure region, then also with a request-unit budget per container answered 429), so the figures
+ *   show what real Cosmos latency and throttling do to them; 429s met are read from /metrics.
+ *
+ * `runReplicaBench(opts)` returns one row per test bed and replica count; `replicaBenchRows(rows)` renders them
  * for stats.ts's table. Run alone: `node --import tsx bench/replicas.ts [--quick]`.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
@@ -37,12 +42,30 @@ import { systemClock } from '../src/coordinator/clock.js';
 import { JobFeed } from '../src/coordinator/job-feed.js';
 import { Jobs } from '../src/coordinator/jobs.js';
 import { openCosmosStore } from '../src/store/cosmos/index.js';
+import type { CosmosProxyOptions } from '../test/support/cosmos-proxy.js';
 import { cpuSeconds, fmt, fmtLatency, Latency, progress, progressDone, renderTable, type LatencySummary, type Row } from './stats.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const BIN = join(BENCH_DIR, '..', 'bin', 'gigafactory.mjs');
 
+/** What stands between the replicas and the test server: nothing, or the proxy with these options. */
+export interface TestBed {
+  name: string;
+  proxy: Omit<CosmosProxyOptions, 'target' | 'random' | 'now'> | null;
+}
+
+/** RU/s per container of the throttled bed: below what one replica asks for at full speed. */
+export const BENCH_RU_PER_SECOND = 1_500;
+
+export const DEFAULT_BEDS: TestBed[] = [
+  { name: 'test server', proxy: null },
+  { name: '6 ms ± 2 ms', proxy: { delayMs: 6, jitterMs: 2 } },
+  { name: `6 ms ± 2 ms, ${BENCH_RU_PER_SECOND} RU/s`, proxy: { delayMs: 6, jitterMs: 2, ruPerSecond: BENCH_RU_PER_SECOND } },
+];
+
 export interface ReplicaBenchOptions {
+  /** Test beds, each run with every replica count (default DEFAULT_BEDS). */
+  beds?: TestBed[];
   /** Replica counts to measure, one run each (default 1, 2, 3). */
   replicaCounts?: number[];
   /** Jobs per throughput run (default 400); submitting also stops after maxSubmitSeconds. */
@@ -61,6 +84,7 @@ export interface ReplicaBenchOptions {
 }
 
 export interface ReplicaBenchRow {
+  bed: string;
   replicas: number;
   factories: number;
   slots: number;
@@ -85,6 +109,8 @@ export interface ReplicaBenchRow {
     /** Round trips per second of all replicas while idle (the pickup phase): polls, reaper, checks. */
     idleRequestsPerSec: number;
     idleRequestsPerSecByOperation: Record<string, number>;
+    /** 429s the replicas met per job during the throughput phase (each retried after the server's retry-after). */
+    throttledPerJob: number;
   };
   /** CPU during the throughput phase, in cores (1.0 = one core busy): what bounds the figures on one machine. */
   cpu: { replicas: number; testServer: number; bench: number };
@@ -93,19 +119,24 @@ export interface ReplicaBenchRow {
 /** The idle-cost window. */
 const IDLE_MS = 2_000;
 
-const DEFAULTS: Required<Omit<ReplicaBenchOptions, 'onProgress'>> = { replicaCounts: [1, 2, 3], jobs: 400, maxSubmitSeconds: 4, factories: 6, slots: 4, submitters: 6, pickupSamples: 6 };
+const DEFAULTS: Required<Omit<ReplicaBenchOptions, 'onProgress'>> = { beds: DEFAULT_BEDS, replicaCounts: [1, 2, 3], jobs: 400, maxSubmitSeconds: 4, factories: 6, slots: 4, submitters: 6, pickupSamples: 6 };
 
 export async function runReplicaBench(options: ReplicaBenchOptions = {}): Promise<ReplicaBenchRow[]> {
   const o = { ...DEFAULTS, ...options };
   const say = options.onProgress ?? progress;
-  const cosmos = await startCosmosChild();
   const root = mkdtempSync(join(tmpdir(), 'gigafactory-bench-replicas-'));
   const rows: ReplicaBenchRow[] = [];
   try {
-    for (const n of o.replicaCounts) rows.push(await runOne(n, o, cosmos, root, say));
+    for (const bed of o.beds) {
+      const cosmos = await startCosmosChild(bed);
+      try {
+        for (const n of o.replicaCounts) rows.push(await runOne(n, o, bed, cosmos, root, say));
+      } finally {
+        cosmos.stop();
+      }
+    }
   } finally {
     if (!options.onProgress) progressDone();
-    cosmos.stop();
     rmSync(root, { recursive: true, force: true });
   }
   return rows;
@@ -113,9 +144,9 @@ export async function runReplicaBench(options: ReplicaBenchOptions = {}): Promis
 
 type Resolved = Required<Omit<ReplicaBenchOptions, 'onProgress'>>;
 
-async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string, say: (line: string) => void): Promise<ReplicaBenchRow> {
+async function runOne(n: number, o: Resolved, bed: TestBed, cosmos: CosmosChild, root: string, say: (line: string) => void): Promise<ReplicaBenchRow> {
   const database = `bench-${n}-${Date.now().toString(36)}`;
-  const label = `[${n} replica${n > 1 ? 's' : ''}]`;
+  const label = `[${bed.name}, ${n} replica${n > 1 ? 's' : ''}]`;
   say(`${label} starting ${n} replica process${n > 1 ? 'es' : ''}`);
   const startedAt = performance.now();
   const replicas = await Promise.all(Array.from({ length: n }, (_, i) => spawnReplica(join(root, `${n}-${i}`), cosmos, database)));
@@ -183,6 +214,7 @@ async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string,
     const pickup = new Latency();
     for (const ms of pickupMs) pickup.recordMs(ms);
     return {
+      bed: bed.name,
       replicas: n,
       factories: o.factories,
       slots: o.slots,
@@ -200,6 +232,7 @@ async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string,
         requestsPerJobByOperation: Object.fromEntries(Object.entries(perJob.byOperation).map(([op, v]) => [op, v / jobs])),
         idleRequestsPerSec: idleDiff.requests / idleSeconds,
         idleRequestsPerSecByOperation: Object.fromEntries(Object.entries(idleDiff.byOperation).map(([op, v]) => [op, v / idleSeconds])),
+        throttledPerJob: perJob.throttled / jobs,
       },
       cpu: {
         replicas: after.reduce((sum, a, i) => sum + a.cpuSeconds - before[i]!.cpuSeconds, 0) / (elapsedMs / 1000),
@@ -217,10 +250,8 @@ async function runOne(n: number, o: Resolved, cosmos: CosmosChild, root: string,
 /** Rows for stats.ts's renderTable: one section per replica count, then a summary. */
 export function replicaBenchRows(rows: readonly ReplicaBenchRow[]): Row[] {
   const out: Row[] = [];
-  const first = rows[0];
-  if (!first) return out;
-  out.push({ section: `Replicas over the Cosmos DB test server — ${first.factories} factories × ${first.slots} slots spread over the replicas; jobs submitted round-robin to the replicas (closed loop)` });
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
+    if (rows[i - 1]?.bed !== r.bed) out.push({ section: `Replicas over the Cosmos DB test server (${r.bed}) — ${r.factories} factories × ${r.slots} slots spread over the replicas; jobs submitted round-robin to the replicas (closed loop)` });
     const name = `${r.replicas} replica${r.replicas > 1 ? 's' : ''}`;
     const top = (counts: Record<string, number>): string =>
       Object.entries(counts)
@@ -232,7 +263,7 @@ export function replicaBenchRows(rows: readonly ReplicaBenchRow[]): Row[] {
     out.push([`${name}: throughput`, fmt(r.jobsPerSec), 'jobs/s', `${r.jobs} jobs${r.capped ? ' (submitting capped)' : ''} in ${fmt(r.elapsedS)} s; submit → result ack p50 / p99 ${fmtLatency(r.submitToAck, ['p50', 'p99'])} ms; CPU cores: replicas ${fmt(r.cpu.replicas)}, test server ${fmt(r.cpu.testServer)}, bench ${fmt(r.cpu.bench)}`]);
     out.push([`${name}: cross-replica pickup  p50 / max`, fmtLatency(r.pickup, ['p50', 'max']), 'ms', `stored by another writer → LeaseOffer read, replicas idle; samples ${r.pickupMs.map((v) => fmt(v)).join(', ')}`]);
     out.push([`${name}: Cosmos round trips`, fmt(r.cosmos.requestsPerJob), 'per job', topOps]);
-    out.push([`${name}: request units`, fmt(r.cosmos.requestUnitsPerJob), 'RU/job', 'x-ms-request-charge summed by the SDK; the test server charges 1 per request']);
+    out.push([`${name}: request units`, fmt(r.cosmos.requestUnitsPerJob), 'RU/job', `x-ms-request-charge summed by the SDK (${r.bed === 'test server' ? 'the test server charges 1 per request' : "the proxy's RU model"}); 429s met ${fmt(r.cosmos.throttledPerJob)} per job`]);
     out.push([`${name}: idle cost`, fmt(r.cosmos.idleRequestsPerSec), 'requests/s', `all replicas, no work: ${top(r.cosmos.idleRequestsPerSecByOperation)}; start-up ${fmt(r.startupMs / 1000)} s`]);
   }
   return out;
@@ -247,8 +278,8 @@ interface CosmosChild {
   stop(): void;
 }
 
-async function startCosmosChild(): Promise<CosmosChild> {
-  const child = fork(join(BENCH_DIR, 'cosmos-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function startCosmosChild(bed: TestBed): Promise<CosmosChild> {
+  const child = fork(join(BENCH_DIR, 'cosmos-child.ts'), bed.proxy ? [JSON.stringify(bed.proxy)] : [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const first = await new Promise<{ endpoint: string; key: string }>((resolve, reject) => {
     child.once('message', (m) => resolve(m as { endpoint: string; key: string }));
     child.once('exit', (code) => reject(new Error(`the Cosmos test server process exited (${code}) before it listened`)));
@@ -317,16 +348,19 @@ interface CosmosCounters {
   cpuSeconds: number;
   requests: number;
   units: number;
+  throttled: number;
   byOperation: Record<string, number>;
 }
 
 /** The replica's Cosmos counters from its Prometheus endpoint. */
 async function scrapeCosmos(httpAddress: string): Promise<CosmosCounters> {
   const text = await (await fetch(`http://${httpAddress}/metrics`)).text();
-  const out: CosmosCounters = { cpuSeconds: 0, requests: 0, units: 0, byOperation: {} };
+  const out: CosmosCounters = { cpuSeconds: 0, requests: 0, units: 0, throttled: 0, byOperation: {} };
   for (const line of text.split('\n')) {
     const cpu = /^\w*process_cpu_seconds_total (\S+)$/.exec(line);
     if (cpu) out.cpuSeconds = Number(cpu[1]);
+    const throttled = /^gigafactory_cosmos_throttled_total\{[^}]*\} (\S+)$/.exec(line);
+    if (throttled) out.throttled += Number(throttled[1]);
     const m = /^gigafactory_cosmos_(requests_total|request_units_total)\{([^}]*)\} (\S+)$/.exec(line);
     if (!m) continue;
     const value = Number(m[3]);
@@ -343,10 +377,11 @@ async function scrapeCosmos(httpAddress: string): Promise<CosmosCounters> {
 }
 
 function diffCosmos(before: CosmosCounters[], after: CosmosCounters[]): CosmosCounters {
-  const out: CosmosCounters = { cpuSeconds: 0, requests: 0, units: 0, byOperation: {} };
+  const out: CosmosCounters = { cpuSeconds: 0, requests: 0, units: 0, throttled: 0, byOperation: {} };
   after.forEach((a, i) => {
     const b = before[i]!;
     out.cpuSeconds += a.cpuSeconds - b.cpuSeconds;
+    out.throttled += a.throttled - b.throttled;
     out.requests += a.requests - b.requests;
     out.units += a.units - b.units;
     for (const [op, v] of Object.entries(a.byOperation)) {

@@ -6,7 +6,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type DomainErrorCode } from '../domain/errors.js';
-import { isDiskFull } from '../store/store-errors.js';
+import { isDiskFull, StoreThrottled } from '../store/store-errors.js';
 import type { Logger } from '../logging.js';
 
 const CODE_FOR: Record<DomainErrorCode, Code> = {
@@ -29,6 +29,10 @@ export function toConnectError(err: unknown, log: Logger, procedure: string): Co
   if (isDiskFull(err)) {
     log.error({ err, procedure }, 'the store cannot write: disk full');
     return new ConnectError('the coordinator cannot write: its disk is full; nothing was changed, try again once there is room', Code.ResourceExhausted);
+  }
+  if (err instanceof StoreThrottled) {
+    log.warn({ err, procedure }, 'the store is throttled: request units spent after every retry');
+    return new ConnectError(`the coordinator's store is over its request-unit budget; try again in ${Math.max(1, Math.ceil(err.retryAfterMs / 1000))} s`, Code.Unavailable);
   }
   const incident = randomUUID();
   log.error({ err, procedure, incident }, 'internal error');

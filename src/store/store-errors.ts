@@ -23,6 +23,21 @@ export class StoreClosed extends Error {
 }
 
 /**
+ * The store refused the call for want of throughput and kept refusing through every retry the
+ * provider makes (Cosmos DB: 429, the container's request units per second spent). Nothing the
+ * call asked for was done by the refused request; the caller may try again after `retryAfterMs`.
+ */
+export class StoreThrottled extends Error {
+  constructor(
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the store is over its request-unit budget (retry after ${retryAfterMs} ms)`, options);
+    this.name = 'StoreThrottled';
+  }
+}
+
+/**
  * The store could not write for want of space: SQLite's SQLITE_FULL (disk or max_page_count), or
  * the operating system's ENOSPC from any file write.
  */

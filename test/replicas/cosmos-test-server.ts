@@ -3,12 +3,17 @@
  * ephemeral loopback port. It keeps everything in memory and checks no key, so any base64 key works.
  * It is not production Cosmos: no change feed, TTL or transactional batch, partition keys are not
  * used to route queries, and every query scans the whole container.
+ *
+ * With COSMOS_TEST_DELAY_MS set (e.g. 6) the endpoint handed out is test/support/cosmos-proxy.ts's
+ * in front of it, adding that round-trip delay (± COSMOS_TEST_JITTER_MS, default 2): the replica
+ * suite on realistic latency, `COSMOS_TEST_DELAY_MS=6 npx vitest run test/replicas/pickup.test.ts`.
  */
 import { CosmosClient } from '@azure/cosmos';
 import { createHttpServer } from '@vercel/cosmosdb-server';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startCosmosProxy, type CosmosProxy } from '../support/cosmos-proxy.js';
 
 export const TEST_COSMOS_KEY = Buffer.from('gigafactory test key').toString('base64');
 
@@ -30,7 +35,10 @@ export async function startCosmosTestServer(): Promise<CosmosTestServer> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const direct = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const delayMs = process.env.COSMOS_TEST_DELAY_MS;
+  const proxy: CosmosProxy | null = delayMs ? await startCosmosProxy({ target: direct, delayMs: Number(delayMs), jitterMs: Number(process.env.COSMOS_TEST_JITTER_MS ?? 2) }) : null;
+  const endpoint = proxy?.endpoint ?? direct;
   const clients: CosmosClient[] = [];
   let counter = 0;
   const client = (): CosmosClient => {
@@ -50,6 +58,7 @@ export async function startCosmosTestServer(): Promise<CosmosTestServer> {
     },
     async close() {
       for (const c of clients) c.dispose();
+      await proxy?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -14,8 +14,9 @@
  * is one point read (about 1 RU) and each compare-and-set one replace with If-Match on `_etag`.
  * Only `/type` is indexed: the two list queries filter on it; everything else is read by id.
  */
-import { CosmosClient, type Container, type ContainerDefinition, type ErrorResponse, type SqlQuerySpec } from '@azure/cosmos';
+import type { Container, ContainerDefinition, CosmosClient, SqlQuerySpec } from '@azure/cosmos';
 import { RevisionConflict } from '../job-store.js';
+import { createCosmosClient, measured } from './client.js';
 import { retryOnConflict } from './schema.js';
 import { StoreClosed } from '../store-errors.js';
 
@@ -46,6 +47,13 @@ export interface Read<D extends ControlDoc> {
   etag: string;
 }
 
+export interface ControlStats {
+  requests: number;
+  requestCharge: number;
+  throttled: number;
+  throttleWaitMs: number;
+}
+
 export interface ControlOptions {
   endpoint: string;
   key: string;
@@ -62,6 +70,8 @@ export interface ControlOptions {
 export class ControlDocs {
   #requests = 0;
   #requestCharge = 0;
+  #throttled = 0;
+  #throttleWaitMs = 0;
   #users: number;
   #closed = false;
 
@@ -128,9 +138,9 @@ export class ControlDocs {
     return out;
   }
 
-  /** Round trips and request units since opened. */
-  stats(): { requests: number; requestCharge: number } {
-    return { requests: this.#requests, requestCharge: this.#requestCharge };
+  /** Round trips, request units and throttling (as in CosmosStats) since opened. */
+  stats(): ControlStats {
+    return { requests: this.#requests, requestCharge: this.#requestCharge, throttled: this.#throttled, throttleWaitMs: this.#throttleWaitMs };
   }
 
   /** Called once by each store's close; the client goes with the last. */
@@ -143,14 +153,11 @@ export class ControlDocs {
   async #count<T extends { requestCharge?: number }>(request: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error('the Cosmos control store is closed');
     this.#requests++;
-    try {
-      const res = await request();
-      this.#requestCharge += Number(res.requestCharge ?? 0);
-      return res;
-    } catch (err) {
-      this.#requestCharge += Number((err as ErrorResponse).headers?.['x-ms-request-charge'] ?? 0);
-      throw err;
-    }
+    return measured(request, (cost) => {
+      this.#requestCharge += cost.requestCharge;
+      this.#throttled += cost.throttled;
+      this.#throttleWaitMs += cost.throttleWaitMs;
+    });
   }
 }
 
@@ -173,11 +180,7 @@ export abstract class ControlStore {
 
 /** Connects and creates the database and the control container when missing; `users` stores will share it. */
 export async function openControlDocs(options: ControlOptions, users: number): Promise<ControlDocs> {
-  const client = new CosmosClient({
-    endpoint: options.endpoint,
-    key: options.key,
-    connectionPolicy: { enableEndpointDiscovery: options.endpointDiscovery ?? options.endpoint.startsWith('https:') },
-  });
+  const client = createCosmosClient(options);
   try {
     const database = (await retryOnConflict(() => client.databases.createIfNotExists({ id: options.database }))).database;
     const { container } = await retryOnConflict(() => database.containers.createIfNotExists(CONTROL_CONTAINER_DEFINITION));

@@ -23,7 +23,7 @@
  * - Fenced logs: read the job, check the epoch, create the chunk under the deterministic id
  *   `log:<job>:<epoch>:<sequence>` (409: duplicate).
  */
-import { CosmosClient, type Container, type ErrorResponse, type SqlQuerySpec } from '@azure/cosmos';
+import type { Container, CosmosClient, SqlQuerySpec } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import { spendOf, spendOrder, type SpendRecord } from '../../domain/budget.js';
 import type { JobEventRecord, JobRecord, LogChunkRecord } from '../../domain/job.js';
@@ -67,6 +67,7 @@ import {
   spendSinceQuery,
   spilledEventsQuery,
 } from './queries.js';
+import { createCosmosClient, measured } from './client.js';
 import { ensureContainer } from './schema.js';
 import { CosmosEchoOutbox } from './cosmos-echo-outbox.js';
 import { guardedOutbox, type EchoOutbox, type WithEchoOutbox } from '../echo-outbox.js';
@@ -92,6 +93,10 @@ export interface CosmosStats {
   requests: number;
   requestCharge: number;
   byOperation: Record<string, { requests: number; requestCharge: number }>;
+  /** 429s (request rate too large) met, each retried by the SDK after the server's retry-after or, past THROTTLE_RETRY, thrown. */
+  throttled: number;
+  /** Milliseconds the SDK waited on those retry-afters, summed over calls. */
+  throttleWaitMs: number;
 }
 
 interface Stored {
@@ -106,11 +111,7 @@ const DOC_CACHE_SIZE = 5_000;
 
 /** Connects, creates the database and container when missing, and returns the store. */
 export async function openCosmosStore(options: CosmosStoreOptions): Promise<CosmosJobStore> {
-  const client = new CosmosClient({
-    endpoint: options.endpoint,
-    key: options.key,
-    connectionPolicy: { enableEndpointDiscovery: options.endpointDiscovery ?? options.endpoint.startsWith('https:') },
-  });
+  const client = createCosmosClient(options);
   try {
     const container = await ensureContainer(client, options.database);
     return new CosmosJobStore(client, container, options.maxEmbeddedEvents ?? DEFAULT_MAX_EMBEDDED_EVENTS);
@@ -131,7 +132,7 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
   readonly #products = new BoundedMap<string, string>(PRODUCT_CACHE_SIZE);
   /** job id → the last job document read or written here with its etag; If-Match decides, not this. */
   readonly #docs = new BoundedMap<string, Stored>(DOC_CACHE_SIZE);
-  readonly #stats: CosmosStats = { requests: 0, requestCharge: 0, byOperation: {} };
+  readonly #stats: CosmosStats = { requests: 0, requestCharge: 0, byOperation: {}, throttled: 0, throttleWaitMs: 0 };
   /** Tracker echoes owed: written as intents before the job write they echo (cosmos-echo-outbox.ts). */
   readonly #echoes: CosmosEchoOutbox;
   readonly echoOutbox: EchoOutbox;
@@ -464,24 +465,18 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
     return results.slice(0, limit);
   }
 
-  /** Runs one request, counting it and its request charge (also when it fails, e.g. 409/412). */
+  /** Runs one request, counting it, its request charge and its throttling (also when it fails, e.g. 409/412). */
   async #count<T extends { requestCharge?: number }>(operation: string, request: () => Promise<T>): Promise<T> {
     this.#assertOpen();
-    let charge = 0;
-    try {
-      const res = await request();
-      charge = Number(res.requestCharge ?? 0);
-      return res;
-    } catch (err) {
-      charge = Number((err as ErrorResponse).headers?.['x-ms-request-charge'] ?? 0);
-      throw err;
-    } finally {
+    return measured(request, (cost) => {
       const op = (this.#stats.byOperation[operation] ??= { requests: 0, requestCharge: 0 });
       op.requests++;
-      op.requestCharge += charge;
+      op.requestCharge += cost.requestCharge;
       this.#stats.requests++;
-      this.#stats.requestCharge += charge;
-    }
+      this.#stats.requestCharge += cost.requestCharge;
+      this.#stats.throttled += cost.throttled;
+      this.#stats.throttleWaitMs += cost.throttleWaitMs;
+    });
   }
 
   #assertOpen(): void {

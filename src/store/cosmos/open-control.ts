@@ -1,5 +1,5 @@
 /** Opens the credential, settings and lease-key stores over the control container, sharing one client. */
-import { openControlDocs, type ControlOptions } from './control.js';
+import { openControlDocs, type ControlOptions, type ControlStats } from './control.js';
 import { CosmosSecurityStore } from './cosmos-security-store.js';
 import { CosmosLeaseKeyStore } from './cosmos-lease-key-store.js';
 import { CosmosSettingsStore } from './cosmos-settings-store.js';
@@ -8,8 +8,8 @@ export interface CosmosControlStores {
   security: CosmosSecurityStore;
   settings: CosmosSettingsStore;
   leaseKeys: CosmosLeaseKeyStore;
-  /** Round trips and request units of the three stores since opened. */
-  stats(): { requests: number; requestCharge: number };
+  /** Round trips, request units and throttling of the three stores since opened. */
+  stats(): ControlStats;
 }
 
 export async function openCosmosControlStores(options: ControlOptions): Promise<CosmosControlStores> {
