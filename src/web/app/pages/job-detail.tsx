@@ -65,10 +65,18 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
     };
   }, [jobId]);
 
-  // Its output: everything stored, then new chunks until the job ends.
+  // TailLogs ends when the job does; a requeue brings it back to life, so the tail opens again
+  // (resuming after the last chunk taken) each time the job leaves a final stage.
+  const revived = useRevivals(job);
+
+  // A new job starts a new buffer; a revived one keeps its earlier attempts' output.
   useEffect(() => {
     buffer.current = new LogBuffer();
     setLogVersion(0);
+  }, [jobId]);
+
+  // Its output: everything stored, then new chunks until the job ends.
+  useEffect(() => {
     let frame = 0;
     const stop = followStream({
       purpose: "read the job's output",
@@ -96,7 +104,7 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
       stop();
       cancelAnimationFrame(frame);
     };
-  }, [jobId]);
+  }, [jobId, revived]);
 
   if (loadError) {
     return (
@@ -269,6 +277,19 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
   );
 }
 
+
+/** How many times the job went from a final stage back to an active one (a requeue) while shown. */
+function useRevivals(job: Job | null): number {
+  const [revivals, setRevivals] = useState(0);
+  const wasFinal = useRef<boolean | null>(null);
+  const final = job ? isFinal(job.stage) : null;
+  useEffect(() => {
+    if (final === null) return;
+    if (wasFinal.current === true && !final) setRevivals((n) => n + 1);
+    wasFinal.current = final;
+  }, [final]);
+  return revivals;
+}
 
 function Breadcrumb({ jobId }: { jobId: string }): JSX.Element {
   return (
