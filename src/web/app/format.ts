@@ -30,6 +30,9 @@ export const ACTIVE_STAGES = [JobStage.QUEUED, JobStage.BLOCKED, JobStage.LEASED
 export const FINAL_STAGES = [JobStage.SUCCEEDED, JobStage.FAILED, JobStage.CANCELLED, JobStage.DEAD, JobStage.SHIPPED, JobStage.REJECTED] as const;
 export const ALL_STAGES = [...ACTIVE_STAGES, ...FINAL_STAGES] as const;
 
+/** Stages a job can be requeued from (JobService.RequeueJob). */
+export const REQUEUABLE: ReadonlySet<JobStage> = new Set([JobStage.FAILED, JobStage.DEAD, JobStage.CANCELLED, JobStage.REJECTED, JobStage.AWAITING_REVIEW]);
+
 export function isFinal(stage: JobStage): boolean {
   return STAGES[stage].final;
 }

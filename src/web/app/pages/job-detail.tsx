@@ -16,10 +16,11 @@ import { describeError, sentence } from '../errors.js';
 import { ConfirmAction } from '../components/confirm.js';
 import { DagPanel } from '../components/dag-graph.js';
 import { PlacementPanel, ScoreBar, scoreText } from '../components/placement.js';
-import { absoluteTime, clockTime, commandLine, durationOf, formatCost, formatDuration, isFinal, ms, requirementText, STAGES } from '../format.js';
+import { absoluteTime, clockTime, commandLine, durationOf, formatCost, formatDuration, isFinal, ms, REQUEUABLE, requirementText, STAGES } from '../format.js';
 import { LogBuffer } from '../log-buffer.js';
 import { jobService } from '../rpc.js';
-import { Link } from '../router.js';
+import { Link, navigate } from '../router.js';
+import { GuardedButton } from '../components/guarded.js';
 import { followStream } from '../streams.js';
 
 export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
@@ -360,21 +361,25 @@ function AttemptsTable({ attempts, now }: { attempts: Attempt[]; now: number }):
   );
 }
 
-/** Stages a job can be requeued from (JobService.RequeueJob). */
-const REQUEUABLE = new Set([JobStage.FAILED, JobStage.DEAD, JobStage.CANCELLED, JobStage.REJECTED, JobStage.AWAITING_REVIEW]);
-
 /** What an operator may do with the job in its stage; the key's role disables what it may not. */
-function JobActions({ job, onChange }: { job: Job; onChange: (job: Job) => void }): JSX.Element | null {
+function JobActions({ job, onChange }: { job: Job; onChange: (job: Job) => void }): JSX.Element {
   const reviewing = job.stage === JobStage.AWAITING_REVIEW;
   const cancellable = !isFinal(job.stage);
   const requeuable = REQUEUABLE.has(job.stage);
-  if (!reviewing && !cancellable && !requeuable) return null;
   const running = job.stage === JobStage.RUNNING || job.stage === JobStage.LEASED;
   const apply = (res: { job?: Job | undefined }): void => {
     if (res.job) onChange(res.job);
   };
   return (
     <div class="job-actions">
+      <GuardedButton
+        rpc="JobService/SubmitJob"
+        class="button button-secondary"
+        title="A new job, submitted from a form filled in from this one"
+        onClick={() => navigate(`/jobs?new=1&from=${encodeURIComponent(job.id)}`)}
+      >
+        Run again
+      </GuardedButton>
       {reviewing && (
         <ConfirmAction
           label="Ship"
