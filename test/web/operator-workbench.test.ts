@@ -11,9 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { JobStage, LabelOperator } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
+import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
 import { spawnAgent, type ManagedProcess } from '../support/processes.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -25,6 +27,7 @@ let agent: ManagedProcess;
 let browser: TestBrowser;
 let page: Page;
 let jobs: Client<typeof JobService>;
+let admin: Client<typeof AdminService>;
 let workDir: string;
 
 beforeAll(async () => {
@@ -32,6 +35,7 @@ beforeAll(async () => {
   server = await startTestServer();
   const transport = createConnectTransport({ baseUrl: server.httpUrl, httpVersion: '1.1' });
   jobs = createClient(JobService, transport);
+  admin = createClient(AdminService, transport);
   [agent, browser] = await Promise.all([
     spawnAgent({ coordinator: server.grpc.address, id: AGENT_ID, slots: 2, workDir, labels: ['pool=ci'] }),
     launchBrowser(),
@@ -76,13 +80,22 @@ describe('a job page', () => {
 /** Work no connected factory can take: it stays queued. */
 const GPU = [{ key: 'gpu', operator: LabelOperator.EQUALS, values: ['h100'] }];
 
-/** The document (and `inside`, when given) is no wider than its box: nothing scrolls sideways. */
+/**
+ * The document (and `inside`, when given) is no wider than its box: nothing scrolls sideways. A
+ * failure names the first elements that stick out of the window.
+ */
 async function expectNoHorizontalOverflow(p: Page, inside?: string): Promise<void> {
   const widths = await p.evaluate((selector) => {
     const el = selector ? document.querySelector(selector)! : document.documentElement;
-    return { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth };
+    const cw = document.documentElement.clientWidth + 1;
+    const wide = Array.from(document.querySelectorAll('*'))
+      .filter((e) => e.getBoundingClientRect().right > cw && e.parentElement && e.parentElement.getBoundingClientRect().right <= cw)
+      .map((e) => `${e.tagName}.${e.getAttribute('class') ?? ''} in .${e.parentElement!.getAttribute('class') ?? ''}`)
+      .slice(0, 8)
+      .join(' | ');
+    return { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, wide };
   }, inside);
-  expect(widths.scrollWidth).toBeLessThanOrEqual(widths.clientWidth);
+  expect(widths.scrollWidth, `wider than the window: ${widths.wide}`).toBeLessThanOrEqual(widths.clientWidth);
 }
 
 describe('the Jobs table', () => {
@@ -191,6 +204,7 @@ describe('layout', () => {
       });
     }
     await page.setViewportSize({ width: 1280, height: 800 });
+    onTestFinished(() => page.setViewportSize({ width: 1440, height: 900 }));
     await page.goto(`${server.httpUrl}/jobs`);
     await page.locator('.job-row').nth(5).waitFor();
     await expectNoHorizontalOverflow(page);
@@ -213,6 +227,105 @@ describe('layout', () => {
     await page.locator('.factory-card').first().waitFor();
     await expectNoHorizontalOverflow(page);
     await screenshot(page, '28-overview-390');
-    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+});
+
+describe('API keys and log links', () => {
+  it('lists, creates and revokes API keys on the API keys page', async () => {
+    await admin.createApiKey({ name: 'release-bot', role: ApiKeyRole.OPERATOR });
+    await page.goto(`${server.httpUrl}/keys`);
+    await page.locator('tr[data-key="release-bot"]', { hasText: 'operator' }).waitFor();
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const form = page.getByRole('form', { name: 'Create an API key' });
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await form.getByRole('alert').getByText('Name the key').waitFor();
+    await form.locator('input[name=keyName]').fill('dashboards');
+    await form.locator('select[name=role]').selectOption({ label: 'viewer' });
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.locator('[data-api-key]').textContent())!;
+    expect(secret.length).toBeGreaterThan(20);
+    await page.locator('tr[data-key="dashboards"]', { hasText: 'viewer' }).waitFor();
+    await screenshot(page, '29-api-keys-created');
+    // The key works as a viewer.
+    expect((await admin.listApiKeys({})).apiKeys.find((k) => k.name === 'dashboards')?.role).toBe(ApiKeyRole.VIEWER);
+    await page.getByRole('button', { name: 'Done' }).click();
+    // A name already taken is refused in a sentence.
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await form.locator('input[name=keyName]').fill('dashboards');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await form.getByRole('alert').getByText(/^Could not create the API key: .*dashboards/).waitFor();
+    await page.getByRole('button', { name: 'Close form' }).click();
+
+    await page.locator('tr[data-key="release-bot"]').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('form', { name: 'Revoke release-bot' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('status').getByText('release-bot was revoked.').waitFor();
+    await page.locator('tr[data-key="release-bot"]', { hasText: 'Revoked' }).waitFor();
+    expect((await admin.listApiKeys({})).apiKeys.find((k) => k.name === 'release-bot')?.revokeTime).toBeDefined();
+    await screenshot(page, '30-api-keys-revoked');
+  });
+
+  it('links to a log line of an attempt and opens the page at it', async () => {
+    const { job } = await jobs.submitJob({
+      productId: 'web-shop',
+      title: 'Long output',
+      command: ['node', '-e', 'for (let i = 1; i <= 300; i++) console.log("line " + i + " of attempt " + process.env.GIGAFACTORY_EPOCH)'],
+    });
+    await page.goto(`${server.httpUrl}/jobs/${job!.id}#L1-250`);
+    const target = page.locator('#L1-250');
+    await target.waitFor();
+    expect(await target.textContent()).toContain('line 250 of attempt 1');
+    await expect.poll(() => target.getAttribute('class')).toContain('log-line-target');
+    // Scrolled into view inside the log box.
+    await expect.poll(() => target.evaluate((el) => {
+      const box = el.closest('.log')!.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.top >= box.top && r.bottom <= box.bottom;
+    })).toBe(true);
+    // Each line number is its link.
+    expect(await page.locator('#L1-7 a.log-n').getAttribute('href')).toBe('#L1-7');
+    await page.locator('#L1-7 a.log-n').click();
+    await page.waitForURL(/#L1-7$/);
+    await expect.poll(() => page.locator('#L1-7').getAttribute('class')).toContain('log-line-target');
+    await screenshot(page, '31-log-line-link');
+  });
+});
+
+describe('a job page explains itself', () => {
+  it('shows its history newest first, run time without the review wait, one explained score and a dev-mode badge', async () => {
+    const { job: reviewed } = await jobs.submitJob({ productId: 'web-shop', title: 'Reviewed change', command: ['node', '-e', 'console.log("diff ready")'], requireReview: true });
+    await page.goto(`${server.httpUrl}/jobs/${reviewed!.id}`);
+    await page.locator('.job-header .badge', { hasText: 'Awaiting review' }).waitFor();
+    // Newest first: the last event (awaiting review) leads; no box hides it.
+    await expect.poll(() => page.locator('.timeline-item').first().textContent()).toContain('Awaiting review');
+    expect(await page.locator('.timeline-item').last().textContent()).toContain('submitted');
+    // Security is off: the sidebar says so instead of offering a sign-in.
+    await page.locator('[data-dev-mode]').getByText('Development mode').waitFor();
+    expect(await page.getByText('Sign in with an API key').count()).toBe(0);
+    // An hour of review later (the browser's clock moved on), the run time is still the run's.
+    await page.clock.setFixedTime(Date.now() + 3_600_000);
+    await expect.poll(() => page.locator('[data-fact="Ran for"] .fact-value').textContent()).toMatch(/^\d+(\.\d)? m?s$/);
+    await screenshot(page, '32-job-review-history');
+    await page.clock.setFixedTime(Date.now());
+
+    // A running job after a dispatch: the panel says why the score now differs from the attempt's.
+    const { job: running } = await jobs.submitJob({ productId: 'web-shop', title: 'Soak', command: ['node', '-e', 'setInterval(() => {}, 1000)'] });
+    await page.goto(`${server.httpUrl}/jobs/${running!.id}`);
+    await page.locator('.job-header .badge[data-stage=running]').waitFor();
+    const note = page.locator('[data-score-note]');
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(/dispatched with a score of [\d.]+ \(.*= [\d.]+\)\. The scores below are computed now/);
+    await screenshot(page, '33-job-score-explained');
+    await jobs.cancelJob({ jobId: running!.id });
+  });
+
+  it('says a past event happened "ago" even when the browser clock is behind', async () => {
+    await jobs.submitJob({ productId: 'paused-shop', command: ['true'], requiredLabels: GPU });
+    await admin.pauseBudget({ productId: 'paused-shop', reason: 'quarter closed' });
+    await page.clock.setFixedTime(Date.now() - 60_000);
+    await page.goto(`${server.httpUrl}/budgets?product=paused-shop`);
+    const banner = page.locator('[data-budget="paused-shop"] .banner', { hasText: 'Paused by' });
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(/^Paused by api just now: quarter closed$/);
+    await page.clock.setFixedTime(Date.now());
   });
 });

@@ -14,7 +14,7 @@ import { SubmitForm } from '../components/submit-form.js';
 import { GuardedButton } from '../components/guarded.js';
 import { BulkActions } from '../components/bulk-actions.js';
 import { useJobEvents } from '../events.js';
-import { ACTIVE_STAGES, ALL_STAGES, commandLine, FINAL_STAGES, formatDuration, ms, plural, requirementText, STAGES } from '../format.js';
+import { ACTIVE_STAGES, ALL_STAGES, commandLine, FINAL_STAGES, formatDuration, ms, plural, requirementText, runTime, STAGES } from '../format.js';
 import { matchesSearch } from '../job-search.js';
 import { useLoad } from '../hooks.js';
 import { jobService } from '../rpc.js';
@@ -233,7 +233,7 @@ export function JobsPage({ query }: { query: URLSearchParams }): JSX.Element {
                   <th class="num col-attempts">Attempts</th>
                   <th class="col-factory">Factory</th>
                   {sortHeader('created', 'col-created')}
-                  <th class="num">Took</th>
+                  <th class="num" title="Run time: waiting in the queue or for review does not count">Ran</th>
                 </tr>
               </thead>
               <tbody>
@@ -274,9 +274,7 @@ export function JobsPage({ query }: { query: URLSearchParams }): JSX.Element {
 }
 
 function JobRow({ job, now, fresh, selected, onToggle }: { job: Job; now: number; fresh: boolean; selected: boolean; onToggle: () => void }): JSX.Element {
-  const start = ms(job.startTime);
-  const end = ms(job.endTime);
-  const took = start !== null ? (end ?? now) - start : null;
+  const took = runTime(job, now);
   const factory = job.lease?.factoryId ?? job.attempts.at(-1)?.factoryId ?? '';
   return (
     <tr
