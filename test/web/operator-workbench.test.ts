@@ -8,6 +8,8 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -327,5 +329,52 @@ describe('a job page explains itself', () => {
     await banner.waitFor();
     expect(await banner.textContent()).toMatch(/^Paused by api just now: quarter closed$/);
     await page.clock.setFixedTime(Date.now());
+  });
+});
+
+/** A GET with these headers; the body as sent (not decompressed). */
+function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port: server.http.port, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('static files', () => {
+  it('sends the app compressed as the browser asks (brotli, then gzip), with Vary and the right caching', async () => {
+    const plainIndex = await rawGet('/jobs', {});
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(plainIndex.body.toString('utf8'))![1]!;
+    const plain = await rawGet(script, {});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+
+    const br = await rawGet(script, { 'Accept-Encoding': 'gzip, deflate, br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toBe('Accept-Encoding');
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(Number(br.headers['content-length'])).toBe(br.body.length);
+    expect(brotliDecompressSync(br.body).equals(plain.body)).toBe(true);
+    expect(br.body.length).toBeLessThan(plain.body.length / 2);
+
+    const gz = await rawGet(script, { 'Accept-Encoding': 'gzip;q=1, br;q=0' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).equals(plain.body)).toBe(true);
+    expect((await rawGet(script, { 'Accept-Encoding': 'identity' })).headers['content-encoding']).toBeUndefined();
+    expect((await rawGet(script, { 'Accept-Encoding': '*;q=0' })).headers['content-encoding']).toBeUndefined();
+
+    // The page itself is never cached without asking again; it is under 1 KB, so sent as it is.
+    const index = await rawGet('/jobs/some-job', { 'Accept-Encoding': 'br' });
+    expect(index.headers['cache-control']).toBe('no-cache');
+    expect(index.headers['content-encoding']).toBeUndefined();
+    expect(index.body.equals(plainIndex.body)).toBe(true);
+    // The browser loads the app compressed.
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(script)), page.goto(`${server.httpUrl}/jobs`)]);
+    expect(await response.headerValue('content-encoding')).toBe('br');
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
   });
 });
