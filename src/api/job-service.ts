@@ -24,25 +24,21 @@ import {
   SubmitJobsResponseSchema,
   TailLogsResponseSchema,
   WatchJobsResponseSchema,
-  type ListJobsRequest,
 } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { forItem, invalidArgument } from '../domain/errors.js';
-import type { JobRecord, JobStage } from '../domain/job.js';
+import type { JobRecord } from '../domain/job.js';
 import type { Jobs } from '../coordinator/jobs.js';
 import type { LogTail } from '../coordinator/log-tail.js';
 import type { JobWatch } from '../coordinator/job-watch.js';
-import type { JobQuery } from '../store/job-store.js';
-import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageFromWire, stageToWire, weightsToWire } from './convert.js';
+import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageToWire, weightsToWire } from './convert.js';
 import type { Workflows } from '../coordinator/workflows.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import type { OpenStreams, StreamOwner } from '../coordinator/open-streams.js';
 import { principalOf } from './principal.js';
-import { decodePageToken, encodePageToken, filterFingerprint } from './page-token.js';
+import { encodePageToken } from './page-token.js';
+import { listQuery } from './list-jobs-request.js';
 import { jobSpecFromRequest } from './submit-request.js';
 import { actorOf } from './actor.js';
-
-const DEFAULT_PAGE_SIZE = 50;
-const MAX_PAGE_SIZE = 500;
 
 export interface JobServiceDeps {
   jobs: Jobs;
@@ -174,31 +170,4 @@ function streamOwner(ctx: HandlerContext): StreamOwner | null {
 function requireJobId(id: string): string {
   if (!id) throw invalidArgument('job_id is required');
   return id;
-}
-
-function listQuery(req: ListJobsRequest): { query: JobQuery; fingerprint: string } {
-  if (req.pageSize < 0) throw invalidArgument(`page_size ${req.pageSize} must not be negative`);
-  if (req.pageSize > MAX_PAGE_SIZE) throw invalidArgument(`page_size ${req.pageSize} is above the maximum of ${MAX_PAGE_SIZE}`);
-  const stages = req.stages.map((s, i): JobStage => {
-    const stage = stageFromWire(s);
-    if (!stage) throw invalidArgument(`stages[${i}] must be a known JOB_STAGE_* value other than UNSPECIFIED`);
-    return stage;
-  });
-  const [labelKey, labelValue] = splitLabel(req.label);
-  const filter = { productId: req.productId, stages, labelKey, labelValue };
-  const fingerprint = filterFingerprint(filter);
-  const query: JobQuery = { limit: req.pageSize || DEFAULT_PAGE_SIZE };
-  if (req.productId) query.productId = req.productId;
-  if (stages.length) query.stages = stages;
-  if (labelKey) query.labelKey = labelKey;
-  if (labelValue !== undefined) query.labelValue = labelValue;
-  if (req.pageToken) query.after = decodePageToken(req.pageToken, fingerprint);
-  return { query, fingerprint };
-}
-
-function splitLabel(label: string): [string | undefined, string | undefined] {
-  if (!label) return [undefined, undefined];
-  const eq = label.indexOf('=');
-  if (eq === 0) throw invalidArgument(`label "${label}" must be "key" or "key=value"`);
-  return eq < 0 ? [label, undefined] : [label.slice(0, eq), label.slice(eq + 1)];
 }

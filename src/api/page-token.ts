@@ -10,7 +10,7 @@ import type { JobCursor } from '../store/job-store.js';
 const VERSION = 1;
 
 export function encodePageToken(cursor: JobCursor, filterFingerprint: string): string {
-  const body = Buffer.from(JSON.stringify({ v: VERSION, c: cursor.createdAt, i: cursor.id, f: filterFingerprint }));
+  const body = Buffer.from(JSON.stringify({ v: VERSION, c: cursor.createdAt, i: cursor.id, ...(cursor.value !== undefined ? { k: cursor.value } : {}), f: filterFingerprint }));
   return `${body.toString('base64url')}.${checksum(body)}`;
 }
 
@@ -24,7 +24,7 @@ export function decodePageToken(token: string, filterFingerprint: string): JobCu
   if (parsed.f !== filterFingerprint) {
     throw invalidArgument('page_token was issued for a different filter; repeat the same filter or start without a token');
   }
-  return { createdAt: parsed.c, id: parsed.i };
+  return { createdAt: parsed.c, id: parsed.i, ...(parsed.k !== undefined ? { value: parsed.k } : {}) };
 }
 
 /** A stable string for a filter: the same filter always gives the same fingerprint. */
@@ -44,8 +44,10 @@ function checksum(body: Buffer): string {
   return createHash('sha256').update('gigafactory-page-token').update(body).digest('base64url').slice(0, 22);
 }
 
-function isTokenBody(x: unknown): x is { v: number; c: number; i: string; f: string } {
+/** `k`: the sort value, present only for orders by another field than create time. */
+function isTokenBody(x: unknown): x is { v: number; c: number; i: string; k?: number | string; f: string } {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
-  return o.v === VERSION && typeof o.c === 'number' && typeof o.i === 'string' && typeof o.f === 'string';
+  const k = o.k;
+  return o.v === VERSION && typeof o.c === 'number' && typeof o.i === 'string' && typeof o.f === 'string' && (k === undefined || typeof k === 'number' || typeof k === 'string');
 }

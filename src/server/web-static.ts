@@ -3,12 +3,18 @@
  * GET and HEAD only; RPC procedures, /metrics, /healthz and /readyz are never answered here. A path
  * naming a file serves it; any other path without a file extension gets index.html (the app routes
  * in the browser), so /jobs/job_01... can be reloaded or bookmarked.
+ *
+ * Text files are sent brotli- or gzip-compressed when the request's Accept-Encoding allows
+ * (compressed-files.ts), with `Vary: Accept-Encoding` so caches keep the variants apart. Caching:
+ * files under /assets/ carry a content hash in their name and are immutable for a year;
+ * index.html (and every app path) is `no-cache`, so a new build is picked up on the next load.
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { HttpRoute } from './health.js';
+import { CompressedFiles, isCompressible, negotiateEncoding } from './compressed-files.js';
 
 /** Where `npm run build:web` (and `npm start`, and the tests) put the build. */
 export const WEB_DIST_DIR = join(import.meta.dirname, '..', '..', 'dist', 'web');
@@ -50,6 +56,7 @@ const PROCEDURE_PATH = /^\/[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+\/[A-Za-z_]\w*$/;
 const RESERVED = new Set(['/metrics', '/healthz', '/readyz']);
 
 export function webRoutes(dir: string = WEB_DIST_DIR): HttpRoute {
+  const compressed = new CompressedFiles();
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     let path: string;
@@ -59,7 +66,7 @@ export function webRoutes(dir: string = WEB_DIST_DIR): HttpRoute {
       return false;
     }
     if (RESERVED.has(path) || PROCEDURE_PATH.test(path) || path.includes('\0')) return false;
-    void serve(dir, path, req, res).catch((err: unknown) => {
+    void serve(dir, path, req, res, compressed).catch((err: unknown) => {
       if (!res.headersSent) send(res, req, 500, 'text/plain; charset=utf-8', `could not read the web app: ${String(err)}\n`);
       else res.destroy();
     });
@@ -67,17 +74,17 @@ export function webRoutes(dir: string = WEB_DIST_DIR): HttpRoute {
   };
 }
 
-async function serve(dir: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(dir: string, path: string, req: IncomingMessage, res: ServerResponse, compressed: CompressedFiles): Promise<void> {
   const file = normalize(join(dir, path));
   if (file !== dir && !file.startsWith(dir + sep)) return send(res, req, 404, 'text/plain; charset=utf-8', 'not found\n');
   const found = await fileStats(file);
-  if (found) return stream(res, req, file, found, path.startsWith('/assets/'));
+  if (found) return stream(res, req, file, found, path.startsWith('/assets/'), compressed);
   // A missing asset is a 404; every other path is a page of the app.
   if (extname(path)) return send(res, req, 404, 'text/plain; charset=utf-8', 'not found\n');
   const index = join(dir, 'index.html');
   const indexStats = await fileStats(index);
   if (!indexStats) return send(res, req, 503, 'text/html; charset=utf-8', NOT_BUILT);
-  return stream(res, req, index, indexStats, false);
+  return stream(res, req, index, indexStats, false, compressed);
 }
 
 async function fileStats(file: string): Promise<Stats | null> {
@@ -89,10 +96,17 @@ async function fileStats(file: string): Promise<Stats | null> {
   }
 }
 
-function stream(res: ServerResponse, req: IncomingMessage, file: string, stats: Stats, immutable: boolean): void {
+async function stream(res: ServerResponse, req: IncomingMessage, file: string, stats: Stats, immutable: boolean, compressed: CompressedFiles): Promise<void> {
+  const contentType = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+  const compressible = isCompressible(contentType, stats.size);
+  const encoding = compressible ? negotiateEncoding(req.headers['accept-encoding']) : null;
+  const body = encoding ? await compressed.get(file, stats.mtimeMs, stats.size, encoding) : null;
   res.writeHead(200, {
-    'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'Content-Length': stats.size,
+    'Content-Type': contentType,
+    'Content-Length': body ? body.length : stats.size,
+    ...(encoding ? { 'Content-Encoding': encoding } : {}),
+    // The answer depends on Accept-Encoding for every file that could be compressed.
+    ...(compressible ? { Vary: 'Accept-Encoding' } : {}),
     // Files under /assets/ carry a content hash in their name; index.html must always be fresh.
     'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     'X-Content-Type-Options': 'nosniff',
@@ -100,6 +114,7 @@ function stream(res: ServerResponse, req: IncomingMessage, file: string, stats: 
     'Referrer-Policy': 'no-referrer',
   });
   if (req.method === 'HEAD') return void res.end();
+  if (body) return void res.end(body);
   createReadStream(file)
     .on('error', () => res.destroy())
     .pipe(res);

@@ -9,6 +9,7 @@
  */
 import type { SpendRecord } from '../domain/budget.js';
 import type { JobEventRecord, JobRecord, JobStage, LogChunkRecord } from '../domain/job.js';
+import type { JobOrder } from '../domain/job-search.js';
 
 /** Thrown by replaceJob when the stored revision is not the expected one (someone else won). */
 export class RevisionConflict extends Error {
@@ -21,10 +22,12 @@ export class RevisionConflict extends Error {
   }
 }
 
-/** Where a page of ListJobs starts: after this (createdAt, id), newest first. */
+/** Where a page of ListJobs starts: after this (value, createdAt, id) in the query's order. */
 export interface JobCursor {
   createdAt: number;
   id: string;
+  /** The last job's order value, when the order is by another field than create time. */
+  value?: number | string;
 }
 
 export interface JobQuery {
@@ -34,6 +37,10 @@ export interface JobQuery {
   labelKey?: string;
   /** ... whose values include this value (when set). */
   labelValue?: string;
+  /** Jobs whose searched texts contain this, already folded (domain/job-search.ts). */
+  text?: string;
+  /** Newest first when absent. */
+  order?: JobOrder;
   limit: number;
   after?: JobCursor;
 }
@@ -87,7 +94,7 @@ export interface JobStore {
    */
   replaceJob(next: JobRecord, event: JobEventRecord | null): Promise<void>;
 
-  /** Jobs newest first (createdAt desc, id desc), filtered. */
+  /** Jobs filtered, in the query's order (newest first: createdAt desc, id desc). */
   listJobs(query: JobQuery): Promise<JobPage>;
 
   /** Queued jobs with notBefore <= now, best first: priority desc, then createdAt asc, then id. */

@@ -8,7 +8,7 @@ import { Code, ConnectError, createClient, type Client } from '@connectrpc/conne
 import { createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStage, LabelOperator } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import { JobService, SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { JobOrder, JobService, SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -192,6 +192,29 @@ describe('bad input', () => {
     await expect(grpc.listJobs({ productId: 'tamper', pageSize: 1, pageToken: flipped })).rejects.toMatchObject({ code: Code.InvalidArgument });
     await expect(grpc.listJobs({ productId: 'tamper', pageSize: 1, pageToken: 'garbage' })).rejects.toMatchObject({ code: Code.InvalidArgument });
     await expect(grpc.listJobs({ productId: 'other', pageSize: 1, pageToken: token })).rejects.toThrow(/different filter/);
+  });
+
+  it('searches every job (not one page), sorts on the server and pages in that order', async () => {
+    for (const [i, title] of ['Deploy canary', 'Rebuild search index', 'deploy production', 'Rotate keys'].entries()) {
+      await grpc.submitJob({ productId: 'searching', title, command: ['make', `step-${i}`], priority: i });
+    }
+    const found = await connectJson('ListJobs', { query: 'DEPLOY', productId: 'searching', orderBy: 'JOB_ORDER_PRIORITY', ascending: true });
+    expect(found.json.jobs.map((j: { title: string }) => j.title)).toEqual(['Deploy canary', 'deploy production']);
+    const first = await grpc.listJobs({ productId: 'searching', query: 'step-', orderBy: JobOrder.PRIORITY, pageSize: 3 });
+    expect(first.jobs.map((j) => j.priority)).toEqual([3, 2, 1]);
+    const rest = await grpc.listJobs({ productId: 'searching', query: 'step-', orderBy: JobOrder.PRIORITY, pageSize: 3, pageToken: first.nextPageToken });
+    expect(rest.jobs.map((j) => j.priority)).toEqual([0]);
+    // A token belongs to its search and order too.
+    await expect(grpc.listJobs({ productId: 'searching', query: 'step-', pageSize: 3, pageToken: first.nextPageToken })).rejects.toThrow(/different filter/);
+    await expect(grpc.listJobs({ productId: 'searching', query: 'step-1', orderBy: JobOrder.PRIORITY, pageSize: 3, pageToken: first.nextPageToken })).rejects.toThrow(/different filter/);
+  });
+
+  it('a search that is too long or holds control characters, or an unknown order, is INVALID_ARGUMENT naming the field', async () => {
+    const long = await connectJson('ListJobs', { query: 'x'.repeat(201) });
+    expect(long.json).toMatchObject({ code: 'invalid_argument', message: 'query is 201 characters long; at most 200 are allowed' });
+    const control = await connectJson('ListJobs', { query: 'a\nb' });
+    expect(control.json).toMatchObject({ code: 'invalid_argument', message: 'query must not contain control characters (line breaks, tabs)' });
+    await expect(grpc.listJobs({ orderBy: 99 as JobOrder })).rejects.toThrow(/order_by 99 is not a known JOB_ORDER_\* value/);
   });
 
   it('malformed JSON is INVALID_ARGUMENT', async () => {

@@ -275,7 +275,7 @@ describe('web control plane', () => {
     await page.locator('.pager', { hasText: 'Page 1 · 25 jobs' }).waitFor();
     await page.locator('input[name=q]').fill('shard 07');
     await page.locator('input[name=q]').press('Enter');
-    await page.locator('.pager', { hasText: '1 of 25 jobs on this page match' }).waitFor();
+    await page.locator('.pager', { hasText: '1 job matching “shard 07”' }).waitFor();
     expect(await page.locator('.job-row .job-title').textContent()).toBe('Fine-tune shard 07');
     await screenshot(page, '08-jobs-filtered');
 

@@ -55,6 +55,8 @@ describe('LogBuffer', () => {
     buffer.append(chunk(1, 1, check.slice(2)));
     buffer.append(chunk(2, 0, 'progress 10%\rprogress 100%\r\ndone\n'));
     expect(buffer.lines.map((l) => (l.divider ? `-- epoch ${l.epoch}` : lineText(l)))).toEqual(['-- epoch 1', '✓ ok', '-- epoch 2', 'progress 100%', 'done']);
+    // Line links (#L<epoch>-<line>) count within each attempt; the job-wide number keeps going.
+    expect(buffer.lines.map((l) => [l.n, l.lineInAttempt])).toEqual([[0, 0], [1, 1], [0, 0], [2, 1], [3, 2]]);
     expect(buffer.plainText()).toBe('----- attempt with epoch 1 -----\n✓ ok\n----- attempt with epoch 2 -----\nprogress 100%\ndone\n');
   });
 });

@@ -223,7 +223,7 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
     const limit = normalizeLimit(query.limit);
     if (limit === 0) return { jobs: [], next: null };
     const docs = await this.#queryJobs('query.listJobs', listJobsQuery(query), limit + 1, query.productId);
-    return toPage(docs.map((d) => d.job), limit);
+    return toPage(docs.map((d) => d.job), limit, query.order);
   }
 
   async listRunnable(now: number, limit: number): Promise<JobRecord[]> {

@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { spendOf } from '../../domain/budget.js';
+import { foldAscii, searchedTexts } from '../../domain/job-search.js';
 import type { JobEventRecord, JobRecord, LogChunkRecord, LogStream } from '../../domain/job.js';
 
 /** What Cosmos adds to every document it returns. */
@@ -49,6 +50,12 @@ export interface JobDoc extends SystemFields {
    * jobs with spend in a period by an index instead of reading every job. Absent on older documents.
    */
   spendUntil?: number | null;
+  /**
+   * What ListJobs search looks in (domain/job-search.ts), folded, one text per line: one plain
+   * CONTAINS instead of subqueries over the record. Absent on documents last written before search
+   * existed; such a job is found once it changes again.
+   */
+  searchText?: string;
   /** Random per insertJob call: tells "my insert, completed by someone else" from a duplicate id. */
   insertId: string;
   job: JobRecord;
@@ -157,6 +164,7 @@ export function jobDoc(job: JobRecord, events: JobEventRecord[], spilledThrough:
     labelValues: [...labelValues],
     labelPairs: [...labelPairs],
     spendUntil: job.cost ? Math.max(...spendOf(job).map((r) => r.at)) : null,
+    searchText: searchedTexts(job).map(foldAscii).join('\n'),
     insertId,
     job,
     events,

@@ -2,13 +2,18 @@
  * Every Cosmos SQL query the provider runs, parameterised, named for what it answers. Single-
  * partition queries still say `c.productId = @productId`: the partition key option routes the
  * query, the predicate keeps it correct on servers that ignore the option (the test server does).
- * The ORDER BY of each query matches a composite index in schema.ts.
+ * The ORDER BY of each query matches a composite index in schema.ts. Search is one CONTAINS on the
+ * document's derived searchText (documents.ts), not indexed: it scans what the other filters leave.
  */
 import type { SqlQuerySpec } from '@azure/cosmos';
+import { NEWEST_FIRST, type JobOrderField } from '../../domain/job-search.js';
 import type { JobQuery, LogPosition } from '../job-store.js';
 import { labelPair } from './documents.js';
 
-/** listJobs: newest first, only the filters the query sets. Cross-partition unless a product is given. */
+/** The document field each order sorts by (createdAt then jobId break ties); schema.ts indexes each. */
+export const ORDER_FIELDS: Record<JobOrderField, string> = { created: 'createdAt', priority: 'priority', product: 'productId', stage: 'stage' };
+
+/** listJobs: in the query's order, only the filters the query sets. Cross-partition unless a product is given. */
 export function listJobsQuery(query: JobQuery): SqlQuerySpec {
   const where = ["c.type = 'job'"];
   const parameters: { name: string; value: string | number | string[] }[] = [];
@@ -30,11 +35,28 @@ export function listJobsQuery(query: JobQuery): SqlQuerySpec {
     where.push('ARRAY_CONTAINS(c.labelValues, @labelValue)');
     parameters.push({ name: '@labelValue', value: query.labelValue });
   }
-  if (query.after !== undefined) {
-    where.push('(c.createdAt < @afterCreatedAt OR (c.createdAt = @afterCreatedAt AND c.jobId < @afterId))');
-    parameters.push({ name: '@afterCreatedAt', value: query.after.createdAt }, { name: '@afterId', value: query.after.id });
+  if (query.text !== undefined) {
+    where.push('CONTAINS(c.searchText, @text)');
+    parameters.push({ name: '@text', value: query.text });
   }
-  return { query: `SELECT * FROM c WHERE ${where.join(' AND ')} ORDER BY c.createdAt DESC, c.jobId DESC`, parameters };
+  const order = query.order ?? NEWEST_FIRST;
+  const fields = order.by === 'created' ? ['c.createdAt', 'c.jobId'] : [`c.${ORDER_FIELDS[order.by]}`, 'c.createdAt', 'c.jobId'];
+  if (query.after !== undefined) {
+    const cursor = order.by === 'created' ? ['@afterCreatedAt', '@afterId'] : ['@afterValue', '@afterCreatedAt', '@afterId'];
+    where.push(keysetAfter(fields, cursor, order.descending ? '<' : '>'));
+    parameters.push({ name: '@afterCreatedAt', value: query.after.createdAt }, { name: '@afterId', value: query.after.id });
+    if (order.by !== 'created') parameters.push({ name: '@afterValue', value: query.after.value ?? '' });
+  }
+  const direction = order.descending ? 'DESC' : 'ASC';
+  return { query: `SELECT * FROM c WHERE ${where.join(' AND ')} ORDER BY ${fields.map((f) => `${f} ${direction}`).join(', ')}`, parameters };
+}
+
+/** (f1, f2, …) compared with `op` to (p1, p2, …), spelled out: Cosmos SQL has no row values. */
+function keysetAfter(fields: string[], cursor: string[], op: '<' | '>'): string {
+  const [field, ...restFields] = fields;
+  const [param, ...restCursor] = cursor;
+  if (!restFields.length) return `${field} ${op} ${param}`;
+  return `(${field} ${op} ${param} OR (${field} = ${param} AND ${keysetAfter(restFields, restCursor, op)}))`;
 }
 
 /** Queued jobs due by `now`, best first (stage leads the ORDER BY so the composite index serves it). */

@@ -18,8 +18,12 @@ const desc = (path: string): CompositePath => ({ path, order: 'descending' });
 export const COMPOSITE_INDEXES: CompositePath[][] = [
   // listRunnable: stage = 'queued' (leading equality), best first.
   [asc('/stage'), desc('/priority'), asc('/createdAt'), asc('/jobId')],
-  // listJobs: newest first, with or without product/stage/label filters.
-  [desc('/createdAt'), desc('/jobId')],
+  // listJobs: newest first, with or without product/stage/label filters, and the other orders
+  // (queries.ts ORDER_FIELDS). Cosmos could read a descending index backwards; the test server
+  // matches an ORDER BY only to an index in its own direction, so both are listed.
+  ...(['/createdAt', '/priority', '/productId', '/stage'] as const).flatMap((field) =>
+    [desc, asc].map((dir) => (field === '/createdAt' ? [dir(field), dir('/jobId')] : [dir(field), dir('/createdAt'), dir('/jobId')])),
+  ),
   // listExpiredLeases: soonest expiry first.
   [asc('/leaseExpiresAt'), asc('/jobId')],
   // listLeasedTo: one factory's leases by job id.
@@ -35,6 +39,7 @@ export const INDEXING_POLICY: IndexingPolicy = {
   includedPaths: [
     '/type/?',
     '/jobId/?',
+    '/productId/?',
     '/stage/?',
     '/priority/?',
     '/createdAt/?',

@@ -20,7 +20,7 @@ import {
 } from '../job-store.js';
 import { normalizeLimit, toPage } from '../paging.js';
 import { DuplicateJobId, StoreClosed } from '../store-errors.js';
-import { bestFirst, byId, holdsLease, matchesQuery, newestFirst, soonestExpiryFirst } from './order.js';
+import { bestFirst, byId, holdsLease, matchesQuery, inOrder, soonestExpiryFirst } from './order.js';
 import { MemoryEchoOutbox } from './memory-echo-outbox.js';
 import { guardedOutbox, type EchoOutbox, type WithEchoOutbox } from '../echo-outbox.js';
 
@@ -78,7 +78,7 @@ export class MemoryJobStore implements JobStore, WithEchoOutbox {
   async listJobs(query: JobQuery): Promise<JobPage> {
     const limit = normalizeLimit(query.limit);
     const matching = this.#all().filter((job) => matchesQuery(job, query));
-    return toPage(matching.sort(newestFirst).slice(0, limit + 1).map(copy), limit);
+    return toPage(matching.sort(inOrder(query.order)).slice(0, limit + 1).map(copy), limit, query.order);
   }
 
   async listRunnable(now: number, limit: number): Promise<JobRecord[]> {

@@ -4,6 +4,7 @@
  * (plain `<` on JS strings compares UTF-16 units and differs above U+FFFF).
  */
 import type { JobRecord } from '../../domain/job.js';
+import { matchesSearch, NEWEST_FIRST, orderValue, type JobOrder } from '../../domain/job-search.js';
 import type { JobCursor, JobQuery } from '../job-store.js';
 
 export function compareText(a: string, b: string): number {
@@ -15,9 +16,29 @@ export function compareText(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** listJobs: createdAt desc, then id desc. */
-export function newestFirst(a: JobRecord, b: JobRecord): number {
-  return b.createdAt - a.createdAt || compareText(b.id, a.id);
+/** listJobs: by the order's field, then createdAt, then id, all ascending or all descending. */
+export function inOrder(order: JobOrder = NEWEST_FIRST): (a: JobRecord, b: JobRecord) => number {
+  const sign = order.descending ? -1 : 1;
+  return (a, b) => sign * compareKeys(keysOf(a, order), keysOf(b, order));
+}
+
+/** (value, createdAt, id) for a field other than create time; (createdAt, id) for it. */
+function keysOf(job: JobRecord, order: JobOrder): (number | string)[] {
+  return order.by === 'created' ? [job.createdAt, job.id] : [orderValue(job, order.by), job.createdAt, job.id];
+}
+
+function cursorKeys(cursor: JobCursor, order: JobOrder): (number | string)[] {
+  return order.by === 'created' ? [cursor.createdAt, cursor.id] : [cursor.value ?? '', cursor.createdAt, cursor.id];
+}
+
+function compareKeys(a: (number | string)[], b: (number | string)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : compareText(String(x), String(y));
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 /** listRunnable: priority desc, then createdAt asc, then id asc. */
@@ -38,9 +59,10 @@ export function holdsLease(job: JobRecord): boolean {
   return job.lease !== null && (job.stage === 'leased' || job.stage === 'running');
 }
 
-/** Strictly after the cursor in newest-first order. */
-function isAfter(job: JobRecord, cursor: JobCursor): boolean {
-  return job.createdAt < cursor.createdAt || (job.createdAt === cursor.createdAt && compareText(job.id, cursor.id) < 0);
+/** Strictly after the cursor in the query's order. */
+function isAfter(job: JobRecord, cursor: JobCursor, order: JobOrder = NEWEST_FIRST): boolean {
+  const c = compareKeys(keysOf(job, order), cursorKeys(cursor, order));
+  return order.descending ? c < 0 : c > 0;
 }
 
 /** The listJobs filter; key and value must meet in one requirement (see sqlite/list-jobs-sql.ts). */
@@ -55,5 +77,6 @@ export function matchesQuery(job: JobRecord, query: JobQuery): boolean {
     );
     if (!matched) return false;
   }
-  return query.after === undefined || isAfter(job, query.after);
+  if (query.text !== undefined && !matchesSearch(job, query.text)) return false;
+  return query.after === undefined || isAfter(job, query.after, query.order);
 }

@@ -102,7 +102,7 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
     if (limit === 0) return { jobs: [], next: null };
     await this.#readable();
     const { sql, params } = listJobsSql(query, limit + 1);
-    return toPage(this.#listJobsStatement(sql).all(params).map(jobFromRow), limit);
+    return toPage(this.#listJobsStatement(sql).all(params).map(jobFromRow), limit, query.order);
   }
 
   async listRunnable(now: number, limit: number): Promise<JobRecord[]> {

@@ -3,6 +3,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Logo } from './components/logo.js';
 import { jobEvents, useLiveState } from './events.js';
+import { ApiKeysPage } from './pages/api-keys.js';
 import { BudgetsPage } from './pages/budgets.js';
 import { ROLE_NAMES, useCaller } from './caller.js';
 import { FactoriesPage } from './pages/factories.js';
@@ -20,6 +21,7 @@ const TITLES: Record<Route['page'], string> = {
   job: 'Job',
   factories: 'Factories',
   budgets: 'Budgets',
+  keys: 'API keys',
   'sign-in': 'Sign in',
   'not-found': 'Not found',
 };
@@ -59,6 +61,7 @@ export function App(): JSX.Element {
           <NavItem href="/jobs" active={route.page === 'jobs' || route.page === 'job'} icon={ICONS.jobs}>Jobs</NavItem>
           <NavItem href="/factories" active={route.page === 'factories'} icon={ICONS.factories}>Factories</NavItem>
           <NavItem href="/budgets" active={route.page === 'budgets'} icon={ICONS.budgets}>Budgets</NavItem>
+          <NavItem href="/keys" active={route.page === 'keys'} icon={ICONS.keys}>API keys</NavItem>
         </nav>
         <div class="sidebar-foot">
           <LiveIndicator />
@@ -80,6 +83,11 @@ export function App(): JSX.Element {
                   Sign out
                 </button>
               </>
+            ) : caller?.development ? (
+              // Security is off (loopback development mode): every call is admin, a key changes nothing.
+              <span class="dev-badge" data-dev-mode title="The coordinator runs in loopback development mode: calls need no API key and act as admin. Turn security on before exposing it.">
+                Development mode · every call is admin
+              </span>
             ) : (
               <Link href={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} class="link-button">
                 Sign in with an API key
@@ -94,6 +102,7 @@ export function App(): JSX.Element {
         {route.page === 'job' && <JobDetailPage jobId={route.jobId} key={route.jobId} />}
         {route.page === 'factories' && <FactoriesPage />}
         {route.page === 'budgets' && <BudgetsPage product={route.product} />}
+        {route.page === 'keys' && <ApiKeysPage />}
         {route.page === 'not-found' && (
           <div class="page">
             <Empty title="Page not found">
@@ -136,6 +145,9 @@ const ICONS = {
   ),
   budgets: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M10 2a8 8 0 1 0 8 8h-8V2Zm2 0v6h6a8 8 0 0 0-6-6Z" /></svg>
+  ),
+  keys: (
+    <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M12.5 2a5.5 5.5 0 0 0-5.2 7.3L2 14.6V18h3.4v-2h2v-2h2l1.3-1.3A5.5 5.5 0 1 0 12.5 2Zm1.5 3a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3Z" /></svg>
   ),
   factories: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M2 17V8l4 2.5V8l4 2.5V8l4 2.5V3h4v14H2Zm3-4v2h2v-2H5Zm4 0v2h2v-2H9Zm4 0v2h2v-2h-2Z" /></svg>

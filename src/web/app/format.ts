@@ -1,6 +1,6 @@
 /** Display rules shared by every page: stages, times, durations, label requirements. */
 import { durationMs, timestampMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
-import { AttemptOutcome, JobStage, LabelOperator, type LabelRequirement } from '../../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { AttemptOutcome, JobStage, LabelOperator, type Job, type LabelRequirement } from '../../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { FactoryState } from '../../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
 
 export interface StageInfo {
@@ -29,6 +29,9 @@ export const STAGES: Record<JobStage, StageInfo> = {
 export const ACTIVE_STAGES = [JobStage.QUEUED, JobStage.BLOCKED, JobStage.LEASED, JobStage.RUNNING, JobStage.AWAITING_REVIEW] as const;
 export const FINAL_STAGES = [JobStage.SUCCEEDED, JobStage.FAILED, JobStage.CANCELLED, JobStage.DEAD, JobStage.SHIPPED, JobStage.REJECTED] as const;
 export const ALL_STAGES = [...ACTIVE_STAGES, ...FINAL_STAGES] as const;
+
+/** Stages a job can be requeued from (JobService.RequeueJob). */
+export const REQUEUABLE: ReadonlySet<JobStage> = new Set([JobStage.FAILED, JobStage.DEAD, JobStage.CANCELLED, JobStage.REJECTED, JobStage.AWAITING_REVIEW]);
 
 export function isFinal(stage: JobStage): boolean {
   return STAGES[stage].final;
@@ -81,6 +84,20 @@ export function relativeTime(at: number, now: number): string {
   if (abs < 5_000) return 'just now';
   const text = abs < 60_000 ? `${Math.round(abs / 1000)} s` : abs < 3_600_000 ? `${Math.floor(abs / 60_000)} min` : abs < 86_400_000 ? `${Math.floor(abs / 3_600_000)} h` : `${Math.floor(abs / 86_400_000)} d`;
   return delta >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/**
+ * How long the job's command ran: its attempts' runs added up, the one still running up to `now`.
+ * Time in the queue, between attempts and awaiting review is not run time. Null before a start.
+ */
+export function runTime(job: Job, now: number): number | null {
+  let total: number | null = null;
+  for (const attempt of job.attempts) {
+    const start = ms(attempt.startTime);
+    if (start === null) continue;
+    total = (total ?? 0) + Math.max(0, (ms(attempt.endTime) ?? now) - start);
+  }
+  return total;
 }
 
 /** "850 ms", "12.3 s", "4 min 05 s", "2 h 10 min", "3 d 4 h". */

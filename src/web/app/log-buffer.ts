@@ -12,6 +12,8 @@ import { ms } from './format.js';
 export interface LogLine {
   /** 1-based line number within the job's output (dividers have 0). */
   n: number;
+  /** 1-based line number within its attempt's output, as in a #L<epoch>-<line> link (dividers have 0). */
+  lineInAttempt: number;
   epoch: bigint;
   stream: LogStream;
   segments: Segment[];
@@ -39,6 +41,7 @@ export class LogBuffer {
   bytes = 0;
   dropped = 0;
   private count = 0;
+  private countInAttempt = 0;
   private epoch: bigint | null = null;
   private last: { epoch: bigint; sequence: bigint } | null = null;
 
@@ -56,7 +59,8 @@ export class LogBuffer {
     if (chunk.epoch !== this.epoch) {
       this.epoch = chunk.epoch;
       this.streams = new Map();
-      this.pushLine({ n: 0, epoch: chunk.epoch, stream: LogStream.UNSPECIFIED, segments: [], divider: true, at });
+      this.countInAttempt = 0;
+      this.pushLine({ n: 0, lineInAttempt: 0, epoch: chunk.epoch, stream: LogStream.UNSPECIFIED, segments: [], divider: true, at });
     }
     const state = this.stream(chunk.stream);
     this.bytes += chunk.data.byteLength;
@@ -111,7 +115,7 @@ export class LogBuffer {
 
   private ensureOpen(state: StreamState, chunk: LogChunk, at: number | null): LogLine {
     if (!state.open) {
-      state.open = { n: ++this.count, epoch: chunk.epoch, stream: chunk.stream, segments: [], at };
+      state.open = { n: ++this.count, lineInAttempt: ++this.countInAttempt, epoch: chunk.epoch, stream: chunk.stream, segments: [], at };
       this.pushLine(state.open);
     }
     return state.open;

@@ -79,6 +79,54 @@ export function describeListing(makeStore: MakeStore): void {
       expect((await store().listJobs({ limit: 5 })).next).toBeNull();
       expect(await store().listJobs({ limit: 0 })).toEqual({ jobs: [], next: null });
     });
+
+    it('searches id, title, command, label requirements and product, folding ASCII case only', async () => {
+      await put(store(), 'job-alpha', { title: 'Nightly Build', command: ['make', 'release'] });
+      await put(store(), 'job-beta', { productId: 'payments-api', command: ['node', 'migrate.js'] });
+      await put(store(), 'job-gamma', { requiredLabels: [{ key: 'gpu', operator: 'in', values: ['A100', 'h100'] }] });
+      await put(store(), 'job-delta', { requiredLabels: [{ key: 'Docker', operator: 'exists', values: [] }], title: 'Ünïcode Straße' });
+      const search = async (text: string) => ids((await store().listJobs({ text, limit: 10 })).jobs).sort();
+      expect(await search('nightly build')).toEqual(['job-alpha']);
+      expect(await search('alpha')).toEqual(['job-alpha']);
+      expect(await search('release')).toEqual(['job-alpha']);
+      expect(await search('migrate.js')).toEqual(['job-beta']);
+      expect(await search('payments')).toEqual(['job-beta']);
+      expect(await search('gpu=a100')).toEqual(['job-gamma']);
+      expect(await search('u=h1')).toEqual(['job-gamma']);
+      expect(await search('docker')).toEqual(['job-delta']);
+      expect(await search('straße')).toEqual(['job-delta']);
+      expect(await search('job-')).toEqual(['job-alpha', 'job-beta', 'job-delta', 'job-gamma']);
+      // Text that only the separator of two fields would form, or "%" and "_", match nothing.
+      expect(await search('make release')).toEqual([]);
+      expect(await search('%')).toEqual([]);
+      expect(await search('_')).toEqual([]);
+      // Search combines with the other filters.
+      expect(ids((await store().listJobs({ text: 'job-', productId: 'payments-api', limit: 10 })).jobs)).toEqual(['job-beta']);
+    });
+
+    it('sorts by priority, product or stage either way, ties by create time then id, and pages in that order', async () => {
+      await put(store(), 'a', { priority: 1, productId: 'web', stage: 'queued', createdAt: T0 + 1 });
+      await put(store(), 'b', { priority: 5, productId: 'api', stage: 'failed', createdAt: T0 + 2 });
+      await put(store(), 'c', { priority: 1, productId: 'web', stage: 'running', createdAt: T0 + 3 });
+      await put(store(), 'd', { priority: -2, productId: 'api', stage: 'queued', createdAt: T0 + 3 });
+      await put(store(), 'e', { priority: 5, productId: 'ml', stage: 'succeeded', createdAt: T0 + 2 });
+      const all = async (by: 'created' | 'priority' | 'product' | 'stage', descending: boolean) => {
+        const seen: string[] = [];
+        let after: Parameters<JobStore['listJobs']>[0]['after'];
+        for (;;) {
+          const page = await store().listJobs({ order: { by, descending }, limit: 2, ...(after ? { after } : {}) });
+          seen.push(...ids(page.jobs));
+          if (!page.next) return seen;
+          after = page.next;
+        }
+      };
+      expect(await all('priority', true)).toEqual(['e', 'b', 'c', 'a', 'd']);
+      expect(await all('priority', false)).toEqual(['d', 'a', 'c', 'b', 'e']);
+      expect(await all('product', false)).toEqual(['b', 'd', 'e', 'a', 'c']);
+      expect(await all('stage', true)).toEqual(['e', 'c', 'd', 'a', 'b']);
+      expect(await all('created', false)).toEqual(['a', 'b', 'e', 'c', 'd']);
+      expect(await all('created', true)).toEqual(['d', 'c', 'e', 'b', 'a']);
+    });
   });
 
   describe('listRunnable', () => {

@@ -12,7 +12,7 @@ import { VERSION } from '../../../version.js';
 import { describeError } from '../errors.js';
 import { absoluteTime } from '../format.js';
 import { adminService } from '../rpc.js';
-import { CopyButton, FormActions, Panel } from './ui.js';
+import { CopyButton, FormActions, Panel, SecretOnce } from './ui.js';
 
 interface Issued {
   token: string;
@@ -80,11 +80,7 @@ export function EnrollmentForm({ onClose }: { onClose: () => void }): JSX.Elemen
     return (
       <Panel title="Enrollment token" class="submit-panel">
         <div class="token-once">
-          <div class="banner banner-warn">Copy it now: this token is shown once. The coordinator keeps only its hash.</div>
-          <div class="secret">
-            <code class="secret-value" data-token>{issued.token}</code>
-            <CopyButton text={issued.token} label="Copy token" />
-          </div>
+          <SecretOnce what="token" value={issued.token} copyLabel="Copy token" dataAttr="token" />
           <div class="muted small">
             Token {issued.tokenId}
             {issued.expiresAt !== null ? ` · works once, until ${absoluteTime(issued.expiresAt)}` : ''}

@@ -1,7 +1,8 @@
 /**
  * A job's output: ANSI colours, stderr marked, one divider per attempt, search with highlighting
  * (optionally only matching lines), follow (stick to the bottom while output arrives) and download
- * as plain text.
+ * as plain text. Each line number links to the line (#L<epoch>-<line>, the line counted within its
+ * attempt); opening such a link scrolls to the line and marks it, once it has arrived.
  */
 import type { JSX } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -25,8 +26,10 @@ const STATUS_TEXT: Record<LogStatus, string> = {
 export function LogView({ buffer, version, status, jobId, factoryOf }: { buffer: LogBuffer; version: number; status: LogStatus; jobId: string; factoryOf: (epoch: bigint) => string | undefined }): JSX.Element {
   const [search, setSearch] = useState('');
   const [onlyMatches, setOnlyMatches] = useState(false);
-  const [follow, setFollow] = useState(true);
+  const target = useLineTarget();
+  const [follow, setFollow] = useState(target === null);
   const box = useRef<HTMLDivElement>(null);
+  const reached = useRef<string | null>(null);
 
   const needle = search.toLowerCase();
   let matchLines = 0;
@@ -54,6 +57,16 @@ export function LogView({ buffer, version, status, jobId, factoryOf }: { buffer:
   useLayoutEffect(() => {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
   }, [version, follow, shown.length]);
+
+  // A linked line: scroll to it once, when it is there (the output may still be arriving).
+  useEffect(() => {
+    if (target === null || reached.current === target) return;
+    const line = box.current?.querySelector(`[id="${target}"]`);
+    if (!line) return;
+    reached.current = target;
+    setFollow(false);
+    line.scrollIntoView({ block: 'center' });
+  }, [target, version, shown.length]);
 
   useEffect(() => {
     const el = box.current;
@@ -123,8 +136,14 @@ export function LogView({ buffer, version, status, jobId, factoryOf }: { buffer:
                   </span>
                 </div>
               ) : (
-                <div class={`log-line${line.stream === LogStream.STDERR ? ' log-stderr' : ''}`} key={line.n}>
-                  <span class="log-n">{line.n}</span>
+                <div
+                  class={`log-line${line.stream === LogStream.STDERR ? ' log-stderr' : ''}${lineId(line) === target ? ' log-line-target' : ''}`}
+                  key={line.n}
+                  id={lineId(line)}
+                >
+                  <a class="log-n" href={`#${lineId(line)}`} title="Link to this line">
+                    {line.lineInAttempt}
+                  </a>
                   <span class="log-text">{renderSegments(line.segments, needle)}</span>
                 </div>
               ),
@@ -134,6 +153,23 @@ export function LogView({ buffer, version, status, jobId, factoryOf }: { buffer:
       </div>
     </section>
   );
+}
+
+/** "L2-15": line 15 of the attempt with epoch 2. */
+function lineId(line: LogLine): string {
+  return `L${line.epoch}-${line.lineInAttempt}`;
+}
+
+/** The line the page's #L<epoch>-<line> names, kept current as the hash changes. */
+function useLineTarget(): string | null {
+  const read = (): string | null => (/^#L\d+-\d+$/.test(location.hash) ? location.hash.slice(1) : null);
+  const [target, setTarget] = useState(read);
+  useEffect(() => {
+    const update = (): void => setTarget(read());
+    window.addEventListener('hashchange', update);
+    return () => window.removeEventListener('hashchange', update);
+  }, []);
+  return target;
 }
 
 function countMatches(haystack: string, needle: string): number {

@@ -1,7 +1,8 @@
 /**
  * Where a waiting job could go and why (JobService.ExplainScore): for every connected factory the
  * hard filters it passes or fails, and the weighted score term by term for those that pass. Read
- * again whenever the job changes.
+ * again whenever the job changes. When an attempt already ran, the panel says why its score at
+ * dispatch (kept on the attempt) differs from the scores now.
  */
 import type { JSX } from 'preact';
 import type { Job, ScoreBreakdown, ScoringWeights } from '../../../../gen/ts/gigafactory/fleet/v1/job_pb.js';
@@ -46,6 +47,7 @@ export function ScoreBar({ score }: { score: ScoreBreakdown }): JSX.Element {
 export function PlacementPanel({ job }: { job: Job }): JSX.Element {
   const explain = useLoad((signal) => jobService.explainScore({ jobId: job.id }, { signal }), [job.id, String(job.revision)], "explain the job's placement");
   const data = explain.data;
+  const dispatched = job.attempts.at(-1)?.decision;
   return (
     <Panel
       title="Placement"
@@ -53,10 +55,17 @@ export function PlacementPanel({ job }: { job: Job }): JSX.Element {
       aside={data?.weights ? <span class="muted small">weights: {weightsText(data.weights)}</span> : null}
     >
       <ErrorBanner message={explain.error} onRetry={explain.reload} />
+      {dispatched && (
+        <p class="score-note small" data-score-note>
+          Its last attempt was dispatched with a score of <span class="strong">{num(dispatched.total)}</span> ({scoreText(dispatched)}). The scores below are
+          computed now, so they differ: aging grows while a job waits, and free slots and fair share move with the fleet.
+        </p>
+      )}
       {data?.unplaceableReason && <div class="banner banner-warn placement-reason">{sentence(data.unplaceableReason)}</div>}
       {data && !data.factories.length ? (
         <Empty title="No factory is connected">The job waits until one that passes its filters connects.</Empty>
       ) : (
+        <div class="table-wrap">
         <table class="table table-compact placement-table">
           <thead>
             <tr>
@@ -99,6 +108,7 @@ export function PlacementPanel({ job }: { job: Job }): JSX.Element {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </Panel>
   );

@@ -2,17 +2,20 @@
  * Submit a job: product, command (split like a shell would, but run without one), label
  * requirements in the CLI's syntax, priority and attempts, and whether its work waits for an
  * operator to ship or reject it (require_review). Each form carries an idempotency key, so
- * pressing Submit twice, or again after a network error, creates one job.
+ * pressing Submit twice, or again after a network error, creates one job. "Run again" on a job's
+ * page opens it filled in from that job (its environment's values are never sent to the browser,
+ * so they are not copied).
  */
 import type { JSX } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../errors.js';
+import { commandLine, requirementText } from '../format.js';
 import { parseRequirements, randomKey, splitCommand } from '../input.js';
 import { jobService } from '../rpc.js';
 import { jobPath, navigate } from '../router.js';
 import { FormActions, Panel } from './ui.js';
 
-export function SubmitForm({ defaultProduct, onCancel }: { defaultProduct: string; onCancel: () => void }): JSX.Element {
+export function SubmitForm({ defaultProduct, fromJobId, onCancel }: { defaultProduct: string; fromJobId: string; onCancel: () => void }): JSX.Element {
   const [product, setProduct] = useState(defaultProduct);
   const [title, setTitle] = useState('');
   const [command, setCommand] = useState('');
@@ -23,6 +26,26 @@ export function SubmitForm({ defaultProduct, onCancel }: { defaultProduct: strin
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [idempotencyKey] = useState(randomKey);
+
+  // Run again: the form starts as the job was submitted.
+  useEffect(() => {
+    if (!fromJobId) return;
+    const abort = new AbortController();
+    jobService.getJob({ jobId: fromJobId }, { signal: abort.signal }).then(
+      ({ job }) => {
+        if (!job) return;
+        setProduct(job.productId);
+        setTitle(job.title);
+        setCommand(commandLine(job.command));
+        setLabels(job.requiredLabels.map(requirementText).join(' '));
+        setPriority(String(job.priority));
+        setMaxAttempts(String(job.maxAttempts));
+        setRequireReview(job.requireReview);
+      },
+      (err: unknown) => !abort.signal.aborted && setError(describeError(err, `read ${fromJobId} to run it again`)),
+    );
+    return () => abort.abort();
+  }, [fromJobId]);
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -60,7 +83,7 @@ export function SubmitForm({ defaultProduct, onCancel }: { defaultProduct: strin
   };
 
   return (
-    <Panel title="Submit a job" class="submit-panel">
+    <Panel title={fromJobId ? `Run ${fromJobId} again` : 'Submit a job'} class="submit-panel">
       <form class="submit-form" noValidate onSubmit={(e) => void submit(e)} aria-label="Submit a job">
         <label class="field">
           <span class="field-label">Product</span>

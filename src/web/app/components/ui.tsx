@@ -47,11 +47,16 @@ export function useNow(intervalMs = 1_000): number {
   return now;
 }
 
-export function When({ at, now }: { at: number | null; now: number }): JSX.Element {
+/**
+ * A time relative to `now`. Something that already happened (the default) never reads "in 7 s":
+ * `now` ticks coarsely (every 10 s on some pages) and the browser's clock may lag the
+ * coordinator's, so a fresh event can look a little in the future. Pass `future` for deadlines.
+ */
+export function When({ at, now, future }: { at: number | null; now: number; future?: boolean }): JSX.Element {
   if (at === null) return <span class="muted">—</span>;
   return (
     <time dateTime={new Date(at).toISOString()} title={absoluteTime(at)}>
-      {relativeTime(at, now)}
+      {relativeTime(future ? at : Math.min(at, now), now)}
     </time>
   );
 }
@@ -168,5 +173,18 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
         <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M7 3h8a2 2 0 0 1 2 2v8h-2V5H7V3Zm-2 4h8a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V9a2 2 0 0 1 2-2Zm0 2v7h8V9H5Z" /></svg>
       )}
     </button>
+  );
+}
+
+/** A secret the coordinator shows once (it keeps only a hash): the value, a copy button, a warning. */
+export function SecretOnce({ what, value, copyLabel, dataAttr }: { what: string; value: string; copyLabel: string; dataAttr: string }): JSX.Element {
+  return (
+    <>
+      <div class="banner banner-warn">Copy it now: this {what} is shown once. The coordinator keeps only its hash.</div>
+      <div class="secret">
+        <code class="secret-value" {...{ [`data-${dataAttr}`]: true }}>{value}</code>
+        <CopyButton text={value} label={copyLabel} />
+      </div>
+    </>
   );
 }

@@ -136,7 +136,7 @@ function BudgetRow({ budget: b, selected, now, onDone }: { budget: Budget; selec
       <td class="num">{b.reserved > 0 ? formatCost(b.reserved) : <span class="muted">—</span>}</td>
       <td class="num nowrap">{b.costLimit > 0 ? `${formatCost(b.costLimit)} / ${PERIODS[b.period]}` : <span class="muted">none</span>}</td>
       <td class="nowrap">
-        <When at={ms(b.periodEndTime)} now={now} />
+        <When at={ms(b.periodEndTime)} now={now} future />
       </td>
       <td>
         <div class="row-actions">

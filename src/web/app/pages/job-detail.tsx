@@ -16,10 +16,11 @@ import { describeError, sentence } from '../errors.js';
 import { ConfirmAction } from '../components/confirm.js';
 import { DagPanel } from '../components/dag-graph.js';
 import { PlacementPanel, ScoreBar, scoreText } from '../components/placement.js';
-import { absoluteTime, clockTime, commandLine, durationOf, formatCost, formatDuration, isFinal, ms, requirementText, STAGES } from '../format.js';
+import { absoluteTime, clockTime, commandLine, durationOf, formatCost, formatDuration, isFinal, ms, REQUEUABLE, requirementText, runTime, STAGES } from '../format.js';
 import { LogBuffer } from '../log-buffer.js';
 import { jobService } from '../rpc.js';
-import { Link } from '../router.js';
+import { Link, navigate } from '../router.js';
+import { GuardedButton } from '../components/guarded.js';
 import { followStream } from '../streams.js';
 
 export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
@@ -65,10 +66,18 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
     };
   }, [jobId]);
 
-  // Its output: everything stored, then new chunks until the job ends.
+  // TailLogs ends when the job does; a requeue brings it back to life, so the tail opens again
+  // (resuming after the last chunk taken) each time the job leaves a final stage.
+  const revived = useRevivals(job);
+
+  // A new job starts a new buffer; a revived one keeps its earlier attempts' output.
   useEffect(() => {
     buffer.current = new LogBuffer();
     setLogVersion(0);
+  }, [jobId]);
+
+  // Its output: everything stored, then new chunks until the job ends.
+  useEffect(() => {
     let frame = 0;
     const stop = followStream({
       purpose: "read the job's output",
@@ -96,7 +105,7 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
       stop();
       cancelAnimationFrame(frame);
     };
-  }, [jobId]);
+  }, [jobId, revived]);
 
   if (loadError) {
     return (
@@ -124,7 +133,7 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
 
   const final = isFinal(job.stage);
   const start = ms(job.startTime);
-  const end = ms(job.endTime);
+  const ran = runTime(job, now);
   const factoryOf = (epoch: bigint): string | undefined => job.attempts.find((a) => a.epoch === epoch)?.factoryId;
   const timeout = durationOf(job.timeout);
 
@@ -172,7 +181,9 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
           {job.attemptCount} of {job.maxAttempts}
         </Fact>
         <Fact label="Epoch">{String(job.epoch)}</Fact>
-        <Fact label={final ? 'Ran for' : 'Running for'}>{start !== null ? formatDuration((end ?? now) - start) : <span class="muted">not started</span>}</Fact>
+        <Fact label={job.stage === JobStage.RUNNING ? 'Running for' : 'Ran for'} title="Its attempts' run time added up; waiting in the queue or for review does not count">
+          {ran !== null ? formatDuration(ran) : <span class="muted">not started</span>}
+        </Fact>
         <Fact label="Exit code">{job.exitCode ?? <span class="muted">—</span>}</Fact>
         {(job.cost > 0 || job.estimatedCost > 0 || job.costCeiling > 0) && (
           <Fact label="Cost">
@@ -183,7 +194,7 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
         )}
         {job.stage === JobStage.QUEUED && ms(job.notBeforeTime) !== null && ms(job.notBeforeTime)! > now && (
           <Fact label="Retry">
-            <When at={ms(job.notBeforeTime)} now={now} />
+            <When at={ms(job.notBeforeTime)} now={now} future />
           </Fact>
         )}
       </div>
@@ -203,7 +214,13 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
 
       <DagPanel jobId={job.id} />
       <Panel title="Attempts">
-        {job.attempts.length ? <AttemptsTable attempts={job.attempts} now={now} /> : <Empty title="Not offered to a factory yet" />}
+        {job.attempts.length ? (
+          <div class="table-wrap">
+            <AttemptsTable attempts={job.attempts} now={now} />
+          </div>
+        ) : (
+          <Empty title="Not offered to a factory yet" />
+        )}
       </Panel>
       <div class="grid-2">
         <Panel title="Definition" class="span-wide">
@@ -247,29 +264,64 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
             </dd>
           </dl>
         </Panel>
-        <Panel title="History">
-          <ol class="timeline">
-            {events.map((e) => (
-              <li class={`timeline-item tone-${STAGES[e.toStage].tone}`} key={String(e.revision)}>
-                <div class="timeline-head">
-                  <span class="timeline-kind">{e.kind.replace(/_/g, ' ')}</span>
-                  <span class="muted small" title={ms(e.time) !== null ? absoluteTime(ms(e.time)!) : ''}>{ms(e.time) !== null ? clockTime(ms(e.time)!) : ''}</span>
-                </div>
-                <div class="small">
-                  {e.fromStage !== JobStage.UNSPECIFIED && e.fromStage !== e.toStage ? `${STAGES[e.fromStage].label} → ` : ''}
-                  {STAGES[e.toStage].label}
-                  <span class="muted"> · {e.actor}</span>
-                </div>
-                {e.message && <div class="small muted timeline-message">{e.message}</div>}
-              </li>
-            ))}
-          </ol>
+        <Panel title="History" aside={<span class="muted small">newest first</span>}>
+          <History events={events} />
         </Panel>
       </div>
     </div>
   );
 }
 
+/** Events shown before "Show all": enough for a job's usual life; a long one unfolds on demand. */
+const HISTORY_SHOWN = 30;
+
+/** The job's events, newest first; the whole history is one click away. */
+function History({ events }: { events: JobEvent[] }): JSX.Element {
+  const [all, setAll] = useState(false);
+  const newestFirst = [...events].reverse();
+  const shown = all ? newestFirst : newestFirst.slice(0, HISTORY_SHOWN);
+  return (
+    <>
+      <ol class="timeline">
+        {shown.map((e) => (
+          <li class={`timeline-item tone-${STAGES[e.toStage].tone}`} key={String(e.revision)}>
+            <div class="timeline-head">
+              <span class="timeline-kind">{e.kind.replace(/_/g, ' ')}</span>
+              <span class="muted small" title={ms(e.time) !== null ? absoluteTime(ms(e.time)!) : ''}>{ms(e.time) !== null ? clockTime(ms(e.time)!) : ''}</span>
+            </div>
+            <div class="small">
+              {e.fromStage !== JobStage.UNSPECIFIED && e.fromStage !== e.toStage ? `${STAGES[e.fromStage].label} → ` : ''}
+              {STAGES[e.toStage].label}
+              <span class="muted"> · {e.actor}</span>
+            </div>
+            {e.message && <div class="small muted timeline-message">{e.message}</div>}
+          </li>
+        ))}
+      </ol>
+      {shown.length < newestFirst.length && (
+        <div class="timeline-more">
+          <button type="button" class="button button-secondary button-small" onClick={() => setAll(true)}>
+            Show all {newestFirst.length} events
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+
+/** How many times the job went from a final stage back to an active one (a requeue) while shown. */
+function useRevivals(job: Job | null): number {
+  const [revivals, setRevivals] = useState(0);
+  const wasFinal = useRef<boolean | null>(null);
+  const final = job ? isFinal(job.stage) : null;
+  useEffect(() => {
+    if (final === null) return;
+    if (wasFinal.current === true && !final) setRevivals((n) => n + 1);
+    wasFinal.current = final;
+  }, [final]);
+  return revivals;
+}
 
 function Breadcrumb({ jobId }: { jobId: string }): JSX.Element {
   return (
@@ -281,9 +333,9 @@ function Breadcrumb({ jobId }: { jobId: string }): JSX.Element {
   );
 }
 
-function Fact({ label, children }: { label: string; children: JSX.Element | JSX.Element[] | string | number | (string | JSX.Element | number)[] }): JSX.Element {
+function Fact({ label, title, children }: { label: string; title?: string; children: JSX.Element | JSX.Element[] | string | number | (string | JSX.Element | number)[] }): JSX.Element {
   return (
-    <div class="fact">
+    <div class="fact" title={title} data-fact={label}>
       <div class="fact-label">{label}</div>
       <div class="fact-value">{children}</div>
     </div>
@@ -302,7 +354,7 @@ function AttemptsTable({ attempts, now }: { attempts: Attempt[]; now: number }):
           <th class="num">Ran</th>
           <th>Outcome</th>
           <th class="num">Exit</th>
-          <th>Why there</th>
+          <th title="The score that won the dispatch, at that moment">Score at dispatch</th>
         </tr>
       </thead>
       <tbody>
@@ -340,21 +392,25 @@ function AttemptsTable({ attempts, now }: { attempts: Attempt[]; now: number }):
   );
 }
 
-/** Stages a job can be requeued from (JobService.RequeueJob). */
-const REQUEUABLE = new Set([JobStage.FAILED, JobStage.DEAD, JobStage.CANCELLED, JobStage.REJECTED, JobStage.AWAITING_REVIEW]);
-
 /** What an operator may do with the job in its stage; the key's role disables what it may not. */
-function JobActions({ job, onChange }: { job: Job; onChange: (job: Job) => void }): JSX.Element | null {
+function JobActions({ job, onChange }: { job: Job; onChange: (job: Job) => void }): JSX.Element {
   const reviewing = job.stage === JobStage.AWAITING_REVIEW;
   const cancellable = !isFinal(job.stage);
   const requeuable = REQUEUABLE.has(job.stage);
-  if (!reviewing && !cancellable && !requeuable) return null;
   const running = job.stage === JobStage.RUNNING || job.stage === JobStage.LEASED;
   const apply = (res: { job?: Job | undefined }): void => {
     if (res.job) onChange(res.job);
   };
   return (
     <div class="job-actions">
+      <GuardedButton
+        rpc="JobService/SubmitJob"
+        class="button button-secondary"
+        title="A new job, submitted from a form filled in from this one"
+        onClick={() => navigate(`/jobs?new=1&from=${encodeURIComponent(job.id)}`)}
+      >
+        Run again
+      </GuardedButton>
       {reviewing && (
         <ConfirmAction
           label="Ship"

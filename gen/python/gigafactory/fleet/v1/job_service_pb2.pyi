@@ -11,6 +11,11 @@ DAG_EDGE_KIND_CHILD: DagEdgeKind
 DAG_EDGE_KIND_DEPENDS_ON: DagEdgeKind
 DAG_EDGE_KIND_UNSPECIFIED: DagEdgeKind
 DESCRIPTOR: _descriptor.FileDescriptor
+JOB_ORDER_CREATE_TIME: JobOrder
+JOB_ORDER_PRIORITY: JobOrder
+JOB_ORDER_PRODUCT: JobOrder
+JOB_ORDER_STAGE: JobOrder
+JOB_ORDER_UNSPECIFIED: JobOrder
 
 class AddChildrenRequest(_message.Message):
     __slots__ = ["children", "parent_id"]
@@ -137,18 +142,24 @@ class GetJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ["label", "page_size", "page_token", "product_id", "stages"]
+    __slots__ = ["ascending", "label", "order_by", "page_size", "page_token", "product_id", "query", "stages"]
+    ASCENDING_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
     STAGES_FIELD_NUMBER: _ClassVar[int]
+    ascending: bool
     label: str
+    order_by: JobOrder
     page_size: int
     page_token: str
     product_id: str
+    query: str
     stages: _containers.RepeatedScalarFieldContainer[_job_pb2.JobStage]
-    def __init__(self, product_id: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[_job_pb2.JobStage, str]]] = ..., label: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[_job_pb2.JobStage, str]]] = ..., label: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., query: _Optional[str] = ..., order_by: _Optional[_Union[JobOrder, str]] = ..., ascending: bool = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ["jobs", "next_page_token"]
@@ -298,6 +309,9 @@ class WatchJobsResponse(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: _job_pb2.JobEvent
     def __init__(self, event: _Optional[_Union[_job_pb2.JobEvent, _Mapping]] = ...) -> None: ...
+
+class JobOrder(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
 
 class DagEdgeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
