@@ -29,6 +29,7 @@ import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
 import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
+import { maxListedLeases } from '../src/domain/lease-book.js';
 import { VERSION } from '../src/version.js';
 
 /** How long a job handed back at a drain's deadline gets between SIGTERM and SIGKILL. */
@@ -375,12 +376,16 @@ export class FactoryAgent {
     this.running.delete(job.jobId);
   }
 
-  /** Leases to list in hello and heartbeats: running jobs, and finished ones whose result is unacknowledged. */
+  /**
+   * Leases to list in hello and heartbeats: running jobs, and finished ones whose result is
+   * unacknowledged, as many as the coordinator accepts (running jobs first; results beyond the
+   * bound are still sent and resent on their own).
+   */
   private heldLeases(): JobRef[] {
     const refs = new Map<string, JobRef>();
     for (const job of this.running.values()) refs.set(job.jobId, create(JobRefSchema, { jobId: job.jobId, epoch: job.epoch }));
     for (const result of this.pending.list()) refs.set(result.jobId, create(JobRefSchema, { jobId: result.jobId, epoch: result.epoch }));
-    return [...refs.values()];
+    return [...refs.values()].slice(0, maxListedLeases(this.opts.slots));
   }
 
   private async stopAll(graceMs: number): Promise<void> {
