@@ -8,7 +8,6 @@ import { create } from '@bufbuild/protobuf';
 import { durationMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import {
   ConnectRequestSchema,
   GoodbyeReason,
@@ -24,12 +23,13 @@ import { Connection } from './connection-state.js';
 import { FactoryCredentials } from './factory-credentials.js';
 import { createFactoryClient, openFactoryStream, type FactoryStream } from './grpc-client.js';
 import { Heartbeater } from './heartbeat.js';
-import { runSpecFromOffer, startJob, type JobProcess } from './job-process.js';
+import { runSpecFromOffer, startJob, type JobProcess, type RunAsUser } from './job-process.js';
 import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
 import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
 import { maxListedLeases } from '../src/domain/lease-book.js';
+import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
 import { VERSION } from '../src/version.js';
 
 /** How long a job handed back at a drain's deadline gets between SIGTERM and SIGKILL. */
@@ -68,6 +68,10 @@ export interface AgentOptions {
   factoryToken?: string;
   /** One-time enrollment token, traded for a factory token on the first run (see factory-credentials.ts). */
   enrollToken?: string;
+  /** The agent's environment variables jobs also see, by name (job-environment.ts says what else they see). */
+  passEnv?: readonly string[];
+  /** Jobs run as this user instead of the agent's (the agent must be root). */
+  runAs?: RunAsUser;
 }
 
 interface RunningJob {
@@ -118,7 +122,9 @@ export class FactoryAgent {
   /** Runs until `stop` aborts, a drain ends, or the coordinator revokes this factory. */
   async run(stop: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([stop, this.halt.signal]);
-    await mkdir(this.opts.workDir, { recursive: true });
+    // The token and unsent results live here: the agent's user only (others may pass through to the
+    // workspaces of jobs that run as another user, never list or read the rest).
+    (this.opts.runAs ? makePassThroughDir : makePrivateDir)(this.opts.workDir);
     this.pending = await PendingResults.open(join(this.opts.workDir, PENDING_RESULTS_FILE));
     await this.tokens.prepare(() => createFactoryClient(this.coordinators[this.nextCoordinator]!, this.opts.credentials ?? grpc.credentials.createInsecure()), signal);
     let attempt = 0;
@@ -306,7 +312,13 @@ export class FactoryAgent {
   /** Runs an accepted job to its end and reports how it ended. */
   private async runJob(job: RunningJob, offer: LeaseOffer): Promise<void> {
     const ref = { jobId: offer.jobId, epoch: offer.epoch };
-    const proc = await startJob(runSpecFromOffer(offer), { workDir: this.opts.workDir, signal: job.notYetStarted.signal });
+    const proc = await startJob(runSpecFromOffer(offer), {
+      workDir: this.opts.workDir,
+      factoryId: this.factoryId,
+      signal: job.notYetStarted.signal,
+      ...(this.opts.passEnv ? { passEnv: this.opts.passEnv } : {}),
+      ...(this.opts.runAs ? { runAs: this.opts.runAs } : {}),
+    });
     const batcher = new LogBatcher({ jobId: offer.jobId, epoch: offer.epoch, sink: this.uplink.logSink() });
     batcher.attach(proc.stdout, LogStream.STDOUT);
     batcher.attach(proc.stderr, LogStream.STDERR);
