@@ -8,7 +8,6 @@ import { create } from '@bufbuild/protobuf';
 import { durationMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import {
   ConnectRequestSchema,
   GoodbyeReason,
@@ -24,12 +23,14 @@ import { Connection } from './connection-state.js';
 import { FactoryCredentials } from './factory-credentials.js';
 import { createFactoryClient, openFactoryStream, type FactoryStream } from './grpc-client.js';
 import { Heartbeater } from './heartbeat.js';
-import { COST_FILE, COST_NOTICE_FILE, runSpecFromOffer, startJob, type JobProcess } from './job-process.js';
+import { COST_FILE, COST_NOTICE_FILE, runSpecFromOffer, startJob, type JobProcess, type RunAsUser } from './job-process.js';
 import { CostMeter } from './cost-meter.js';
 import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
 import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
+import { maxListedLeases } from '../src/domain/lease-book.js';
+import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
 import { VERSION } from '../src/version.js';
 
 /** How long a job handed back at a drain's deadline gets between SIGTERM and SIGKILL. */
@@ -68,6 +69,10 @@ export interface AgentOptions {
   factoryToken?: string;
   /** One-time enrollment token, traded for a factory token on the first run (see factory-credentials.ts). */
   enrollToken?: string;
+  /** The agent's environment variables jobs also see, by name (job-environment.ts says what else they see). */
+  passEnv?: readonly string[];
+  /** Jobs run as this user instead of the agent's (the agent must be root). */
+  runAs?: RunAsUser;
 }
 
 interface RunningJob {
@@ -118,7 +123,9 @@ export class FactoryAgent {
   /** Runs until `stop` aborts, a drain ends, or the coordinator revokes this factory. */
   async run(stop: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([stop, this.halt.signal]);
-    await mkdir(this.opts.workDir, { recursive: true });
+    // The token and unsent results live here: the agent's user only (others may pass through to the
+    // workspaces of jobs that run as another user, never list or read the rest).
+    (this.opts.runAs ? makePassThroughDir : makePrivateDir)(this.opts.workDir);
     this.pending = await PendingResults.open(join(this.opts.workDir, PENDING_RESULTS_FILE));
     await this.tokens.prepare(() => createFactoryClient(this.coordinators[this.nextCoordinator]!, this.opts.credentials ?? grpc.credentials.createInsecure()), signal);
     let attempt = 0;
@@ -307,7 +314,13 @@ export class FactoryAgent {
   private async runJob(job: RunningJob, offer: LeaseOffer): Promise<void> {
     const ref = { jobId: offer.jobId, epoch: offer.epoch };
     const spec = runSpecFromOffer(offer);
-    const proc = await startJob(spec, { workDir: this.opts.workDir, signal: job.notYetStarted.signal });
+    const proc = await startJob(spec, {
+      workDir: this.opts.workDir,
+      factoryId: this.factoryId,
+      signal: job.notYetStarted.signal,
+      ...(this.opts.passEnv ? { passEnv: this.opts.passEnv } : {}),
+      ...(this.opts.runAs ? { runAs: this.opts.runAs } : {}),
+    });
     const batcher = new LogBatcher({ jobId: offer.jobId, epoch: offer.epoch, sink: this.uplink.logSink() });
     batcher.attach(proc.stdout, LogStream.STDOUT);
     batcher.attach(proc.stderr, LogStream.STDERR);
@@ -384,12 +397,16 @@ export class FactoryAgent {
     this.running.delete(job.jobId);
   }
 
-  /** Leases to list in hello and heartbeats: running jobs, and finished ones whose result is unacknowledged. */
+  /**
+   * Leases to list in hello and heartbeats: running jobs, and finished ones whose result is
+   * unacknowledged, as many as the coordinator accepts (running jobs first; results beyond the
+   * bound are still sent and resent on their own).
+   */
   private heldLeases(): JobRef[] {
     const refs = new Map<string, JobRef>();
     for (const job of this.running.values()) refs.set(job.jobId, create(JobRefSchema, { jobId: job.jobId, epoch: job.epoch }));
     for (const result of this.pending.list()) refs.set(result.jobId, create(JobRefSchema, { jobId: result.jobId, epoch: result.epoch }));
-    return [...refs.values()];
+    return [...refs.values()].slice(0, maxListedLeases(this.opts.slots));
   }
 
   private async stopAll(graceMs: number): Promise<void> {

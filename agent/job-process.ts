@@ -4,13 +4,15 @@
  * a build's compiler workers), not only the program we spawned.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { chown, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import type { LeaseOffer } from '../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import type { AttemptReport } from '../src/domain/lifecycle.js';
 import { sumCostLines } from './cost-meter.js';
+import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
+import { jobEnvironment } from './job-environment.js';
 
 /** What the agent needs to run one attempt; the wire form is a LeaseOffer. */
 export interface JobRunSpec {
@@ -18,7 +20,7 @@ export interface JobRunSpec {
   epoch: bigint;
   /** argv: `command[0]` is the program, run without a shell. */
   command: readonly string[];
-  /** Added to the agent's environment; wins over it. */
+  /** The job's own variables (see job-environment.ts for what else it sees). */
   env: Readonly<Record<string, string>>;
   /** Wall-clock limit for the attempt; 0 means none. */
   timeoutMs: number;
@@ -28,9 +30,22 @@ export interface JobRunSpec {
   costCeiling?: number;
 }
 
+/** Another user a job runs as (the agent must be root to switch to it). */
+export interface RunAsUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
 export interface StartJobOptions {
   /** The agent's work directory; each attempt gets `<workDir>/jobs/<jobId>-<epoch>`. */
   workDir: string;
+  /** Named to the job in GIGAFACTORY_FACTORY_ID. */
+  factoryId: string;
+  /** The agent's variables the operator passes through to jobs by name (`--pass-env`). */
+  passEnv?: readonly string[];
+  /** Runs the job as this user, in a workspace it owns; otherwise as the agent's own user. */
+  runAs?: RunAsUser;
   /** Time between SIGTERM and SIGKILL when the job's timeout fires. Default 5 s. */
   timeoutGraceMs?: number;
   /**
@@ -102,14 +117,14 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
   const [program, ...args] = spec.command;
   if (program === undefined || program === '') return notStarted(spec, workspace, 'job has no command');
   try {
-    await mkdir(workspace, { recursive: true });
+    await makeWorkspace(opts.workDir, workspace, opts.runAs);
   } catch (err) {
     return notStarted(spec, workspace, `cannot create workspace ${workspace}: ${errorText(err)}`);
   }
   if (opts.signal?.aborted) return notStarted(spec, workspace, `not started: ${errorText(opts.signal.reason)}`, 'cancelled');
   let child: ChildProcess;
   try {
-    child = spawnChild(program, args, workspace, spec);
+    child = spawnChild(program, args, workspace, spec, opts);
   } catch (err) {
     // Thrown rather than emitted: an argument list or environment too large (E2BIG), a NUL byte in it.
     return notStarted(spec, workspace, startError(program, err as Error));
@@ -117,18 +132,33 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
   return new ChildJob(spec, workspace, program, child, opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
 }
 
-function spawnChild(program: string, args: string[], workspace: string, spec: JobRunSpec): ChildProcess {
+/**
+ * The workspace, readable by the job's user only. When the job runs as another user, the
+ * directories above it let that user pass through to it, never list them (the agent's token and
+ * unsent results beside `jobs/` stay the agent's own, mode 0600).
+ */
+async function makeWorkspace(workDir: string, workspace: string, runAs: RunAsUser | undefined): Promise<void> {
+  (runAs ? makePassThroughDir : makePrivateDir)(path.join(workDir, 'jobs'));
+  makePrivateDir(workspace);
+  if (runAs) await chown(workspace, runAs.uid, runAs.gid);
+}
+
+function spawnChild(program: string, args: string[], workspace: string, spec: JobRunSpec, opts: StartJobOptions): ChildProcess {
   return spawn(program, args, {
     cwd: workspace,
-    env: {
-      ...process.env,
-      ...spec.env,
-      GIGAFACTORY_JOB_ID: spec.jobId,
-      GIGAFACTORY_EPOCH: String(spec.epoch),
-      GIGAFACTORY_COST_FILE: path.join(workspace, COST_FILE),
-      GIGAFACTORY_LEASE_TOKEN: spec.leaseToken ?? '',
-      GIGAFACTORY_COST_NOTICE_FILE: path.join(workspace, COST_NOTICE_FILE),
-    },
+    env: jobEnvironment({
+      jobId: spec.jobId,
+      epoch: spec.epoch,
+      factoryId: opts.factoryId,
+      workspace,
+      costFile: path.join(workspace, COST_FILE),
+      costNoticeFile: path.join(workspace, COST_NOTICE_FILE),
+      leaseToken: spec.leaseToken ?? '',
+      specEnv: spec.env,
+      passEnv: opts.passEnv ?? [],
+      otherUser: opts.runAs !== undefined,
+    }),
+    ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
     // Own process group (POSIX) so a stop reaches grandchildren; hidden console on Windows.
     detached: true,
     windowsHide: true,

@@ -147,7 +147,7 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.tmp`;
   try {
-    const handle = await open(temp, 'w');
+    const handle = await open(temp, 'w', 0o600); // results name jobs and their messages: the agent's user only
     try {
       await handle.writeFile(text, 'utf8');
       await handle.sync();

@@ -9,6 +9,7 @@ import { dirname, join, posix, resolve, win32 } from 'node:path';
 import { Command, Option } from 'commander';
 import { agentRunOptions } from '../../src/cli/agent-command.js';
 import { ENROLL_TOKEN_FILE, FACTORY_TOKEN_FILE } from '../token-files.js';
+import { lookUpUser } from '../run-as.js';
 import { launchd } from './launchd.js';
 import type { ServicePlatform, ServiceSpec } from './spec.js';
 import { systemd } from './systemd.js';
@@ -60,6 +61,7 @@ export function installServiceCommand(): Command {
         '--work-dir', workDir,
         '--drain-timeout', String(opts.drainTimeout),
         '--log-level', opts.logLevel,
+        ...(opts.passEnv as string[]).flatMap((name) => ['--pass-env', name]),
       ],
       ...(user ? { user } : {}),
       workDir,
@@ -68,11 +70,11 @@ export function installServiceCommand(): Command {
     const definition = platform.definitionPath(spec);
     const live = !opts.root && platform.host === process.platform;
     const at = (path: string): string => underRoot(opts.root, platform, path);
-    const owner = live && user && platform.host !== 'win32' ? accountIds(user) : null;
+    const owner = live && user && platform.host !== 'win32' ? accountOf(user) : null;
 
     const token = opts.enrollToken ? { file: ENROLL_TOKEN_FILE, value: opts.enrollToken as string } : opts.token ? { file: FACTORY_TOKEN_FILE, value: opts.token as string } : null;
     asAdministrator(() => {
-      mkdirSync(at(workDir), { recursive: true, mode: 0o750 });
+      mkdirSync(at(workDir), { recursive: true, mode: 0o700 }); // the agent keeps it 0700 (its token is there)
       if (owner) chownSync(at(workDir), owner.uid, owner.gid);
       if (token) {
         const path = join(at(workDir), token.file);
@@ -151,13 +153,11 @@ function run(commands: string[][], now: boolean, what: string): void {
 }
 
 /** The numeric ids of a local account (for chown), from `id`. */
-function accountIds(user: string): { uid: number; gid: number } {
-  const id = (flag: string): number => {
-    try {
-      return Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
-    } catch {
-      throw new Error(`--user ${user}: no such account on this machine`);
-    }
-  };
-  return { uid: id('-u'), gid: id('-g') };
+
+function accountOf(user: string): { uid: number; gid: number } {
+  try {
+    return lookUpUser(user);
+  } catch (err) {
+    throw new Error(`--user ${user}: ${(err as Error).message}`);
+  }
 }

@@ -29,7 +29,7 @@ import { checkHelloScope, mayServeProduct, type FactoryScope } from '../domain/c
 import { DomainError, invalidArgument } from '../domain/errors.js';
 import type { LogChunkRecord } from '../domain/job.js';
 import { validateCost } from '../domain/budget.js';
-import type { FactoryNotice } from '../domain/lease-book.js';
+import { maxListedLeases, type FactoryNotice } from '../domain/lease-book.js';
 import type { AttemptReport } from '../domain/lifecycle.js';
 import { jobToWire, outcomeFromWire, streamFromWire } from './convert.js';
 import type { Logger } from '../logging.js';
@@ -62,6 +62,11 @@ const GOODBYE_REASONS: Record<Farewell, GoodbyeReason> = {
 
 const FACTORY_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 const MAX_SLOTS = 1_024;
+
+function checkListedLeases(what: 'hello' | 'heartbeat', listed: number, slots: number): void {
+  const max = maxListedLeases(slots);
+  if (listed > max) throw invalidArgument(`${what} lists ${listed} jobs; a factory with ${slots} slot${slots === 1 ? '' : 's'} may list at most ${max} (its running jobs and unacknowledged results)`);
+}
 
 export class FactorySession implements FactoryLink {
   private state: SessionState = { t: 'awaiting_hello' };
@@ -132,6 +137,7 @@ export class FactorySession implements FactoryLink {
       case 'hello':
         throw invalidArgument('hello was already received on this stream; open a new stream to introduce the factory again');
       case 'heartbeat':
+        checkListedLeases('heartbeat', kind.value.runningJobs.length, this.state.factory.slots);
         return this.onHeartbeat(factoryId, kind.value.sequence, kind.value.runningJobs);
       case 'leaseAccept':
         return leases.apply({ t: 'accept', factoryId, jobId: kind.value.jobId, epoch: Number(kind.value.epoch) });
@@ -338,6 +344,7 @@ function validateHello(hello: Hello): FactoryIdentity {
   if (!Number.isInteger(hello.slots) || hello.slots < 1 || hello.slots > MAX_SLOTS) {
     throw invalidArgument(`hello.slots ${hello.slots} must be from 1 to ${MAX_SLOTS}`);
   }
+  checkListedLeases('hello', hello.runningJobs.length, hello.slots);
   for (const ref of hello.runningJobs) {
     if (!ref.jobId) throw invalidArgument('hello.running_jobs[].job_id is required');
   }

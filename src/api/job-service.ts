@@ -35,6 +35,7 @@ import type { Workflows } from '../coordinator/workflows.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import type { OpenStreams, StreamOwner } from '../coordinator/open-streams.js';
 import { principalOf } from './principal.js';
+import { hideSecretEnv } from '../domain/job-spec.js';
 import { encodePageToken } from './page-token.js';
 import { listQuery } from './list-jobs-request.js';
 import { jobSpecFromRequest } from './submit-request.js';
@@ -50,12 +51,19 @@ export interface JobServiceDeps {
 }
 
 export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }: JobServiceDeps): ServiceImpl<typeof JobService> {
-  /** Every job a reader gets, alone or inside a WatchJobs event, says why it waits on its product's budget. */
-  const toWire = (job: JobRecord) => jobToWire(fleet.budgets.annotate(job));
+  /**
+   * Every job a reader gets, alone or inside a WatchJobs event, says why it waits on its product's
+   * budget; a viewer gets it without the values of secret-named env variables.
+   */
+  const readable = (job: JobRecord, ctx: HandlerContext): JobRecord => {
+    const annotated = fleet.budgets.annotate(job);
+    const principal = principalOf(ctx);
+    return principal.kind === 'key' && principal.role === 'viewer' ? { ...annotated, env: hideSecretEnv(annotated.env) } : annotated;
+  };
   return {
     async submitJob(req, ctx) {
       const { job, created } = await workflows.submit(fleet.budgets.withDefaultCeiling(jobSpecFromRequest(req)), actorOf(ctx), req.dependsOnKeys);
-      return create(SubmitJobResponseSchema, { job: toWire(job), created });
+      return create(SubmitJobResponseSchema, { job: jobToWire(readable(job, ctx)), created });
     },
 
     async submitJobs(req, ctx) {
@@ -67,32 +75,32 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
       );
       const stored = await workflows.submitMany(specs, actorOf(ctx));
       return create(SubmitJobsResponseSchema, {
-        results: stored.map(({ job, created }) => create(SubmitJobResponseSchema, { job: toWire(job), created })),
+        results: stored.map(({ job, created }) => create(SubmitJobResponseSchema, { job: jobToWire(readable(job, ctx)), created })),
       });
     },
 
     async shipJob(req, ctx) {
       const job = await jobs.ship(requireJobId(req.jobId), actorOf(ctx), req.reason);
-      return create(ShipJobResponseSchema, { job: toWire(job) });
+      return create(ShipJobResponseSchema, { job: jobToWire(readable(job, ctx)) });
     },
 
     async rejectJob(req, ctx) {
       const jobId = requireJobId(req.jobId);
       if (!req.reason.trim()) throw invalidArgument('reason is required to reject a job (say what was wrong with the work)');
       const job = await jobs.reject(jobId, actorOf(ctx), req.reason);
-      return create(RejectJobResponseSchema, { job: toWire(job) });
+      return create(RejectJobResponseSchema, { job: jobToWire(readable(job, ctx)) });
     },
 
     async requeueJob(req, ctx) {
       const job = await jobs.requeue(requireJobId(req.jobId), actorOf(ctx), req.reason);
-      return create(RequeueJobResponseSchema, { job: toWire(job) });
+      return create(RequeueJobResponseSchema, { job: jobToWire(readable(job, ctx)) });
     },
 
     async addChildren(req, ctx) {
       if (!req.parentId) throw invalidArgument('parent_id is required');
       const inputs = req.children.map((child, i) => forItem(`children[${i}]`, () => ({ spec: jobSpecFromRequest(child), dependsOnKeys: [...child.dependsOnKeys] })));
       const { parent, children } = await workflows.addChildren(req.parentId, inputs, actorOf(ctx));
-      return create(AddChildrenResponseSchema, { parent: toWire(parent), children: children.map(toWire) });
+      return create(AddChildrenResponseSchema, { parent: jobToWire(readable(parent, ctx)), children: children.map((child) => jobToWire(readable(child, ctx))) });
     },
 
     async getDag(req) {
@@ -104,23 +112,23 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
       });
     },
 
-    async getJob(req) {
+    async getJob(req, ctx) {
       const job = await jobs.get(requireJobId(req.jobId));
-      return create(GetJobResponseSchema, { job: toWire(job) });
+      return create(GetJobResponseSchema, { job: jobToWire(readable(job, ctx)) });
     },
 
-    async listJobs(req) {
+    async listJobs(req, ctx) {
       const { query, fingerprint } = listQuery(req);
       const page = await jobs.list(query);
       return create(ListJobsResponseSchema, {
-        jobs: page.jobs.map(toWire),
+        jobs: page.jobs.map((job) => jobToWire(readable(job, ctx))),
         nextPageToken: page.next ? encodePageToken(page.next, fingerprint) : '',
       });
     },
 
     async cancelJob(req, ctx) {
       const job = await jobs.cancel(requireJobId(req.jobId), actorOf(ctx), req.reason);
-      return create(CancelJobResponseSchema, { job: toWire(job) });
+      return create(CancelJobResponseSchema, { job: jobToWire(readable(job, ctx)) });
     },
 
     async *watchJobs(req, ctx) {
@@ -128,7 +136,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
       if (req.afterRevision > 0n && !req.jobId) throw invalidArgument('after_revision needs job_id: only one job has a history to resume in');
       const filter = { productId: req.productId, jobId: req.jobId, afterRevision: Number(req.afterRevision) };
       for await (const update of streams.scope(ctx.signal, (signal) => watch.follow(filter, signal), streamOwner(ctx))) {
-        yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job && fleet.budgets.annotate(update.job)) });
+        yield create(WatchJobsResponseSchema, { event: eventToWire(update.event, update.job && readable(update.job, ctx)) });
       }
     },
 

@@ -8,7 +8,6 @@
 import { create, toJson } from '@bufbuild/protobuf';
 import { durationFromMs, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKeyRole, ApiKeySchema, LabelGrantSchema } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { systemClock } from '../coordinator/clock.js';
@@ -23,6 +22,7 @@ import { VERSION } from '../version.js';
 import { adminClient } from './client.js';
 import type { ClientSecurity } from './tls.js';
 import { print } from './format.js';
+import { makePrivateDir } from '../private-files.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -62,7 +62,7 @@ async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEnd
     await stores.settings.close();
     return stores.security;
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
   return new SqliteSecurityStore(join(config.dataDir, 'gigafactory.sqlite'));
 }
 

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import type { ClientSecurity } from './tls.js';
 import { DEFAULT_COORDINATOR } from './connection-options.js';
+import { checkPassEnvName } from '../../agent/job-environment.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -42,6 +43,15 @@ export function agentRunOptions(): Option[] {
       if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--drain-timeout must be a number of seconds, 0 or more, got "${v}"`);
       return n;
     }).default(DEFAULT_DRAIN_TIMEOUT_S),
+    new Option('--pass-env <name>', "an environment variable of the agent's that jobs see too (repeatable); jobs see no others but PATH, HOME and LANG")
+      .argParser((name: string, previous: string[]) => {
+        try {
+          return [...previous, checkPassEnvName(name)];
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      })
+      .default([]),
   ];
 }
 
@@ -71,6 +81,7 @@ export function agentCommand(name = 'agent'): Command {
         log,
         // --tls-ca, --tls-cert and --tls-key are the program's global options, shared with the CLI.
         credentials: agentChannelCredentials((command.parent?.opts() ?? {}) as ClientSecurity),
+        passEnv: opts.passEnv,
         ...(opts.id ? { factoryId: opts.id } : {}),
         ...(opts.token ? { factoryToken: opts.token } : {}),
         ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}),

@@ -128,3 +128,21 @@ function validateDependsOn(ids: readonly string[]): string[] {
   }
   return unique;
 }
+
+/**
+ * Env variables whose values viewers do not see (GetJob, ListJobs, WatchJobs, the web app): names
+ * ending in _TOKEN, _SECRET, _KEY or _PASSWORD, or equal to one of those words, in any case.
+ * Operators and admins, who can submit jobs anyway, see them.
+ */
+const SECRET_ENV_NAME = /(^|_)(TOKEN|SECRET|KEY|PASSWORD)$/i;
+
+export const HIDDEN_ENV_VALUE = '(hidden: secret)';
+
+export function isSecretEnvName(name: string): boolean {
+  return SECRET_ENV_NAME.test(name);
+}
+
+/** The env with every secret-named value replaced by HIDDEN_ENV_VALUE. */
+export function hideSecretEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, isSecretEnvName(name) ? HIDDEN_ENV_VALUE : value]));
+}

@@ -19,6 +19,16 @@ import type { AttemptReport } from './lifecycle.js';
 import type { JobRecord, LogChunkRecord } from './job.js';
 
 /** A job and the epoch a lease on it is held under. */
+/**
+ * The most leases a hello or heartbeat may list: its running jobs (at most its slots) and as many
+ * finished ones whose results are not acknowledged yet (a job stopped at revocation may still be
+ * ending while its slot is refilled). Each listed lease costs the coordinator a lookup and, when it
+ * is not the factory's, a revoke in its outgoing queue: an unbounded list is a way to grow that queue.
+ */
+export function maxListedLeases(slots: number): number {
+  return 2 * slots;
+}
+
 export interface LeaseRef {
   jobId: string;
   epoch: number;

@@ -3,7 +3,6 @@
  * (stop accepting → finish in-flight calls → end streams → flush the store).
  */
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetSettings, type ServeConfig } from '../config.js';
 import { systemClock, type Clock } from '../coordinator/clock.js';
@@ -34,6 +33,7 @@ import { listenGrpc, listenHttp, type Listener } from './listeners.js';
 import { connectRoutes, connectProcedures, services } from './services.js';
 import { setupSecurity } from './security-setup.js';
 import { startTrackerEcho } from './tracker-echo-setup.js';
+import { makePrivateDir } from '../private-files.js';
 
 export interface RunningServer {
   coordinator: Coordinator;
@@ -178,7 +178,7 @@ async function openCosmos(config: ServeConfig, log: Logger): Promise<JobStore> {
 }
 
 function openSqliteInDataDir(dataDir: string, log: Logger): JobStore {
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir); // the store's file (credentials' hashes, jobs' env) and the local agent's token
   const path = join(dataDir, 'gigafactory.sqlite');
   log.info({ store: 'sqlite', path }, 'opening store');
   return openStore({ kind: 'sqlite', path });

@@ -12,6 +12,7 @@ import { codeToHttpStatus, endStreamFlag, endStreamToJson, errorToJsonBytes } fr
 import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import { peerKey } from './auth.js';
 import type { Admission, CallAdmission } from './call-admission.js';
+import { jsonDepthGuardFor } from './json-nesting.js';
 import type { NodeHandlerFn } from './listeners.js';
 
 /** What connect-node's handler takes: an HTTP/1.1 request here, an HTTP/2 one in the benchmark's h2c gateway. */
@@ -58,13 +59,58 @@ export class GatewayAdmission {
       const header = { get: (name: string): string | null => headerValue(req, name) };
       this.calls.admit({ procedure, header, peer: remoteAddress ? `${remoteAddress}:${remotePort ?? ''}` : undefined }).then(
         (admission) => {
+          const compressed = compressedJson(req);
+          if (compressed) return refuse(req, res, compressed);
           this.admitted.set(req, admission);
+          guardJsonDepth(req);
           handler(req, res);
         },
         (err: unknown) => refuse(req, res, ConnectError.from(err)),
       );
     };
   }
+}
+
+function contentTypeOf(req: Request): string {
+  return (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/**
+ * A compressed JSON request is refused: its nesting could only be bounded after connect-node had
+ * decompressed it, and browsers and curl send JSON uncompressed (compressed requests are welcome as
+ * protobuf, or on the native listener). Compressed sizes are bounded by readMaxBytes either way.
+ */
+function compressedJson(req: Request): ConnectError | null {
+  const contentType = contentTypeOf(req);
+  const url = new URL(req.url ?? '/', 'http://gateway');
+  const isJson = contentType.endsWith('json') || (req.method === 'GET' && url.searchParams.get('encoding') === 'json');
+  if (!isJson) return null;
+  const encodings = [headerValue(req, 'content-encoding'), headerValue(req, 'connect-content-encoding'), headerValue(req, 'grpc-encoding'), url.searchParams.get('compression')];
+  const encoding = encodings.find((e): e is string => e !== null && e !== '' && e !== 'identity');
+  if (encoding === undefined) return null;
+  return new ConnectError(`compressed JSON requests are not accepted (${encoding.slice(0, 20)}): send JSON uncompressed, or compress protobuf`, Code.InvalidArgument);
+}
+
+/** Reads a JSON body through a depth guard (json-nesting.ts) on its way to connect-node. */
+function guardJsonDepth(req: Request): void {
+  const guard = jsonDepthGuardFor(contentTypeOf(req));
+  if (!guard) return;
+  const chunks = req[Symbol.asyncIterator].bind(req);
+  // connect-node reads the body by iterating the request: the guard sees every byte first, and its
+  // error (invalid_argument) is the call's answer.
+  Object.defineProperty(req, Symbol.asyncIterator, {
+    value: async function* guarded(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of chunks()) {
+        try {
+          guard.feed(chunk as Uint8Array);
+        } catch (err) {
+          req.resume(); // the rest is dropped unparsed, so the answer is not lost to a reset of the connection
+          throw err;
+        }
+        yield chunk as Uint8Array;
+      }
+    },
+  });
 }
 
 function headerValue(req: Request, name: string): string | null {
@@ -75,7 +121,7 @@ function headerValue(req: Request, name: string): string | null {
 
 /** The refusal in the request's own protocol, as connect-node would have written it. */
 function refuse(req: Request, res: Response, err: ConnectError): void {
-  const contentType = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  const contentType = contentTypeOf(req);
   if (contentType.startsWith('application/grpc')) {
     // gRPC-Web: a trailers-only answer, the status (and the error's metadata) in the headers.
     const headers = setTrailerStatus(new Headers(), err);

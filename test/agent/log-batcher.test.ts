@@ -89,7 +89,7 @@ describe('log batcher', () => {
     it('hands over every byte of stdout and stderr exactly, then the count for the result', async () => {
       const job = await startJob(
         { jobId: 'j', epoch: 1n, command: ['sh', '-c', 'seq 1 100000; seq 5 7 >&2'], env: {}, timeoutMs: 0 },
-        { workDir },
+        { workDir, factoryId: 'f-1' },
       );
       const sink = recordingSink();
       const batcher = new LogBatcher({ jobId: 'j', epoch: 1n, sink });
@@ -135,7 +135,7 @@ describe('log batcher', () => {
       try {
         const job = await startJob(
           { jobId: 'big', epoch: 1n, command: ['head', '-c', String(total), '/dev/zero'], env: {}, timeoutMs: 0 },
-          { workDir },
+          { workDir, factoryId: 'f-1' },
         );
         batcher.attach(job.stdout, LogStream.STDOUT);
         batcher.attach(job.stderr, LogStream.STDERR);

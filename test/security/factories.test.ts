@@ -220,6 +220,22 @@ describe('factory scope', () => {
     waiting.breakStream();
   });
 
+  it('refuses a heartbeat or hello listing more jobs than the factory could hold (twice its slots)', async () => {
+    const refs = (n: number) => Array.from({ length: n }, (_, i) => ({ jobId: `job_unknown_${i}`, epoch: 1n }));
+    const token = await enrolledFactory(server, 'many-jobs');
+    const beating = factory(token);
+    beating.hello('many-jobs', { slots: 2 });
+    await beating.next('welcome');
+    beating.send({ case: 'heartbeat', value: { sequence: 1n, runningJobs: refs(4) } }); // the bound itself is fine
+    await beating.next('heartbeatAck');
+    beating.send({ case: 'heartbeat', value: { sequence: 2n, runningJobs: refs(5_000) } });
+    expect((await beating.closed()).error).toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining('heartbeat lists 5000 jobs; a factory with 2 slots may list at most 4') });
+
+    const greeting = factory(token);
+    greeting.hello('many-jobs', { slots: 1, running: refs(3) });
+    expect((await greeting.closed()).error).toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining('hello lists 3 jobs; a factory with 1 slot may list at most 2') });
+  });
+
   it('drops a stream that never says hello at the deadline, even with a valid token', async () => {
     const silent = factory(await enrolledFactory(server, 'silent'));
     const { error } = await silent.closed();

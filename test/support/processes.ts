@@ -96,10 +96,10 @@ async function ready<T>(proc: ManagedProcess, started: () => Promise<T>): Promis
   }
 }
 
-/** Starts `gigafactory agent` and resolves once it is connected (within `readyTimeoutMs`, default 20 s). */
-export async function spawnAgent(opts: { coordinator: string; id: string; workDir: string; slots?: number; labels?: string[]; args?: string[]; readyTimeoutMs?: number }): Promise<ManagedProcess> {
+/** Starts `gigafactory agent` and resolves once it is connected (within `readyTimeoutMs`, default 20 s); `env` is added to its environment. */
+export async function spawnAgent(opts: { coordinator: string; id: string; workDir: string; slots?: number; labels?: string[]; args?: string[]; env?: Record<string, string>; readyTimeoutMs?: number }): Promise<ManagedProcess> {
   const labels = (opts.labels ?? []).flatMap((l) => ['--label', l]);
-  const proc = spawnCli(['--coordinator', opts.coordinator, 'agent', '--id', opts.id, '--work-dir', opts.workDir, '--slots', String(opts.slots ?? 1), ...labels, ...(opts.args ?? [])]);
+  const proc = spawnCli(['--coordinator', opts.coordinator, 'agent', '--id', opts.id, '--work-dir', opts.workDir, '--slots', String(opts.slots ?? 1), ...labels, ...(opts.args ?? [])], opts.env);
   return ready(proc, async () => {
     await proc.waitFor((l) => l.msg === 'connected', 0, opts.readyTimeoutMs);
     return proc;

@@ -5,8 +5,11 @@
  *   fsync at checkpoints, and a power cut could then lose transactions we already acknowledged;
  * - busy_timeout, so a second process (a CLI, a backup) briefly holding the lock makes us wait
  *   instead of failing with SQLITE_BUSY.
+ * The file holds credentials' hashes and every job's env: its owner only (SQLite gives the WAL and
+ * shared-memory files the database file's mode).
  */
 import Database from 'better-sqlite3';
+import { makePrivateFiles } from '../../private-files.js';
 import { migrate } from './migrate.js';
 
 export const BUSY_TIMEOUT_MS = 5_000;
@@ -18,6 +21,7 @@ export function openConnection(path: string): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db);
+    if (path !== ':memory:' && path !== '') makePrivateFiles(path, `${path}-wal`, `${path}-shm`);
     return db;
   } catch (error) {
     db.close();
