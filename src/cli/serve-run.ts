@@ -1,0 +1,76 @@
+/** `gigafactory serve`: runs the coordinator until SIGTERM/SIGINT, then shuts down in order. */
+import { join } from 'node:path';
+import { resolveWithSources, type ConfigSources, type ServeConfig } from '../config.js';
+import { readConfigFile } from './config-file.js';
+import { createLogger } from '../logging.js';
+import { startServer, type RunningServer } from '../server/app.js';
+import { applyHeapGrowth } from '../server/heap-growth.js';
+import { FactoryAgent } from '../../agent/agent.js';
+import type { Logger } from '../logging.js';
+import { defaultLabels } from './agent-command.js';
+
+/** Resolves file < env < flags, or exits with status 2 and a message naming the bad setting. */
+export function loadServeConfig(flags: Record<string, unknown>, commandName: string): { config: ServeConfig; sources: ConfigSources } {
+  const { config: configPath, ...settings } = flags;
+  const path = (configPath as string | undefined) ?? process.env.GIGAFACTORY_CONFIG;
+  try {
+    return resolveWithSources(settings, process.env, path ? readConfigFile(path) : null);
+  } catch (err) {
+    process.stderr.write(`gigafactory ${commandName}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+/** Runs the coordinator (and, with --local-agent, a factory in this process) until a signal. */
+export async function serve(flags: Record<string, unknown>, localAgent: unknown): Promise<void> {
+  const { config } = loadServeConfig(flags, 'serve');
+  applyHeapGrowth(config.heapGrowingPercent);
+  const log = createLogger({ level: config.logLevel });
+  const server = await startServer({ config, log });
+  const agentStop = new AbortController();
+  const agentDone = localAgent === undefined ? Promise.resolve() : runLocalAgent(localAgent, server, config, log, agentStop.signal);
+  const stop = (signal: string): void => {
+    log.info({ signal }, 'signal received');
+    agentStop.abort();
+    agentDone.then(() => server.close()).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * The in-process factory. In development mode it needs no credential; otherwise the coordinator
+ * issues it a factory token directly (it is this process, so no enrollment is needed), scoped to
+ * the id "local" and the os and arch labels it advertises.
+ */
+async function runLocalAgent(slotsFlag: unknown, server: RunningServer, config: ServeConfig, log: Logger, signal: AbortSignal): Promise<void> {
+  const slots = slotsFlag === true ? 2 : Number(slotsFlag);
+  if (!Number.isInteger(slots) || slots < 1) {
+    process.stderr.write(`gigafactory serve: --local-agent takes a positive number of slots, got "${String(slotsFlag)}"\n`);
+    process.exit(2);
+  }
+  if (config.tlsCertFile) {
+    process.stderr.write('gigafactory serve: --local-agent does not speak TLS; run `gigafactory agent --tls-ca ...` beside a TLS coordinator instead\n');
+    process.exit(2);
+  }
+  const labels = defaultLabels({});
+  const factoryToken = config.insecureDev
+    ? undefined
+    : await server.security.issueFactoryToken({ factoryId: 'local', allowedLabels: Object.keys(labels).map((key) => ({ key, values: [] })), allowedProducts: [] });
+  const agent = new FactoryAgent({
+    coordinator: server.grpc.address,
+    factoryId: 'local',
+    labels,
+    slots,
+    workDir: join(config.dataDir, 'agent'),
+    log: log.child({ component: 'local-agent' }),
+    ...(factoryToken ? { factoryToken } : {}),
+  });
+  return agent.run(signal).catch((err: unknown) => log.error({ err }, 'local agent failed'));
+}
