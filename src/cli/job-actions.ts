@@ -71,12 +71,20 @@ export async function submit(ctx: CliContext, command: string[], opts: SubmitOpt
  */
 async function followStages(client: Client<typeof JobService>, job: Job, say: (line: string) => void): Promise<Job> {
   if (runIsOver(job.stage)) return job;
-  for await (const { event } of client.watchJobs({ jobId: job.id, afterRevision: job.revision })) {
-    if (!event || event.toStage === event.fromStage) continue;
-    const current = event.job!;
-    const where = current.lease?.factoryId ? ` on ${current.lease.factoryId}` : '';
-    say(printable(`${job.id}: ${stageName(event.toStage)}${where}${event.message ? ` — ${event.message}` : ''}`));
-    if (runIsOver(event.toStage)) return current;
+  // Aborted on the way out: leaving the loop alone does not close the HTTP/2 stream, which would
+  // keep the process alive after the job ended.
+  const watch = new AbortController();
+  try {
+    for await (const { event } of client.watchJobs({ jobId: job.id, afterRevision: job.revision }, { signal: watch.signal })) {
+      if (!event || event.toStage === event.fromStage) continue;
+      // Replayed events carry no job; the lease's holder is then the factory that acted.
+      const factory = event.job?.lease?.factoryId ?? (event.actor.startsWith('factory:') ? event.actor.slice('factory:'.length) : '');
+      const where = factory && (event.toStage === JobStage.LEASED || event.toStage === JobStage.RUNNING) ? ` on ${factory}` : '';
+      say(printable(`${job.id}: ${stageName(event.toStage)}${where}${event.message ? ` — ${event.message}` : ''}`));
+      if (runIsOver(event.toStage)) return (await client.getJob({ jobId: job.id })).job!;
+    }
+  } finally {
+    watch.abort();
   }
   throw new Error(`the coordinator ended the watch of ${job.id} before the job ended`);
 }
