@@ -29,6 +29,9 @@ export async function serve(flags: Record<string, unknown>, localAgent: unknown)
   const server = await startServer({ config, log });
   const agentStop = new AbortController();
   const agentDone = localAgent === undefined ? Promise.resolve() : runLocalAgent(localAgent, server, config, log, agentStop.signal);
+  // The line a newcomer looks for at the end of the start log: where to point the browser and the CLI.
+  const ui = `${config.tlsCertFile ? 'https' : 'http'}://${browsable(server.http.address)}/`;
+  log.info({ ui, grpc: server.grpc.address }, `ready: web control plane at ${ui}, gRPC at ${server.grpc.address}`);
   const stop = (signal: string): void => {
     log.info({ signal }, 'signal received');
     agentStop.abort();
@@ -42,6 +45,11 @@ export async function serve(flags: Record<string, unknown>, localAgent: unknown)
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** A listener address a browser can open: a wildcard bind is reached through loopback. */
+function browsable(address: string): string {
+  return address.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
 }
 
 /**

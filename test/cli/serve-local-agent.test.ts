@@ -1,7 +1,8 @@
 /**
  * `gigafactory serve --local-agent --insecure-dev` as `npm start` runs it: a relative data dir, so
  * the agent's work dir is relative to the coordinator's cwd. A job runs in its own workspace (and
- * may change directory further), so the cost file it is told about must be an absolute path.
+ * may change directory further), so the cost file it is told about must be an absolute path. The
+ * start log ends by saying where the UI and the gRPC listener are.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await coordinator?.kill('SIGKILL');
   rmSync(cwd, { recursive: true, force: true });
+});
+
+it('ends the start log with one line naming the web control plane and the gRPC address', async () => {
+  const ready = await coordinator.waitFor((l) => l.msg.startsWith('ready: '));
+  expect(ready).toMatchObject({ ui: `http://${coordinator.httpAddress}/`, grpc: coordinator.grpcAddress, msg: `ready: web control plane at http://${coordinator.httpAddress}/, gRPC at ${coordinator.grpcAddress}` });
+  expect(coordinator.lines.indexOf(ready)).toBeGreaterThan(coordinator.lines.findLastIndex((l) => l.msg === 'listening'));
 });
 
 it('charges the cost a job writes to $GIGAFACTORY_COST_FILE from another directory', async () => {
