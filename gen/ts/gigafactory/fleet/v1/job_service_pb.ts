@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/job_service.proto.
  */
 export const file_gigafactory_fleet_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEi4AQKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhIKCmRlcGVuZHNfb24YCyADKAkSFwoPZGVwZW5kc19vbl9rZXlzGAwgAygJEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRgNIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5EhYKDnJlcXVpcmVfcmV2aWV3GA4gASgIEh4KFmNvbXBsZXRlX3dpdGhfY2hpbGRyZW4YDyABKAgSFgoOZXN0aW1hdGVkX2Nvc3QYECABKAEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJMChFTdWJtaXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISDwoHY3JlYXRlZBgCIAEoCCJJChFTdWJtaXRKb2JzUmVxdWVzdBI0CgRqb2JzGAEgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdCJOChJTdWJtaXRKb2JzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlc3BvbnNlIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjgKDkdldEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiKLAQoPTGlzdEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSLgoGc3RhZ2VzGAIgAygOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDQoFbGFiZWwYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiVAoQTGlzdEpvYnNSZXNwb25zZRInCgRqb2JzGAEgAygLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIyChBDYW5jZWxKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoRQ2FuY2VsSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIk4KEFdhdGNoSm9ic1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSFgoOYWZ0ZXJfcmV2aXNpb24YAyABKAMiQgoRV2F0Y2hKb2JzUmVzcG9uc2USLQoFZXZlbnQYASABKAsyHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JFdmVudCJeCg9UYWlsTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBITCgthZnRlcl9lcG9jaBgDIAEoAxIWCg5hZnRlcl9zZXF1ZW5jZRgEIAEoAyJBChBUYWlsTG9nc1Jlc3BvbnNlEi0KBWNodW5rGAEgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuTG9nQ2h1bmsiJQoTRXhwbGFpblNjb3JlUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiOwoLRmlsdGVyQ2hlY2sSDAoEbmFtZRgBIAEoCRIOCgZwYXNzZWQYAiABKAgSDgoGZGV0YWlsGAMgASgJIqABChJGYWN0b3J5RXhwbGFuYXRpb24SEgoKZmFjdG9yeV9pZBgBIAEoCRIOCgZwYXNzZWQYAiABKAgSMQoGY2hlY2tzGAMgAygLMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmlsdGVyQ2hlY2sSMwoFc2NvcmUYBCABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93biKFAgoURXhwbGFpblNjb3JlUmVzcG9uc2USOwoJZmFjdG9yaWVzGAEgAygLMiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmFjdG9yeUV4cGxhbmF0aW9uEjUKB3dlaWdodHMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxIaChJ1bnBsYWNlYWJsZV9yZWFzb24YAyABKAkSOwoNbGFzdF9kZWNpc2lvbhgEIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JlQnJlYWtkb3duEiAKGGxhc3RfZGVjaXNpb25fZmFjdG9yeV9pZBgFIAEoCSIwCg5TaGlwSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjkKD1NoaXBKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiMgoQUmVqZWN0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEVJlamVjdEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiIzChFSZXF1ZXVlSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjwKElJlcXVldWVKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiYQoSQWRkQ2hpbGRyZW5SZXF1ZXN0EhEKCXBhcmVudF9pZBgBIAEoCRI4CghjaGlsZHJlbhgCIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QibQoTQWRkQ2hpbGRyZW5SZXNwb25zZRIrCghjaGlsZHJlbhgBIAMoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYhIpCgZwYXJlbnQYAiABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiHwoNR2V0RGFnUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiewoHRGFnTm9kZRIOCgZqb2JfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSLQoFc3RhZ2UYAyABKA4yHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JTdGFnZRIOCgZyZWFzb24YBCABKAkSEgoKcHJvZHVjdF9pZBgFIAEoCSJiCgdEYWdFZGdlEhMKC2Zyb21fam9iX2lkGAEgASgJEhEKCXRvX2pvYl9pZBgCIAEoCRIvCgRraW5kGAMgASgOMiEuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnRWRnZUtpbmQifwoOR2V0RGFnUmVzcG9uc2USLAoFbm9kZXMYASADKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5EYWdOb2RlEiwKBWVkZ2VzGAIgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnRWRnZRIRCgl0cnVuY2F0ZWQYAyABKAgqYwoLRGFnRWRnZUtpbmQSHQoZREFHX0VER0VfS0lORF9VTlNQRUNJRklFRBAAEhwKGERBR19FREdFX0tJTkRfREVQRU5EU19PThABEhcKE0RBR19FREdFX0tJTkRfQ0hJTEQQAjLNCQoKSm9iU2VydmljZRJcCglTdWJtaXRKb2ISJi5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVzcG9uc2USXwoKU3VibWl0Sm9icxInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYnNSZXF1ZXN0GiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9ic1Jlc3BvbnNlElMKBkdldEpvYhIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEpvYlJlcXVlc3QaJC5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXNwb25zZRJZCghMaXN0Sm9icxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RKb2JzUmVzcG9uc2USXAoJQ2FuY2VsSm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ2FuY2VsSm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlc3BvbnNlEl4KCVdhdGNoSm9icxImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLldhdGNoSm9ic1JlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXNwb25zZTABElsKCFRhaWxMb2dzEiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXF1ZXN0GiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuVGFpbExvZ3NSZXNwb25zZTABEmUKDEV4cGxhaW5TY29yZRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkV4cGxhaW5TY29yZVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXNwb25zZRJWCgdTaGlwSm9iEiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2hpcEpvYlJlcXVlc3QaJS5naWdhZmFjdG9yeS5mbGVldC52MS5TaGlwSm9iUmVzcG9uc2USXAoJUmVqZWN0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVqZWN0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlamVjdEpvYlJlc3BvbnNlEl8KClJlcXVldWVKb2ISJy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXF1ZXVlSm9iUmVxdWVzdBooLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlcXVldWVKb2JSZXNwb25zZRJiCgtBZGRDaGlsZHJlbhIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVzcG9uc2USUwoGR2V0RGFnEiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0RGFnUmVxdWVzdBokLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldERhZ1Jlc3BvbnNlYgZwcm90bzM", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
+  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEi4AQKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhIKCmRlcGVuZHNfb24YCyADKAkSFwoPZGVwZW5kc19vbl9rZXlzGAwgAygJEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRgNIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5EhYKDnJlcXVpcmVfcmV2aWV3GA4gASgIEh4KFmNvbXBsZXRlX3dpdGhfY2hpbGRyZW4YDyABKAgSFgoOZXN0aW1hdGVkX2Nvc3QYECABKAEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJMChFTdWJtaXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISDwoHY3JlYXRlZBgCIAEoCCJJChFTdWJtaXRKb2JzUmVxdWVzdBI0CgRqb2JzGAEgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdCJOChJTdWJtaXRKb2JzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlc3BvbnNlIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjgKDkdldEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiKLAQoPTGlzdEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSLgoGc3RhZ2VzGAIgAygOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDQoFbGFiZWwYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiVAoQTGlzdEpvYnNSZXNwb25zZRInCgRqb2JzGAEgAygLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIyChBDYW5jZWxKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoRQ2FuY2VsSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIk4KEFdhdGNoSm9ic1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSFgoOYWZ0ZXJfcmV2aXNpb24YAyABKAMiQgoRV2F0Y2hKb2JzUmVzcG9uc2USLQoFZXZlbnQYASABKAsyHi5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2JFdmVudCJeCg9UYWlsTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBITCgthZnRlcl9lcG9jaBgDIAEoAxIWCg5hZnRlcl9zZXF1ZW5jZRgEIAEoAyJgCg5HZXRMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLYWZ0ZXJfZXBvY2gYAiABKAMSFgoOYWZ0ZXJfc2VxdWVuY2UYAyABKAMSEQoJcGFnZV9zaXplGAQgASgFIl0KD0dldExvZ3NSZXNwb25zZRIuCgZjaHVua3MYASADKAsyHi5naWdhZmFjdG9yeS5mbGVldC52MS5Mb2dDaHVuaxIMCgRtb3JlGAIgASgIEgwKBHRleHQYAyABKAkiQQoQVGFpbExvZ3NSZXNwb25zZRItCgVjaHVuaxgBIAEoCzIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxvZ0NodW5rIiUKE0V4cGxhaW5TY29yZVJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjsKC0ZpbHRlckNoZWNrEgwKBG5hbWUYASABKAkSDgoGcGFzc2VkGAIgASgIEg4KBmRldGFpbBgDIAEoCSKgAQoSRmFjdG9yeUV4cGxhbmF0aW9uEhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcGFzc2VkGAIgASgIEjEKBmNoZWNrcxgDIAMoCzIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZpbHRlckNoZWNrEjMKBXNjb3JlGAQgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmVCcmVha2Rvd24ihQIKFEV4cGxhaW5TY29yZVJlc3BvbnNlEjsKCWZhY3RvcmllcxgBIAMoCzIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnlFeHBsYW5hdGlvbhI1Cgd3ZWlnaHRzGAIgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSGgoSdW5wbGFjZWFibGVfcmVhc29uGAMgASgJEjsKDWxhc3RfZGVjaXNpb24YBCABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93bhIgChhsYXN0X2RlY2lzaW9uX2ZhY3RvcnlfaWQYBSABKAkiMAoOU2hpcEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI5Cg9TaGlwSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIjIKEFJlamVjdEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChFSZWplY3RKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiMwoRUmVxdWV1ZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI8ChJSZXF1ZXVlSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iImEKEkFkZENoaWxkcmVuUmVxdWVzdBIRCglwYXJlbnRfaWQYASABKAkSOAoIY2hpbGRyZW4YAiADKAsyJi5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXF1ZXN0Im0KE0FkZENoaWxkcmVuUmVzcG9uc2USKwoIY2hpbGRyZW4YASADKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISKQoGcGFyZW50GAIgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIh8KDUdldERhZ1JlcXVlc3QSDgoGam9iX2lkGAEgASgJInsKB0RhZ05vZGUSDgoGam9iX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBXN0YWdlGAMgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDgoGcmVhc29uGAQgASgJEhIKCnByb2R1Y3RfaWQYBSABKAkiYgoHRGFnRWRnZRITCgtmcm9tX2pvYl9pZBgBIAEoCRIRCgl0b19qb2JfaWQYAiABKAkSLwoEa2luZBgDIAEoDjIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2VLaW5kIn8KDkdldERhZ1Jlc3BvbnNlEiwKBW5vZGVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnTm9kZRIsCgVlZGdlcxgCIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2USEQoJdHJ1bmNhdGVkGAMgASgIKmMKC0RhZ0VkZ2VLaW5kEh0KGURBR19FREdFX0tJTkRfVU5TUEVDSUZJRUQQABIcChhEQUdfRURHRV9LSU5EX0RFUEVORFNfT04QARIXChNEQUdfRURHRV9LSU5EX0NISUxEEAIypQoKCkpvYlNlcnZpY2USXAoJU3VibWl0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlc3BvbnNlEl8KClN1Ym1pdEpvYnMSJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JzUmVxdWVzdBooLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYnNSZXNwb25zZRJTCgZHZXRKb2ISIy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Sm9iUmVzcG9uc2USWQoITGlzdEpvYnMSJS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1JlcXVlc3QaJi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1Jlc3BvbnNlElwKCUNhbmNlbEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxKb2JSZXNwb25zZRJeCglXYXRjaEpvYnMSJi5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARJbCghUYWlsTG9ncxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVzcG9uc2UwARJWCgdHZXRMb2dzEiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0TG9nc1JlcXVlc3QaJS5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRMb2dzUmVzcG9uc2USZQoMRXhwbGFpblNjb3JlEikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRXhwbGFpblNjb3JlUmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkV4cGxhaW5TY29yZVJlc3BvbnNlElYKB1NoaXBKb2ISJC5naWdhZmFjdG9yeS5mbGVldC52MS5TaGlwSm9iUmVxdWVzdBolLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNoaXBKb2JSZXNwb25zZRJcCglSZWplY3RKb2ISJi5naWdhZmFjdG9yeS5mbGVldC52MS5SZWplY3RKb2JSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVqZWN0Sm9iUmVzcG9uc2USXwoKUmVxdWV1ZUpvYhInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlcXVldWVKb2JSZXF1ZXN0GiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVxdWV1ZUpvYlJlc3BvbnNlEmIKC0FkZENoaWxkcmVuEiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuQWRkQ2hpbGRyZW5SZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQWRkQ2hpbGRyZW5SZXNwb25zZRJTCgZHZXREYWcSIy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXREYWdSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0RGFnUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
 
 /**
  * SubmitJobRequest describes the job to create.
@@ -486,6 +486,83 @@ export const TailLogsRequestSchema: GenMessage<TailLogsRequest> = /*@__PURE__*/
   messageDesc(file_gigafactory_fleet_v1_job_service, 12);
 
 /**
+ * GetLogsRequest names the job and the page of its output to read.
+ *
+ * @generated from message gigafactory.fleet.v1.GetLogsRequest
+ */
+export type GetLogsRequest = Message<"gigafactory.fleet.v1.GetLogsRequest"> & {
+  /**
+   * Required: the job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Start after this chunk (the last chunk of the previous page: its epoch and sequence). Both
+   * zero: from the start.
+   *
+   * @generated from field: int64 after_epoch = 2;
+   */
+  afterEpoch: bigint;
+
+  /**
+   * @generated from field: int64 after_sequence = 3;
+   */
+  afterSequence: bigint;
+
+  /**
+   * At most this many chunks (default 500, at most 1,000).
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetLogsRequest.
+ * Use `create(GetLogsRequestSchema)` to create a new message.
+ */
+export const GetLogsRequestSchema: GenMessage<GetLogsRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 13);
+
+/**
+ * GetLogsResponse carries one page of output.
+ *
+ * @generated from message gigafactory.fleet.v1.GetLogsResponse
+ */
+export type GetLogsResponse = Message<"gigafactory.fleet.v1.GetLogsResponse"> & {
+  /**
+   * The chunks, in order: by epoch, then sequence.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.LogChunk chunks = 1;
+   */
+  chunks: LogChunk[];
+
+  /**
+   * More stored chunks follow: ask again with after_epoch and after_sequence of the last chunk.
+   *
+   * @generated from field: bool more = 2;
+   */
+  more: boolean;
+
+  /**
+   * The chunks' bytes as UTF-8 text, in order (invalid sequences replaced with U+FFFD), so the
+   * output reads without decoding each chunk's base64 in JSON.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetLogsResponse.
+ * Use `create(GetLogsResponseSchema)` to create a new message.
+ */
+export const GetLogsResponseSchema: GenMessage<GetLogsResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 14);
+
+/**
  * TailLogsResponse carries one chunk of output.
  *
  * @generated from message gigafactory.fleet.v1.TailLogsResponse
@@ -504,7 +581,7 @@ export type TailLogsResponse = Message<"gigafactory.fleet.v1.TailLogsResponse"> 
  * Use `create(TailLogsResponseSchema)` to create a new message.
  */
 export const TailLogsResponseSchema: GenMessage<TailLogsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 13);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 15);
 
 /**
  * ExplainScoreRequest names the job to explain.
@@ -525,7 +602,7 @@ export type ExplainScoreRequest = Message<"gigafactory.fleet.v1.ExplainScoreRequ
  * Use `create(ExplainScoreRequestSchema)` to create a new message.
  */
 export const ExplainScoreRequestSchema: GenMessage<ExplainScoreRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 14);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 16);
 
 /**
  * FilterCheck is one hard filter's verdict for one factory.
@@ -561,7 +638,7 @@ export type FilterCheck = Message<"gigafactory.fleet.v1.FilterCheck"> & {
  * Use `create(FilterCheckSchema)` to create a new message.
  */
 export const FilterCheckSchema: GenMessage<FilterCheck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 15);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 17);
 
 /**
  * FactoryExplanation is the verdict for one connected factory.
@@ -603,7 +680,7 @@ export type FactoryExplanation = Message<"gigafactory.fleet.v1.FactoryExplanatio
  * Use `create(FactoryExplanationSchema)` to create a new message.
  */
 export const FactoryExplanationSchema: GenMessage<FactoryExplanation> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 16);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 18);
 
 /**
  * ExplainScoreResponse explains a job's placement now.
@@ -652,7 +729,7 @@ export type ExplainScoreResponse = Message<"gigafactory.fleet.v1.ExplainScoreRes
  * Use `create(ExplainScoreResponseSchema)` to create a new message.
  */
 export const ExplainScoreResponseSchema: GenMessage<ExplainScoreResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 17);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 19);
 
 /**
  * ShipJobRequest names the reviewed job to ship.
@@ -680,7 +757,7 @@ export type ShipJobRequest = Message<"gigafactory.fleet.v1.ShipJobRequest"> & {
  * Use `create(ShipJobRequestSchema)` to create a new message.
  */
 export const ShipJobRequestSchema: GenMessage<ShipJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 18);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 20);
 
 /**
  * ShipJobResponse returns the job after the request.
@@ -701,7 +778,7 @@ export type ShipJobResponse = Message<"gigafactory.fleet.v1.ShipJobResponse"> & 
  * Use `create(ShipJobResponseSchema)` to create a new message.
  */
 export const ShipJobResponseSchema: GenMessage<ShipJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 19);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 21);
 
 /**
  * RejectJobRequest names the reviewed job to reject and why.
@@ -729,7 +806,7 @@ export type RejectJobRequest = Message<"gigafactory.fleet.v1.RejectJobRequest"> 
  * Use `create(RejectJobRequestSchema)` to create a new message.
  */
 export const RejectJobRequestSchema: GenMessage<RejectJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 20);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 22);
 
 /**
  * RejectJobResponse returns the job after the request.
@@ -750,7 +827,7 @@ export type RejectJobResponse = Message<"gigafactory.fleet.v1.RejectJobResponse"
  * Use `create(RejectJobResponseSchema)` to create a new message.
  */
 export const RejectJobResponseSchema: GenMessage<RejectJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 21);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 23);
 
 /**
  * RequeueJobRequest names the job to run again.
@@ -778,7 +855,7 @@ export type RequeueJobRequest = Message<"gigafactory.fleet.v1.RequeueJobRequest"
  * Use `create(RequeueJobRequestSchema)` to create a new message.
  */
 export const RequeueJobRequestSchema: GenMessage<RequeueJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 22);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 24);
 
 /**
  * RequeueJobResponse returns the job after the request.
@@ -799,7 +876,7 @@ export type RequeueJobResponse = Message<"gigafactory.fleet.v1.RequeueJobRespons
  * Use `create(RequeueJobResponseSchema)` to create a new message.
  */
 export const RequeueJobResponseSchema: GenMessage<RequeueJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 23);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 25);
 
 /**
  * AddChildrenRequest creates jobs under a parent.
@@ -827,7 +904,7 @@ export type AddChildrenRequest = Message<"gigafactory.fleet.v1.AddChildrenReques
  * Use `create(AddChildrenRequestSchema)` to create a new message.
  */
 export const AddChildrenRequestSchema: GenMessage<AddChildrenRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 24);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 26);
 
 /**
  * AddChildrenResponse returns the children as stored.
@@ -855,7 +932,7 @@ export type AddChildrenResponse = Message<"gigafactory.fleet.v1.AddChildrenRespo
  * Use `create(AddChildrenResponseSchema)` to create a new message.
  */
 export const AddChildrenResponseSchema: GenMessage<AddChildrenResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 25);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 27);
 
 /**
  * GetDagRequest names the job whose graph to return.
@@ -876,7 +953,7 @@ export type GetDagRequest = Message<"gigafactory.fleet.v1.GetDagRequest"> & {
  * Use `create(GetDagRequestSchema)` to create a new message.
  */
 export const GetDagRequestSchema: GenMessage<GetDagRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 26);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 28);
 
 /**
  * DagNode is one job of the graph.
@@ -925,7 +1002,7 @@ export type DagNode = Message<"gigafactory.fleet.v1.DagNode"> & {
  * Use `create(DagNodeSchema)` to create a new message.
  */
 export const DagNodeSchema: GenMessage<DagNode> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 27);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 29);
 
 /**
  * DagEdge is one relation between two jobs of the graph.
@@ -960,7 +1037,7 @@ export type DagEdge = Message<"gigafactory.fleet.v1.DagEdge"> & {
  * Use `create(DagEdgeSchema)` to create a new message.
  */
 export const DagEdgeSchema: GenMessage<DagEdge> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 28);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 30);
 
 /**
  * GetDagResponse is the graph around the job.
@@ -995,7 +1072,7 @@ export type GetDagResponse = Message<"gigafactory.fleet.v1.GetDagResponse"> & {
  * Use `create(GetDagResponseSchema)` to create a new message.
  */
 export const GetDagResponseSchema: GenMessage<GetDagResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 29);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 31);
 
 /**
  * DagEdgeKind says what an edge of the graph means.
@@ -1111,6 +1188,18 @@ export const JobService: GenService<{
     methodKind: "server_streaming";
     input: typeof TailLogsRequestSchema;
     output: typeof TailLogsResponseSchema;
+  },
+  /**
+   * GetLogs returns one page of a job's stored output, in order (by epoch, then sequence): the
+   * unary way to read logs, e.g. with curl through the Connect JSON gateway. NOT_FOUND for an
+   * unknown job.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.GetLogs
+   */
+  getLogs: {
+    methodKind: "unary";
+    input: typeof GetLogsRequestSchema;
+    output: typeof GetLogsResponseSchema;
   },
   /**
    * ExplainScore shows, for every connected factory, which hard filters the job passes and its
