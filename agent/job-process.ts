@@ -105,10 +105,11 @@ export function runSpecFromOffer(offer: LeaseOffer): JobRunSpec {
 
 /**
  * The attempt's workspace. The epoch keeps a retried attempt away from a zombie's files; the job id
- * is reduced to safe characters because it names a directory.
+ * is reduced to safe characters because it names a directory. Absolute, because the paths under it
+ * (GIGAFACTORY_COST_FILE) are handed to a job that runs from the workspace itself, not the agent's cwd.
  */
 export function jobWorkspace(workDir: string, jobId: string, epoch: bigint): string {
-  return path.join(workDir, 'jobs', `${jobId.replace(/[^A-Za-z0-9._-]/g, '_')}-${epoch}`);
+  return path.resolve(workDir, 'jobs', `${jobId.replace(/[^A-Za-z0-9._-]/g, '_')}-${epoch}`);
 }
 
 /** Creates the workspace and spawns the command. Never rejects: failures become a 'failed' outcome. */

@@ -6,7 +6,7 @@
  * conditions; medians over the rounds. `--version` answers before anything connects, so this is
  * loading and compiling the program, which every start pays.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ export async function runAgentStart(opts: { rounds: number }): Promise<AgentStar
     const samples = { node: [] as number[], bundle: [] as number[], tsx: [] as number[] };
     for (let round = 1; round <= opts.rounds; round++) {
       progress(`[agent-start] round ${round}/${opts.rounds}: node -e 0, the bundle, tsx`);
-      for (const [name, argv] of Object.entries(commands) as [keyof typeof commands, string[]][]) samples[name].push(timeStart(argv, ROOT));
+      for (const [name, argv] of Object.entries(commands) as [keyof typeof commands, string[]][]) samples[name].push(await timeStart(argv, ROOT));
     }
     progressDone();
     return {
@@ -48,13 +48,23 @@ export async function runAgentStart(opts: { rounds: number }): Promise<AgentStar
   }
 }
 
-/** Wall time from spawn to exit, in ms; a failing start is an error, not a figure. */
-function timeStart(argv: string[], cwd: string): number {
+/**
+ * Wall time from spawn to exit, in ms; a failing start is an error, not a figure. Asynchronous, so
+ * a coordinator in this process can answer the command being timed.
+ */
+export function timeStart(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const started = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.slice(1).join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.toString().slice(0, 200)}`);
-  return ms;
+  const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${argv.slice(1).join(' ')} exited ${code ?? signal}: ${stderr.slice(0, 200)}`));
+    });
+  });
 }
 
 export function agentStartRows(r: AgentStartResult | null): Row[] {

@@ -26,6 +26,7 @@ import { fleetRows, runFleet, type FleetResult } from './fleet.js';
 import { logsRows, runLogs, type LogsResult } from './logs.js';
 import { recoveryRows, runRecovery } from './recovery.js';
 import { agentStartRows, runAgentStart } from './agent-start.js';
+import { cliStartRows, runCliStart } from './cli-start.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -40,7 +41,7 @@ const positiveNumber = (name: string) => (value: string): number => {
   return n;
 };
 /** The parts of the suite, in the order they run; `--only` picks some of them. */
-const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas', 'agent-start'] as const;
+const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas', 'agent-start', 'cli-start'] as const;
 type Part = (typeof PARTS)[number];
 const partList = (value: string): Part[] => {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -87,6 +88,8 @@ interface Options {
   logLines?: number;
   agentStart: boolean;
   agentStartRounds?: number;
+  cliStart: boolean;
+  cliStartRounds?: number;
   only?: Part[];
   out: string;
 }
@@ -125,6 +128,8 @@ const program = new Command('bench')
   .option('--no-replicas', 'skip the Cosmos replica runs (1, 2 and 3 replicas over the Cosmos test server)')
   .addOption(new Option('--agent-start-rounds <n>', 'rounds of the agent start-up part (default 15, --quick 5)').argParser(positiveInt('--agent-start-rounds')))
   .option('--no-agent-start', "skip the packaged agent's start-up")
+  .addOption(new Option('--cli-start-rounds <n>', 'rounds of the CLI start-up part (default 15, --quick 5)').argParser(positiveInt('--cli-start-rounds')))
+  .option('--no-cli-start', "skip the CLI's start-up (compiled against tsx)")
   .addOption(new Option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (dispatch is the peak, half-rate and batched runs)`).argParser(partList))
   .option('--out <dir>', 'where the JSON result goes', join(BENCH_DIR, 'results'));
 
@@ -241,6 +246,8 @@ async function main(): Promise<void> {
   const replicas = runs('replicas', o.replicas) ? await runReplicaBench(o.quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {}) : null;
   // 6. The packaged agent's start-up beside Node's own and the tsx start.
   const agentStart = runs('agent-start', o.agentStart) ? await guarded('agent-start', () => runAgentStart({ rounds: o.agentStartRounds ?? (o.quick ? 5 : 15) })) : null;
+  // 7. The CLI's start-up, compiled and through tsx.
+  const cliStart = runs('cli-start', o.cliStart) ? await guarded('cli-start', () => runCliStart({ rounds: o.cliStartRounds ?? (o.quick ? 5 : 15) })) : null;
   const machine = {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
@@ -270,12 +277,13 @@ async function main(): Promise<void> {
     scheduler,
     replicas,
     agentStart,
+    cliStart,
   };
   mkdirSync(o.out, { recursive: true });
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...(baseline?.floors ?? []).flatMap((floor) => transportFloorRows(floor, peak, batched, bullmq)), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...agentStartRows(agentStart), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...issue16Rows(peak, paced, batched, bullmq, fleet, ceiling, baseline?.storeFloor ?? null), ...failureRows(failures)])}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...(baseline?.floors ?? []).flatMap((floor) => transportFloorRows(floor, peak, batched, bullmq)), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...agentStartRows(agentStart), ...cliStartRows(cliStart), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...issue16Rows(peak, paced, batched, bullmq, fleet, ceiling, baseline?.storeFloor ?? null), ...failureRows(failures)])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 

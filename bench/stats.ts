@@ -47,6 +47,13 @@ export function median(values: readonly number[]): number {
   return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
 }
 
+/** The value `p` percent of the samples are at or under (nearest rank), e.g. p90. */
+export function percentile(values: readonly number[], p: number): number {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  return finite[Math.min(finite.length - 1, Math.max(0, Math.ceil((p / 100) * finite.length) - 1))]!;
+}
+
 /** Median of each numeric field across runs (the runs share one shape). */
 export function medianOf<T extends Record<string, number>>(runs: readonly T[]): T {
   const first = runs[0];

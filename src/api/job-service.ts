@@ -23,6 +23,7 @@ import {
   SubmitJobResponseSchema,
   SubmitJobsResponseSchema,
   TailLogsResponseSchema,
+  GetLogsResponseSchema,
   WatchJobsResponseSchema,
 } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { forItem, invalidArgument } from '../domain/errors.js';
@@ -30,6 +31,7 @@ import type { JobRecord } from '../domain/job.js';
 import type { Jobs } from '../coordinator/jobs.js';
 import type { LogTail } from '../coordinator/log-tail.js';
 import type { JobWatch } from '../coordinator/job-watch.js';
+import type { LogPosition } from '../store/job-store.js';
 import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageToWire, weightsToWire } from './convert.js';
 import type { Workflows } from '../coordinator/workflows.js';
 import type { Fleet } from '../coordinator/fleet.js';
@@ -40,6 +42,9 @@ import { encodePageToken } from './page-token.js';
 import { listQuery } from './list-jobs-request.js';
 import { jobSpecFromRequest } from './submit-request.js';
 import { actorOf } from './actor.js';
+
+const DEFAULT_LOG_PAGE_SIZE = 500;
+const MAX_LOG_PAGE_SIZE = 1_000;
 
 export interface JobServiceDeps {
   jobs: Jobs;
@@ -158,15 +163,31 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
       });
     },
 
+    async getLogs(req) {
+      const jobId = requireJobId(req.jobId);
+      if (req.pageSize < 0) throw invalidArgument(`page_size ${req.pageSize} must not be negative`);
+      if (req.pageSize > MAX_LOG_PAGE_SIZE) throw invalidArgument(`page_size ${req.pageSize} is above the maximum of ${MAX_LOG_PAGE_SIZE}`);
+      const page = await logs.page(jobId, logPosition(req), req.pageSize || DEFAULT_LOG_PAGE_SIZE);
+      const chunks = page.chunks.map(logChunkToWire);
+      const decoder = new TextDecoder();
+      const text = chunks.map((c) => decoder.decode(c.data, { stream: true })).join('') + decoder.decode();
+      return create(GetLogsResponseSchema, { chunks, more: page.more, text });
+    },
+
     async *tailLogs(req, ctx) {
       const jobId = requireJobId(req.jobId);
-      if (req.afterEpoch < 0n || req.afterSequence < 0n) throw invalidArgument('after_epoch and after_sequence must not be negative');
-      const after = req.afterEpoch > 0n || req.afterSequence > 0n ? { epoch: Number(req.afterEpoch), sequence: Number(req.afterSequence) } : null;
+      const after = logPosition(req);
       for await (const chunk of streams.scope(ctx.signal, (signal) => logs.tail(jobId, req.follow, signal, after), streamOwner(ctx))) {
         yield create(TailLogsResponseSchema, { chunk: logChunkToWire(chunk) });
       }
     },
   };
+}
+
+/** Where a log read starts: after the chunk the request names, or (both zero) from the start. */
+function logPosition(req: { afterEpoch: bigint; afterSequence: bigint }): LogPosition | null {
+  if (req.afterEpoch < 0n || req.afterSequence < 0n) throw invalidArgument('after_epoch and after_sequence must not be negative');
+  return req.afterEpoch > 0n || req.afterSequence > 0n ? { epoch: Number(req.afterEpoch), sequence: Number(req.afterSequence) } : null;
 }
 
 /** The API key a follower counts against (none in development mode). */

@@ -5,28 +5,19 @@
  * --store cosmos the Cosmos control container the replicas share (whoever can write either already
  * controls the coordinator).
  */
-import { create, toJson } from '@bufbuild/protobuf';
-import { durationFromMs, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { Command, InvalidArgumentError } from 'commander';
-import { join } from 'node:path';
-import { ApiKeyRole, ApiKeySchema, LabelGrantSchema } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
-import { systemClock } from '../coordinator/clock.js';
-import { Security } from '../coordinator/security.js';
 import { ROLES, type Role } from '../domain/credentials.js';
-import { resolveServeConfig } from '../config.js';
-import { openCosmosControlStores } from '../store/cosmos/index.js';
 import type { SecurityStore } from '../store/security-store.js';
-import { SqliteSecurityStore } from '../store/sqlite/sqlite-security-store.js';
 import { agentInstallLines, agentPackageFile } from '../domain/agent-install.js';
 import { VERSION } from '../version.js';
-import { adminClient } from './client.js';
-import type { ClientSecurity } from './tls.js';
-import { print } from './format.js';
-import { makePrivateDir } from '../private-files.js';
+import type { ClientSecurity } from './connection-options.js';
+import { print } from './format-text.js';
+
+// Everything below that talks to a coordinator or a store imports its modules when the action runs:
+// `gigafactory --help` must not load protobuf, gRPC, SQLite or the Cosmos SDK.
+const wire = () => import('./admin-wire.js');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-const ROLE_TO_WIRE: Record<Role, ApiKeyRole> = { viewer: ApiKeyRole.VIEWER, operator: ApiKeyRole.OPERATOR, admin: ApiKeyRole.ADMIN };
 
 function role(value: string): Role {
   if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`--role must be one of ${ROLES.join(', ')}, got "${value}"`);
@@ -50,6 +41,7 @@ export function parseGrant(text: string): { key: string; values: string[] } {
 
 /** The credential store `keys bootstrap` writes to: the one `serve` with the same settings would use. */
 async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEndpoint?: string; cosmosKey?: string; cosmosDatabase?: string }): Promise<SecurityStore> {
+  const [{ join }, { resolveServeConfig }] = await Promise.all([import('node:path'), import('../config.js')]);
   let config;
   try {
     config = resolveServeConfig({ dataDir: opts.dataDir, store: opts.store, cosmosEndpoint: opts.cosmosEndpoint, cosmosKey: opts.cosmosKey, cosmosDatabase: opts.cosmosDatabase }, process.env);
@@ -58,16 +50,19 @@ async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEnd
     process.exit(2);
   }
   if (config.store === 'cosmos') {
+    const { openCosmosControlStores } = await import('../store/cosmos/index.js');
     const stores = await openCosmosControlStores({ endpoint: config.cosmosEndpoint!, key: config.cosmosKey!, database: config.cosmosDatabase });
     await stores.settings.close();
     return stores.security;
   }
+  const { makePrivateDir } = await import('../private-files.js');
   makePrivateDir(config.dataDir);
+  const { SqliteSecurityStore } = await import('../store/sqlite/sqlite-security-store.js');
   return new SqliteSecurityStore(join(config.dataDir, 'gigafactory.sqlite'));
 }
 
 export function adminCommands(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command[] {
-  const admin = () => adminClient(coordinator(), security());
+  const admin = async () => (await import('./client.js')).adminClient(coordinator(), security());
 
   const keys = new Command('keys').description('operator API keys (roles: viewer, operator, admin)');
   keys
@@ -81,6 +76,7 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
     .option('--cosmos-database <name>', 'Cosmos DB database [env GIGAFACTORY_COSMOS_DATABASE] (default "gigafactory")')
     .action(async (opts: { name: string; dataDir: string; store?: string; cosmosEndpoint?: string; cosmosKey?: string; cosmosDatabase?: string }) => {
       const store = await bootstrapStore(opts);
+      const [{ Security }, { systemClock }] = await Promise.all([import('../coordinator/security.js'), import('../coordinator/clock.js')]);
       try {
         const { key } = await new Security(store, systemClock, { rotationOverlapMs: 0 }).createApiKey(opts.name, 'admin', 'bootstrap');
         if (json()) return print({ name: opts.name, role: 'admin', key });
@@ -95,18 +91,20 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
     .requiredOption('--name <name>', 'unique key name, recorded on everything it does')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, role)
     .action(async (opts: { name: string; role: Role }) => {
-      const res = await admin().createApiKey({ name: opts.name, role: ROLE_TO_WIRE[opts.role] });
-      if (json()) return print({ key: res.key, apiKey: toJson(ApiKeySchema, res.apiKey!) });
+      const { roleToWire, apiKeyJson } = await wire();
+      const res = await (await admin()).createApiKey({ name: opts.name, role: roleToWire(opts.role) });
+      if (json()) return print({ key: res.key, apiKey: apiKeyJson(res.apiKey!) });
       print(`${opts.role} key "${opts.name}" (shown once, keep it secret):\n${res.key}`);
     });
   keys
     .command('list')
     .description('list API keys (admin); never shows secrets')
     .action(async () => {
-      const res = await admin().listApiKeys({});
-      if (json()) return print(res.apiKeys.map((k) => toJson(ApiKeySchema, k)));
+      const { apiKeyJson, roleName, time } = await wire();
+      const res = await (await admin()).listApiKeys({});
+      if (json()) return print(res.apiKeys.map(apiKeyJson));
       for (const k of res.apiKeys) {
-        print(`${k.name}\t${ApiKeyRole[k.role]?.toLowerCase()}\tcreated ${time(k.createTime)} by ${k.createdBy}${k.revokeTime ? `\trevoked ${time(k.revokeTime)}` : ''}`);
+        print(`${k.name}\t${roleName(k.role)}\tcreated ${time(k.createTime)} by ${k.createdBy}${k.revokeTime ? `\trevoked ${time(k.revokeTime)}` : ''}`);
       }
     });
   keys
@@ -114,14 +112,16 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
     .description('revoke an API key at once (admin)')
     .argument('<name>')
     .action(async (name: string) => {
-      const res = await admin().revokeApiKey({ name });
-      if (json()) return print(toJson(ApiKeySchema, res.apiKey!));
+      const { apiKeyJson } = await wire();
+      const res = await (await admin()).revokeApiKey({ name });
+      if (json()) return print(apiKeyJson(res.apiKey!));
       print(`revoked key "${name}"`);
     });
 
   const enroll = new Command('enroll-token').description('one-time tokens new factories enroll with');
   enrollmentTokenOptions(enroll.command('create').description('create an enrollment token (admin); give it to `gigafactory agent --enroll-token`')).action(async (opts: EnrollmentTokenOptions) => {
     const res = await createEnrollmentToken(opts);
+    const { time } = await wire();
     if (json()) return print({ token: res.token, tokenId: res.tokenId, expireTime: time(res.expireTime) });
     print(`enrollment token ${res.tokenId}, valid once until ${time(res.expireTime)} (shown once):\n${res.token}`);
   });
@@ -133,6 +133,7 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
     .option('--package <url-or-path>', `where factories install the agent package from (npm run build:agent's tarball)`, `./${agentPackageFile(VERSION)}`)
     .action(async (opts: EnrollmentTokenOptions & { address?: string; package: string }) => {
       const res = await createEnrollmentToken(opts);
+      const { time } = await wire();
       const lines = agentInstallLines({ coordinator: opts.address ?? coordinator(), enrollToken: res.token, packageSource: opts.package, ...(opts.factoryId ? { factoryId: opts.factoryId } : {}) });
       if (json()) return print({ tokenId: res.tokenId, expireTime: time(res.expireTime), lines });
       print(`enrollment token ${res.tokenId}, valid once until ${time(res.expireTime)}. On the new machine:\n`);
@@ -142,9 +143,10 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
   async function createEnrollmentToken(opts: EnrollmentTokenOptions) {
     const grants = opts.label.map(parseGrant);
     if (opts.defaultLabels) for (const key of ['os', 'arch']) if (!grants.some((g) => g.key === key)) grants.push({ key, values: [] });
-    return admin().createEnrollmentToken({
+    const [{ labelGrant }, { durationFromMs }] = await Promise.all([wire(), import('@bufbuild/protobuf/wkt')]);
+    return (await admin()).createEnrollmentToken({
       ttl: durationFromMs(opts.ttl),
-      allowedLabels: grants.map((g) => create(LabelGrantSchema, g)),
+      allowedLabels: grants.map(labelGrant),
       allowedProducts: opts.product,
       factoryId: opts.factoryId ?? '',
       description: opts.description,
@@ -158,7 +160,8 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
     .argument('<factory-id>')
     .option('--reason <text>', 'recorded and sent to the factory', '')
     .action(async (factoryId: string, opts: { reason: string }) => {
-      const res = await admin().revokeFactory({ factoryId, reason: opts.reason });
+      const { time } = await wire();
+      const res = await (await admin()).revokeFactory({ factoryId, reason: opts.reason });
       if (json()) return print({ closedStreams: res.closedStreams, revokeTime: time(res.revokeTime) });
       print(`revoked factory "${factoryId}" (${res.closedStreams} open stream${res.closedStreams === 1 ? '' : 's'} closed)`);
     });
@@ -167,7 +170,8 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
     .description("issue a factory a new token (admin); a connected factory stores it itself")
     .argument('<factory-id>')
     .action(async (factoryId: string) => {
-      const res = await admin().rotateFactoryToken({ factoryId });
+      const { time } = await wire();
+      const res = await (await admin()).rotateFactoryToken({ factoryId });
       if (json()) return print({ factoryToken: res.factoryToken, delivered: res.delivered, previousTokenExpireTime: time(res.previousTokenExpireTime) });
       print(
         `new token for "${factoryId}" (shown once)${res.delivered ? ', also delivered to the connected factory' : ''}; the old one works until ${time(res.previousTokenExpireTime)}:\n${res.factoryToken}`,
@@ -197,6 +201,3 @@ function enrollmentTokenOptions(command: Command): Command {
     .option('--description <text>', 'a note for operators', '');
 }
 
-function time(ts: Timestamp | undefined): string {
-  return ts ? timestampDate(ts).toISOString() : '-';
-}

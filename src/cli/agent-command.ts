@@ -5,8 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import type { ClientSecurity } from './tls.js';
-import { DEFAULT_COORDINATOR } from './connection-options.js';
+import { DEFAULT_COORDINATOR, type ClientSecurity } from './connection-options.js';
 import { checkPassEnvName } from '../../agent/job-environment.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

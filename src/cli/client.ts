@@ -5,7 +5,8 @@ import type { DescService } from '@bufbuild/protobuf';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
-import { readTlsFiles, usesTls, type ClientSecurity } from './tls.js';
+import { usesTls, type ClientSecurity } from './connection-options.js';
+import { readTlsFiles } from './tls.js';
 
 /** Accepts "host:port" or a full http(s) URL; "host:port" becomes https when TLS options are given. */
 export function coordinatorUrl(address: string, tls = false): string {

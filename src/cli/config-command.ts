@@ -1,13 +1,14 @@
 /** `gigafactory config print`: the effective configuration and where each value came from. */
 import { Command } from 'commander';
-import { SECRET_KEYS, envName } from '../config.js';
-import { loadServeConfig, withServeOptions } from './serve.js';
+import { withServeOptions } from './serve.js';
 
 export function configCommand(): Command {
   const config = new Command('config').description('inspect the coordinator configuration');
   config.addCommand(
     withServeOptions(new Command('print').description('print the effective settings (secrets masked) and their sources'))
-      .action((flags: Record<string, unknown>, command: Command) => {
+      .action(async (flags: Record<string, unknown>, command: Command) => {
+        // Loaded when it runs: the configuration schema is not needed for --help.
+        const [{ SECRET_KEYS, envName }, { loadServeConfig }] = await Promise.all([import('../config.js'), import('./serve-run.js')]);
         const json = Boolean(command.optsWithGlobals().json); // --json is the program's global option
         const { config: values, sources } = loadServeConfig(flags, 'config print');
         const rows = Object.entries(values).map(([key, value]) => ({

@@ -17,3 +17,18 @@ export function tlsOptions(): Option[] {
     new Option('--tls-key <file>', 'key of the client certificate').env('GIGAFACTORY_TLS_KEY'),
   ];
 }
+
+/** How the CLI and the agent reach the coordinator: the global options `--key`, `--tls-*`. */
+export interface ClientSecurity {
+  /** API key, sent as `authorization: Bearer`. */
+  key?: string;
+  /** CA bundle to verify the coordinator's certificate; switches to TLS. */
+  tlsCa?: string;
+  /** Client certificate and key, for a listener that requires mTLS; switch to TLS too. */
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export function usesTls(sec: ClientSecurity): boolean {
+  return Boolean(sec.tlsCa || sec.tlsCert || sec.tlsKey);
+}

@@ -3,11 +3,7 @@ import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { AttemptOutcome, JobStage, LabelOperator, type Job, type LabelRequirement } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { DagEdgeKind, type GetDagResponse } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-
-/** One value to stdout: a string as it is, anything else as indented JSON. */
-export function print(value: unknown): void {
-  process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
-}
+import { printable, table } from './format-text.js';
 
 export function stageName(stage: JobStage): string {
   return (JobStage[stage] ?? String(stage)).toLowerCase();
@@ -56,21 +52,6 @@ export function dagText(dag: GetDagResponse): string {
   const nodes = table(['ID', 'STAGE', 'TITLE', 'REASON'], dag.nodes.map((n) => [n.jobId, stageName(n.stage), n.title, n.reason]));
   const edges = dag.edges.map((e) => `${e.fromJobId} ${e.kind === DagEdgeKind.CHILD ? 'has child' : 'depends on'} ${e.toJobId}`);
   return [nodes, '', ...(edges.length ? edges : ['no edges']), ...(dag.truncated ? ['(truncated: the graph is larger than one response)'] : [])].join('\n');
-}
-
-export function table(header: string[], rows: string[][]): string {
-  rows = rows.map((row) => row.map(printable));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
-/**
- * Text from jobs (titles, reasons, labels, messages) as the terminal should show it: control
- * characters, which could move the cursor, clear the screen or forge lines, are written as escapes.
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /** A label requirement as it reads: "os equals linux", "gpu exists", "zone not in a,b". */

@@ -1,183 +1,29 @@
 /**
  * The `gigafactory` CLI: `serve` runs the coordinator; the other commands are clients of its
- * JobService. Human output by default, `--json` for scripts.
+ * services. Human output by default, `--json` for scripts. Only the commands' flags are defined
+ * here and in the *-command(s) modules; each action imports what it needs when it runs, so
+ * `--help` and a usage error cost a Node start and commander, nothing more.
  */
-import { create, toJson, toJsonString } from '@bufbuild/protobuf';
-import { durationFromMs } from '@bufbuild/protobuf/wkt';
-import { Code, ConnectError } from '@connectrpc/connect';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { DependencyFailurePolicy, JobSchema, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import { GetDagResponseSchema, SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
-import { jobClient } from './client.js';
-import type { ClientSecurity } from './tls.js';
-import { coordinatorOption, tlsOptions } from './connection-options.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { uiBaseUrl, jobPageUrl, type CliContext } from './context.js';
+import { coordinatorOption, tlsOptions, usesTls, type ClientSecurity } from './connection-options.js';
 import { adminCommands } from './admin-commands.js';
 import { budgetCommand } from './budget-command.js';
-import { dagText, jobDetails, jobsTable, print, stageName } from './format.js';
-import { parseLabelFlag } from './label-flag.js';
 import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
 import { ingestCommand } from './ingest-command.js';
 import { whoamiCommand } from './whoami-command.js';
+import { jobCommands } from './job-commands.js';
+import { JOB_EXIT } from './job-exit.js';
 
 const program = new Command('gigafactory')
   .description('Fleet coordinator: jobs to factories over long-lived gRPC streams')
   .addOption(coordinatorOption())
   .option('--json', 'print JSON for scripts instead of human output', false)
   .addOption(new Option('--key <api-key>', 'API key, sent as a bearer token').env('GIGAFACTORY_API_KEY'))
-  .showHelpAfterError();
+  .addOption(new Option('--ui-url <url>', "the web control plane's address, for job links (default: the coordinator's host, port 8080)").env('GIGAFACTORY_UI_URL'));
 for (const option of tlsOptions()) program.addOption(option);
-
-program.addCommand(serveCommand());
-program.addCommand(agentCommand());
-program.addCommand(configCommand());
-for (const command of adminCommands(() => program.opts().coordinator, () => security(), () => json())) program.addCommand(command);
-program.addCommand(budgetCommand(() => program.opts().coordinator, () => security(), () => json()));
-program.addCommand(ingestCommand(() => program.opts().coordinator, () => security(), () => json()));
-program.addCommand(whoamiCommand(() => program.opts().coordinator, () => security(), () => json()));
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const integer = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
-  return n;
-};
-
-program
-  .command('submit')
-  .description('submit a job: gigafactory submit [options] -- CMD ARGS...')
-  .argument('<command...>', 'the program and its arguments (put them after --)')
-  .option('--product <id>', 'product the job belongs to', 'default')
-  .option('--title <text>', 'one-line title (defaults to the command line)')
-  .option('--label <req>', 'required factory label: k=v, k=a|b, k!=v, k>=n, k<=n, k, !k (repeatable)', collect, [])
-  .option('--env <K=V>', 'environment variable for the command (repeatable)', collect, [])
-  .option('--priority <n>', 'larger runs first', integer('--priority'), 0)
-  .option('--idempotency-key <key>', 'makes retrying this submit safe')
-  .option('--max-attempts <n>', 'attempts allowed (default 3)', integer('--max-attempts'))
-  .option('--timeout <seconds>', 'wall-clock limit per attempt (default 3600)', integer('--timeout'))
-  .option('--depends-on <job-id>', 'wait until this job has succeeded (repeatable)', collect, [])
-  .addOption(new Option('--on-dependency-failure <policy>', 'when a dependency fails: cancel this job, or leave it blocked for an operator').choices(['cancel', 'leave-blocked']))
-  .option('--require-review', 'on success, wait in awaiting_review for `gigafactory ship` or `reject`', false)
-  .option('--estimated-cost <n>', "estimated cost of one attempt, reserved against the product's budget while it runs", Number)
-  .option('--cost-ceiling <n>', 'the most one attempt may cost; it is stopped when its reported cost reaches this', Number)
-  .action(async (command: string[], opts) => {
-    const env = Object.fromEntries(
-      (opts.env as string[]).map((kv) => {
-        const eq = kv.indexOf('=');
-        if (eq <= 0) throw new InvalidArgumentError(`--env "${kv}" must look like NAME=value`);
-        return [kv.slice(0, eq), kv.slice(eq + 1)];
-      }),
-    );
-    const request = create(SubmitJobRequestSchema, {
-      productId: opts.product,
-      title: opts.title ?? '',
-      command,
-      env,
-      requiredLabels: (opts.label as string[]).map(parseLabelFlag),
-      priority: opts.priority,
-      idempotencyKey: opts.idempotencyKey ?? '',
-      maxAttempts: opts.maxAttempts ?? 0,
-      timeout: opts.timeout === undefined ? undefined : durationFromMs(opts.timeout * 1000),
-      dependsOn: opts.dependsOn as string[],
-      requireReview: Boolean(opts.requireReview),
-      estimatedCost: opts.estimatedCost ?? 0,
-      costCeiling: opts.costCeiling ?? 0,
-      onDependencyFailure:
-        opts.onDependencyFailure === 'leave-blocked' ? DependencyFailurePolicy.LEAVE_BLOCKED : opts.onDependencyFailure === 'cancel' ? DependencyFailurePolicy.CANCEL_DEPENDENTS : DependencyFailurePolicy.UNSPECIFIED,
-    });
-    const res = await client().submitJob(request);
-    if (json()) return print(toJson(JobSchema, res.job!));
-    print(`${res.created ? 'submitted' : 'already submitted (same idempotency key)'} ${res.job!.id}`);
-  });
-
-program
-  .command('jobs')
-  .description('list jobs, newest first')
-  .option('--product <id>', 'only this product')
-  .option('--stage <stage>', 'only this stage: queued, running, succeeded, ... (repeatable)', collect, [])
-  .option('--label <key[=value]>', 'only jobs requiring this label')
-  .option('--limit <n>', 'page size', integer('--limit'), 50)
-  .option('--page-token <token>', 'continue from a previous page')
-  .action(async (opts) => {
-    const stages = (opts.stage as string[]).map((s) => {
-      const value = JobStage[s.toUpperCase() as keyof typeof JobStage];
-      if (value === undefined || value === JobStage.UNSPECIFIED) throw new InvalidArgumentError(`--stage "${s}" is not a job stage`);
-      return value;
-    });
-    const res = await client().listJobs({ productId: opts.product ?? '', stages, label: opts.label ?? '', pageSize: opts.limit, pageToken: opts.pageToken ?? '' });
-    if (json()) return print({ jobs: res.jobs.map((j) => toJson(JobSchema, j)), nextPageToken: res.nextPageToken });
-    print(res.jobs.length ? jobsTable(res.jobs) : 'no jobs');
-    if (res.nextPageToken) print(`more: --page-token ${res.nextPageToken}`);
-  });
-
-program
-  .command('job')
-  .description('show one job')
-  .argument('<id>')
-  .action(async (id: string) => {
-    const res = await client().getJob({ jobId: id });
-    if (json()) return print(toJson(JobSchema, res.job!));
-    print(jobDetails(res.job!));
-  });
-
-program
-  .command('logs')
-  .description("print a job's output")
-  .argument('<id>')
-  .option('-f, --follow', 'keep printing new output until the job ends', false)
-  .action(async (id: string, opts) => {
-    for await (const res of client().tailLogs({ jobId: id, follow: opts.follow })) {
-      const chunk = res.chunk!;
-      if (json()) process.stdout.write(toJsonString(LogChunkSchema, chunk) + '\n');
-      else process.stdout.write(chunk.data);
-    }
-  });
-
-program
-  .command('cancel')
-  .description('cancel a job that has not finished')
-  .argument('<id>')
-  .option('--reason <text>', 'recorded on the job', '')
-  .action(async (id: string, opts) => {
-    const res = await client().cancelJob({ jobId: id, reason: opts.reason });
-    if (json()) return print(toJson(JobSchema, res.job!));
-    const job = res.job!;
-    print(job.stage === JobStage.CANCELLED ? `cancelled ${job.id}` : `cancel requested for ${job.id}; its factory is stopping it`);
-  });
-
-for (const [name, description] of [
-  ['ship', 'ship a job that is awaiting review'],
-  ['reject', 'reject a job that is awaiting review (--reason is required)'],
-  ['requeue', 'run a failed, dead, cancelled, rejected or awaiting-review job again'],
-] as const) {
-  program
-    .command(name)
-    .description(description)
-    .argument('<id>')
-    .option('--reason <text>', 'recorded on the job and its event', '')
-    .action(async (id: string, opts) => {
-      const request = { jobId: id, reason: opts.reason as string };
-      const res = name === 'ship' ? await client().shipJob(request) : name === 'reject' ? await client().rejectJob(request) : await client().requeueJob(request);
-      if (json()) return print(toJson(JobSchema, res.job!));
-      print(`${res.job!.id} is now ${stageName(res.job!.stage)}`);
-    });
-}
-
-program
-  .command('dag')
-  .description("show a job's graph: what it depends on, what depends on it, its parent and children")
-  .argument('<id>')
-  .action(async (id: string) => {
-    const res = await client().getDag({ jobId: id });
-    if (json()) return print(toJson(GetDagResponseSchema, res));
-    print(dagText(res));
-  });
-
-function client() {
-  return jobClient(program.opts().coordinator, security());
-}
 
 /** The global --key and --tls-* options (also read by `agent`). */
 function security(): ClientSecurity {
@@ -185,9 +31,39 @@ function security(): ClientSecurity {
   return { ...(o.key ? { key: o.key } : {}), ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}), ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}), ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}) };
 }
 
-function json(): boolean {
-  return Boolean(program.opts().json);
+const ctx: CliContext = {
+  coordinator: () => program.opts().coordinator,
+  security,
+  json: () => Boolean(program.opts().json),
+  jobUrl: (jobId) => jobPageUrl(uiBaseUrl(program.opts().coordinator, program.opts().uiUrl, usesTls(security())), jobId),
+};
+
+program.addCommand(serveCommand());
+program.addCommand(agentCommand());
+program.addCommand(configCommand());
+for (const command of jobCommands(ctx)) program.addCommand(command);
+for (const command of adminCommands(ctx.coordinator, ctx.security, ctx.json)) program.addCommand(command);
+program.addCommand(budgetCommand(ctx.coordinator, ctx.security, ctx.json));
+program.addCommand(ingestCommand(ctx.coordinator, ctx.security, ctx.json));
+program.addCommand(whoamiCommand(ctx.coordinator, ctx.security, ctx.json));
+
+/**
+ * A usage error is one line and where to read more, not the whole help: every command throws
+ * instead of exiting (so the status is ours to choose) and names its own --help.
+ */
+function oneLineUsageErrors(command: Command, path: string): void {
+  command.showHelpAfterError(`Run '${path} --help' for usage.`).exitOverride();
+  for (const sub of command.commands) oneLineUsageErrors(sub, `${path} ${sub.name()}`);
 }
+oneLineUsageErrors(program, 'gigafactory');
+
+/** The command whose action runs, to name its --help when the action finds a flag's value wrong. */
+let running = 'gigafactory';
+program.hook('preAction', (_program, action) => {
+  const names: string[] = [];
+  for (let c: Command | null = action; c; c = c.parent) names.unshift(c.name());
+  running = names.join(' ');
+});
 
 // `gigafactory jobs | head` closes our stdout early; that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -198,10 +74,23 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ConnectError) {
-    process.stderr.write(`error: ${err.rawMessage} (${Code[err.code]})\n`);
-  } else {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = await failure(err);
+}
+
+/** Writes what went wrong (one line) and returns the exit status. */
+async function failure(err: unknown): Promise<number> {
+  // First: an action's own InvalidArgumentError is a CommanderError too, but nothing printed it yet.
+  if (err instanceof InvalidArgumentError) {
+    process.stderr.write(`error: ${err.message}\nRun '${running} --help' for usage.\n`);
+    return JOB_EXIT.usage;
   }
-  process.exitCode = 1;
+  if (err instanceof CommanderError) {
+    // commander has written the message and the hint already; --help and --version end here too.
+    return err.exitCode === 0 ? 0 : JOB_EXIT.usage;
+  }
+  // Loaded only on this path: a usage error or --help never pays for the Connect runtime.
+  const { Code, ConnectError } = await import('@connectrpc/connect');
+  if (err instanceof ConnectError) process.stderr.write(`error: ${err.rawMessage} (${Code[err.code]})\n`);
+  else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
 }

@@ -5,21 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-
-/** How the CLI and the agent reach the coordinator: the global options `--key`, `--tls-*`. */
-export interface ClientSecurity {
-  /** API key, sent as `authorization: Bearer`. */
-  key?: string;
-  /** CA bundle to verify the coordinator's certificate; switches to TLS. */
-  tlsCa?: string;
-  /** Client certificate and key, for a listener that requires mTLS; switch to TLS too. */
-  tlsCert?: string;
-  tlsKey?: string;
-}
-
-export function usesTls(sec: ClientSecurity): boolean {
-  return Boolean(sec.tlsCa || sec.tlsCert || sec.tlsKey);
-}
+import { usesTls, type ClientSecurity } from './connection-options.js';
 
 /** grpc-js channel credentials for the agent: TLS when any TLS option is given, h2c otherwise. */
 export function agentChannelCredentials(sec: ClientSecurity): grpc.ChannelCredentials {

@@ -59,6 +59,16 @@ export class LogTail {
     }
   }
 
+  /**
+   * One page of the stored chunks after `after` (null: from the start), and whether more follow:
+   * GetLogs, the unary read. One chunk more than asked is read to know that without a second read.
+   */
+  async page(jobId: string, after: LogPosition | null, limit: number): Promise<{ chunks: LogChunkRecord[]; more: boolean }> {
+    await this.jobs.get(jobId); // NOT_FOUND before anything else
+    const chunks = await this.store.readLogs(jobId, after, limit + 1);
+    return { chunks: chunks.slice(0, limit), more: chunks.length > limit };
+  }
+
   /** Following over a shared store: the store is the only source; the local feed only wakes us early. */
   private async *poll(jobId: string, outer: AbortSignal, after: LogPosition | null): AsyncIterable<LogChunkRecord> {
     const { signal, stop } = childSignal(outer);

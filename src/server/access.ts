@@ -25,6 +25,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.JobService/CancelJob': operator,
   'gigafactory.fleet.v1.JobService/WatchJobs': viewer,
   'gigafactory.fleet.v1.JobService/TailLogs': viewer,
+  'gigafactory.fleet.v1.JobService/GetLogs': viewer,
   'gigafactory.fleet.v1.JobService/ExplainScore': viewer,
   'gigafactory.fleet.v1.JobService/ShipJob': operator,
   'gigafactory.fleet.v1.JobService/RejectJob': operator,

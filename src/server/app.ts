@@ -100,7 +100,9 @@ export async function startServer({ config, log, store: givenStore, securityStor
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     // curl and browser users see every field, including zeros and false ("created": false).
-    jsonOptions: { alwaysEmitImplicit: true },
+    // A field the message does not have is refused (INVALID_ARGUMENT naming it), not dropped: a typo
+    // such as "cmd" would otherwise read as "command is empty". connect-node ignores them by default.
+    jsonOptions: { alwaysEmitImplicit: true, ignoreUnknownFields: false },
   });
   const listenOptions = { tls: sec.tls, unauthenticatedDeadlineMs: config.unauthenticatedDeadlineMs, requestReadTimeoutMs: config.requestReadTimeoutMs };
   const grpc = await listenGrpc((admitted) => nativeServer(mounted, calls, { maxMessageBytes: config.maxMessageBytes, maxStreamsPerConnection: config.maxStreamsPerConnection, requestReadTimeoutMs: config.requestReadTimeoutMs, admitted }), config.host, config.grpcPort, listenOptions);

@@ -2,7 +2,8 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { JobSchema, LabelOperator } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import { jobDetails, jobsTable, printable } from '../../src/cli/format.js';
+import { jobDetails, jobsTable } from '../../src/cli/format.js';
+import { printable } from '../../src/cli/format-text.js';
 
 describe('CLI output', () => {
   it('writes control characters in job text as escapes', () => {

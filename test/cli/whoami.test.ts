@@ -4,24 +4,11 @@
  * refused, revoked or missing key and an unreachable coordinator exit non-zero saying which; and
  * development mode says so.
  */
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startSecureServer, type SecureServer } from '../security/helpers.js';
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gigafactory.mjs');
-
-/** Runs the real CLI without any key from this environment; resolves with its exit code and output. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { GIGAFACTORY_API_KEY: _, GIGAFACTORY_COORDINATOR: __, ...inherited } = process.env;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...inherited, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** A loopback port nothing listens on: one the OS just handed out and took back. */
 async function closedPort(): Promise<number> {

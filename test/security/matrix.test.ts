@@ -28,6 +28,7 @@ const EXPECTED: Record<string, Needs> = {
   'JobService/CancelJob': 'operator',
   'JobService/WatchJobs': 'viewer',
   'JobService/TailLogs': 'viewer',
+  'JobService/GetLogs': 'viewer',
   'JobService/ExplainScore': 'viewer',
   'JobService/ShipJob': 'operator',
   'JobService/RejectJob': 'operator',
@@ -106,6 +107,7 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'JobService/TailLogs': async (c) => {
     for await (const _ of c.jobs.tailLogs({ jobId })) void _;
   },
+  'JobService/GetLogs': (c) => c.jobs.getLogs({ jobId }),
   'JobService/ExplainScore': (c) => c.jobs.explainScore({ jobId }),
   'JobService/ShipJob': (c) => c.jobs.shipJob({ jobId: 'job_missing' }),
   'JobService/RejectJob': (c) => c.jobs.rejectJob({ jobId: 'job_missing', reason: 'matrix' }),

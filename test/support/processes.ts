@@ -53,9 +53,10 @@ export class ManagedProcess {
   }
 }
 
-function spawnCli(args: string[], env: Record<string, string> = {}): ManagedProcess {
+function spawnCli(args: string[], env: Record<string, string> = {}, cwd?: string): ManagedProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, GIGAFACTORY_LOG_LEVEL: 'info', ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new ManagedProcess(child);
@@ -68,12 +69,14 @@ export interface CoordinatorProcess extends ManagedProcess {
 
 /**
  * Starts `gigafactory serve` and resolves once both listeners are up. Loopback development mode
- * (no credentials needed) unless `secure` is set; `args` are extra serve flags.
+ * (no credentials needed) unless `secure` is set; `args` are extra serve flags; `cwd` is where a
+ * relative `dataDir` starts from.
  */
-export async function spawnCoordinator(opts: { dataDir: string; grpcPort?: number; httpPort?: number; env?: Record<string, string>; secure?: boolean; args?: string[] }): Promise<CoordinatorProcess> {
+export async function spawnCoordinator(opts: { dataDir: string; grpcPort?: number; httpPort?: number; env?: Record<string, string>; secure?: boolean; args?: string[]; cwd?: string }): Promise<CoordinatorProcess> {
   const proc = spawnCli(
     ['serve', '--data-dir', opts.dataDir, '--grpc-port', String(opts.grpcPort ?? 0), '--http-port', String(opts.httpPort ?? 0), ...(opts.secure ? [] : ['--insecure-dev']), ...(opts.args ?? [])],
     opts.env,
+    opts.cwd,
   );
   return ready(proc, async () => {
     const grpc = await proc.waitFor((l) => l.msg === 'listening' && l.listener === 'grpc');

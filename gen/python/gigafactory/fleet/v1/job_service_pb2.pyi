@@ -141,6 +141,28 @@ class GetJobResponse(_message.Message):
     job: _job_pb2.Job
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
+class GetLogsRequest(_message.Message):
+    __slots__ = ["after_epoch", "after_sequence", "job_id", "page_size"]
+    AFTER_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    after_epoch: int
+    after_sequence: int
+    job_id: str
+    page_size: int
+    def __init__(self, job_id: _Optional[str] = ..., after_epoch: _Optional[int] = ..., after_sequence: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class GetLogsResponse(_message.Message):
+    __slots__ = ["chunks", "more", "text"]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    chunks: _containers.RepeatedCompositeFieldContainer[_log_pb2.LogChunk]
+    more: bool
+    text: str
+    def __init__(self, chunks: _Optional[_Iterable[_Union[_log_pb2.LogChunk, _Mapping]]] = ..., more: bool = ..., text: _Optional[str] = ...) -> None: ...
+
 class ListJobsRequest(_message.Message):
     __slots__ = ["ascending", "label", "order_by", "page_size", "page_token", "product_id", "query", "stages"]
     ASCENDING_FIELD_NUMBER: _ClassVar[int]

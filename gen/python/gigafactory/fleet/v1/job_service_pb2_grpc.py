@@ -50,6 +50,11 @@ class JobServiceStub(object):
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsResponse.FromString,
                 )
+        self.GetLogs = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/GetLogs',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetLogsRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetLogsResponse.FromString,
+                )
         self.ExplainScore = channel.unary_unary(
                 '/gigafactory.fleet.v1.JobService/ExplainScore',
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.ExplainScoreRequest.SerializeToString,
@@ -140,6 +145,15 @@ class JobServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLogs(self, request, context):
+        """GetLogs returns one page of a job's stored output, in order (by epoch, then sequence): the
+        unary way to read logs, e.g. with curl through the Connect JSON gateway. NOT_FOUND for an
+        unknown job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExplainScore(self, request, context):
         """ExplainScore shows, for every connected factory, which hard filters the job passes and its
         weighted score there, term by term: why the job would go (or went) where it does.
@@ -225,6 +239,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.TailLogs,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsResponse.SerializeToString,
+            ),
+            'GetLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLogs,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetLogsRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetLogsResponse.SerializeToString,
             ),
             'ExplainScore': grpc.unary_unary_rpc_method_handler(
                     servicer.ExplainScore,
@@ -383,6 +402,23 @@ class JobService(object):
         return grpc.experimental.unary_stream(request, target, '/gigafactory.fleet.v1.JobService/TailLogs',
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.TailLogsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/GetLogs',
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetLogsRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetLogsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

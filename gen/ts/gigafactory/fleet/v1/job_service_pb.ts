@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/job_service.proto.
  */
 export const file_gigafactory_fleet_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEi9gQKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhIKCmRlcGVuZHNfb24YCyADKAkSFwoPZGVwZW5kc19vbl9rZXlzGAwgAygJEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRgNIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5EhYKDnJlcXVpcmVfcmV2aWV3GA4gASgIEh4KFmNvbXBsZXRlX3dpdGhfY2hpbGRyZW4YDyABKAgSFgoOZXN0aW1hdGVkX2Nvc3QYECABKAESFAoMY29zdF9jZWlsaW5nGBEgASgBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTAoRU3VibWl0Sm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEg8KB2NyZWF0ZWQYAiABKAgiSQoRU3VibWl0Sm9ic1JlcXVlc3QSNAoEam9icxgBIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QiTgoSU3VibWl0Sm9ic1Jlc3BvbnNlEjgKB3Jlc3VsdHMYASADKAsyJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXNwb25zZSIfCg1HZXRKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI4Cg5HZXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2Ii3wEKD0xpc3RKb2JzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEi4KBnN0YWdlcxgCIAMoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEg0KBWxhYmVsGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJEg0KBXF1ZXJ5GAYgASgJEjAKCG9yZGVyX2J5GAcgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iT3JkZXISEQoJYXNjZW5kaW5nGAggASgIIlQKEExpc3RKb2JzUmVzcG9uc2USJwoEam9icxgBIAMoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEUNhbmNlbEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiJOChBXYXRjaEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEhYKDmFmdGVyX3JldmlzaW9uGAMgASgDIkIKEVdhdGNoSm9ic1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iRXZlbnQiXgoPVGFpbExvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgSEwoLYWZ0ZXJfZXBvY2gYAyABKAMSFgoOYWZ0ZXJfc2VxdWVuY2UYBCABKAMiQQoQVGFpbExvZ3NSZXNwb25zZRItCgVjaHVuaxgBIAEoCzIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxvZ0NodW5rIiUKE0V4cGxhaW5TY29yZVJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjsKC0ZpbHRlckNoZWNrEgwKBG5hbWUYASABKAkSDgoGcGFzc2VkGAIgASgIEg4KBmRldGFpbBgDIAEoCSKgAQoSRmFjdG9yeUV4cGxhbmF0aW9uEhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcGFzc2VkGAIgASgIEjEKBmNoZWNrcxgDIAMoCzIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZpbHRlckNoZWNrEjMKBXNjb3JlGAQgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmVCcmVha2Rvd24ihQIKFEV4cGxhaW5TY29yZVJlc3BvbnNlEjsKCWZhY3RvcmllcxgBIAMoCzIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnlFeHBsYW5hdGlvbhI1Cgd3ZWlnaHRzGAIgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmluZ1dlaWdodHMSGgoSdW5wbGFjZWFibGVfcmVhc29uGAMgASgJEjsKDWxhc3RfZGVjaXNpb24YBCABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yZUJyZWFrZG93bhIgChhsYXN0X2RlY2lzaW9uX2ZhY3RvcnlfaWQYBSABKAkiMAoOU2hpcEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI5Cg9TaGlwSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIjIKEFJlamVjdEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI7ChFSZWplY3RKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2IiMwoRUmVxdWV1ZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI8ChJSZXF1ZXVlSm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iImEKEkFkZENoaWxkcmVuUmVxdWVzdBIRCglwYXJlbnRfaWQYASABKAkSOAoIY2hpbGRyZW4YAiADKAsyJi5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXF1ZXN0Im0KE0FkZENoaWxkcmVuUmVzcG9uc2USKwoIY2hpbGRyZW4YASADKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2ISKQoGcGFyZW50GAIgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIh8KDUdldERhZ1JlcXVlc3QSDgoGam9iX2lkGAEgASgJInsKB0RhZ05vZGUSDgoGam9iX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBXN0YWdlGAMgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iU3RhZ2USDgoGcmVhc29uGAQgASgJEhIKCnByb2R1Y3RfaWQYBSABKAkiYgoHRGFnRWRnZRITCgtmcm9tX2pvYl9pZBgBIAEoCRIRCgl0b19qb2JfaWQYAiABKAkSLwoEa2luZBgDIAEoDjIhLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2VLaW5kIn8KDkdldERhZ1Jlc3BvbnNlEiwKBW5vZGVzGAEgAygLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRGFnTm9kZRIsCgVlZGdlcxgCIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ0VkZ2USEQoJdHJ1bmNhdGVkGAMgASgIKoQBCghKb2JPcmRlchIZChVKT0JfT1JERVJfVU5TUEVDSUZJRUQQABIZChVKT0JfT1JERVJfQ1JFQVRFX1RJTUUQARIWChJKT0JfT1JERVJfUFJJT1JJVFkQAhIVChFKT0JfT1JERVJfUFJPRFVDVBADEhMKD0pPQl9PUkRFUl9TVEFHRRAEKmMKC0RhZ0VkZ2VLaW5kEh0KGURBR19FREdFX0tJTkRfVU5TUEVDSUZJRUQQABIcChhEQUdfRURHRV9LSU5EX0RFUEVORFNfT04QARIXChNEQUdfRURHRV9LSU5EX0NISUxEEAIyzQkKCkpvYlNlcnZpY2USXAoJU3VibWl0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlc3BvbnNlEl8KClN1Ym1pdEpvYnMSJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JzUmVxdWVzdBooLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYnNSZXNwb25zZRJTCgZHZXRKb2ISIy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRKb2JSZXF1ZXN0GiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Sm9iUmVzcG9uc2USWQoITGlzdEpvYnMSJS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1JlcXVlc3QaJi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0Sm9ic1Jlc3BvbnNlElwKCUNhbmNlbEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNhbmNlbEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxKb2JSZXNwb25zZRJeCglXYXRjaEpvYnMSJi5naWdhZmFjdG9yeS5mbGVldC52MS5XYXRjaEpvYnNSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARJbCghUYWlsTG9ncxIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVxdWVzdBomLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlRhaWxMb2dzUmVzcG9uc2UwARJlCgxFeHBsYWluU2NvcmUSKS5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuRXhwbGFpblNjb3JlUmVzcG9uc2USVgoHU2hpcEpvYhIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNoaXBKb2JSZXF1ZXN0GiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2hpcEpvYlJlc3BvbnNlElwKCVJlamVjdEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlamVjdEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5SZWplY3RKb2JSZXNwb25zZRJfCgpSZXF1ZXVlSm9iEicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVxdWV1ZUpvYlJlcXVlc3QaKC5naWdhZmFjdG9yeS5mbGVldC52MS5SZXF1ZXVlSm9iUmVzcG9uc2USYgoLQWRkQ2hpbGRyZW4SKC5naWdhZmFjdG9yeS5mbGVldC52MS5BZGRDaGlsZHJlblJlcXVlc3QaKS5naWdhZmFjdG9yeS5mbGVldC52MS5BZGRDaGlsZHJlblJlc3BvbnNlElMKBkdldERhZxIjLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldERhZ1JlcXVlc3QaJC5naWdhZmFjdG9yeS5mbGVldC52MS5HZXREYWdSZXNwb25zZWIGcHJvdG8z", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
+  fileDesc("CiZnaWdhZmFjdG9yeS9mbGVldC92MS9qb2Jfc2VydmljZS5wcm90bxIUZ2lnYWZhY3RvcnkuZmxlZXQudjEi9gQKEFN1Ym1pdEpvYlJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjwKA2VudhgEIAMoCzIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QuRW52RW50cnkSPwoPcmVxdWlyZWRfbGFiZWxzGAUgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxSZXF1aXJlbWVudBIQCghwcmlvcml0eRgGIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSFAoMbWF4X2F0dGVtcHRzGAggASgFEioKB3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoHd2VpZ2h0cxgKIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhIKCmRlcGVuZHNfb24YCyADKAkSFwoPZGVwZW5kc19vbl9rZXlzGAwgAygJEkwKFW9uX2RlcGVuZGVuY3lfZmFpbHVyZRgNIAEoDjItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRlcGVuZGVuY3lGYWlsdXJlUG9saWN5EhYKDnJlcXVpcmVfcmV2aWV3GA4gASgIEh4KFmNvbXBsZXRlX3dpdGhfY2hpbGRyZW4YDyABKAgSFgoOZXN0aW1hdGVkX2Nvc3QYECABKAESFAoMY29zdF9jZWlsaW5nGBEgASgBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTAoRU3VibWl0Sm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEg8KB2NyZWF0ZWQYAiABKAgiSQoRU3VibWl0Sm9ic1JlcXVlc3QSNAoEam9icxgBIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QiTgoSU3VibWl0Sm9ic1Jlc3BvbnNlEjgKB3Jlc3VsdHMYASADKAsyJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXNwb25zZSIfCg1HZXRKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI4Cg5HZXRKb2JSZXNwb25zZRImCgNqb2IYASABKAsyGS5naWdhZmFjdG9yeS5mbGVldC52MS5Kb2Ii3wEKD0xpc3RKb2JzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEi4KBnN0YWdlcxgCIAMoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEg0KBWxhYmVsGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJEg0KBXF1ZXJ5GAYgASgJEjAKCG9yZGVyX2J5GAcgASgOMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iT3JkZXISEQoJYXNjZW5kaW5nGAggASgIIlQKEExpc3RKb2JzUmVzcG9uc2USJwoEam9icxgBIAMoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjsKEUNhbmNlbEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiJOChBXYXRjaEpvYnNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEhYKDmFmdGVyX3JldmlzaW9uGAMgASgDIkIKEVdhdGNoSm9ic1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iRXZlbnQiXgoPVGFpbExvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgSEwoLYWZ0ZXJfZXBvY2gYAyABKAMSFgoOYWZ0ZXJfc2VxdWVuY2UYBCABKAMiYAoOR2V0TG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2FmdGVyX2Vwb2NoGAIgASgDEhYKDmFmdGVyX3NlcXVlbmNlGAMgASgDEhEKCXBhZ2Vfc2l6ZRgEIAEoBSJdCg9HZXRMb2dzUmVzcG9uc2USLgoGY2h1bmtzGAEgAygLMh4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuTG9nQ2h1bmsSDAoEbW9yZRgCIAEoCBIMCgR0ZXh0GAMgASgJIkEKEFRhaWxMb2dzUmVzcG9uc2USLQoFY2h1bmsYASABKAsyHi5naWdhZmFjdG9yeS5mbGVldC52MS5Mb2dDaHVuayIlChNFeHBsYWluU2NvcmVSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI7CgtGaWx0ZXJDaGVjaxIMCgRuYW1lGAEgASgJEg4KBnBhc3NlZBgCIAEoCBIOCgZkZXRhaWwYAyABKAkioAEKEkZhY3RvcnlFeHBsYW5hdGlvbhISCgpmYWN0b3J5X2lkGAEgASgJEg4KBnBhc3NlZBgCIAEoCBIxCgZjaGVja3MYAyADKAsyIS5naWdhZmFjdG9yeS5mbGVldC52MS5GaWx0ZXJDaGVjaxIzCgVzY29yZRgEIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JlQnJlYWtkb3duIoUCChRFeHBsYWluU2NvcmVSZXNwb25zZRI7CglmYWN0b3JpZXMYASADKAsyKC5naWdhZmFjdG9yeS5mbGVldC52MS5GYWN0b3J5RXhwbGFuYXRpb24SNQoHd2VpZ2h0cxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhoKEnVucGxhY2VhYmxlX3JlYXNvbhgDIAEoCRI7Cg1sYXN0X2RlY2lzaW9uGAQgASgLMiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2NvcmVCcmVha2Rvd24SIAoYbGFzdF9kZWNpc2lvbl9mYWN0b3J5X2lkGAUgASgJIjAKDlNoaXBKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOQoPU2hpcEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiIyChBSZWplY3RKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoRUmVqZWN0Sm9iUmVzcG9uc2USJgoDam9iGAEgASgLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iIjMKEVJlcXVldWVKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiPAoSUmVxdWV1ZUpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiJhChJBZGRDaGlsZHJlblJlcXVlc3QSEQoJcGFyZW50X2lkGAEgASgJEjgKCGNoaWxkcmVuGAIgAygLMiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9iUmVxdWVzdCJtChNBZGRDaGlsZHJlblJlc3BvbnNlEisKCGNoaWxkcmVuGAEgAygLMhkuZ2lnYWZhY3RvcnkuZmxlZXQudjEuSm9iEikKBnBhcmVudBgCIAEoCzIZLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYiIfCg1HZXREYWdSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSJ7CgdEYWdOb2RlEg4KBmpvYl9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRItCgVzdGFnZRgDIAEoDjIeLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkpvYlN0YWdlEg4KBnJlYXNvbhgEIAEoCRISCgpwcm9kdWN0X2lkGAUgASgJImIKB0RhZ0VkZ2USEwoLZnJvbV9qb2JfaWQYASABKAkSEQoJdG9fam9iX2lkGAIgASgJEi8KBGtpbmQYAyABKA4yIS5naWdhZmFjdG9yeS5mbGVldC52MS5EYWdFZGdlS2luZCJ/Cg5HZXREYWdSZXNwb25zZRIsCgVub2RlcxgBIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRhZ05vZGUSLAoFZWRnZXMYAiADKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5EYWdFZGdlEhEKCXRydW5jYXRlZBgDIAEoCCqEAQoISm9iT3JkZXISGQoVSk9CX09SREVSX1VOU1BFQ0lGSUVEEAASGQoVSk9CX09SREVSX0NSRUFURV9USU1FEAESFgoSSk9CX09SREVSX1BSSU9SSVRZEAISFQoRSk9CX09SREVSX1BST0RVQ1QQAxITCg9KT0JfT1JERVJfU1RBR0UQBCpjCgtEYWdFZGdlS2luZBIdChlEQUdfRURHRV9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYREFHX0VER0VfS0lORF9ERVBFTkRTX09OEAESFwoTREFHX0VER0VfS0lORF9DSElMRBACMqUKCgpKb2JTZXJ2aWNlElwKCVN1Ym1pdEpvYhImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlN1Ym1pdEpvYlJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JSZXNwb25zZRJfCgpTdWJtaXRKb2JzEicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU3VibWl0Sm9ic1JlcXVlc3QaKC5naWdhZmFjdG9yeS5mbGVldC52MS5TdWJtaXRKb2JzUmVzcG9uc2USUwoGR2V0Sm9iEiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Sm9iUmVxdWVzdBokLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEpvYlJlc3BvbnNlElkKCExpc3RKb2JzEiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEpvYnNSZXF1ZXN0GiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEpvYnNSZXNwb25zZRJcCglDYW5jZWxKb2ISJi5naWdhZmFjdG9yeS5mbGVldC52MS5DYW5jZWxKb2JSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ2FuY2VsSm9iUmVzcG9uc2USXgoJV2F0Y2hKb2JzEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuV2F0Y2hKb2JzUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLldhdGNoSm9ic1Jlc3BvbnNlMAESWwoIVGFpbExvZ3MSJS5naWdhZmFjdG9yeS5mbGVldC52MS5UYWlsTG9nc1JlcXVlc3QaJi5naWdhZmFjdG9yeS5mbGVldC52MS5UYWlsTG9nc1Jlc3BvbnNlMAESVgoHR2V0TG9ncxIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldExvZ3NSZXF1ZXN0GiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0TG9nc1Jlc3BvbnNlEmUKDEV4cGxhaW5TY29yZRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkV4cGxhaW5TY29yZVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5FeHBsYWluU2NvcmVSZXNwb25zZRJWCgdTaGlwSm9iEiQuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2hpcEpvYlJlcXVlc3QaJS5naWdhZmFjdG9yeS5mbGVldC52MS5TaGlwSm9iUmVzcG9uc2USXAoJUmVqZWN0Sm9iEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVqZWN0Sm9iUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlamVjdEpvYlJlc3BvbnNlEl8KClJlcXVldWVKb2ISJy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXF1ZXVlSm9iUmVxdWVzdBooLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlcXVldWVKb2JSZXNwb25zZRJiCgtBZGRDaGlsZHJlbhIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFkZENoaWxkcmVuUmVzcG9uc2USUwoGR2V0RGFnEiMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0RGFnUmVxdWVzdBokLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldERhZ1Jlc3BvbnNlYgZwcm90bzM", [file_gigafactory_fleet_v1_job, file_gigafactory_fleet_v1_log, file_google_protobuf_duration]);
 
 /**
  * SubmitJobRequest describes the job to create.
@@ -517,6 +517,83 @@ export const TailLogsRequestSchema: GenMessage<TailLogsRequest> = /*@__PURE__*/
   messageDesc(file_gigafactory_fleet_v1_job_service, 12);
 
 /**
+ * GetLogsRequest names the job and the page of its output to read.
+ *
+ * @generated from message gigafactory.fleet.v1.GetLogsRequest
+ */
+export type GetLogsRequest = Message<"gigafactory.fleet.v1.GetLogsRequest"> & {
+  /**
+   * Required: the job id.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Start after this chunk (the last chunk of the previous page: its epoch and sequence). Both
+   * zero: from the start.
+   *
+   * @generated from field: int64 after_epoch = 2;
+   */
+  afterEpoch: bigint;
+
+  /**
+   * @generated from field: int64 after_sequence = 3;
+   */
+  afterSequence: bigint;
+
+  /**
+   * At most this many chunks (default 500, at most 1,000).
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetLogsRequest.
+ * Use `create(GetLogsRequestSchema)` to create a new message.
+ */
+export const GetLogsRequestSchema: GenMessage<GetLogsRequest> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 13);
+
+/**
+ * GetLogsResponse carries one page of output.
+ *
+ * @generated from message gigafactory.fleet.v1.GetLogsResponse
+ */
+export type GetLogsResponse = Message<"gigafactory.fleet.v1.GetLogsResponse"> & {
+  /**
+   * The chunks, in order: by epoch, then sequence.
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.LogChunk chunks = 1;
+   */
+  chunks: LogChunk[];
+
+  /**
+   * More stored chunks follow: ask again with after_epoch and after_sequence of the last chunk.
+   *
+   * @generated from field: bool more = 2;
+   */
+  more: boolean;
+
+  /**
+   * The chunks' bytes as UTF-8 text, in order (invalid sequences replaced with U+FFFD), so the
+   * output reads without decoding each chunk's base64 in JSON.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.GetLogsResponse.
+ * Use `create(GetLogsResponseSchema)` to create a new message.
+ */
+export const GetLogsResponseSchema: GenMessage<GetLogsResponse> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_job_service, 14);
+
+/**
  * TailLogsResponse carries one chunk of output.
  *
  * @generated from message gigafactory.fleet.v1.TailLogsResponse
@@ -535,7 +612,7 @@ export type TailLogsResponse = Message<"gigafactory.fleet.v1.TailLogsResponse"> 
  * Use `create(TailLogsResponseSchema)` to create a new message.
  */
 export const TailLogsResponseSchema: GenMessage<TailLogsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 13);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 15);
 
 /**
  * ExplainScoreRequest names the job to explain.
@@ -556,7 +633,7 @@ export type ExplainScoreRequest = Message<"gigafactory.fleet.v1.ExplainScoreRequ
  * Use `create(ExplainScoreRequestSchema)` to create a new message.
  */
 export const ExplainScoreRequestSchema: GenMessage<ExplainScoreRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 14);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 16);
 
 /**
  * FilterCheck is one hard filter's verdict for one factory.
@@ -592,7 +669,7 @@ export type FilterCheck = Message<"gigafactory.fleet.v1.FilterCheck"> & {
  * Use `create(FilterCheckSchema)` to create a new message.
  */
 export const FilterCheckSchema: GenMessage<FilterCheck> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 15);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 17);
 
 /**
  * FactoryExplanation is the verdict for one connected factory.
@@ -634,7 +711,7 @@ export type FactoryExplanation = Message<"gigafactory.fleet.v1.FactoryExplanatio
  * Use `create(FactoryExplanationSchema)` to create a new message.
  */
 export const FactoryExplanationSchema: GenMessage<FactoryExplanation> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 16);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 18);
 
 /**
  * ExplainScoreResponse explains a job's placement now.
@@ -683,7 +760,7 @@ export type ExplainScoreResponse = Message<"gigafactory.fleet.v1.ExplainScoreRes
  * Use `create(ExplainScoreResponseSchema)` to create a new message.
  */
 export const ExplainScoreResponseSchema: GenMessage<ExplainScoreResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 17);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 19);
 
 /**
  * ShipJobRequest names the reviewed job to ship.
@@ -711,7 +788,7 @@ export type ShipJobRequest = Message<"gigafactory.fleet.v1.ShipJobRequest"> & {
  * Use `create(ShipJobRequestSchema)` to create a new message.
  */
 export const ShipJobRequestSchema: GenMessage<ShipJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 18);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 20);
 
 /**
  * ShipJobResponse returns the job after the request.
@@ -732,7 +809,7 @@ export type ShipJobResponse = Message<"gigafactory.fleet.v1.ShipJobResponse"> & 
  * Use `create(ShipJobResponseSchema)` to create a new message.
  */
 export const ShipJobResponseSchema: GenMessage<ShipJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 19);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 21);
 
 /**
  * RejectJobRequest names the reviewed job to reject and why.
@@ -760,7 +837,7 @@ export type RejectJobRequest = Message<"gigafactory.fleet.v1.RejectJobRequest"> 
  * Use `create(RejectJobRequestSchema)` to create a new message.
  */
 export const RejectJobRequestSchema: GenMessage<RejectJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 20);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 22);
 
 /**
  * RejectJobResponse returns the job after the request.
@@ -781,7 +858,7 @@ export type RejectJobResponse = Message<"gigafactory.fleet.v1.RejectJobResponse"
  * Use `create(RejectJobResponseSchema)` to create a new message.
  */
 export const RejectJobResponseSchema: GenMessage<RejectJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 21);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 23);
 
 /**
  * RequeueJobRequest names the job to run again.
@@ -809,7 +886,7 @@ export type RequeueJobRequest = Message<"gigafactory.fleet.v1.RequeueJobRequest"
  * Use `create(RequeueJobRequestSchema)` to create a new message.
  */
 export const RequeueJobRequestSchema: GenMessage<RequeueJobRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 22);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 24);
 
 /**
  * RequeueJobResponse returns the job after the request.
@@ -830,7 +907,7 @@ export type RequeueJobResponse = Message<"gigafactory.fleet.v1.RequeueJobRespons
  * Use `create(RequeueJobResponseSchema)` to create a new message.
  */
 export const RequeueJobResponseSchema: GenMessage<RequeueJobResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 23);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 25);
 
 /**
  * AddChildrenRequest creates jobs under a parent.
@@ -858,7 +935,7 @@ export type AddChildrenRequest = Message<"gigafactory.fleet.v1.AddChildrenReques
  * Use `create(AddChildrenRequestSchema)` to create a new message.
  */
 export const AddChildrenRequestSchema: GenMessage<AddChildrenRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 24);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 26);
 
 /**
  * AddChildrenResponse returns the children as stored.
@@ -886,7 +963,7 @@ export type AddChildrenResponse = Message<"gigafactory.fleet.v1.AddChildrenRespo
  * Use `create(AddChildrenResponseSchema)` to create a new message.
  */
 export const AddChildrenResponseSchema: GenMessage<AddChildrenResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 25);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 27);
 
 /**
  * GetDagRequest names the job whose graph to return.
@@ -907,7 +984,7 @@ export type GetDagRequest = Message<"gigafactory.fleet.v1.GetDagRequest"> & {
  * Use `create(GetDagRequestSchema)` to create a new message.
  */
 export const GetDagRequestSchema: GenMessage<GetDagRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 26);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 28);
 
 /**
  * DagNode is one job of the graph.
@@ -956,7 +1033,7 @@ export type DagNode = Message<"gigafactory.fleet.v1.DagNode"> & {
  * Use `create(DagNodeSchema)` to create a new message.
  */
 export const DagNodeSchema: GenMessage<DagNode> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 27);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 29);
 
 /**
  * DagEdge is one relation between two jobs of the graph.
@@ -991,7 +1068,7 @@ export type DagEdge = Message<"gigafactory.fleet.v1.DagEdge"> & {
  * Use `create(DagEdgeSchema)` to create a new message.
  */
 export const DagEdgeSchema: GenMessage<DagEdge> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 28);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 30);
 
 /**
  * GetDagResponse is the graph around the job.
@@ -1026,7 +1103,7 @@ export type GetDagResponse = Message<"gigafactory.fleet.v1.GetDagResponse"> & {
  * Use `create(GetDagResponseSchema)` to create a new message.
  */
 export const GetDagResponseSchema: GenMessage<GetDagResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_job_service, 29);
+  messageDesc(file_gigafactory_fleet_v1_job_service, 31);
 
 /**
  * JobOrder is what ListJobs sorts by; ties go by create time, then id, in the same direction.
@@ -1190,6 +1267,18 @@ export const JobService: GenService<{
     methodKind: "server_streaming";
     input: typeof TailLogsRequestSchema;
     output: typeof TailLogsResponseSchema;
+  },
+  /**
+   * GetLogs returns one page of a job's stored output, in order (by epoch, then sequence): the
+   * unary way to read logs, e.g. with curl through the Connect JSON gateway. NOT_FOUND for an
+   * unknown job.
+   *
+   * @generated from rpc gigafactory.fleet.v1.JobService.GetLogs
+   */
+  getLogs: {
+    methodKind: "unary";
+    input: typeof GetLogsRequestSchema;
+    output: typeof GetLogsResponseSchema;
   },
   /**
    * ExplainScore shows, for every connected factory, which hard filters the job passes and its
