@@ -146,6 +146,10 @@ export function jobToWire(job: domain.JobRecord): Job {
     externalId: job.tracker?.externalId ?? '',
     externalUrl: job.tracker?.url ?? '',
     externalLabels: job.tracker?.labels ?? {},
+    runAt: job.runAt !== undefined ? timestampFromMs(job.runAt) : undefined,
+    concurrencyKey: job.concurrencyKey ?? '',
+    concurrencyLimit: job.concurrencyLimit ?? 0,
+    scheduleId: job.scheduleId ?? '',
   });
 }
 

@@ -1,5 +1,5 @@
 /** Turns a SubmitJobRequest into the domain's JobSpec; enum and range errors name the field. */
-import { durationMs } from '@bufbuild/protobuf/wkt';
+import { durationMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import type { SubmitJobRequest } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { invalidArgument } from '../domain/errors.js';
 import type { JobSpec, LabelRequirement } from '../domain/job.js';
@@ -32,5 +32,9 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     ...(req.requireReview ? { requireReview: true } : {}),
     ...(req.completeWithChildren ? { completeWithChildren: true } : {}),
     ...(req.estimatedCost !== 0 ? { estimatedCost: req.estimatedCost } : {}),
+    ...(req.runAt ? { runAt: timestampMs(req.runAt) } : {}),
+    ...(req.delay ? { delayMs: durationMs(req.delay) } : {}),
+    ...(req.concurrencyKey ? { concurrencyKey: req.concurrencyKey } : {}),
+    ...(req.concurrencyLimit !== 0 ? { concurrencyLimit: req.concurrencyLimit } : {}),
   };
 }

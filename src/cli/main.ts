@@ -2,12 +2,11 @@
  * The `gigafactory` CLI: `serve` runs the coordinator; the other commands are clients of its
  * JobService. Human output by default, `--json` for scripts.
  */
-import { create, toJson, toJsonString } from '@bufbuild/protobuf';
-import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { toJson, toJsonString } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DependencyFailurePolicy, JobSchema, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import { GetDagResponseSchema, SubmitJobRequestSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { GetDagResponseSchema } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { jobClient } from './client.js';
 import type { ClientSecurity } from './tls.js';
@@ -15,7 +14,7 @@ import { coordinatorOption, tlsOptions } from './connection-options.js';
 import { adminCommands } from './admin-commands.js';
 import { budgetCommand } from './budget-command.js';
 import { dagText, jobDetails, jobsTable, print, stageName } from './format.js';
-import { parseLabelFlag } from './label-flag.js';
+import { integer, jobOptions, jobRequestFromFlags } from './submit-flags.js';
 import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
@@ -39,55 +38,27 @@ program.addCommand(ingestCommand(() => program.opts().coordinator, () => securit
 program.addCommand(whoamiCommand(() => program.opts().coordinator, () => security(), () => json()));
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const integer = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
-  return n;
-};
 
-program
-  .command('submit')
-  .description('submit a job: gigafactory submit [options] -- CMD ARGS...')
-  .argument('<command...>', 'the program and its arguments (put them after --)')
-  .option('--product <id>', 'product the job belongs to', 'default')
-  .option('--title <text>', 'one-line title (defaults to the command line)')
-  .option('--label <req>', 'required factory label: k=v, k=a|b, k!=v, k>=n, k<=n, k, !k (repeatable)', collect, [])
-  .option('--env <K=V>', 'environment variable for the command (repeatable)', collect, [])
-  .option('--priority <n>', 'larger runs first', integer('--priority'), 0)
+jobOptions(
+  program
+    .command('submit')
+    .description('submit a job: gigafactory submit [options] -- CMD ARGS...')
+    .argument('<command...>', 'the program and its arguments (put them after --)'),
+  { delayed: true },
+)
   .option('--idempotency-key <key>', 'makes retrying this submit safe')
-  .option('--max-attempts <n>', 'attempts allowed (default 3)', integer('--max-attempts'))
-  .option('--timeout <seconds>', 'wall-clock limit per attempt (default 3600)', integer('--timeout'))
   .option('--depends-on <job-id>', 'wait until this job has succeeded (repeatable)', collect, [])
   .addOption(new Option('--on-dependency-failure <policy>', 'when a dependency fails: cancel this job, or leave it blocked for an operator').choices(['cancel', 'leave-blocked']))
-  .option('--require-review', 'on success, wait in awaiting_review for `gigafactory ship` or `reject`', false)
-  .option('--estimated-cost <n>', "estimated cost of one attempt, reserved against the product's budget while it runs", Number)
   .action(async (command: string[], opts) => {
-    const env = Object.fromEntries(
-      (opts.env as string[]).map((kv) => {
-        const eq = kv.indexOf('=');
-        if (eq <= 0) throw new InvalidArgumentError(`--env "${kv}" must look like NAME=value`);
-        return [kv.slice(0, eq), kv.slice(eq + 1)];
-      }),
-    );
-    const request = create(SubmitJobRequestSchema, {
-      productId: opts.product,
-      title: opts.title ?? '',
-      command,
-      env,
-      requiredLabels: (opts.label as string[]).map(parseLabelFlag),
-      priority: opts.priority,
-      idempotencyKey: opts.idempotencyKey ?? '',
-      maxAttempts: opts.maxAttempts ?? 0,
-      timeout: opts.timeout === undefined ? undefined : durationFromMs(opts.timeout * 1000),
-      dependsOn: opts.dependsOn as string[],
-      requireReview: Boolean(opts.requireReview),
-      estimatedCost: opts.estimatedCost ?? 0,
-      onDependencyFailure:
-        opts.onDependencyFailure === 'leave-blocked' ? DependencyFailurePolicy.LEAVE_BLOCKED : opts.onDependencyFailure === 'cancel' ? DependencyFailurePolicy.CANCEL_DEPENDENTS : DependencyFailurePolicy.UNSPECIFIED,
-    });
+    const request = jobRequestFromFlags(command, opts);
+    request.idempotencyKey = opts.idempotencyKey ?? '';
+    request.dependsOn = opts.dependsOn as string[];
+    request.onDependencyFailure =
+      opts.onDependencyFailure === 'leave-blocked' ? DependencyFailurePolicy.LEAVE_BLOCKED : opts.onDependencyFailure === 'cancel' ? DependencyFailurePolicy.CANCEL_DEPENDENTS : DependencyFailurePolicy.UNSPECIFIED;
     const res = await client().submitJob(request);
     if (json()) return print(toJson(JobSchema, res.job!));
-    print(`${res.created ? 'submitted' : 'already submitted (same idempotency key)'} ${res.job!.id}`);
+    const job = res.job!;
+    print(`${res.created ? 'submitted' : 'already submitted (same idempotency key)'} ${job.id}${job.runAt ? ` (${job.reason})` : ''}`);
   });
 
 program

@@ -155,6 +155,32 @@ export function explain(
   });
 }
 
+/**
+ * Why a queued job may not run yet for time alone (null when it may): its requested start (run_at,
+ * delay) or a retry's back-off, with how long is left, e.g. "scheduled to run at ... (in 25m)".
+ */
+export function timeWait(job: JobRecord, now: number): string | null {
+  if (job.stage !== 'queued' || job.notBefore <= now) return null;
+  const when = `${new Date(job.notBefore).toISOString()} (in ${humanDuration(job.notBefore - now)})`;
+  return job.runAt === job.notBefore ? `scheduled to run at ${when}` : `backing off until ${when}`;
+}
+
+/** "45s", "25m", "3h 5m", "2d 4h": the largest two units, for sentences people read. */
+export function humanDuration(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const units: [number, string][] = [[86_400, 'd'], [3_600, 'h'], [60, 'm']];
+  const parts: string[] = [];
+  let rest = s;
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0 || parts.length > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+    if (parts.length === 2) break;
+  }
+  return parts.filter((p, i) => i === 0 || !p.startsWith('0')).join(' ');
+}
+
 export interface Placement {
   job: JobRecord;
   factory: FactoryCandidate;

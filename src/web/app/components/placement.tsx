@@ -53,6 +53,11 @@ export function PlacementPanel({ job }: { job: Job }): JSX.Element {
       aside={data?.weights ? <span class="muted small">weights: {weightsText(data.weights)}</span> : null}
     >
       <ErrorBanner message={explain.error} onRetry={explain.reload} />
+      {data?.waitingReasons.map((reason) => (
+        <div key={reason} class="banner banner-info placement-reason">
+          {sentence(reason)}
+        </div>
+      ))}
       {data?.unplaceableReason && <div class="banner banner-warn placement-reason">{sentence(data.unplaceableReason)}</div>}
       {data && !data.factories.length ? (
         <Empty title="No factory is connected">The job waits until one that passes its filters connects.</Empty>
