@@ -60,6 +60,7 @@ async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEnd
   if (config.store === 'cosmos') {
     const stores = await openCosmosControlStores({ endpoint: config.cosmosEndpoint!, key: config.cosmosKey!, database: config.cosmosDatabase });
     await stores.settings.close();
+    await stores.schedules.close();
     return stores.security;
   }
   mkdirSync(config.dataDir, { recursive: true });

@@ -13,6 +13,7 @@ import type { ClientSecurity } from './tls.js';
 import { coordinatorOption, tlsOptions } from './connection-options.js';
 import { adminCommands } from './admin-commands.js';
 import { budgetCommand } from './budget-command.js';
+import { schedulesCommand } from './schedules-command.js';
 import { dagText, jobDetails, jobsTable, print, stageName } from './format.js';
 import { integer, jobOptions, jobRequestFromFlags } from './submit-flags.js';
 import { agentCommand } from './agent-command.js';
@@ -34,6 +35,7 @@ program.addCommand(agentCommand());
 program.addCommand(configCommand());
 for (const command of adminCommands(() => program.opts().coordinator, () => security(), () => json())) program.addCommand(command);
 program.addCommand(budgetCommand(() => program.opts().coordinator, () => security(), () => json()));
+program.addCommand(schedulesCommand(() => program.opts().coordinator, () => security(), () => json()));
 program.addCommand(ingestCommand(() => program.opts().coordinator, () => security(), () => json()));
 program.addCommand(whoamiCommand(() => program.opts().coordinator, () => security(), () => json()));
 

@@ -18,6 +18,8 @@ import type { SecurityStore } from '../store/security-store.js';
 import { timedStore } from '../store/timed-store.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { SqliteSettingsStore } from '../store/sqlite/sqlite-settings-store.js';
+import { SqliteScheduleStore } from '../store/sqlite/sqlite-schedule-store.js';
+import { MemoryScheduleStore } from '../store/memory/memory-schedule-store.js';
 import { Scheduling } from '../coordinator/scheduling.js';
 import { CallAdmission } from './call-admission.js';
 import { GatewayAdmission } from './gateway-admission.js';
@@ -73,7 +75,9 @@ export async function startServer({ config, log, store: givenStore, securityStor
   // Another replica's change to product settings reaches this one within this refresh.
   const settingsRefresh = shared ? setInterval(() => void scheduling.load().catch((err: unknown) => log.warn({ err }, 'reloading product settings failed')), SETTINGS_REFRESH_MS) : null;
   settingsRefresh?.unref();
-  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling);
+  // Schedules live beside the product settings: in SQLite, in Cosmos's control container, or in memory.
+  const scheduleStore = control?.schedules ?? (sqlitePath ? new SqliteScheduleStore(sqlitePath) : new MemoryScheduleStore());
+  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, scheduleStore);
   const credentialStore = securityStore ?? control?.security;
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
@@ -129,8 +133,10 @@ export async function startServer({ config, log, store: givenStore, securityStor
       if (jobStats) log.info({ cosmos: { jobs: jobStats(), control: control?.stats() ?? null } }, 'store stats');
       await store.close();
       if (productSettings instanceof SqliteSettingsStore) productSettings.close();
+      if (scheduleStore instanceof SqliteScheduleStore) scheduleStore.close();
       await control?.security.close();
       await control?.settings.close();
+      await control?.schedules.close();
       log.info('stopped');
     })());
   return { coordinator, security: sec.security, factoryStreams: sec.routes.streams, grpc, http, close };

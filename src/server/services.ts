@@ -14,6 +14,9 @@ import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_servic
 import { trackerServiceImpl } from '../api/tracker-service.js';
 import { enrollImpl, securityAdminImpl } from '../api/security-admin.js';
 import { budgetAdminImpl } from '../api/budget-admin.js';
+import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
+import { scheduleServiceImpl } from '../api/schedule-service.js';
+import { jobToWire } from '../api/convert.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Security } from '../coordinator/security.js';
@@ -42,6 +45,7 @@ export function services(coordinator: Coordinator, log: Logger, sec: SecurityRou
   return [
     mount(JobService, jobServiceImpl(coordinator)),
     mount(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job))),
+    mount(ScheduleService, scheduleServiceImpl(coordinator.schedules, (job) => jobToWire(coordinator.fleet.budgets.annotate(job)))),
     mount(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials) }),
     mount(AdminService, {
       ...adminServiceImpl(coordinator.fleetView, coordinator.fleet, log),

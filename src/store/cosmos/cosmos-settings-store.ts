@@ -6,8 +6,8 @@
  */
 import { RevisionConflict } from '../job-store.js';
 import type { ProductSettings, SettingsStore } from '../settings-store.js';
-import { StoreClosed } from '../store-errors.js';
-import type { ControlDoc, ControlDocs } from './control.js';
+import type { ControlDoc } from './control.js';
+import { ControlStore } from './control-store.js';
 import { docId } from './documents.js';
 
 interface SettingsDoc extends ControlDoc {
@@ -17,24 +17,20 @@ interface SettingsDoc extends ControlDoc {
 
 const settingsId = (productId: string): string => `settings:${docId(productId)}`;
 
-export class CosmosSettingsStore implements SettingsStore {
-  #closed = false;
-
-  constructor(private readonly docs: ControlDocs) {}
-
+export class CosmosSettingsStore extends ControlStore implements SettingsStore {
   async getProductSettings(productId: string): Promise<ProductSettings | null> {
-    this.#assertOpen();
+    this.assertOpen();
     return (await this.docs.read<SettingsDoc>(settingsId(productId)))?.doc.record ?? null;
   }
 
   async listProductSettings(): Promise<ProductSettings[]> {
-    this.#assertOpen();
+    this.assertOpen();
     const rows = await this.docs.query<{ record: ProductSettings }>({ query: "SELECT c.record FROM c WHERE c.type = 'settings'" });
     return rows.map((r) => r.record).sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
   }
 
   async putProductSettings(next: ProductSettings): Promise<void> {
-    this.#assertOpen();
+    this.assertOpen();
     const id = settingsId(next.productId);
     const body: SettingsDoc = { id, pk: id, type: 'settings', record: next };
     if (next.revision === 1) {
@@ -45,15 +41,5 @@ export class CosmosSettingsStore implements SettingsStore {
     if (!current || current.doc.record.revision !== next.revision - 1 || !(await this.docs.replaceIfMatch(current, body))) {
       throw new RevisionConflict(next.productId, next.revision - 1);
     }
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.docs.release();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new StoreClosed();
   }
 }
