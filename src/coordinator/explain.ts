@@ -1,7 +1,7 @@
 /** ExplainScore: every connected factory's filters and score for one job, plus its recorded decision. */
 import type { Explanation } from '../domain/scheduler.js';
 import type { AttemptRecord, JobRecord } from '../domain/job.js';
-import { timeWait, type SchedulingWeights } from '../domain/scheduler.js';
+import { concurrencyGate, timeWait, type SchedulingWeights } from '../domain/scheduler.js';
 import { candidateOf, type DispatchContext } from './dispatcher.js';
 
 export interface JobExplanation {
@@ -33,7 +33,9 @@ export async function explainJob(fleet: DispatchContext, jobId: string): Promise
         ? `no connected factory has the required labels (${labelFailures[0]?.checks.find((c) => c.name === 'labels')?.detail ?? ''})`
         : '';
   const lastDecision = [...job.attempts].reverse().find((a) => a.decision) ?? null;
-  const waitingReasons = [timeWait(job, now)].filter((r): r is string => r !== null);
+  const key = job.concurrencyKey;
+  const keyWait = key !== undefined && job.stage === 'queued' ? concurrencyGate(await fleet.store.countActiveByConcurrencyKey([key])).refusal(job) : null;
+  const waitingReasons = [timeWait(job, now), keyWait].filter((r): r is string => r !== null);
   const notBefore = job.stage === 'queued' && job.notBefore > now ? job.notBefore : null;
   return { job, factories: explanations, weights: fleet.scheduling.weightsFor(job), unplaceableReason, lastDecision, waitingReasons, notBefore };
 }

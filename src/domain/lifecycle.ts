@@ -170,13 +170,17 @@ export function shortenLease(job: JobRecord, factoryId: string, epoch: number, u
   return { job: { ...job, lease: { ...lease, expiresAt: until }, revision: job.revision + 1, updatedAt: now }, event: null };
 }
 
-/** The factory declined the offer or let it lapse: back to the queue, no attempt used. */
-export function release(job: JobRecord, epoch: number, now: number, kind: 'declined' | 'offer_expired', message: string): JobChange {
+/**
+ * The factory declined the offer or let it lapse, or the coordinator took back a claim it had not
+ * sent yet (its concurrency key went over the limit through another replica's claim): back to the
+ * queue, no attempt used.
+ */
+export function release(job: JobRecord, epoch: number, now: number, kind: 'declined' | 'offer_expired' | 'unclaimed', message: string): JobChange {
   assertEpoch(job, epoch);
   assertStage(job, ['leased'], 'release');
   // A decline is the factory's doing; a lapsed offer is the reaper's (the fleet tells the factory
   // about changes it did not make itself, and metrics count the reaper's expiries by this actor).
-  const actor = kind === 'offer_expired' ? 'reaper' : job.lease ? `factory:${job.lease.factoryId}` : 'coordinator';
+  const actor = kind === 'offer_expired' ? 'reaper' : kind === 'unclaimed' || !job.lease ? 'coordinator' : `factory:${job.lease.factoryId}`;
   return change(job, now, kind, actor, message, {
     stage: 'queued',
     lease: null,

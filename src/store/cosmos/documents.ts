@@ -49,6 +49,8 @@ export interface JobDoc extends SystemFields {
    * jobs with spend in a period by an index instead of reading every job. Absent on older documents.
    */
   spendUntil?: number | null;
+  /** The job's concurrency key, for counting leases per key (null: none). Absent on older documents. */
+  concurrencyKey?: string | null;
   /** Random per insertJob call: tells "my insert, completed by someone else" from a duplicate id. */
   insertId: string;
   job: JobRecord;
@@ -157,6 +159,7 @@ export function jobDoc(job: JobRecord, events: JobEventRecord[], spilledThrough:
     labelValues: [...labelValues],
     labelPairs: [...labelPairs],
     spendUntil: job.cost ? Math.max(...spendOf(job).map((r) => r.at)) : null,
+    concurrencyKey: job.concurrencyKey ?? null,
     insertId,
     job,
     events,
