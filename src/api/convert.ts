@@ -46,6 +46,7 @@ const POLICY_TO_WIRE: Record<domain.DependencyFailurePolicy, DependencyFailurePo
   leave_blocked: DependencyFailurePolicy.LEAVE_BLOCKED,
 };
 const POLICY_FROM_WIRE = invert(POLICY_TO_WIRE);
+export const policyToWire = (p: domain.DependencyFailurePolicy): DependencyFailurePolicy => POLICY_TO_WIRE[p];
 /** Undefined for UNSPECIFIED (the default) and unknown numbers. */
 export const policyFromWire = (p: DependencyFailurePolicy): domain.DependencyFailurePolicy | undefined => POLICY_FROM_WIRE.get(p);
 const STAGE_FROM_WIRE = invert(STAGE_TO_WIRE);
@@ -147,6 +148,10 @@ export function jobToWire(job: domain.JobRecord): Job {
     externalId: job.tracker?.externalId ?? '',
     externalUrl: job.tracker?.url ?? '',
     externalLabels: job.tracker?.labels ?? {},
+    runAt: job.runAt !== undefined ? timestampFromMs(job.runAt) : undefined,
+    concurrencyKey: job.concurrencyKey ?? '',
+    concurrencyLimit: job.concurrencyLimit ?? 0,
+    scheduleId: job.scheduleId ?? '',
   });
 }
 

@@ -3,6 +3,7 @@
  * They translate wire ↔ domain and nothing more; the rules live in coordinator/ and domain/.
  */
 import { create } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
   AddChildrenResponseSchema,
@@ -160,6 +161,8 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
         unplaceableReason: explanation.unplaceableReason,
         lastDecision: explanation.lastDecision?.decision ? scoreToWire(explanation.lastDecision.decision) : undefined,
         lastDecisionFactoryId: explanation.lastDecision?.factoryId ?? '',
+        waitingReasons: explanation.waitingReasons,
+        notBeforeTime: explanation.notBefore !== null ? timestampFromMs(explanation.notBefore) : undefined,
       });
     },
 

@@ -1,9 +1,14 @@
-/** Turns a SubmitJobRequest into the domain's JobSpec; enum and range errors name the field. */
-import { durationMs } from '@bufbuild/protobuf/wkt';
-import type { SubmitJobRequest } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+/**
+ * Turns a SubmitJobRequest into the domain's JobSpec (enum and range errors name the field), and a
+ * stored JobSpec (a schedule's template) back into the request it came from.
+ */
+import { create } from '@bufbuild/protobuf';
+import { durationFromMs, durationMs, timestampMs } from '@bufbuild/protobuf/wkt';
+import { SubmitJobRequestSchema, type SubmitJobRequest } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { invalidArgument } from '../domain/errors.js';
 import type { JobSpec, LabelRequirement } from '../domain/job.js';
-import { operatorFromWire, policyFromWire, weightsFromWire } from './convert.js';
+import { LabelRequirementSchema } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { OPERATOR_TO_WIRE, operatorFromWire, policyFromWire, policyToWire, weightsFromWire, weightsToWire } from './convert.js';
 import { DependencyFailurePolicy } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 
 export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
@@ -33,5 +38,31 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     ...(req.completeWithChildren ? { completeWithChildren: true } : {}),
     ...(req.estimatedCost !== 0 ? { estimatedCost: req.estimatedCost } : {}),
     ...(req.costCeiling !== 0 ? { costCeiling: req.costCeiling } : {}),
+    ...(req.runAt ? { runAt: timestampMs(req.runAt) } : {}),
+    ...(req.delay ? { delayMs: durationMs(req.delay) } : {}),
+    ...(req.concurrencyKey ? { concurrencyKey: req.concurrencyKey } : {}),
+    ...(req.concurrencyLimit !== 0 ? { concurrencyLimit: req.concurrencyLimit } : {}),
   };
+}
+
+/** The request a template was made from (the fields a schedule's template may carry). */
+export function jobSpecToRequest(spec: JobSpec): SubmitJobRequest {
+  return create(SubmitJobRequestSchema, {
+    productId: spec.productId,
+    title: spec.title,
+    command: spec.command,
+    env: spec.env,
+    requiredLabels: spec.requiredLabels.map((r) => create(LabelRequirementSchema, { key: r.key, operator: OPERATOR_TO_WIRE[r.operator], values: r.values })),
+    priority: spec.priority,
+    maxAttempts: spec.maxAttempts,
+    timeout: durationFromMs(spec.timeoutMs),
+    weights: spec.weights ? weightsToWire(spec.weights) : undefined,
+    onDependencyFailure: spec.onDependencyFailure ? policyToWire(spec.onDependencyFailure) : DependencyFailurePolicy.UNSPECIFIED,
+    requireReview: spec.requireReview ?? false,
+    completeWithChildren: spec.completeWithChildren ?? false,
+    estimatedCost: spec.estimatedCost ?? 0,
+    costCeiling: spec.costCeiling ?? 0,
+    concurrencyKey: spec.concurrencyKey ?? '',
+    concurrencyLimit: spec.concurrencyLimit ?? 0,
+  });
 }

@@ -53,6 +53,7 @@ async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEnd
     const { openCosmosControlStores } = await import('../store/cosmos/index.js');
     const stores = await openCosmosControlStores({ endpoint: config.cosmosEndpoint!, key: config.cosmosKey!, database: config.cosmosDatabase });
     await stores.settings.close();
+    await stores.schedules.close();
     return stores.security;
   }
   const { makePrivateDir } = await import('../private-files.js');

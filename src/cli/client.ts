@@ -5,6 +5,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
+import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
 import { usesTls, type ClientSecurity } from './connection-options.js';
 import { readTlsFiles } from './tls.js';
 
@@ -23,6 +24,10 @@ export function trackerClient(address: string, sec: ClientSecurity = {}): Client
 
 export function adminClient(address: string, sec: ClientSecurity = {}): Client<typeof AdminService> {
   return client(AdminService, address, sec);
+}
+
+export function scheduleClient(address: string, sec: ClientSecurity = {}): Client<typeof ScheduleService> {
+  return client(ScheduleService, address, sec);
 }
 
 function client<S extends DescService>(service: S, address: string, sec: ClientSecurity): Client<S> {

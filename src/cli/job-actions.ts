@@ -2,62 +2,40 @@
  * What the job commands do once parsed (their flags are in job-commands.ts). Loaded only when one of
  * them runs: this is where protobuf and the gRPC client come in.
  */
-import { create, toJson, toJsonString } from '@bufbuild/protobuf';
-import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { toJson, toJsonString } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
 import { InvalidArgumentError } from 'commander';
 import { DependencyFailurePolicy, JobSchema, JobStage, type Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
-import { GetDagResponseSchema, SubmitJobRequestSchema, type JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { GetDagResponseSchema, type JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { LogChunkSchema } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { jobClient } from './client.js';
 import { dagText, jobDetails, jobsTable, stageName } from './format.js';
 import { print, printable } from './format-text.js';
 import { jobExitStatus, type JobEnding } from './job-exit.js';
-import { parseLabelFlag } from './label-flag.js';
+import { jobRequestFromFlags } from './job-request.js';
 import type { CliContext } from './context.js';
 
-export interface SubmitOptions {
-  product: string;
-  title?: string;
-  label: string[];
-  env: [string, string][];
-  priority: number;
+/** submit's own flags beside the job flags of submit-flags.ts. */
+export interface SubmitOptions extends Record<string, unknown> {
   idempotencyKey?: string;
-  maxAttempts?: number;
-  timeout?: number;
   dependsOn: string[];
   onDependencyFailure?: 'cancel' | 'leave-blocked';
-  requireReview: boolean;
-  estimatedCost?: number;
-  costCeiling?: number;
   wait: boolean;
 }
 
 const POLICIES = { cancel: DependencyFailurePolicy.CANCEL_DEPENDENTS, 'leave-blocked': DependencyFailurePolicy.LEAVE_BLOCKED } as const;
 
 export async function submit(ctx: CliContext, command: string[], opts: SubmitOptions): Promise<void> {
-  const request = create(SubmitJobRequestSchema, {
-    productId: opts.product,
-    title: opts.title ?? '',
-    command,
-    env: Object.fromEntries(opts.env),
-    requiredLabels: opts.label.map(parseLabelFlag),
-    priority: opts.priority,
-    idempotencyKey: opts.idempotencyKey ?? '',
-    maxAttempts: opts.maxAttempts ?? 0,
-    timeout: opts.timeout === undefined ? undefined : durationFromMs(opts.timeout * 1000),
-    dependsOn: opts.dependsOn,
-    requireReview: opts.requireReview,
-    estimatedCost: opts.estimatedCost ?? 0,
-    costCeiling: opts.costCeiling ?? 0,
-    onDependencyFailure: opts.onDependencyFailure ? POLICIES[opts.onDependencyFailure] : DependencyFailurePolicy.UNSPECIFIED,
-  });
+  const request = jobRequestFromFlags(command, opts);
+  request.idempotencyKey = opts.idempotencyKey ?? '';
+  request.dependsOn = opts.dependsOn;
+  request.onDependencyFailure = opts.onDependencyFailure ? POLICIES[opts.onDependencyFailure] : DependencyFailurePolicy.UNSPECIFIED;
   const client = jobClient(ctx.coordinator(), ctx.security());
   const res = await client.submitJob(request);
   const job = res.job!;
   if (ctx.json() && !opts.wait) return print(toJson(JobSchema, job));
   if (!ctx.json()) {
-    print(`${res.created ? 'submitted' : 'already submitted (same idempotency key)'} ${job.id}`);
+    print(`${res.created ? 'submitted' : 'already submitted (same idempotency key)'} ${job.id}${job.runAt ? ` (${job.reason})` : ''}`);
     print(ctx.jobUrl(job.id));
   }
   if (!opts.wait) return;

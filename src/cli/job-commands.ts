@@ -3,40 +3,22 @@
  * What they do is in job-actions.ts, imported when one runs, so `gigafactory --help` loads neither
  * protobuf nor the gRPC client.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
+import { integer, jobOptions } from './submit-flags.js';
 
 const actions = () => import('./job-actions.js');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const integer = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
-  return n;
-};
-const envVar = (kv: string, previous: [string, string][]): [string, string][] => {
-  const eq = kv.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`--env "${kv}" must look like NAME=value`);
-  return [...previous, [kv.slice(0, eq), kv.slice(eq + 1)]];
-};
 
 export function jobCommands(ctx: CliContext): Command[] {
-  const submit = new Command('submit')
-    .description('submit a job: gigafactory submit [options] -- CMD ARGS...')
-    .argument('<command...>', 'the program and its arguments (put them after --)')
-    .option('--product <id>', 'product the job belongs to', 'default')
-    .option('--title <text>', 'one-line title (defaults to the command line)')
-    .option('--label <req>', 'required factory label: k=v, k=a|b, k!=v, k>=n, k<=n, k, !k (repeatable)', collect, [])
-    .option('--env <K=V>', 'environment variable for the command (repeatable)', envVar, [])
-    .option('--priority <n>', 'larger runs first', integer('--priority'), 0)
+  const submit = jobOptions(
+    new Command('submit').description('submit a job: gigafactory submit [options] -- CMD ARGS...').argument('<command...>', 'the program and its arguments (put them after --)'),
+    { delayed: true },
+  )
     .option('--idempotency-key <key>', 'makes retrying this submit safe')
-    .option('--max-attempts <n>', 'attempts allowed (default 3)', integer('--max-attempts'))
-    .option('--timeout <seconds>', 'wall-clock limit per attempt (default 3600)', integer('--timeout'))
     .option('--depends-on <job-id>', 'wait until this job has succeeded (repeatable)', collect, [])
     .addOption(new Option('--on-dependency-failure <policy>', 'when a dependency fails: cancel this job, or leave it blocked for an operator').choices(['cancel', 'leave-blocked']))
-    .option('--require-review', 'on success, wait in awaiting_review for `gigafactory ship` or `reject`', false)
-    .option('--estimated-cost <n>', "estimated cost of one attempt, reserved against the product's budget while it runs", Number)
-    .option('--cost-ceiling <n>', 'the most one attempt may cost; it is stopped when its reported cost reaches this', Number)
     .option('-w, --wait', "follow the job until its run is over (stage changes on stderr) and exit with its status: the job's exit code, 80 cancelled, 81 dead, 82 rejected", false)
     .action(async (command: string[], opts) => (await actions()).submit(ctx, command, opts));
 

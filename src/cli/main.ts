@@ -9,6 +9,7 @@ import { uiBaseUrl, jobPageUrl, type CliContext } from './context.js';
 import { coordinatorOption, tlsOptions, usesTls, type ClientSecurity } from './connection-options.js';
 import { adminCommands } from './admin-commands.js';
 import { budgetCommand } from './budget-command.js';
+import { schedulesCommand } from './schedules-command.js';
 import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
@@ -44,6 +45,7 @@ program.addCommand(configCommand());
 for (const command of jobCommands(ctx)) program.addCommand(command);
 for (const command of adminCommands(ctx.coordinator, ctx.security, ctx.json)) program.addCommand(command);
 program.addCommand(budgetCommand(ctx.coordinator, ctx.security, ctx.json));
+program.addCommand(schedulesCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(ingestCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(whoamiCommand(ctx.coordinator, ctx.security, ctx.json));
 

@@ -18,6 +18,12 @@ import { LogTail } from './log-tail.js';
 import { OpenStreams, type FollowerSettings } from './open-streams.js';
 import { TrackerIngest } from './tracker-ingest.js';
 import { Workflows } from './workflows.js';
+import { Schedules } from './schedules.js';
+import type { ScheduleStore } from '../store/schedule-store.js';
+import { MemoryScheduleStore } from '../store/memory/memory-schedule-store.js';
+
+/** How often the schedule ticker looks for due slots: a run starts at most this late. */
+const SCHEDULE_TICK_MS = 1_000;
 
 export class Coordinator {
   readonly feed = new JobFeed();
@@ -28,6 +34,7 @@ export class Coordinator {
   readonly fleetView: FleetView;
   readonly workflows: Workflows;
   readonly tracker: TrackerIngest;
+  readonly schedules: Schedules;
   /** WatchJobs and TailLogs calls: bounded per API key, ended at shutdown or when their key is revoked. */
   readonly streams: OpenStreams;
 
@@ -39,6 +46,7 @@ export class Coordinator {
     observer?: FleetObserver,
     scheduling?: Scheduling,
     leaseKeys?: LeaseKeys,
+    scheduleStore: ScheduleStore = new MemoryScheduleStore(),
   ) {
     this.streams = new OpenStreams(settings.maxStreamsPerKey);
     this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}) });
@@ -51,5 +59,7 @@ export class Coordinator {
     this.workflows = new Workflows(this.jobs, store, this.feed, clock, log, Math.max(500, settings.reaperIntervalMs * 5));
     this.fleet.attach(this.workflows); // started and stopped with the fleet
     this.tracker = new TrackerIngest(this.jobs, clock);
+    this.schedules = new Schedules(scheduleStore, this.jobs, clock, log, SCHEDULE_TICK_MS);
+    this.fleet.attach(this.schedules);
   }
 }

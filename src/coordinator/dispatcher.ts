@@ -5,9 +5,9 @@
  */
 import { DomainError } from '../domain/errors.js';
 import type { JobRecord } from '../domain/job.js';
-import { noteWaiting, offer, type JobChange } from '../domain/lifecycle.js';
+import { noteWaiting, offer, release, type JobChange } from '../domain/lifecycle.js';
 import { firstUnmetRequirement } from '../domain/labels.js';
-import { describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
+import { concurrencyGate, concurrencyWait, describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
 import type { FactoryLink } from './factory-link.js';
 import type { Scheduling } from './scheduling.js';
 import type { SubmitClaimer } from './jobs.js';
@@ -97,7 +97,8 @@ export async function dispatchPass(fleet: DispatchContext): Promise<PassResult> 
   const scheduling = fleet.scheduling;
   const factories = [...sessions.values()].map((s) => candidateOf(s, scheduling));
   const budgets = fleet.budgets.gate(now);
-  const plan = free === 0 ? [] : planDispatch(runnable, factories, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job), budgets);
+  const active = await activeByKey(fleet, runnable);
+  const plan = free === 0 ? [] : planDispatch(runnable, factories, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job), budgets, concurrencyGate(active));
   const placed = new Set<string>();
   // Every claim of the pass is issued at once, so the store commits them together (one group commit,
   // one fsync) instead of one after another. Slots are reserved here, as the claims are issued.
@@ -112,9 +113,29 @@ export async function dispatchPass(fleet: DispatchContext): Promise<PassResult> 
   }
   await Promise.all(claims);
   result.emptied = runnable.length < limit && result.offered === runnable.length;
-  // A job its budget holds back must not make room for itself either.
-  if (preempting) await makeRoom(fleet, runnable.filter((j) => !placed.has(j.id) && budgets.refusal(j) === null), sessions, now);
+  // A job its budget or its concurrency key holds back must not make room for itself either.
+  const keys = concurrencyGate(active);
+  if (preempting) await makeRoom(fleet, runnable.filter((j) => !placed.has(j.id) && budgets.refusal(j) === null && keys.refusal(j) === null), sessions, now);
   return result;
+}
+
+/** Leases held per concurrency key of the listed jobs, from the store: every replica's count. */
+function activeByKey(fleet: DispatchContext, jobs: readonly JobRecord[]): Promise<Map<string, number>> {
+  const keys = [...new Set(jobs.flatMap((j) => (j.concurrencyKey !== undefined ? [j.concurrencyKey] : [])))];
+  return keys.length === 0 ? Promise.resolve(new Map()) : fleet.store.countActiveByConcurrencyKey(keys);
+}
+
+/**
+ * After claiming a job with a concurrency key: the count in the store, with our claim in it. Over
+ * the limit means other claims landed meanwhile (another replica's pass); the claim is taken back
+ * before its offer is sent. Whichever claim counts last sees every claim before it, so at most the
+ * limit survive (two racing claims may both step back; the next pass places one).
+ */
+async function overLimit(fleet: DispatchContext, job: JobRecord): Promise<string | null> {
+  if (job.concurrencyKey === undefined) return null;
+  const held = (await fleet.store.countActiveByConcurrencyKey([job.concurrencyKey])).get(job.concurrencyKey) ?? 0;
+  const limit = job.concurrencyLimit ?? 1;
+  return held > limit ? concurrencyWait(job.concurrencyKey, held - 1, limit) : null;
 }
 
 /** Claims `job` for the session's factory (epoch + 1, offer deadline) and offers it; counts the outcome. */
@@ -123,6 +144,12 @@ async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecor
   try {
     // The listed record is the first guess: no read when it is still current (the usual case).
     const leased = await fleet.writes.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
+    const over = await overLimit(fleet, leased);
+    if (over !== null) {
+      await fleet.writes.mutate(job.id, (current) => release(current, leased.epoch, fleet.clock.now(), 'unclaimed', over), leased);
+      result.lost++;
+      return;
+    }
     await fleet.leases.apply({ t: 'offer', job: leased });
     placed.add(job.id);
     result.offered++;
@@ -143,8 +170,9 @@ async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecor
  * was not stored.
  */
 export function claimOnSubmit(fleet: DispatchContext, job: JobRecord, onLost: () => void): ReturnType<SubmitClaimer['claim']> {
-  // Budget spend not yet (re)read: a pass reads it first, so leave the job to one.
-  if (fleet.budgets.isRefreshDue()) return null;
+  // Budget spend not yet (re)read: a pass reads it first, so leave the job to one. A concurrency
+  // key is counted in the store, which a submit (deciding synchronously) cannot read: a pass does.
+  if (fleet.budgets.isRefreshDue() || job.concurrencyKey !== undefined) return null;
   const free = fleet.sessionsWithFreeSlots(SCORED_FACTORIES);
   if (free.length === 0) return null;
   const now = fleet.clock.now();

@@ -1,7 +1,7 @@
 /** ExplainScore: every connected factory's filters and score for one job, plus its recorded decision. */
 import type { Explanation } from '../domain/scheduler.js';
 import type { AttemptRecord, JobRecord } from '../domain/job.js';
-import type { SchedulingWeights } from '../domain/scheduler.js';
+import { concurrencyGate, timeWait, type SchedulingWeights } from '../domain/scheduler.js';
 import { candidateOf, type DispatchContext } from './dispatcher.js';
 
 export interface JobExplanation {
@@ -10,6 +10,10 @@ export interface JobExplanation {
   weights: SchedulingWeights;
   unplaceableReason: string;
   lastDecision: AttemptRecord | null;
+  /** Why the job is held back whatever the factories (its start time, a back-off), one sentence each. */
+  waitingReasons: string[];
+  /** When the job may run at the earliest; null when it may run now. */
+  notBefore: number | null;
 }
 
 export async function explainJob(fleet: Pick<DispatchContext, 'sessions' | 'clock' | 'store' | 'budgets' | 'scheduling'>, job: JobRecord): Promise<JobExplanation> {
@@ -29,5 +33,9 @@ export async function explainJob(fleet: Pick<DispatchContext, 'sessions' | 'cloc
         ? `no connected factory has the required labels (${labelFailures[0]?.checks.find((c) => c.name === 'labels')?.detail ?? ''})`
         : '';
   const lastDecision = [...job.attempts].reverse().find((a) => a.decision) ?? null;
-  return { job, factories: explanations, weights: fleet.scheduling.weightsFor(job), unplaceableReason, lastDecision };
+  const key = job.concurrencyKey;
+  const keyWait = key !== undefined && job.stage === 'queued' ? concurrencyGate(await fleet.store.countActiveByConcurrencyKey([key])).refusal(job) : null;
+  const waitingReasons = [timeWait(job, now), keyWait].filter((r): r is string => r !== null);
+  const notBefore = job.stage === 'queued' && job.notBefore > now ? job.notBefore : null;
+  return { job, factories: explanations, weights: fleet.scheduling.weightsFor(job), unplaceableReason, lastDecision, waitingReasons, notBefore };
 }

@@ -11,7 +11,7 @@
  */
 import { failedPrecondition } from './errors.js';
 import { SUCCESS_STAGES, UNSUCCESSFUL_STAGES, isFinal, type JobRecord, type JobStage } from './job.js';
-import { change, noteReason, workSucceeded, type JobChange } from './lifecycle.js';
+import { change, noteReason, scheduledReason, workSucceeded, type JobChange } from './lifecycle.js';
 
 /** A job's current stage by id, or null when no such job is stored. */
 export type StageOf = (id: string) => JobStage | null;
@@ -42,7 +42,10 @@ export function resolveBlocked(job: JobRecord, stageOf: StageOf, now: number): J
     return noteReason(job, `${why}; blocked until an operator requeues ${failed.id} or cancels this job`, now, 'dependency_failed');
   }
   if (pending.length > 0) return noteReason(job, waitingText(pending, deps.length, 'dependency', 'dependencies'), now);
-  return change(job, now, 'released', 'coordinator', deps.length ? `all ${deps.length} dependencies succeeded` : '', { stage: 'queued', notBefore: now, reason: '' });
+  // A delayed job released before its time still waits for it.
+  const notBefore = Math.max(now, job.runAt ?? now);
+  const reason = notBefore > now ? scheduledReason(notBefore) : '';
+  return change(job, now, 'released', 'coordinator', deps.length ? `all ${deps.length} dependencies succeeded` : '', { stage: 'queued', notBefore, reason });
 }
 
 function resolveChildren(job: JobRecord, stageOf: StageOf, now: number): JobChange | null {

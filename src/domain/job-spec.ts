@@ -22,7 +22,12 @@ export const JOB_LIMITS = {
   maxLabelRequirements: 64,
   maxDependencies: 100,
   maxJobIdLength: 200,
+  /** How far ahead run_at and delay may put a job's start. */
+  maxDelayMs: 366 * 24 * 60 * 60_000,
+  maxConcurrencyLimit: 10_000,
 } as const;
+
+const CONCURRENCY_KEY = /^[A-Za-z0-9._:/-]{1,128}$/;
 
 const PRODUCT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -60,6 +65,8 @@ export function validateJobSpec(input: JobSpec): JobSpec {
   if (spec.estimatedCost !== undefined) validateCost(spec.estimatedCost, 'estimated_cost');
   if (spec.costCeiling !== undefined) validateCost(spec.costCeiling, 'cost_ceiling');
   if (spec.dependsOn !== undefined) spec.dependsOn = validateDependsOn(spec.dependsOn);
+  validateStart(spec);
+  validateConcurrency(spec);
   if (spec.maxAttempts === 0) spec.maxAttempts = JOB_LIMITS.defaultMaxAttempts;
   if (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1 || spec.maxAttempts > JOB_LIMITS.maxMaxAttempts) {
     throw invalidArgument(`max_attempts ${spec.maxAttempts} must be from 1 to ${JOB_LIMITS.maxMaxAttempts} (0 means ${JOB_LIMITS.defaultMaxAttempts})`);
@@ -145,4 +152,40 @@ export function isSecretEnvName(name: string): boolean {
 /** The env with every secret-named value replaced by HIDDEN_ENV_VALUE. */
 export function hideSecretEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, isSecretEnvName(name) ? HIDDEN_ENV_VALUE : value]));
+}
+
+function validateStart(spec: JobSpec): void {
+  if (spec.runAt !== undefined && spec.delayMs !== undefined) throw invalidArgument('set at most one of run_at and delay, not both');
+  if (spec.delayMs !== undefined && !(spec.delayMs >= 0 && spec.delayMs <= JOB_LIMITS.maxDelayMs)) {
+    throw invalidArgument(`delay ${spec.delayMs} ms must be from 0 to ${JOB_LIMITS.maxDelayMs / 86_400_000} days`);
+  }
+  if (spec.runAt !== undefined && !Number.isFinite(spec.runAt)) throw invalidArgument('run_at must be a valid time');
+}
+
+function validateConcurrency(spec: JobSpec): void {
+  if (spec.concurrencyKey === undefined) {
+    if (spec.concurrencyLimit !== undefined) throw invalidArgument('concurrency_limit needs a concurrency_key');
+    return;
+  }
+  if (!CONCURRENCY_KEY.test(spec.concurrencyKey)) {
+    throw invalidArgument(`concurrency_key "${spec.concurrencyKey.slice(0, 40)}" must be 1-128 characters of letters, digits, ".", "_", ":", "/" or "-"`);
+  }
+  const limit = spec.concurrencyLimit ?? 1;
+  if (!Number.isInteger(limit) || limit < 1 || limit > JOB_LIMITS.maxConcurrencyLimit) {
+    throw invalidArgument(`concurrency_limit ${limit} must be from 1 to ${JOB_LIMITS.maxConcurrencyLimit} (0 means 1)`);
+  }
+  spec.concurrencyLimit = limit;
+}
+
+/**
+ * When a validated spec's job may first run: its run_at (a past one means now) or now + delay;
+ * null when it may run at once. A run_at more than maxDelayMs ahead is refused naming the field.
+ */
+export function requestedStart(spec: JobSpec, now: number): number | null {
+  if (spec.delayMs !== undefined) return spec.delayMs > 0 ? now + spec.delayMs : null;
+  if (spec.runAt === undefined) return null;
+  if (spec.runAt - now > JOB_LIMITS.maxDelayMs) {
+    throw invalidArgument(`run_at ${new Date(spec.runAt).toISOString()} is more than ${JOB_LIMITS.maxDelayMs / 86_400_000} days ahead`);
+  }
+  return spec.runAt > now ? spec.runAt : null;
 }

@@ -155,6 +155,16 @@ export interface JobRecord {
   requeuedAt?: number;
   /** The tracker item the job was made from (TrackerService); its changes are echoed to the tracker. */
   tracker?: TrackerLink;
+  /**
+   * When the submit asked the job to run (run_at, or submit time + delay); absent for a job that
+   * may run at once. notBefore starts here; releasing a blocked job never moves it earlier.
+   */
+  runAt?: number;
+  /** At most concurrencyLimit jobs with this key hold a lease at once (absent: no key). */
+  concurrencyKey?: string;
+  concurrencyLimit?: number;
+  /** The schedule whose run this job is (absent: submitted directly). */
+  scheduleId?: string;
 }
 
 /** Where a job came from in an issue tracker. The external id never changes for a job. */
@@ -220,4 +230,13 @@ export interface JobSpec {
   costCeiling?: number;
   /** Set by tracker ingest only. */
   tracker?: TrackerLink;
+  /** Run no earlier than this time (epoch ms); at most one of runAt and delayMs. */
+  runAt?: number;
+  /** Run no earlier than this long after the submit. */
+  delayMs?: number;
+  /** At most concurrencyLimit (default 1) jobs with this key hold a lease at once. */
+  concurrencyKey?: string;
+  concurrencyLimit?: number;
+  /** Set by the schedule ticker only. */
+  scheduleId?: string;
 }

@@ -15,6 +15,7 @@
  */
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { DomainError, failedPrecondition, invalidArgument, staleEpoch } from './errors.js';
+import { requestedStart } from './job-spec.js';
 import {
   isFinal,
   type AttemptOutcome,
@@ -50,10 +51,14 @@ export interface AttemptReport {
 /** Who caused a change, recorded on its event. */
 export type Actor = string;
 
-export function newJob(spec: JobSpec, id: string, now: number, actor: Actor, parentId?: string): JobChange {
+export function newJob(input: JobSpec, id: string, now: number, actor: Actor, parentId?: string): JobChange {
+  const runAt = requestedStart(input, now);
+  const { delayMs: _delay, runAt: _runAt, ...spec } = input;
+  void _delay, void _runAt;
   const waitsFor = spec.dependsOn?.length ?? 0;
   const job: JobRecord = {
     ...spec,
+    ...(runAt !== null ? { runAt } : {}),
     ...(parentId ? { parentId } : {}),
     id,
     stage: waitsFor > 0 ? 'blocked' : 'queued',
@@ -65,16 +70,26 @@ export function newJob(spec: JobSpec, id: string, now: number, actor: Actor, par
     updatedAt: now,
     startedAt: null,
     endedAt: null,
-    notBefore: now,
+    notBefore: runAt ?? now,
     exitCode: null,
     result: '',
     cancelRequestedAt: null,
     revision: 1,
-    reason: waitsFor > 0 ? `waiting for ${waitsFor} ${waitsFor === 1 ? 'dependency' : 'dependencies'}: ${spec.dependsOn!.join(', ')}` : '',
+    reason:
+      waitsFor > 0
+        ? `waiting for ${waitsFor} ${waitsFor === 1 ? 'dependency' : 'dependencies'}: ${spec.dependsOn!.join(', ')}`
+        : runAt !== null
+          ? scheduledReason(runAt)
+          : '',
     preemptionStreak: 0,
     lastPreemptedAt: null,
   };
   return { job, event: eventFor(null, job, 'submitted', actor, '') };
+}
+
+/** The reason a delayed job shows until it may run. */
+export function scheduledReason(runAt: number): string {
+  return `scheduled to run at ${iso(runAt)}`;
 }
 
 /** Grants a queued job to a factory under a new epoch; the factory must accept before the deadline. */
@@ -155,13 +170,17 @@ export function shortenLease(job: JobRecord, factoryId: string, epoch: number, u
   return { job: { ...job, lease: { ...lease, expiresAt: until }, revision: job.revision + 1, updatedAt: now }, event: null };
 }
 
-/** The factory declined the offer or let it lapse: back to the queue, no attempt used. */
-export function release(job: JobRecord, epoch: number, now: number, kind: 'declined' | 'offer_expired', message: string): JobChange {
+/**
+ * The factory declined the offer or let it lapse, or the coordinator took back a claim it had not
+ * sent yet (its concurrency key went over the limit through another replica's claim): back to the
+ * queue, no attempt used.
+ */
+export function release(job: JobRecord, epoch: number, now: number, kind: 'declined' | 'offer_expired' | 'unclaimed', message: string): JobChange {
   assertEpoch(job, epoch);
   assertStage(job, ['leased'], 'release');
   // A decline is the factory's doing; a lapsed offer is the reaper's (the fleet tells the factory
   // about changes it did not make itself, and metrics count the reaper's expiries by this actor).
-  const actor = kind === 'offer_expired' ? 'reaper' : job.lease ? `factory:${job.lease.factoryId}` : 'coordinator';
+  const actor = kind === 'offer_expired' ? 'reaper' : kind === 'unclaimed' || !job.lease ? 'coordinator' : `factory:${job.lease.factoryId}`;
   return change(job, now, kind, actor, message, {
     stage: 'queued',
     lease: null,

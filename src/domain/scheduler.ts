@@ -155,6 +155,63 @@ export function explain(
   });
 }
 
+/**
+ * Why a queued job may not run yet for time alone (null when it may): its requested start (run_at,
+ * delay) or a retry's back-off, with how long is left, e.g. "scheduled to run at ... (in 25m)".
+ */
+export function timeWait(job: JobRecord, now: number): string | null {
+  if (job.stage !== 'queued' || job.notBefore <= now) return null;
+  const when = `${new Date(job.notBefore).toISOString()} (in ${humanDuration(job.notBefore - now)})`;
+  return job.runAt === job.notBefore ? `scheduled to run at ${when}` : `backing off until ${when}`;
+}
+
+/** "45s", "25m", "3h 5m", "2d 4h": the largest two units, for sentences people read. */
+export function humanDuration(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const units: [number, string][] = [[86_400, 'd'], [3_600, 'h'], [60, 'm']];
+  const parts: string[] = [];
+  let rest = s;
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0 || parts.length > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+    if (parts.length === 2) break;
+  }
+  return parts.filter((p, i) => i === 0 || !p.startsWith('0')).join(' ');
+}
+
+/** The reason a job waits for its concurrency key, as ExplainScore and the dispatcher say it. */
+export function concurrencyWait(key: string, active: number, limit: number): string {
+  return `waiting: concurrency key ${key} at its limit ${active}/${limit}`;
+}
+
+/**
+ * The concurrency-key filter of one pass: at most concurrencyLimit jobs per key hold a lease,
+ * counting the leases in the store (`active`, every replica's) plus this pass's own placements.
+ */
+export interface ConcurrencyGate {
+  /** Why `job` may not be placed now, or null when it may. */
+  refusal(job: JobRecord): string | null;
+  /** A placement of `job` takes one of its key's places for the rest of the pass. */
+  reserve(job: JobRecord): void;
+}
+
+export function concurrencyGate(active: ReadonlyMap<string, number>): ConcurrencyGate {
+  const counts = new Map(active);
+  return {
+    refusal(job) {
+      if (job.concurrencyKey === undefined) return null;
+      const held = counts.get(job.concurrencyKey) ?? 0;
+      const limit = job.concurrencyLimit ?? 1;
+      return held >= limit ? concurrencyWait(job.concurrencyKey, held, limit) : null;
+    },
+    reserve(job) {
+      if (job.concurrencyKey !== undefined) counts.set(job.concurrencyKey, (counts.get(job.concurrencyKey) ?? 0) + 1);
+    },
+  };
+}
+
 export interface Placement {
   job: JobRecord;
   factory: FactoryCandidate;
@@ -281,7 +338,8 @@ export const SCORED_FACTORIES = 100;
 /**
  * Plans one dispatch pass: which runnable jobs go to which free slots, best first, never more
  * placements than free slots, never to a factory failing a hard filter, and never beyond the
- * product's budget (each placement reserves its estimate in `budgets` for the rest of the pass).
+ * product's budget (each placement reserves its estimate in `budgets` for the rest of the pass),
+ * nor beyond a concurrency key's limit (`concurrency`, likewise).
  *
  * Jobs are queued per product (best base score first: priority + aging). Each step takes the product
  * whose head scores highest once its current fair-share deficit is added, so fair share is re-judged
@@ -298,6 +356,7 @@ export function planDispatch(
   now: number,
   weightsFor: (job: JobRecord) => SchedulingWeights,
   budgets: BudgetGate | null = null,
+  concurrency: ConcurrencyGate | null = null,
 ): Placement[] {
   // Slots this plan took, by index into `factories`. The candidates are neither copied nor filtered
   // up front: a placement reads only the factories it visits, so a pass costs the same in a fleet of
@@ -335,12 +394,14 @@ export function planDispatch(
     heads.set(pick.product, index + 1);
     const { job, weights } = queues.get(pick.product)![index]!;
     if (budgets?.refusal(job)) continue; // paused, exhausted, or its estimate does not fit
+    if (concurrency?.refusal(job)) continue; // its concurrency key is at its limit
     const best = bestFactory(job, factories, freeAt, jobTerms(job, state, now, weights), weights);
     if (best === FLEET_FULL) break;
     if (best === NONE_ABLE) continue; // no connected factory with a free slot can run it now
     const factory = { ...factories[best]!, freeSlots: freeAt(best) };
     placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights) });
     budgets?.reserve(job);
+    concurrency?.reserve(job);
     taken.set(best, (taken.get(best) ?? 0) + 1);
     running.set(job.productId, (running.get(job.productId) ?? 0) + 1);
   }

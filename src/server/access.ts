@@ -37,6 +37,15 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.TrackerService/IngestItem': operator,
   'gigafactory.fleet.v1.TrackerService/IngestItems': operator,
 
+  // Schedules submit jobs, as SubmitJob does: changing or firing one is operator; reading, viewer.
+  'gigafactory.fleet.v1.ScheduleService/CreateSchedule': operator,
+  'gigafactory.fleet.v1.ScheduleService/GetSchedule': viewer,
+  'gigafactory.fleet.v1.ScheduleService/ListSchedules': viewer,
+  'gigafactory.fleet.v1.ScheduleService/PauseSchedule': operator,
+  'gigafactory.fleet.v1.ScheduleService/ResumeSchedule': operator,
+  'gigafactory.fleet.v1.ScheduleService/DeleteSchedule': operator,
+  'gigafactory.fleet.v1.ScheduleService/TriggerSchedule': operator,
+
   'gigafactory.fleet.v1.AdminService/ListFactories': viewer,
   'gigafactory.fleet.v1.AdminService/GetScalingSignal': viewer,
   'gigafactory.fleet.v1.AdminService/GetProductSettings': viewer,

@@ -21,6 +21,8 @@ import { SqliteLeaseKeyStore } from '../store/sqlite/sqlite-lease-key-store.js';
 import { MemoryLeaseKeyStore } from '../store/memory/memory-lease-key-store.js';
 import { LeaseKeys } from '../coordinator/lease-keys.js';
 import { leaseKeysRoute } from './lease-keys-route.js';
+import { SqliteScheduleStore } from '../store/sqlite/sqlite-schedule-store.js';
+import { MemoryScheduleStore } from '../store/memory/memory-schedule-store.js';
 import { Scheduling } from '../coordinator/scheduling.js';
 import { CallAdmission } from './call-admission.js';
 import { GatewayAdmission } from './gateway-admission.js';
@@ -84,7 +86,9 @@ export async function startServer({ config, log, store: givenStore, securityStor
   // Rotation when due, and another replica's rotation, within this refresh.
   const leaseKeysRefresh = setInterval(() => void leaseKeys.load().catch((err: unknown) => log.warn({ err }, 'reloading lease-token keys failed')), LEASE_KEYS_REFRESH_MS);
   leaseKeysRefresh.unref();
-  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys);
+  // Schedules live beside the product settings: in SQLite, in Cosmos's control container, or in memory.
+  const scheduleStore = control?.schedules ?? (sqlitePath ? new SqliteScheduleStore(sqlitePath) : new MemoryScheduleStore());
+  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys, scheduleStore);
   const credentialStore = securityStore ?? control?.security;
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
@@ -145,8 +149,10 @@ export async function startServer({ config, log, store: givenStore, securityStor
       if (productSettings instanceof SqliteSettingsStore) productSettings.close();
       if (leaseKeyStore instanceof SqliteLeaseKeyStore) leaseKeyStore.close();
       await control?.leaseKeys.close();
+      if (scheduleStore instanceof SqliteScheduleStore) scheduleStore.close();
       await control?.security.close();
       await control?.settings.close();
+      await control?.schedules.close();
       log.info('stopped');
     })());
   return { coordinator, security: sec.security, factoryStreams: sec.routes.streams, grpc, http, close };

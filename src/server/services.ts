@@ -16,6 +16,9 @@ import { enrollImpl, securityAdminImpl } from '../api/security-admin.js';
 import { budgetAdminImpl } from '../api/budget-admin.js';
 import { LeaseService } from '../../gen/ts/gigafactory/fleet/v1/lease_service_pb.js';
 import { leaseServiceImpl } from '../api/lease-service.js';
+import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
+import { scheduleServiceImpl } from '../api/schedule-service.js';
+import { jobToWire } from '../api/convert.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Security } from '../coordinator/security.js';
@@ -44,6 +47,7 @@ export function services(coordinator: Coordinator, log: Logger, sec: SecurityRou
   return [
     mount(JobService, jobServiceImpl(coordinator)),
     mount(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job))),
+    mount(ScheduleService, scheduleServiceImpl(coordinator.schedules, (job) => jobToWire(coordinator.fleet.budgets.annotate(job)))),
     mount(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials) }),
     mount(AdminService, {
       ...adminServiceImpl(coordinator.fleetView, coordinator.fleet, log),

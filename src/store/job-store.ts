@@ -106,6 +106,12 @@ export interface JobStore {
   /** Leased or running jobs held by one factory. */
   listLeasedTo(factoryId: string): Promise<JobRecord[]>;
 
+  /**
+   * How many jobs with each of `keys` as concurrency key hold a lease (leased or running), across
+   * every product; keys with none are left out. Read from the store, so it holds across replicas.
+   */
+  countActiveByConcurrencyKey(keys: readonly string[]): Promise<Map<string, number>>;
+
   /** Job counts by product and stage (only non-zero counts), for metrics and the overview. */
   countJobs(): Promise<JobCount[]>;
 

@@ -34,6 +34,7 @@ export function timedStore(store: JobStore, observer: StoreObserver): JobStore {
     listRunnable: timed('listRunnable'),
     listExpiredLeases: timed('listExpiredLeases'),
     listLeasedTo: timed('listLeasedTo'),
+    countActiveByConcurrencyKey: timed('countActiveByConcurrencyKey'),
     countJobs: timed('countJobs'),
     listSpend: timed('listSpend'),
     listEvents: timed('listEvents'),

@@ -6,8 +6,9 @@
 import type { ServeConfig } from '../../src/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import type { CosmosTestServer } from './cosmos-test-server.js';
+import type { Clock } from '../../src/coordinator/clock.js';
 
-export async function startReplica(cosmos: CosmosTestServer, database: string, overrides: Partial<ServeConfig> = {}): Promise<TestServer> {
+export async function startReplica(cosmos: CosmosTestServer, database: string, overrides: Partial<ServeConfig> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
   return startTestServer({
     store: 'cosmos',
     cosmosEndpoint: cosmos.endpoint,
@@ -16,5 +17,5 @@ export async function startReplica(cosmos: CosmosTestServer, database: string, o
     heartbeatIntervalMs: 500,
     reaperIntervalMs: 200,
     ...overrides,
-  });
+  }, opts);
 }

@@ -11,6 +11,7 @@ import { AdminService, ListApiKeysResponseSchema } from '../../gen/ts/gigafactor
 import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { ConnectRequestSchema, FactoryService, type ConnectRequest } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
 import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
 import { LeaseService } from '../../gen/ts/gigafactory/fleet/v1/lease_service_pb.js';
 import { ACCESS } from '../../src/server/access.js';
@@ -58,6 +59,13 @@ const EXPECTED: Record<string, Needs> = {
   'TrackerService/IngestItems': 'operator',
   'LeaseService/Check': 'viewer',
   'LeaseService/ListLeaseKeys': 'viewer',
+  'ScheduleService/CreateSchedule': 'operator',
+  'ScheduleService/GetSchedule': 'viewer',
+  'ScheduleService/ListSchedules': 'viewer',
+  'ScheduleService/PauseSchedule': 'operator',
+  'ScheduleService/ResumeSchedule': 'operator',
+  'ScheduleService/DeleteSchedule': 'operator',
+  'ScheduleService/TriggerSchedule': 'operator',
 };
 
 const RANK = { viewer: 1, operator: 2, admin: 3 } as const;
@@ -87,6 +95,7 @@ interface Clients {
   factory: Client<typeof FactoryService>;
   tracker: Client<typeof TrackerService>;
   lease: Client<typeof LeaseService>;
+  schedules: Client<typeof ScheduleService>;
 }
 
 let server: SecureServer;
@@ -151,6 +160,13 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'FactoryService/Enroll': (c) => c.factory.enroll({ factoryId: `matrix-enrolled-${++counter}` }),
   'TrackerService/IngestItem': (c) => c.tracker.ingestItem({ item: { externalId: 'M-1', productId: 'matrix', commandTemplate: ['true'] }, dryRun: true }),
   'TrackerService/IngestItems': (c) => c.tracker.ingestItems({ items: [{ externalId: 'M-2', productId: 'matrix', commandTemplate: ['true'] }], dryRun: true }),
+  'ScheduleService/CreateSchedule': (c) => c.schedules.createSchedule({ template: { productId: 'matrix', command: ['true'] }, cron: '0 3 * * *', paused: true }),
+  'ScheduleService/GetSchedule': (c) => c.schedules.getSchedule({ scheduleId: 'sch_missing' }),
+  'ScheduleService/ListSchedules': (c) => c.schedules.listSchedules({}),
+  'ScheduleService/PauseSchedule': (c) => c.schedules.pauseSchedule({ scheduleId: 'sch_missing' }),
+  'ScheduleService/ResumeSchedule': (c) => c.schedules.resumeSchedule({ scheduleId: 'sch_missing' }),
+  'ScheduleService/DeleteSchedule': (c) => c.schedules.deleteSchedule({ scheduleId: 'sch_missing' }),
+  'ScheduleService/TriggerSchedule': (c) => c.schedules.triggerSchedule({ scheduleId: 'sch_missing' }),
 };
 
 /** The token each principal presents ("raw:" sends the header value as is). */
@@ -182,7 +198,7 @@ afterAll(() => server.stop());
 
 describe('the access table', () => {
   it('has exactly one rule for every RPC of every service, and it is the expected one', () => {
-    const rpcs = [JobService, AdminService, FactoryService, TrackerService, LeaseService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
+    const rpcs = [JobService, AdminService, FactoryService, TrackerService, LeaseService, ScheduleService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
     expect(rpcs.sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(Object.keys(ACCESS).sort()).toEqual(rpcs.map((r) => `gigafactory.fleet.v1.${r}`).sort());
     for (const rpc of rpcs) {
@@ -210,6 +226,7 @@ describe.each(LISTENERS)('$name', ({ name, make }) => {
         factory: make(FactoryService, server, token),
         tracker: make(TrackerService, server, token),
         lease: make(LeaseService, server, token),
+        schedules: make(ScheduleService, server, token),
       };
       const got = await outcome(() => CALLS[rpc]!(clients));
       results[who] = got === 'Unauthenticated' || got === 'PermissionDenied' ? got : 'allowed';

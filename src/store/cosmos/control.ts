@@ -131,6 +131,17 @@ export class ControlDocs {
     if (!current || current.doc.record.revision !== revision - 1 || !(await this.replaceIfMatch(current, body))) throw new RevisionConflict(what, revision - 1);
   }
 
+  /** Deletes the document; false when there was none (404). */
+  async remove(id: string): Promise<boolean> {
+    try {
+      await this.#count(() => this.container.item(id, id).delete());
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
   async query<T>(spec: SqlQuerySpec): Promise<T[]> {
     const iterator = this.container.items.query<T>(spec, { maxItemCount: 500 });
     const out: T[] = [];

@@ -57,6 +57,7 @@ import {
   type LogDoc,
 } from './documents.js';
 import {
+  activeByConcurrencyKeyQuery,
   countJobsGroupedQuery,
   countJobsProjectionQuery,
   expiredLeasesQuery,
@@ -239,6 +240,16 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
   async listLeasedTo(factoryId: string): Promise<JobRecord[]> {
     this.#assertOpen();
     return (await this.#queryJobs('query.listLeasedTo', leasedToQuery(factoryId), Number.MAX_SAFE_INTEGER)).map((d) => d.job);
+  }
+
+  async countActiveByConcurrencyKey(keys: readonly string[]): Promise<Map<string, number>> {
+    this.#assertOpen();
+    const counts = new Map<string, number>();
+    if (keys.length === 0) return counts;
+    for (const { concurrencyKey } of await this.#query<{ concurrencyKey: string }>('query.countActiveByConcurrencyKey', activeByConcurrencyKeyQuery(keys), Number.MAX_SAFE_INTEGER)) {
+      counts.set(concurrencyKey, (counts.get(concurrencyKey) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /**

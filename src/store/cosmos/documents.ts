@@ -56,6 +56,8 @@ export interface JobDoc extends SystemFields {
    * existed; such a job is found once it changes again.
    */
   searchText?: string;
+  /** The job's concurrency key, for counting leases per key (null: none). Absent on older documents. */
+  concurrencyKey?: string | null;
   /** Random per insertJob call: tells "my insert, completed by someone else" from a duplicate id. */
   insertId: string;
   job: JobRecord;
@@ -165,6 +167,7 @@ export function jobDoc(job: JobRecord, events: JobEventRecord[], spilledThrough:
     labelPairs: [...labelPairs],
     spendUntil: job.cost ? Math.max(...spendOf(job).map((r) => r.at)) : null,
     searchText: searchedTexts(job).map(foldAscii).join('\n'),
+    concurrencyKey: job.concurrencyKey ?? null,
     insertId,
     job,
     events,

@@ -1,18 +1,20 @@
-/** Opens the credential, settings and lease-key stores over the control container, sharing one client. */
+/** Opens the credential, settings, lease-key and schedule stores over the control container, sharing one client. */
 import { openControlDocs, type ControlOptions, type ControlStats } from './control.js';
 import { CosmosSecurityStore } from './cosmos-security-store.js';
 import { CosmosLeaseKeyStore } from './cosmos-lease-key-store.js';
+import { CosmosScheduleStore } from './cosmos-schedule-store.js';
 import { CosmosSettingsStore } from './cosmos-settings-store.js';
 
 export interface CosmosControlStores {
   security: CosmosSecurityStore;
   settings: CosmosSettingsStore;
   leaseKeys: CosmosLeaseKeyStore;
-  /** Round trips, request units and throttling of the three stores since opened. */
+  schedules: CosmosScheduleStore;
+  /** Round trips, request units and throttling of the four stores since opened. */
   stats(): ControlStats;
 }
 
 export async function openCosmosControlStores(options: ControlOptions): Promise<CosmosControlStores> {
-  const docs = await openControlDocs(options, 3);
-  return { security: new CosmosSecurityStore(docs), settings: new CosmosSettingsStore(docs), leaseKeys: new CosmosLeaseKeyStore(docs), stats: () => docs.stats() };
+  const docs = await openControlDocs(options, 4);
+  return { security: new CosmosSecurityStore(docs), settings: new CosmosSettingsStore(docs), leaseKeys: new CosmosLeaseKeyStore(docs), schedules: new CosmosScheduleStore(docs), stats: () => docs.stats() };
 }

@@ -84,6 +84,17 @@ export function leasedToQuery(factoryId: string): SqlQuerySpec {
   };
 }
 
+/** The concurrency keys of leased and running jobs with one of `keys` (counted by the caller). Cross-partition. */
+export function activeByConcurrencyKeyQuery(keys: readonly string[]): SqlQuerySpec {
+  return {
+    query: "SELECT c.concurrencyKey FROM c WHERE c.type = 'job' AND ARRAY_CONTAINS(@stages, c.stage) AND ARRAY_CONTAINS(@keys, c.concurrencyKey)",
+    parameters: [
+      { name: '@stages', value: ['leased', 'running'] },
+      { name: '@keys', value: [...keys] },
+    ],
+  };
+}
+
 /** One job's log chunks in (epoch, sequence) order, strictly after `after`. Single partition. */
 export function logsQuery(productId: string, jobId: string, after: LogPosition | null): SqlQuerySpec {
   const parameters: { name: string; value: string | number }[] = [

@@ -96,6 +96,15 @@ export class MemoryJobStore implements JobStore, WithEchoOutbox {
     return held.sort(byId).map(copy);
   }
 
+  async countActiveByConcurrencyKey(keys: readonly string[]): Promise<Map<string, number>> {
+    const wanted = new Set(keys);
+    const counts = new Map<string, number>();
+    for (const job of this.#all()) {
+      if (holdsLease(job) && job.concurrencyKey !== undefined && wanted.has(job.concurrencyKey)) counts.set(job.concurrencyKey, (counts.get(job.concurrencyKey) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   async countJobs(): Promise<JobCount[]> {
     const counts = new Map<string, JobCount>();
     for (const job of this.#all()) {

@@ -162,6 +162,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 7,
+    description: 'schedules: job templates fired at the slots of a cron expression',
+    sql: `
+      -- One row per schedule; the doc is the record (domain/schedule.ts), replaced with
+      -- compare-and-set on revision so the slot cursor moves once however many replicas tick.
+      CREATE TABLE schedules (
+        id         TEXT    PRIMARY KEY,
+        product_id TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        revision   INTEGER NOT NULL,
+        doc        TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX schedules_created ON schedules (created_at, id);
+    `,
+  },
 ];
 
 /** The newest schema this build understands. */

@@ -117,6 +117,12 @@ export class SqliteJobStore implements JobStore, WithEchoOutbox {
     return (await this.#readable()).listLeasedTo.all(factoryId).map(jobFromRow);
   }
 
+  async countActiveByConcurrencyKey(keys: readonly string[]): Promise<Map<string, number>> {
+    if (keys.length === 0) return new Map();
+    const rows = (await this.#readable()).countActiveByConcurrencyKey.all({ keys: JSON.stringify(keys) });
+    return new Map(rows.map((r) => [r.key, r.count]));
+  }
+
   async countJobs(): Promise<JobCount[]> {
     return (await this.#readable()).countJobs.all();
   }

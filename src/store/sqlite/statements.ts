@@ -75,6 +75,16 @@ export function prepareStatements(db: Database.Database) {
        ORDER BY id`,
     ),
 
+    /**
+     * Leased and running jobs only (the stage term matches the partial lease indexes word for word):
+     * at most the fleet's slots, so reading the key out of each record's JSON stays cheap.
+     */
+    countActiveByConcurrencyKey: db.prepare<[{ keys: string }], { key: string; count: number }>(
+      `SELECT json_extract(doc, '$.concurrencyKey') AS key, count(*) AS count FROM jobs
+       WHERE stage IN ('leased', 'running') AND json_extract(doc, '$.concurrencyKey') IN (SELECT value FROM json_each(@keys))
+       GROUP BY key`,
+    ),
+
     countJobs: db.prepare<[], { productId: string; stage: JobStage; count: number }>(
       `SELECT product_id AS productId, stage, count(*) AS count FROM jobs GROUP BY product_id, stage`,
     ),

@@ -1,7 +1,7 @@
 /** listJobs filters and order, and the coordinator's queries: runnable, expired leases, leased-to. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_BACKOFF } from '../../../src/domain/backoff.js';
-import { complete } from '../../../src/domain/lifecycle.js';
+import { accept, complete, offer } from '../../../src/domain/lifecycle.js';
 import type { JobRecord } from '../../../src/domain/job.js';
 import type { JobStore } from '../../../src/store/job-store.js';
 import { T0, TIMINGS, apply, ids, insertLeased, insertRunning, insertSubmitted, submitted } from '../builders.js';
@@ -187,6 +187,26 @@ export function describeListing(makeStore: MakeStore): void {
       expect(ids(await store().listLeasedTo('f1')).sort()).toEqual(['f1-leased', 'f1-running']);
       expect(await store().listLeasedTo('f2')).toStrictEqual([(await store().getJob('f2-running'))!]);
       expect(await store().listLeasedTo('nobody')).toEqual([]);
+    });
+  });
+
+  describe('countActiveByConcurrencyKey', () => {
+    const store = useStore(makeStore);
+
+    it('counts leased and running jobs per asked key, across products, and nothing else', async () => {
+      const key = (k: string) => ({ concurrencyKey: k, concurrencyLimit: 2 });
+      const leased = await insertSubmitted(store(), 'deploy-leased', T0, key('deploy'));
+      await apply(store(), offer(leased, 'f1', T0, TIMINGS));
+      const other = await insertSubmitted(store(), 'deploy-running', T0, { ...key('deploy'), productId: 'prod-b' });
+      const offered = await apply(store(), offer(other, 'f2', T0, TIMINGS));
+      await apply(store(), accept(offered, 'f2', offered.epoch, T0, TIMINGS));
+      await insertSubmitted(store(), 'deploy-queued', T0, key('deploy'));
+      const test = await insertSubmitted(store(), 'test-running', T0, key('test'));
+      await apply(store(), offer(test, 'f1', T0, TIMINGS));
+      await insertRunning(store(), 'no-key', 'f3', T0);
+      expect(await store().countActiveByConcurrencyKey(['deploy', 'test', 'idle'])).toEqual(new Map([['deploy', 2], ['test', 1]]));
+      expect(await store().countActiveByConcurrencyKey(['deploy'])).toEqual(new Map([['deploy', 2]]));
+      expect(await store().countActiveByConcurrencyKey([])).toEqual(new Map());
     });
   });
 }

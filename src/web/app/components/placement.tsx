@@ -61,6 +61,11 @@ export function PlacementPanel({ job }: { job: Job }): JSX.Element {
           computed now, so they differ: aging grows while a job waits, and free slots and fair share move with the fleet.
         </p>
       )}
+      {data?.waitingReasons.map((reason) => (
+        <div key={reason} class="banner banner-info placement-reason">
+          {sentence(reason)}
+        </div>
+      ))}
       {data?.unplaceableReason && <div class="banner banner-warn placement-reason">{sentence(data.unplaceableReason)}</div>}
       {data && !data.factories.length ? (
         <Empty title="No factory is connected">The job waits until one that passes its filters connects.</Empty>

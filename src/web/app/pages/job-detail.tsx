@@ -193,8 +193,18 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
           </Fact>
         )}
         {job.stage === JobStage.QUEUED && ms(job.notBeforeTime) !== null && ms(job.notBeforeTime)! > now && (
-          <Fact label="Retry">
+          <Fact label={ms(job.runAt) === ms(job.notBeforeTime) ? 'Runs' : 'Retry'}>
             <When at={ms(job.notBeforeTime)} now={now} future />
+          </Fact>
+        )}
+        {job.concurrencyKey && (
+          <Fact label="Concurrency">
+            <span class="mono">{job.concurrencyKey}</span> <span class="muted small">at most {job.concurrencyLimit} at once</span>
+          </Fact>
+        )}
+        {job.scheduleId && (
+          <Fact label="Schedule">
+            <span class="mono">{job.scheduleId}</span>
           </Fact>
         )}
       </div>

@@ -64,7 +64,7 @@ class Attempt(_message.Message):
     def __init__(self, epoch: _Optional[int] = ..., factory_id: _Optional[str] = ..., offer_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ..., decision: _Optional[_Union[ScoreBreakdown, _Mapping]] = ..., cost: _Optional[float] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "children", "command", "complete_with_children", "cost", "cost_ceiling", "create_time", "dependents", "depends_on", "end_time", "env", "epoch", "estimated_cost", "exit_code", "external_id", "external_labels", "external_url", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "on_dependency_failure", "parent_id", "preemption_streak", "priority", "product_id", "reason", "require_review", "required_labels", "result", "revision", "stage", "start_time", "timeout", "title", "update_time"]
+    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "children", "command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost", "cost_ceiling", "create_time", "dependents", "depends_on", "end_time", "env", "epoch", "estimated_cost", "exit_code", "external_id", "external_labels", "external_url", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "on_dependency_failure", "parent_id", "preemption_streak", "priority", "product_id", "reason", "require_review", "required_labels", "result", "revision", "run_at", "schedule_id", "stage", "start_time", "timeout", "title", "update_time"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +85,8 @@ class Job(_message.Message):
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WITH_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_LIMIT_FIELD_NUMBER: _ClassVar[int]
     COST_CEILING_FIELD_NUMBER: _ClassVar[int]
     COST_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +115,8 @@ class Job(_message.Message):
     REQUIRE_REVIEW_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    RUN_AT_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +128,8 @@ class Job(_message.Message):
     children: _containers.RepeatedScalarFieldContainer[str]
     command: _containers.RepeatedScalarFieldContainer[str]
     complete_with_children: bool
+    concurrency_key: str
+    concurrency_limit: int
     cost: float
     cost_ceiling: float
     create_time: _timestamp_pb2.Timestamp
@@ -152,12 +158,14 @@ class Job(_message.Message):
     required_labels: _containers.RepeatedCompositeFieldContainer[LabelRequirement]
     result: str
     revision: int
+    run_at: _timestamp_pb2.Timestamp
+    schedule_id: str
     stage: JobStage
     start_time: _timestamp_pb2.Timestamp
     timeout: _duration_pb2.Duration
     title: str
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ..., parent_id: _Optional[str] = ..., children: _Optional[_Iterable[str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., on_dependency_failure: _Optional[_Union[DependencyFailurePolicy, str]] = ..., estimated_cost: _Optional[float] = ..., cost: _Optional[float] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., external_labels: _Optional[_Mapping[str, str]] = ..., cost_ceiling: _Optional[float] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ..., parent_id: _Optional[str] = ..., children: _Optional[_Iterable[str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., on_dependency_failure: _Optional[_Union[DependencyFailurePolicy, str]] = ..., estimated_cost: _Optional[float] = ..., cost: _Optional[float] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., external_labels: _Optional[_Mapping[str, str]] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., schedule_id: _Optional[str] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ["actor", "epoch", "from_stage", "job", "job_id", "kind", "message", "revision", "time", "to_stage"]

@@ -1,6 +1,7 @@
 from gigafactory.fleet.v1 import job_pb2 as _job_pb2
 from gigafactory.fleet.v1 import log_pb2 as _log_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -78,18 +79,22 @@ class ExplainScoreRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ...) -> None: ...
 
 class ExplainScoreResponse(_message.Message):
-    __slots__ = ["factories", "last_decision", "last_decision_factory_id", "unplaceable_reason", "weights"]
+    __slots__ = ["factories", "last_decision", "last_decision_factory_id", "not_before_time", "unplaceable_reason", "waiting_reasons", "weights"]
     FACTORIES_FIELD_NUMBER: _ClassVar[int]
     LAST_DECISION_FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
     LAST_DECISION_FIELD_NUMBER: _ClassVar[int]
+    NOT_BEFORE_TIME_FIELD_NUMBER: _ClassVar[int]
     UNPLACEABLE_REASON_FIELD_NUMBER: _ClassVar[int]
+    WAITING_REASONS_FIELD_NUMBER: _ClassVar[int]
     WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     factories: _containers.RepeatedCompositeFieldContainer[FactoryExplanation]
     last_decision: _job_pb2.ScoreBreakdown
     last_decision_factory_id: str
+    not_before_time: _timestamp_pb2.Timestamp
     unplaceable_reason: str
+    waiting_reasons: _containers.RepeatedScalarFieldContainer[str]
     weights: _job_pb2.ScoringWeights
-    def __init__(self, factories: _Optional[_Iterable[_Union[FactoryExplanation, _Mapping]]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., unplaceable_reason: _Optional[str] = ..., last_decision: _Optional[_Union[_job_pb2.ScoreBreakdown, _Mapping]] = ..., last_decision_factory_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, factories: _Optional[_Iterable[_Union[FactoryExplanation, _Mapping]]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., unplaceable_reason: _Optional[str] = ..., last_decision: _Optional[_Union[_job_pb2.ScoreBreakdown, _Mapping]] = ..., last_decision_factory_id: _Optional[str] = ..., waiting_reasons: _Optional[_Iterable[str]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FactoryExplanation(_message.Message):
     __slots__ = ["checks", "factory_id", "passed", "score"]
@@ -234,7 +239,7 @@ class ShipJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ["command", "complete_with_children", "cost_ceiling", "depends_on", "depends_on_keys", "env", "estimated_cost", "idempotency_key", "max_attempts", "on_dependency_failure", "priority", "product_id", "require_review", "required_labels", "timeout", "title", "weights"]
+    __slots__ = ["command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost_ceiling", "delay", "depends_on", "depends_on_keys", "env", "estimated_cost", "idempotency_key", "max_attempts", "on_dependency_failure", "priority", "product_id", "require_review", "required_labels", "run_at", "timeout", "title", "weights"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -244,7 +249,10 @@ class SubmitJobRequest(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WITH_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_LIMIT_FIELD_NUMBER: _ClassVar[int]
     COST_CEILING_FIELD_NUMBER: _ClassVar[int]
+    DELAY_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_KEYS_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
@@ -256,12 +264,16 @@ class SubmitJobRequest(_message.Message):
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_LABELS_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_REVIEW_FIELD_NUMBER: _ClassVar[int]
+    RUN_AT_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     complete_with_children: bool
+    concurrency_key: str
+    concurrency_limit: int
     cost_ceiling: float
+    delay: _duration_pb2.Duration
     depends_on: _containers.RepeatedScalarFieldContainer[str]
     depends_on_keys: _containers.RepeatedScalarFieldContainer[str]
     env: _containers.ScalarMap[str, str]
@@ -273,10 +285,11 @@ class SubmitJobRequest(_message.Message):
     product_id: str
     require_review: bool
     required_labels: _containers.RepeatedCompositeFieldContainer[_job_pb2.LabelRequirement]
+    run_at: _timestamp_pb2.Timestamp
     timeout: _duration_pb2.Duration
     title: str
     weights: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_keys: _Optional[_Iterable[str]] = ..., on_dependency_failure: _Optional[_Union[_job_pb2.DependencyFailurePolicy, str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., estimated_cost: _Optional[float] = ..., cost_ceiling: _Optional[float] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_keys: _Optional[_Iterable[str]] = ..., on_dependency_failure: _Optional[_Union[_job_pb2.DependencyFailurePolicy, str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., estimated_cost: _Optional[float] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ["created", "job"]
