@@ -135,7 +135,7 @@ describe('agent', () => {
 
   it('refuses a --pass-env that is not a variable name', async () => {
     const failure = await cli(['agent', '--work-dir', join(root, 'bad-pass-env'), '--pass-env', '$(id)']).catch((err: { code: number; stderr: string }) => err);
-    expect(failure).toMatchObject({ code: 1, stderr: expect.stringContaining('--pass-env "$(id)" is not an environment variable name') });
+    expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining('--pass-env "$(id)" is not an environment variable name') });
   });
 
   it('enrolls once with --enroll-token, stores its token 0600, reconnects with it; a used token is refused', async () => {
