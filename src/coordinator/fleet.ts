@@ -218,6 +218,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.registry.sweep();
     await this.reapOnce().catch((err: unknown) => this.log.error({ err }, 'reaper pass failed'));
     await this.budgets.refreshIfDue().catch((err: unknown) => this.log.error({ err }, 'budget refresh failed'));
+    await this.stopExhausted(this.runningProducts()).catch((err: unknown) => this.log.error({ err }, 'cost budget check failed'));
     await this.stopBudgetOverruns().catch((err: unknown) => this.log.error({ err }, 'wall-clock budget check failed'));
     this.requestDispatch(); // jobs whose back-off just ended, products whose budget freed up
     await noteUnplaceable(this.placement, UNPLACEABLE_PAGE).catch((err: unknown) => this.log.error({ err }, 'unplaceable check failed'));
@@ -226,6 +227,16 @@ export class Fleet implements SessionHost, SessionRegistry {
   /** One reaper pass now (see Reaper.reapOnce); returns how many leases it ended. */
   reapOnce(): Promise<number> {
     return this.reaper.reapOnce();
+  }
+
+  /** The products of the jobs running on this coordinator's factories. */
+  private runningProducts(): string[] {
+    const products: string[] = [];
+    for (const [jobId, lease] of this.leases.book.leases) {
+      const productId = lease.phase === 'running' ? this.scheduling.activeProduct(jobId) : undefined;
+      if (productId !== undefined) products.push(productId);
+    }
+    return products;
   }
 
   /**
@@ -247,10 +258,21 @@ export class Fleet implements SessionHost, SessionRegistry {
    */
   private async metered(job: JobRecord): Promise<void> {
     this.budgets.noteSpend(job);
-    const reason = this.budgets.exhaustedStop(job.productId);
-    if (!reason) return;
-    for (const [jobId, lease] of [...this.leases.book.leases]) {
-      if (lease.phase === 'running' && this.scheduling.activeProduct(jobId) === job.productId) await this.stopForBudget(jobId, lease.epoch, reason);
+    await this.stopExhausted([job.productId]);
+  }
+
+  /**
+   * Stops this coordinator's running jobs of the products whose cost limit is reached and whose
+   * budget says running jobs stop then. Called on each cost report here, and after each budget
+   * refresh: a report that exhausts the budget on another replica reaches this one that way.
+   */
+  private async stopExhausted(productIds: Iterable<string>): Promise<void> {
+    for (const productId of new Set(productIds)) {
+      const reason = this.budgets.exhaustedStop(productId);
+      if (!reason) continue;
+      for (const [jobId, lease] of [...this.leases.book.leases]) {
+        if (lease.phase === 'running' && this.scheduling.activeProduct(jobId) === productId) await this.stopForBudget(jobId, lease.epoch, reason);
+      }
     }
   }
 

@@ -78,6 +78,17 @@ it("a product's default ceiling applies to a job that sets none; its exhausted b
   expect(ended.cost).toBeGreaterThanOrEqual(3);
 }, 180_000);
 
+it('a running job whose product runs out of budget without a new report of its own is stopped at the next budget check', async () => {
+  // The job reports once and then spends nothing more, so no cost report of its own can stop it:
+  // the periodic check is what does (it is also how another replica's spend stops jobs here).
+  await admin.setBudget({ productId: 'lowered', costLimit: 1_000 });
+  const { job } = await jobs.submitJob({ productId: 'lowered', command: ['sh', '-c', 'echo 2 >> "$GIGAFACTORY_COST_FILE"; sleep 120'] });
+  await expect.poll(async () => (await admin.getBudget({ productId: 'lowered' })).budget!.spent, { timeout: 60_000, interval: 200 }).toBe(2);
+  await admin.setBudget({ productId: 'lowered', costLimit: 1, stopRunningWhenExhausted: true });
+  await waitForStage(jobs, job!.id, JobStage.FAILED);
+  expect((await jobs.getJob({ jobId: job!.id })).job!.reason).toMatch(/^budget exhausted: 2 of 1 spent this day$/);
+}, 180_000);
+
 it('refuses a cost ceiling that is negative or not finite, naming the field', async () => {
   await expect(jobs.submitJob({ productId: 'metered', command: ['true'], costCeiling: -1 })).rejects.toThrow(/cost_ceiling -1 must not be negative/);
   await expect(jobs.submitJob({ productId: 'metered', command: ['true'], costCeiling: Number.NaN })).rejects.toThrow(/cost_ceiling NaN must be a finite number/);
