@@ -77,6 +77,25 @@ describe('a job page', () => {
     expect(await page.locator('.log-line', { hasText: 'run with epoch 1' }).count()).toBe(1);
     await screenshot(page, '20-job-requeued-output');
   });
+
+  it('shows a running job\'s cost as it is reported, its ceiling, and the reason it was stopped at it', async () => {
+    const { job } = await jobs.submitJob({
+      productId: 'web-shop',
+      title: 'Agent run with a spend ceiling',
+      command: ['sh', '-c', 'while true; do echo 1 >> "$GIGAFACTORY_COST_FILE"; sleep 1; done'],
+      costCeiling: 3,
+      maxAttempts: 1,
+    });
+    await page.goto(`${server.httpUrl}/jobs/${job!.id}`);
+    const cost = page.locator('.fact[data-fact=Cost]');
+    await cost.getByText('ceiling 3.00 per attempt').waitFor();
+    // Live: the cost moves while the job still runs.
+    await page.locator('.job-header .badge[data-stage=running]').waitFor();
+    await expect.poll(async () => Number.parseFloat((await cost.locator('.fact-value').textContent()) ?? '0'), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    await page.locator('.job-header .badge[data-stage=failed]').waitFor({ timeout: 60_000 });
+    await page.getByText(/cost ceiling 3\.00 reached at \d+\.\d\d/).first().waitFor();
+    await screenshot(page, '34-job-cost-ceiling');
+  });
 });
 
 /** Work no connected factory can take: it stays queued. */
