@@ -37,7 +37,7 @@ import { eventToWire, jobToWire, logChunkToWire, scoreToWire, stageToWire, weigh
 import type { Workflows } from '../coordinator/workflows.js';
 import type { Fleet } from '../coordinator/fleet.js';
 import type { OpenStreams, StreamOwner } from '../coordinator/open-streams.js';
-import { principalOf } from './principal.js';
+import { principalOf, seesSecretEnv } from './principal.js';
 import { hideSecretEnv } from '../domain/job-spec.js';
 import { encodePageToken } from './page-token.js';
 import { listQuery } from './list-jobs-request.js';
@@ -63,8 +63,7 @@ export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }:
    */
   const readable = (job: JobRecord, ctx: HandlerContext): JobRecord => {
     const annotated = fleet.budgets.annotate(job);
-    const principal = principalOf(ctx);
-    return principal.kind === 'key' && principal.role === 'viewer' ? { ...annotated, env: hideSecretEnv(annotated.env) } : annotated;
+    return seesSecretEnv(ctx) ? annotated : { ...annotated, env: hideSecretEnv(annotated.env) };
   };
   return {
     async submitJob(req, ctx) {

@@ -7,3 +7,9 @@ export const principalKey = createContextKey<Principal>({ kind: 'dev' }, { descr
 export function principalOf(ctx: Pick<HandlerContext, 'values'>): Principal {
   return ctx.values.get(principalKey);
 }
+
+/** Whether the caller may see the values of secret-named env variables (docs/security.md): not a viewer key. */
+export function seesSecretEnv(ctx: Pick<HandlerContext, 'values'>): boolean {
+  const principal = principalOf(ctx);
+  return !(principal.kind === 'key' && principal.role === 'viewer');
+}

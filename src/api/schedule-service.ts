@@ -4,7 +4,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
   ScheduleCatchUpPolicy,
   ScheduleOverlapPolicy,
@@ -28,6 +28,8 @@ import type { JobRecord } from '../domain/job.js';
 import type { Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { actorOf } from './actor.js';
 import { jobSpecFromRequest, jobSpecToRequest } from './submit-request.js';
+import { seesSecretEnv } from './principal.js';
+import { hideSecretEnv } from '../domain/job-spec.js';
 
 const OVERLAP_TO_WIRE: Record<OverlapPolicy, ScheduleOverlapPolicy> = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -49,12 +51,14 @@ function fromWire<D extends string, W extends number>(table: Record<D, W>, value
   return found;
 }
 
-export function scheduleToWire(s: ScheduleRecord): Schedule {
+/** The schedule as `ctx`'s caller may read it: a viewer gets its template without secret-named env values. */
+export function scheduleToWire(s: ScheduleRecord, ctx: Pick<HandlerContext, 'values'>): Schedule {
   const next = s.paused ? null : nextSlot(s, s.cursor);
+  const template = seesSecretEnv(ctx) ? s.template : { ...s.template, env: hideSecretEnv(s.template.env) };
   return create(ScheduleSchema, {
     scheduleId: s.id,
     name: s.name,
-    template: jobSpecToRequest(s.template),
+    template: jobSpecToRequest(template),
     cron: s.cron,
     timeZone: s.timeZone,
     overlapPolicy: OVERLAP_TO_WIRE[s.overlap],
@@ -96,24 +100,24 @@ export function scheduleServiceImpl(schedules: Schedules, toWireJob: (job: JobRe
         },
         actorOf(ctx),
       );
-      return create(CreateScheduleResponseSchema, { schedule: scheduleToWire(schedule) });
+      return create(CreateScheduleResponseSchema, { schedule: scheduleToWire(schedule, ctx) });
     },
 
-    async getSchedule(req) {
-      return create(GetScheduleResponseSchema, { schedule: scheduleToWire(await schedules.get(requireId(req.scheduleId))) });
+    async getSchedule(req, ctx) {
+      return create(GetScheduleResponseSchema, { schedule: scheduleToWire(await schedules.get(requireId(req.scheduleId)), ctx) });
     },
 
-    async listSchedules(req) {
+    async listSchedules(req, ctx) {
       const list = await schedules.list(req.productId || undefined);
-      return create(ListSchedulesResponseSchema, { schedules: list.map(scheduleToWire) });
+      return create(ListSchedulesResponseSchema, { schedules: list.map((s) => scheduleToWire(s, ctx)) });
     },
 
-    async pauseSchedule(req) {
-      return create(PauseScheduleResponseSchema, { schedule: scheduleToWire(await schedules.pause(requireId(req.scheduleId))) });
+    async pauseSchedule(req, ctx) {
+      return create(PauseScheduleResponseSchema, { schedule: scheduleToWire(await schedules.pause(requireId(req.scheduleId)), ctx) });
     },
 
-    async resumeSchedule(req) {
-      return create(ResumeScheduleResponseSchema, { schedule: scheduleToWire(await schedules.resume(requireId(req.scheduleId))) });
+    async resumeSchedule(req, ctx) {
+      return create(ResumeScheduleResponseSchema, { schedule: scheduleToWire(await schedules.resume(requireId(req.scheduleId)), ctx) });
     },
 
     async deleteSchedule(req) {
