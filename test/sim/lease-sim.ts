@@ -63,6 +63,7 @@ import type { FleetSettings } from '../../src/coordinator/lease-settings.js';
 import { DomainError } from '../../src/domain/errors.js';
 import { isFinal, type JobRecord, type JobSpec, type LabelRequirement } from '../../src/domain/job.js';
 import { meetsRequirements } from '../../src/domain/labels.js';
+import { maxListedLeases } from '../../src/domain/lease-book.js';
 import type { JobStore } from '../../src/store/job-store.js';
 import { MemoryJobStore } from '../../src/store/memory/memory-store.js';
 import { resetIdBytes } from './deterministic-ids.js';
@@ -797,12 +798,16 @@ class LeaseSim {
     this.at(this.clock.t + this.params.settings.heartbeatIntervalMs, () => this.heartbeat(f));
   }
 
-  /** What a factory says it holds (hello, heartbeat): jobs it runs and results not yet acknowledged. */
+  /**
+   * What a factory says it holds (hello, heartbeat): jobs it runs and results not yet acknowledged,
+   * at most as many as the coordinator accepts, running jobs first, as the real agent lists them
+   * (agent.ts heldLeases): unlisted results are still sent and resent on their own.
+   */
   private heldRefs(f: SimFactory): { jobId: string; epoch: bigint }[] {
     const refs = new Map<string, { jobId: string; epoch: bigint }>();
     for (const job of f.running.values()) refs.set(job.key, { jobId: job.jobId, epoch: BigInt(job.epoch) });
     for (const result of f.pending.values()) refs.set(result.key, { jobId: result.jobId, epoch: BigInt(result.epoch) });
-    return [...refs.values()];
+    return [...refs.values()].slice(0, maxListedLeases(f.slots));
   }
 
   // ---------------------------------------------------------------------------------------------
