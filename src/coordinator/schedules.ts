@@ -119,6 +119,9 @@ export class Schedules {
     let schedule: ScheduleRecord | null = first;
     for (let attempt = 1; schedule && attempt <= MAX_CAS_ATTEMPTS; attempt++) {
       const now = this.clock.now();
+      // With no slot due or waiting the decision does not depend on the last run: then it is not
+      // read (otherwise every tick would read one job per schedule from the store for nothing).
+      if (decide(schedule, now, false).next === null) return;
       const last = schedule.lastJobId && schedule.overlap !== 'allow' ? await this.jobs.find(schedule.lastJobId) : null;
       const decision = decide(schedule, now, last !== null && !isFinal(last.stage) && last.stage !== 'awaiting_review');
       if (!decision.next) return;
