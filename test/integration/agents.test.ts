@@ -94,7 +94,7 @@ describe('agents', () => {
     // Which agents get work is the scheduler's call (affinity keeps a warm factory busy when jobs
     // arrive one at a time); every job ran on one of ours.
     for (const f of factories) expect(['a1', 'a2', 'a3']).toContain(f);
-  });
+  }, 180_000); // 200 real processes and 600 log reads: over a minute on two cores shared with other runs
 
   it('re-leases the job of an agent killed with SIGKILL under a higher epoch; the old epoch is refused', async () => {
     const first = await agent('doomed');

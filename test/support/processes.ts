@@ -18,6 +18,8 @@ export class ManagedProcess {
   readonly lines: LogLine[] = [];
   private waiters: (() => void)[] = [];
   readonly exited: Promise<number | null>;
+  /** The exit code once the process has exited and its output is read. */
+  private closedWith: number | null | undefined;
 
   constructor(readonly child: ChildProcess) {
     createInterface({ input: child.stderr! }).on('line', (text) => {
@@ -27,24 +29,39 @@ export class ManagedProcess {
         this.lines.push({ msg: text });
       }
       if (process.env.GIGAFACTORY_TEST_ECHO) process.stderr.write(`[${child.pid}] ${text}\n`);
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w();
+      this.wake();
     });
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': by then every line the process wrote has been read.
+    child.once('close', (code) => {
+      this.closedWith = code;
+      this.wake();
+    });
   }
 
-  /** The first log line (from `from` on) matching `match`. */
-  async waitFor(match: (line: LogLine) => boolean, from = 0, timeoutMs = 20_000): Promise<LogLine> {
+  /**
+   * The first log line (from `from` on) matching `match`. The time limit is generous (start-up on
+   * two cores shared with another test run can take many seconds) and below the test's own, so a
+   * miss fails with this message; a process that exits first fails at once, with its last lines.
+   */
+  async waitFor(match: (line: LogLine) => boolean, from = 0, timeoutMs = 45_000): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (let seen = from; ; ) {
       for (; seen < this.lines.length; seen++) if (match(this.lines[seen]!)) return this.lines[seen]!;
-      if (Date.now() > deadline) throw new Error(`no matching log line from pid ${this.child.pid} within ${timeoutMs} ms`);
+      const last = () => this.lines.slice(-5).map((line) => line.msg).join(' | ');
+      if (this.closedWith !== undefined) throw new Error(`pid ${this.child.pid} exited (${this.closedWith}) before the awaited log line; last lines: ${last()}`);
+      if (Date.now() > deadline) throw new Error(`no matching log line from pid ${this.child.pid} within ${timeoutMs} ms; last lines: ${last()}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 250);
       });
     }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
