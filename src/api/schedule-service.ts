@@ -126,7 +126,7 @@ export function scheduleServiceImpl(schedules: Schedules, toWireJob: (job: JobRe
     },
 
     async triggerSchedule(req, ctx) {
-      const job = await schedules.trigger(requireId(req.scheduleId), actorOf(ctx));
+      const job = await schedules.trigger(requireId(req.scheduleId), actorOf(ctx), req.idempotencyKey);
       return create(TriggerScheduleResponseSchema, { job: toWireJob(job) });
     },
   };

@@ -56,6 +56,7 @@ export function schedulesCommand(coordinator: () => string, security: () => Clie
     .command('trigger')
     .description('fire one run now, outside the cron slots')
     .argument('<schedule-id>')
-    .action(async (scheduleId: string) => (await actions()).trigger(scheduleId));
+    .option('--idempotency-key <key>', 'a retry with the same key returns the first run instead of firing again')
+    .action(async (scheduleId: string, opts: { idempotencyKey?: string }) => (await actions()).trigger(scheduleId, opts));
   return schedules;
 }

@@ -75,8 +75,8 @@ export function scheduleActions(cli: ScheduleCli) {
       await client().deleteSchedule({ scheduleId });
       print(cli.json() ? { deleted: scheduleId } : `deleted ${scheduleId}`);
     },
-    async trigger(scheduleId: string): Promise<void> {
-      const { job } = await client().triggerSchedule({ scheduleId });
+    async trigger(scheduleId: string, opts: { idempotencyKey?: string }): Promise<void> {
+      const { job } = await client().triggerSchedule({ scheduleId, idempotencyKey: opts.idempotencyKey ?? '' });
       print(cli.json() ? toJson(JobSchema, job!) : `submitted ${job!.id}`);
     },
   };

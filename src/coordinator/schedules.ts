@@ -73,10 +73,14 @@ export class Schedules {
     if (!(await this.store.deleteSchedule(id))) throw notFound(`schedule ${id} not found`);
   }
 
-  /** One run now, outside the slots and whatever the overlap policy; it becomes the last run. */
-  async trigger(id: string, actor: string): Promise<JobRecord> {
+  /**
+   * One run now, outside the slots and whatever the overlap policy; it becomes the last run. With the
+   * caller's idempotency key a retried call returns the first call's job.
+   */
+  async trigger(id: string, actor: string, idempotencyKey = ''): Promise<JobRecord> {
+    const key = triggerKey(id, this.clock.now(), idempotencyKey);
     const schedule = await this.get(id);
-    const { job } = await this.jobs.submit(runSpec(schedule, triggerKey(id, this.clock.now())), actor);
+    const { job } = await this.jobs.submit(runSpec(schedule, key), actor);
     await this.mutate(id, (s) => ({ ...withLastRun(s, job.id), updatedAt: this.clock.now(), revision: s.revision + 1 }));
     return job;
   }

@@ -112,9 +112,16 @@ export function runKey(scheduleId: string, slot: number): string {
   return `schedule:${scheduleId}:${new Date(slot).toISOString()}`;
 }
 
-/** The key of an operator's out-of-slot run (TriggerSchedule) at `now`. */
-export function triggerKey(scheduleId: string, now: number): string {
-  return `schedule:${scheduleId}:trigger:${new Date(now).toISOString()}`;
+/** A caller's trigger key, short enough that the derived job key stays within the job's limit. */
+const MAX_TRIGGER_KEY_LENGTH = 200;
+
+/**
+ * The key of an operator's out-of-slot run (TriggerSchedule): the caller's own key when it gave one,
+ * so a retried call returns the first call's job, else one per moment.
+ */
+export function triggerKey(scheduleId: string, now: number, callerKey = ''): string {
+  if (callerKey.length > MAX_TRIGGER_KEY_LENGTH) throw invalidArgument(`idempotency_key is ${callerKey.length} characters; at most ${MAX_TRIGGER_KEY_LENGTH}`);
+  return callerKey ? `schedule:${scheduleId}:trigger-key:${callerKey}` : `schedule:${scheduleId}:trigger:${new Date(now).toISOString()}`;
 }
 
 /** The job a run of `schedule` submits for `slot` (its key makes a second submit return the first job). */

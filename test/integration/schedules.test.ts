@@ -83,6 +83,12 @@ it('fires each slot once across a restart with downtime, catching up as the poli
   const { job } = await second.schedules.triggerSchedule({ scheduleId: schedule!.scheduleId });
   expect(job!.scheduleId).toBe(schedule!.scheduleId);
   expect((await second.schedules.listSchedules({ productId: 'nightly' })).schedules.map((s) => s.lastJobId)).toEqual([job!.id]);
+  // With the caller's idempotency key a retried trigger returns the first run; another key fires again.
+  const keyed = (await second.schedules.triggerSchedule({ scheduleId: schedule!.scheduleId, idempotencyKey: 'deploy-42' })).job!;
+  expect((await second.schedules.triggerSchedule({ scheduleId: schedule!.scheduleId, idempotencyKey: 'deploy-42' })).job!.id).toBe(keyed.id);
+  expect((await second.schedules.triggerSchedule({ scheduleId: schedule!.scheduleId, idempotencyKey: 'deploy-43' })).job!.id).not.toBe(keyed.id);
+  const tooLong = await second.schedules.triggerSchedule({ scheduleId: schedule!.scheduleId, idempotencyKey: 'k'.repeat(201) }).then(() => null, (e: unknown) => ConnectError.from(e));
+  expect([tooLong?.code, tooLong?.rawMessage]).toEqual([Code.InvalidArgument, 'idempotency_key is 201 characters; at most 200']);
   await second.schedules.deleteSchedule({ scheduleId: schedule!.scheduleId });
   const gone = await second.schedules.getSchedule({ scheduleId: schedule!.scheduleId }).then(() => null, (e: unknown) => ConnectError.from(e));
   expect(gone?.code).toBe(Code.NotFound);

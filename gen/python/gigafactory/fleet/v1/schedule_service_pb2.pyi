@@ -93,10 +93,12 @@ class ResumeScheduleResponse(_message.Message):
     def __init__(self, schedule: _Optional[_Union[_schedule_pb2.Schedule, _Mapping]] = ...) -> None: ...
 
 class TriggerScheduleRequest(_message.Message):
-    __slots__ = ["schedule_id"]
+    __slots__ = ["idempotency_key", "schedule_id"]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
     schedule_id: str
-    def __init__(self, schedule_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, schedule_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class TriggerScheduleResponse(_message.Message):
     __slots__ = ["job"]
