@@ -25,8 +25,12 @@ export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 export interface BlobInfo {
   sha256: Sha256Hex;
   size: number;
-  /** When the blob was first stored (a later de-duplicated upload does not change it). */
-  createdAt: Date;
+  /**
+   * When an upload last filed these bytes. A de-duplicated commit refreshes it, so a reaper that
+   * spares young blobs (see `delete`'s onlyIfCommittedBefore) never deletes content just committed
+   * again but not yet referenced.
+   */
+  committedAt: Date;
 }
 
 export interface CommittedBlob extends BlobInfo {
@@ -91,8 +95,12 @@ export interface BlobStore {
    */
   read(sha256: Sha256Hex, range?: ByteRange): Promise<Readable>;
 
-  /** Deletes a blob; false when it was not stored. */
-  delete(sha256: Sha256Hex): Promise<boolean>;
+  /**
+   * Deletes a blob; false when it was not stored, or when `onlyIfCommittedBefore` is given and an
+   * upload filed the blob at or after it (the reaper passes its cut-off, so a commit racing the
+   * reaper keeps its blob).
+   */
+  delete(sha256: Sha256Hex, options?: { onlyIfCommittedBefore?: Date }): Promise<boolean>;
 
   /** Every stored blob, for the reaper to match against the blobs metadata still references. */
   listBlobs(): AsyncIterable<BlobInfo>;
