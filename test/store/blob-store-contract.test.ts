@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BlobNotFound, InvalidBlobArgument, UploadDigestMismatch, UploadOffsetMismatch, UploadSizeMismatch, type BlobStore } from '../../src/store/blobs/blob-store.js';
+import { AzureBlobStore } from '../../src/store/blobs/azure-blob-store.js';
 import { FsBlobStore } from '../../src/store/blobs/fs-blob-store.js';
 import { JOURNAL_RECORD_BYTES } from '../../src/store/blobs/upload-journal.js';
+import { startAzurite, type Azurite } from '../support/azurite.js';
 
 interface Harness {
   store: BlobStore;
@@ -171,6 +173,22 @@ describeBlobStoreContract('filesystem', async () => {
     reopen: () => FsBlobStore.open(root),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+});
+
+describe('against azurite', () => {
+  let azurite: Azurite;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+  });
+  afterAll(async () => {
+    await azurite?.stop();
+  });
+
+  describeBlobStoreContract('Azure Blob Storage', async () => {
+    const container = azurite.freshContainer();
+    const open = () => AzureBlobStore.open({ connectionString: azurite.connectionString }, container);
+    return { store: await open(), reopen: open, cleanup: async () => {} };
+  });
 });
 
 describe('FsBlobStore on disk', () => {

@@ -22,24 +22,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, uti
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
-import {
-  BlobNotFound,
-  checkByteCount,
-  checkSha256,
-  checkUploadId,
-  InvalidBlobArgument,
-  resolveRange,
-  UploadDigestMismatch,
-  UploadOffsetMismatch,
-  UploadSizeMismatch,
-  UPLOAD_ID_PATTERN,
-  type BlobInfo,
-  type BlobStore,
-  type ByteRange,
-  type CommittedBlob,
-  type Sha256Hex,
-  type UploadInfo,
-} from './blob-store.js';
+import { BlobNotFound, checkAppend, checkCommit, checkSha256, checkUploadId, resolveRange, UPLOAD_ID_PATTERN, UploadDigestMismatch, UploadOffsetMismatch, UploadSizeMismatch, type BlobInfo, type BlobStore, type ByteRange, type CommittedBlob, type Sha256Hex, type UploadInfo } from './blob-store.js';
 import { KeyedLock } from './keyed-lock.js';
 import { chainedRecords, chunkSha256, coveredBytes, encodeRecord, JOURNAL_RECORD_BYTES } from './upload-journal.js';
 
@@ -70,9 +53,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async appendChunk(uploadId: string, offset: number, chunk: Uint8Array): Promise<number> {
-    checkUploadId(uploadId);
-    checkByteCount('offset', offset);
-    if (chunk.length === 0) throw new InvalidBlobArgument(`upload ${uploadId}: a chunk must hold at least one byte`);
+    checkAppend(uploadId, offset, chunk);
     return this.locks.run(`upload:${uploadId}`, async () => {
       const known = await this.recover(uploadId);
       if (offset !== (known?.bytes ?? 0)) throw new UploadOffsetMismatch(uploadId, offset, known?.bytes ?? 0);
@@ -100,9 +81,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async commitUpload(uploadId: string, expected: { size: number; sha256: Sha256Hex }): Promise<CommittedBlob> {
-    checkUploadId(uploadId);
-    checkByteCount('size', expected.size);
-    checkSha256(expected.sha256);
+    checkCommit(uploadId, expected);
     return this.locks.run(`upload:${uploadId}`, async () => {
       const state = (await this.recover(uploadId)) ?? (expected.size === 0 ? await this.begin(uploadId) : null);
       if (state === null) return this.alreadyStored(uploadId, expected);
