@@ -21,6 +21,7 @@
  */
 import { BlobServiceClient, ContainerClient, RestError, StorageSharedKeyCredential, type BlockBlobClient } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { BlobNotFound, checkAppend, checkCommit, checkSha256, checkUploadId, InvalidBlobArgument, resolveRange, UPLOAD_ID_PATTERN, UploadDigestMismatch, UploadOffsetMismatch, UploadSizeMismatch, type BlobInfo, type BlobStore, type ByteRange, type CommittedBlob, type Sha256Hex, type UploadInfo } from './blob-store.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -269,7 +270,8 @@ function heldBytes(blocks: readonly Block[]): number {
  */
 export function accountName(endpoint: string): string {
   const url = new URL(endpoint);
-  const name = url.pathname.split('/').find((segment) => segment !== '') ?? url.hostname.split('.')[0] ?? '';
+  const hostStyle = isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 && url.hostname !== 'localhost';
+  const name = url.pathname.split('/').find((segment) => segment !== '') ?? (hostStyle ? url.hostname.split('.')[0] : '') ?? '';
   if (!/^[a-z0-9]{3,24}$/.test(name)) throw new InvalidBlobArgument(`blob endpoint ${endpoint} does not name a storage account (3-24 lowercase letters and digits, as in https://<account>.blob.core.windows.net)`);
   return name;
 }
