@@ -189,6 +189,19 @@ describe('against azurite', () => {
     const open = () => AzureBlobStore.open({ connectionString: azurite.connectionString }, container);
     return { store: await open(), reopen: open, cleanup: async () => {} };
   });
+
+  it('lets two replicas take turns on one upload, each resuming where the other stopped', async () => {
+    const container = azurite.freshContainer();
+    const [a, b] = await Promise.all([1, 2].map(() => AzureBlobStore.open({ connectionString: azurite.connectionString }, container)));
+    const bytes = randomBytes(3_000);
+    await a!.appendChunk('turns', 0, bytes.subarray(0, 1_000));
+    await b!.appendChunk('turns', await b!.uploadedBytes('turns'), bytes.subarray(1_000, 2_000));
+    // A still remembers ending at 1,000; the upload moved on under it.
+    await expect(a!.appendChunk('turns', 1_000, bytes.subarray(1_000, 2_000))).resolves.toBe(2_000);
+    await a!.appendChunk('turns', 2_000, bytes.subarray(2_000));
+    expect(await b!.commitUpload('turns', { size: 3_000, sha256: sha256(bytes) })).toMatchObject({ sha256: sha256(bytes), size: 3_000 });
+    expect((await readAll(await a!.read(sha256(bytes)))).equals(bytes)).toBe(true);
+  });
 });
 
 describe('FsBlobStore on disk', () => {

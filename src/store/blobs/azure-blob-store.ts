@@ -9,7 +9,8 @@
  * as Azure requires), so the bytes held — and where to resume — are re-read from the blob's block
  * list by any replica, with nothing kept in memory: the chain of blocks from offset 0, each
  * starting where the one before ended. Every block is sent with its MD5, which Azure checks, so a
- * block is stored as sent or refused.
+ * block is stored as sent or refused. A chunk that follows this process's last append is staged
+ * without reading the list again (appendedTo).
  *
  * Commit puts the chain on the upload's blob (Put Block List), reads the committed bytes back to
  * hash them — the SHA-256 is computed over what is stored — and only then copies the blob, server
@@ -43,6 +44,14 @@ interface Block {
 export class AzureBlobStore implements BlobStore {
   readonly kind = 'azure';
   private readonly locks = new KeyedLock();
+  /**
+   * Where this process's last append to each upload ended, so the next chunk, when it starts
+   * there, is staged without first reading the block list: one request per chunk, not two. It may
+   * be stale when another replica appended meanwhile; then the block staged again at that offset
+   * (the later one wins, see chained) holds the same bytes of the same file, and any mix-up is
+   * caught by the commit's SHA-256. Any other offset, or a failure, reads the block list.
+   */
+  private readonly appendedTo = new Map<string, number>();
 
   private constructor(private readonly container: ContainerClient) {}
 
@@ -65,15 +74,19 @@ export class AzureBlobStore implements BlobStore {
   async appendChunk(uploadId: string, offset: number, chunk: Uint8Array): Promise<number> {
     checkAppend(uploadId, offset, chunk);
     return this.locks.run(uploadId, async () => {
-      const blocks = await this.blocks(uploadId);
-      const held = heldBytes(blocks ?? []);
-      if (offset !== held) throw new UploadOffsetMismatch(uploadId, offset, held);
       const upload = this.upload(uploadId);
-      // The empty blob that makes the upload listable; never remade once blocks exist, since
-      // Put Blob would discard them.
-      if (blocks === null) await upload.upload('', 0);
+      if (this.appendedTo.get(uploadId) !== offset) {
+        const blocks = await this.blocks(uploadId);
+        const held = heldBytes(blocks ?? []);
+        if (offset !== held) throw new UploadOffsetMismatch(uploadId, offset, held);
+        // The empty blob that makes the upload listable; never remade once blocks exist, since
+        // Put Blob would discard them.
+        if (blocks === null) await upload.upload('', 0);
+      }
+      this.appendedTo.delete(uploadId);
       const md5 = createHash('md5').update(chunk).digest();
       await upload.stageBlock(blockId(offset, Date.now()), chunk, chunk.length, { transactionalContentMD5: md5 });
+      this.appendedTo.set(uploadId, offset + chunk.length);
       return offset + chunk.length;
     });
   }
@@ -92,6 +105,7 @@ export class AzureBlobStore implements BlobStore {
       const actual = await this.sha256Of(upload, etag);
       if (actual !== expected.sha256) throw new UploadDigestMismatch(uploadId, expected.sha256, actual);
       const committed = await this.file(upload, etag, actual, held);
+      this.appendedTo.delete(uploadId);
       await upload.deleteIfExists();
       return committed;
     });
@@ -99,7 +113,10 @@ export class AzureBlobStore implements BlobStore {
 
   async abandonUpload(uploadId: string): Promise<void> {
     checkUploadId(uploadId);
-    await this.locks.run(uploadId, () => this.upload(uploadId).deleteIfExists());
+    await this.locks.run(uploadId, () => {
+      this.appendedTo.delete(uploadId);
+      return this.upload(uploadId).deleteIfExists();
+    });
   }
 
   async listIdleUploads(before: Date): Promise<UploadInfo[]> {

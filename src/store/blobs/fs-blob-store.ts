@@ -26,6 +26,8 @@ import { BlobNotFound, checkAppend, checkCommit, checkSha256, checkUploadId, res
 import { KeyedLock } from './keyed-lock.js';
 import { chainedRecords, chunkSha256, coveredBytes, encodeRecord, JOURNAL_RECORD_BYTES } from './upload-journal.js';
 
+const READ_PIECE_BYTES = 1 << 20;
+
 /** What this process knows of an upload it has touched; `hash` covers exactly `bytes`. */
 interface UploadState {
   bytes: number;
@@ -155,7 +157,8 @@ export class FsBlobStore implements BlobStore {
         await file.close();
         return Readable.from([]);
       }
-      return createReadStream('', { fd: file, start, end: end - 1 });
+      // 1 MiB reads rather than the default 64 KiB: a sixteenth of the thread-pool round trips.
+      return createReadStream('', { fd: file, start, end: end - 1, highWaterMark: READ_PIECE_BYTES });
     } catch (err) {
       await file.close();
       throw err;
