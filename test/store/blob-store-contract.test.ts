@@ -4,7 +4,7 @@
  * get right: a crash that tears a chunk, and private file modes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -88,6 +88,13 @@ function describeBlobStoreContract(name: string, openHarness: () => Promise<Harn
       await h.store.appendChunk('up-o', 6, Buffer.from('world'));
       const committed = await h.store.commitUpload('up-o', { size: 11, sha256: sha256(Buffer.from('hello world')) });
       expect((await readAll(await h.store.read(committed.sha256))).toString()).toBe('hello world');
+    });
+
+    it('takes one of two chunks sent at once for the same offset, and refuses the other', async () => {
+      const results = await Promise.allSettled([h.store.appendChunk('race', 0, Buffer.from('first')), h.store.appendChunk('race', 0, Buffer.from('other'))]);
+      expect(results.filter((r) => r.status === 'fulfilled').map((r) => r.value)).toEqual([5]);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => r.reason)).toEqual([expect.any(UploadOffsetMismatch)]);
+      expect(await h.store.uploadedBytes('race')).toBe(5);
     });
 
     it('a digest or size mismatch leaves nothing visible and the upload as it was', async () => {
@@ -250,6 +257,15 @@ describe('FsBlobStore on disk', () => {
     expect(await restarted.uploadedBytes('z')).toBe(1_000);
     await restarted.appendChunk('z', 1_000, bytes.subarray(1_000));
     expect((await restarted.commitUpload('z', { size: 2_000, sha256: sha256(bytes) })).sha256).toBe(sha256(bytes));
+  });
+
+  it('lists an upload directory a crash left without its files, so the reaper clears it', async () => {
+    const dir = join(root, 'begun');
+    const store = await FsBlobStore.open(dir);
+    await mkdir(join(dir, 'uploads', 'half-begun'));
+    expect(await store.listIdleUploads(new Date(Date.now() + 60_000))).toEqual([{ uploadId: 'half-begun', bytes: 0, lastWriteAt: expect.any(Date) }]);
+    await store.appendChunk('half-begun', 0, Buffer.from('now whole'));
+    expect(await store.uploadedBytes('half-begun')).toBe(9);
   });
 
   it('keeps blobs and uploads owner only, in blobs/sha256/ab/cdef…', async () => {

@@ -79,9 +79,7 @@ export class AzureBlobStore implements BlobStore {
         const blocks = await this.blocks(uploadId);
         const held = heldBytes(blocks ?? []);
         if (offset !== held) throw new UploadOffsetMismatch(uploadId, offset, held);
-        // The empty blob that makes the upload listable; never remade once blocks exist, since
-        // Put Blob would discard them.
-        if (blocks === null) await upload.upload('', 0);
+        if (blocks === null) await this.begin(upload);
       }
       this.appendedTo.delete(uploadId);
       const md5 = createHash('md5').update(chunk).digest();
@@ -95,7 +93,7 @@ export class AzureBlobStore implements BlobStore {
     checkCommit(uploadId, expected);
     return this.locks.run(uploadId, async () => {
       const blocks = await this.blocks(uploadId);
-      if (blocks === null && expected.size === 0) await this.upload(uploadId).upload('', 0);
+      if (blocks === null && expected.size === 0) await this.begin(this.upload(uploadId));
       else if (blocks === null) return this.alreadyStored(uploadId, expected);
       const chain = chained(blocks ?? []);
       const held = heldBytes(chain);
@@ -170,7 +168,9 @@ export class AzureBlobStore implements BlobStore {
       const conditions = options.onlyIfCommittedBefore === undefined ? {} : { ifUnmodifiedSince: options.onlyIfCommittedBefore };
       return (await this.blob(sha256).deleteIfExists({ conditions })).succeeded;
     } catch (err) {
-      if (isStatus(err, 412)) return false; // committed again since the cut-off
+      // Committed again since the cut-off (to the second: Last-Modified has no finer grain, which a
+      // reaper's cut-off, hours back, never meets).
+      if (isStatus(err, 412)) return false;
       throw err;
     }
   }
@@ -191,6 +191,18 @@ export class AzureBlobStore implements BlobStore {
 
   private blob(sha256: Sha256Hex): BlockBlobClient {
     return this.container.getBlockBlobClient(BLOBS + sha256);
+  }
+
+  /**
+   * Makes the empty blob that makes an upload listable. Only when none is there: Put Blob over
+   * an upload another replica began would discard the blocks it staged.
+   */
+  private async begin(upload: BlockBlobClient): Promise<void> {
+    try {
+      await upload.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+    } catch (err) {
+      if (!isStatus(err, 409) && !isStatus(err, 412)) throw err;
+    }
   }
 
   /** The upload's blocks, committed (after a failed commit) and staged; null when it was never begun. */

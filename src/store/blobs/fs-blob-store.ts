@@ -123,8 +123,9 @@ export class FsBlobStore implements BlobStore {
       if (!UPLOAD_ID_PATTERN.test(uploadId)) continue;
       const info = await this.locks.run(`upload:${uploadId}`, async () => {
         const state = await this.recover(uploadId);
-        const lastWriteAt = await modifiedAt(join(this.uploadDir(uploadId), 'journal'));
-        return state === null || lastWriteAt === null ? null : { uploadId, bytes: state.bytes, lastWriteAt };
+        // No journal: a crash inside begin left the directory alone; listed so it is cleared.
+        const lastWriteAt = (await modifiedAt(join(this.uploadDir(uploadId), 'journal'))) ?? (await modifiedAt(this.uploadDir(uploadId)));
+        return lastWriteAt === null ? null : { uploadId, bytes: state?.bytes ?? 0, lastWriteAt };
       });
       if (info !== null && info.lastWriteAt < before) idle.push(info);
     }
