@@ -1,8 +1,9 @@
 /**
  * Compiles the `gigafactory` command to JavaScript in dist/cli/, so a call costs Node loading a few
  * files instead of tsx compiling the TypeScript (seconds per call). esbuild bundles src/cli/main.ts
- * with the code it imports from src/, gen/ts and agent/; npm packages stay external (node_modules
- * is beside it) and each dynamic import() becomes its own chunk, so `--help` loads no gRPC stack.
+ * with the code it imports from src/, gen/ts and agent/, and protobuf and the Connect client (see
+ * BUNDLED_PACKAGES); other npm packages stay external (node_modules is beside it). Each dynamic
+ * import() becomes its own chunk, so `--help` loads no gRPC stack.
  * Runs from `npm ci` (prepare), `npm start` (prestart), `npm run build:cli` and the test run's global
  * setup. The inputs it read are listed in dist/cli/inputs.json; bin/gigafactory.mjs runs the build
  * only while none of them is newer. Written to a temporary directory and swapped in whole, so a

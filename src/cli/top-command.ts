@@ -12,11 +12,11 @@ function seconds(value: string): number {
 export function topCommand(ctx: CliContext): Command {
   return new Command('top')
     .description('a live full-screen view of the fleet: factories, slots, the queue by product, running jobs (q quits, / filters by product, p f j focus a panel)')
-    .option('--once', 'print one frame of the current state and exit (for scripts)', false)
+    .option('--once', 'print one frame of the current state and exit (for scripts; with --json, its data as JSON)', false)
     .option('--refresh <seconds>', 'how often the factories are read again; without a terminal, the most often a frame is printed', seconds, 2)
     .option('--product <text>', 'start filtered to products whose name contains this (/ changes it)')
     .action(async (opts) => {
-      if (ctx.json()) throw new InvalidArgumentError('top draws text and has no --json; use jobs --json for scripts');
+      if (ctx.json() && !opts.once) throw new InvalidArgumentError('top --json needs --once: a live view is for a terminal');
       await (await import('./top-run.js')).top(ctx, opts);
     });
 }

@@ -6,14 +6,17 @@
  * back-off and reads a fresh snapshot, since events were missed in between. `--once` prints one
  * frame of the snapshot and exits.
  */
+import { toJson, type JsonValue } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
 import { ConnectError } from '@connectrpc/connect';
 import type { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
-import type { Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
+import { FactorySchema } from '../../gen/ts/gigafactory/fleet/v1/factory_pb.js';
+import { JobSchema, type Job } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import type { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { explainedCallError, isRefusal } from './call-errors.js';
 import { adminClient, jobClient } from './client.js';
 import type { CliContext } from './context.js';
+import { print } from './format-text.js';
 import { renderFrame, type FrameView } from './top-frame.js';
 import { pressKey, splitKeys, type KeyState } from './top-keys.js';
 import { ACTIVE_STAGES, FAILED_STAGES, FAILURE_WINDOW_MS, ms, TopModel } from './top-model.js';
@@ -54,11 +57,24 @@ export async function top(ctx: CliContext, opts: TopOptions): Promise<void> {
     const model = await load(clients, new TopModel()).catch((err: unknown) => {
       throw explain(err);
     });
-    const view: FrameView = { coordinator: address, status: 'snapshot', ...size(), focus: null, filter: opts.product ?? '', editing: null, keys: false };
-    out.write(renderFrame(model, Date.now(), view).join('\n') + '\n');
+    const now = Date.now();
+    const filter = opts.product ?? '';
+    if (ctx.json()) return print(snapshotJson(model, now, filter));
+    const view: FrameView = { coordinator: address, status: 'snapshot', ...size(), focus: null, filter, editing: null, keys: false };
+    out.write(renderFrame(model, now, view).join('\n') + '\n');
     return;
   }
   await new LiveTop(clients, address, opts, explain, size).run();
+}
+
+/** What one frame shows, for scripts: the summary and the panels' rows, factories and jobs as the API's JSON. */
+function snapshotJson(model: TopModel, now: number, filter: string): JsonValue {
+  return {
+    fleet: { ...model.summary(now, filter), capped: model.capped },
+    products: model.products(now, filter).map((row) => ({ ...row })),
+    factories: model.factories.map((f) => toJson(FactorySchema, f)),
+    running: model.running(filter).map((j) => toJson(JobSchema, j)),
+  };
 }
 
 /** Columns and rows: the terminal's, else COLUMNS and LINES, else 80 columns and every row. */

@@ -56,6 +56,16 @@ describe('gigafactory top', () => {
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
   });
 
+  it('--once --json prints what the frame shows as data', async () => {
+    const { code, stdout } = await cli(['--coordinator', server.grpc.address, '--json', 'top', '--once', '--product', 'top-']);
+    expect(code).toBe(0);
+    const snapshot = JSON.parse(stdout);
+    expect(snapshot.fleet).toMatchObject({ connected: 1, slots: 3, usedSlots: 1, queued: 2, running: 1, capped: false });
+    expect(snapshot.products).toContainEqual({ productId: 'top-waiting', queued: 2, scheduled: 0, blocked: 0, running: 0, review: 0, failedLastHour: 0 });
+    expect(snapshot.factories).toEqual([expect.objectContaining({ id: 'top-factory', slots: 3, state: 'FACTORY_STATE_CONNECTED' })]);
+    expect(snapshot.running).toEqual([expect.objectContaining({ id: running, stage: 'JOB_STAGE_RUNNING' })]);
+  });
+
   it('--once cuts every line to COLUMNS instead of wrapping it, and --product filters', async () => {
     const narrow = await cli(['--coordinator', server.grpc.address, 'top', '--once'], { COLUMNS: '40' });
     expect(narrow.code).toBe(0);
@@ -109,8 +119,8 @@ describe('gigafactory top', () => {
     const refresh = await cli(['--coordinator', server.grpc.address, 'top', '--refresh', 'soon']);
     expect(refresh.code).toBe(2);
     expect(refresh.stderr).toMatch(/^error: .*--refresh must be a number of seconds from 0\.25 to 3600, got "soon"\nRun 'gigafactory top --help' for usage\.\n$/);
-    const json = await cli(['--coordinator', server.grpc.address, '--json', 'top', '--once']);
-    expect(json).toEqual({ code: 2, stdout: '', stderr: "error: top draws text and has no --json; use jobs --json for scripts\nRun 'gigafactory top --help' for usage.\n" });
+    const json = await cli(['--coordinator', server.grpc.address, '--json', 'top']);
+    expect(json).toEqual({ code: 2, stdout: '', stderr: "error: top --json needs --once: a live view is for a terminal\nRun 'gigafactory top --help' for usage.\n" });
   });
 });
 
