@@ -5,7 +5,7 @@
  */
 import { ApiKeyRole } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import { explainedCallError } from './call-errors.js';
-import { adminClient } from './client.js';
+import { adminClient } from './admin-client.js';
 import type { ClientSecurity } from './connection-options.js';
 import { print } from './format-text.js';
 
