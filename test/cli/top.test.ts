@@ -144,7 +144,7 @@ describe('gigafactory top with security on', () => {
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toMatch(new RegExp(`^error: the coordinator at ${address} needs an API key \\(pass --key or set GIGAFACTORY_API_KEY\\): .+ \\(Unauthenticated\\)\\n$`));
 
-    // Live too: the first snapshot fails before the screen is taken, so the error is all it prints.
+    // Live too: the first snapshot fails before any frame is drawn, so the error is all it prints.
     const refused = await cli(['--coordinator', address, '--key', 'gfk_not-a-key', 'top']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
