@@ -63,7 +63,7 @@ async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEnd
 }
 
 export function adminCommands(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command[] {
-  const admin = async () => (await import('./client.js')).adminClient(coordinator(), security());
+  const admin = async () => (await import('./admin-client.js')).adminClient(coordinator(), security());
 
   const keys = new Command('keys').description('operator API keys (roles: viewer, operator, admin)');
   keys
@@ -144,7 +144,7 @@ export function adminCommands(coordinator: () => string, security: () => ClientS
   async function createEnrollmentToken(opts: EnrollmentTokenOptions) {
     const grants = opts.label.map(parseGrant);
     if (opts.defaultLabels) for (const key of ['os', 'arch']) if (!grants.some((g) => g.key === key)) grants.push({ key, values: [] });
-    const [{ labelGrant }, { durationFromMs }] = await Promise.all([wire(), import('@bufbuild/protobuf/wkt')]);
+    const { labelGrant, durationFromMs } = await wire();
     return (await admin()).createEnrollmentToken({
       ttl: durationFromMs(opts.ttl),
       allowedLabels: grants.map(labelGrant),

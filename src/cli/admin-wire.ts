@@ -4,6 +4,10 @@
  */
 import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+
+// Named, not `import('@bufbuild/protobuf/wkt')` where it is used: a dynamic import of the whole
+// module keeps every well-known type in the compiled CLI, and each boots a descriptor at load.
+export { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { ApiKeyRole, ApiKeySchema, LabelGrantSchema, type ApiKey, type LabelGrant } from '../../gen/ts/gigafactory/fleet/v1/credentials_pb.js';
 import type { Role } from '../domain/credentials.js';
 

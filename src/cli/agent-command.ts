@@ -69,7 +69,7 @@ export function agentCommand(name = 'agent'): Command {
       const [{ FactoryAgent }, { createLogger }, { agentChannelCredentials }] = await Promise.all([
         import('../../agent/agent.js'),
         import('../logging.js'),
-        import('./tls.js'),
+        import('./agent-tls.js'),
       ]);
       const log = createLogger({ level: opts.logLevel });
       const agent = new FactoryAgent({

@@ -20,7 +20,7 @@ function cost(value: string): number {
 }
 
 export function budgetCommand(coordinator: () => string, security: () => ClientSecurity, json: () => boolean): Command {
-  const admin = async () => (await import('./client.js')).adminClient(coordinator(), security());
+  const admin = async () => (await import('./admin-client.js')).adminClient(coordinator(), security());
   const show = async (budget: Budget | undefined): Promise<void> => {
     const { budgetJson, budgetText } = await wire();
     print(json() ? budgetJson(budget!) : budgetText(budget!));
@@ -52,7 +52,7 @@ export function budgetCommand(coordinator: () => string, security: () => ClientS
     .option('--job-cost-ceiling <n>', 'cost ceiling of a job submitted without one (0: none)', cost, 0)
     .option('--stop-running-when-exhausted', 'stop running jobs when the cost limit is reached (default: they finish)', false)
     .action(async (productId: string, opts: { costLimit: number; period: (typeof PERIODS)[number]; jobWallClock?: number; jobCostCeiling: number; stopRunningWhenExhausted: boolean }) => {
-      const [{ periodToWire }, { durationFromMs }] = await Promise.all([wire(), import('@bufbuild/protobuf/wkt')]);
+      const { periodToWire, durationFromMs } = await wire();
       const res = await (await admin()).setBudget({
         productId,
         costLimit: opts.costLimit,

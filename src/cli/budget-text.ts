@@ -1,6 +1,9 @@
 /** A budget as the budget commands print it, and the protobuf it comes from (loaded when one runs). */
 import { toJson, type JsonValue } from '@bufbuild/protobuf';
 import { durationMs, timestampDate } from '@bufbuild/protobuf/wkt';
+
+// Named, not `import('@bufbuild/protobuf/wkt')` where it is used (see admin-wire.ts).
+export { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { BudgetPeriod, BudgetSchema, BudgetState, type Budget } from '../../gen/ts/gigafactory/fleet/v1/budget_pb.js';
 import { formatDuration, money } from '../domain/budget.js';
 

@@ -1,11 +1,13 @@
-/** Clients for CLI commands: native gRPC over HTTP/2 to the coordinator's gRPC listener. */
+/**
+ * Clients for CLI commands: native gRPC over HTTP/2 to the coordinator's gRPC listener. A command
+ * names the service it calls (serviceClient) so it loads that service's generated code only: each
+ * generated file boots its descriptors when loaded, which is start-up time a command not calling it
+ * should not pay. JobService, which most commands call, has its own shorthand.
+ */
 import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { DescService } from '@bufbuild/protobuf';
-import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
-import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
 import { usesTls, type ClientSecurity } from './connection-options.js';
 import { readTlsFiles } from './tls.js';
 
@@ -15,22 +17,10 @@ export function coordinatorUrl(address: string, tls = false): string {
 }
 
 export function jobClient(address: string, sec: ClientSecurity = {}): Client<typeof JobService> {
-  return client(JobService, address, sec);
+  return serviceClient(JobService, address, sec);
 }
 
-export function trackerClient(address: string, sec: ClientSecurity = {}): Client<typeof TrackerService> {
-  return client(TrackerService, address, sec);
-}
-
-export function adminClient(address: string, sec: ClientSecurity = {}): Client<typeof AdminService> {
-  return client(AdminService, address, sec);
-}
-
-export function scheduleClient(address: string, sec: ClientSecurity = {}): Client<typeof ScheduleService> {
-  return client(ScheduleService, address, sec);
-}
-
-function client<S extends DescService>(service: S, address: string, sec: ClientSecurity): Client<S> {
+export function serviceClient<S extends DescService>(service: S, address: string, sec: ClientSecurity = {}): Client<S> {
   const files = readTlsFiles(sec);
   const interceptors: Interceptor[] = sec.key
     ? [

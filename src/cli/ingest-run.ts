@@ -7,7 +7,8 @@ import { create, toJson } from '@bufbuild/protobuf';
 import { readFileSync } from 'node:fs';
 import { JobSchema } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { IngestOutcome, TrackerItemSchema, type IngestResult, type TrackerItem } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
-import { trackerClient } from './client.js';
+import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
+import { serviceClient } from './client.js';
 import type { ClientSecurity } from './connection-options.js';
 import { print, table } from './format-text.js';
 import { parseLabelFlag } from './label-flag.js';
@@ -55,7 +56,7 @@ export async function ingest(coordinator: () => string, security: () => ClientSe
       }
     }
   }
-  const client = trackerClient(coordinator(), security());
+  const client = serviceClient(TrackerService, coordinator(), security());
   const batches = Math.ceil(toSend.length / BATCH_SIZE);
   for (let b = 0; b < batches; b++) {
     const batch = toSend.slice(b * BATCH_SIZE, (b + 1) * BATCH_SIZE);

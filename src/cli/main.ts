@@ -16,6 +16,7 @@ import { serveCommand } from './serve.js';
 import { ingestCommand } from './ingest-command.js';
 import { whoamiCommand } from './whoami-command.js';
 import { jobCommands } from './job-commands.js';
+import { topCommand } from './top-command.js';
 import { JOB_EXIT } from './job-exit.js';
 
 const program = new Command('gigafactory')
@@ -43,6 +44,7 @@ program.addCommand(serveCommand());
 program.addCommand(agentCommand());
 program.addCommand(configCommand());
 for (const command of jobCommands(ctx)) program.addCommand(command);
+program.addCommand(topCommand(ctx));
 for (const command of adminCommands(ctx.coordinator, ctx.security, ctx.json)) program.addCommand(command);
 program.addCommand(budgetCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(schedulesCommand(ctx.coordinator, ctx.security, ctx.json));

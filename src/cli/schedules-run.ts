@@ -6,7 +6,8 @@ import { toJson } from '@bufbuild/protobuf';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { JobSchema } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { ScheduleCatchUpPolicy, ScheduleOverlapPolicy, ScheduleSchema, type Schedule } from '../../gen/ts/gigafactory/fleet/v1/schedule_pb.js';
-import { scheduleClient } from './client.js';
+import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
+import { serviceClient } from './client.js';
 import type { ClientSecurity } from './connection-options.js';
 import { print } from './format-text.js';
 import { jobRequestFromFlags } from './job-request.js';
@@ -41,7 +42,7 @@ export interface ScheduleCli {
 }
 
 export function scheduleActions(cli: ScheduleCli) {
-  const client = () => scheduleClient(cli.coordinator(), cli.security());
+  const client = () => serviceClient(ScheduleService, cli.coordinator(), cli.security());
   const show = (s: Schedule | undefined): void => (cli.json() ? print(toJson(ScheduleSchema, s!)) : print(details(s!)));
   return {
     async list(opts: { product?: string }): Promise<void> {

@@ -1,18 +1,10 @@
 /**
- * The CLI's and the agent's TLS files (`--tls-ca`, `--tls-cert`, `--tls-key`), read once per client,
- * and the agent's grpc-js credentials made from them. Apart from client.ts so the packaged agent does
- * not carry the CLI's Connect clients.
+ * The CLI's and the agent's TLS files (`--tls-ca`, `--tls-cert`, `--tls-key`), read once per client.
+ * Apart from client.ts so the packaged agent does not carry the CLI's Connect clients, and from
+ * agent-tls.ts so the CLI's commands do not load grpc-js.
  */
-import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { usesTls, type ClientSecurity } from './connection-options.js';
-
-/** grpc-js channel credentials for the agent: TLS when any TLS option is given, h2c otherwise. */
-export function agentChannelCredentials(sec: ClientSecurity): grpc.ChannelCredentials {
-  const files = readTlsFiles(sec);
-  if (!files) return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(files.ca ?? null, files.key ?? null, files.cert ?? null);
-}
 
 export function readTlsFiles(sec: ClientSecurity): { ca?: Buffer; cert?: Buffer; key?: Buffer } | null {
   if (!usesTls(sec)) return null;

@@ -15,7 +15,7 @@ import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { FactoryAgent } from '../../agent/agent.js';
 import { FACTORY_TOKEN_FILE } from '../../agent/token-files.js';
-import { agentChannelCredentials } from '../../src/cli/tls.js';
+import { agentChannelCredentials } from '../../src/cli/agent-tls.js';
 import { createLogger } from '../../src/logging.js';
 import { waitForStage } from '../support/jobs.js';
 import { bearer, startSecureServer, type SecureServer } from './helpers.js';
