@@ -10,6 +10,7 @@ import type { BudgetGate } from './budget.js';
 import { invalidArgument } from './errors.js';
 import type { JobRecord, LabelRequirement } from './job.js';
 import { firstUnmetRequirement } from './labels.js';
+import { fnv1a } from './seeded-random.js';
 
 export const WEIGHT_NAMES = ['priority', 'aging', 'affinity', 'load', 'fairShare', 'costClass'] as const;
 export type WeightName = (typeof WEIGHT_NAMES)[number];
@@ -106,12 +107,16 @@ interface JobTerms {
 }
 
 function jobTerms(job: JobRecord, fairness: FairShareState, now: number, weights: SchedulingWeights): JobTerms {
-  const waitedMinutes = Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
   return {
     priority: weights.priority * job.priority,
-    aging: weights.aging * waitedMinutes,
+    aging: weights.aging * waitedMinutes(job, now),
     fairShare: weights.fairShare * shareDeficit(job.productId, fairness),
   };
+}
+
+/** Minutes the job has been runnable: since it was created, or since its requested start. */
+function waitedMinutes(job: JobRecord, now: number): number {
+  return Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
 }
 
 function affinityTerm(job: JobRecord, factory: FactoryCandidate, weights: SchedulingWeights): number {
@@ -216,6 +221,37 @@ export interface Placement {
   job: JobRecord;
   factory: FactoryCandidate;
   score: ScoreBreakdown;
+  /** The raw signals the choice was made on: of the chosen factory and the best few it beat. */
+  features: PlacementFeatures;
+}
+
+/** A term's signal before its weight is applied: the weighted score is the sum of weight × signal. */
+export type ScoreSignals = Record<WeightName, number>;
+
+export interface CandidateSignals {
+  factoryId: string;
+  signals: ScoreSignals;
+}
+
+export interface PlacementFeatures {
+  chosen: CandidateSignals;
+  /** The runners-up, best first, at most RECORDED_RUNNERS_UP. */
+  rejected: CandidateSignals[];
+}
+
+/** Rejected factories recorded per placement: enough to replay most choices under other weights. */
+export const RECORDED_RUNNERS_UP = 4;
+
+/** Each term's signal for `job` on `factory` with `freeSlots` free: what scoreCandidate multiplies by the weights. */
+export function scoreSignals(job: JobRecord, factory: FactoryCandidate, freeSlots: number, fairness: FairShareState, now: number): ScoreSignals {
+  return {
+    priority: job.priority,
+    aging: waitedMinutes(job, now),
+    affinity: factory.recentProducts.includes(job.productId) ? 1 : 0,
+    load: factory.slots > 0 ? freeSlots / factory.slots : 0,
+    fairShare: shareDeficit(job.productId, fairness),
+    costClass: costSignal(factory.labels.cost),
+  };
 }
 
 /** Defaults, then the product's stored override, then the request's override; each validated. */
@@ -371,8 +407,7 @@ export function planDispatch(
   const queues = new Map<string, { job: JobRecord; base: number; weights: SchedulingWeights }[]>();
   for (const job of runnable) {
     const weights = weightsFor(job);
-    const waited = Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
-    const entry = { job, base: weights.priority * job.priority + weights.aging * waited, weights };
+    const entry = { job, base: weights.priority * job.priority + weights.aging * waitedMinutes(job, now), weights };
     const queue = queues.get(job.productId) ?? [];
     queue.push(entry);
     queues.set(job.productId, queue);
@@ -395,11 +430,14 @@ export function planDispatch(
     const { job, weights } = queues.get(pick.product)![index]!;
     if (budgets?.refusal(job)) continue; // paused, exhausted, or its estimate does not fit
     if (concurrency?.refusal(job)) continue; // its concurrency key is at its limit
-    const best = bestFactory(job, factories, freeAt, jobTerms(job, state, now, weights), weights);
-    if (best === FLEET_FULL) break;
-    if (best === NONE_ABLE) continue; // no connected factory with a free slot can run it now
+    const ranked = bestFactories(job, factories, freeAt, jobTerms(job, state, now, weights), weights);
+    if (ranked === FLEET_FULL) break;
+    if (ranked.length === 0) continue; // no connected factory with a free slot can run it now
+    const best = ranked[0]!;
     const factory = { ...factories[best]!, freeSlots: freeAt(best) };
-    placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights) });
+    const signalsAt = (i: number): CandidateSignals => ({ factoryId: factories[i]!.factoryId, signals: scoreSignals(job, factories[i]!, freeAt(i), state, now) });
+    const features = { chosen: signalsAt(best), rejected: ranked.slice(1).map(signalsAt) };
+    placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights), features });
     budgets?.reserve(job);
     concurrency?.reserve(job);
     taken.set(best, (taken.get(best) ?? 0) + 1);
@@ -408,28 +446,29 @@ export function planDispatch(
   return placements;
 }
 
-/** bestFactory found no factory with a free slot at all: nothing more can be placed in this plan. */
-const FLEET_FULL = -2;
-/** bestFactory found free slots, but none on a factory that can run the job. */
-const NONE_ABLE = -1;
+/** bestFactories found no factory with a free slot at all: nothing more can be placed in this plan. */
+const FLEET_FULL = 'fleet_full';
 
 /**
- * The index in `factories` of the factory where `job` scores highest (ties: the smaller factory id),
- * among the first SCORED_FACTORIES eligible ones with a free slot, scanning from a place derived from
- * the job's id and wrapping around; NONE_ABLE or FLEET_FULL when there is none.
+ * The indexes in `factories` of the factories where `job` scores highest, best first (ties: the
+ * smaller factory id), at most 1 + RECORDED_RUNNERS_UP, among the first SCORED_FACTORIES eligible
+ * ones with a free slot, scanning from a place derived from the job's id and wrapping around. Empty
+ * when free slots exist but none on a factory that can run the job; FLEET_FULL when none is free.
  */
-function bestFactory(
+function bestFactories(
   job: JobRecord,
   factories: readonly FactoryCandidate[],
   freeAt: (index: number) => number,
   own: JobTerms,
   weights: SchedulingWeights,
-): number {
-  let best: number = NONE_ABLE;
-  let bestTotal = 0;
+): number[] | typeof FLEET_FULL {
+  const top: { index: number; total: number }[] = [];
+  const kept = 1 + RECORDED_RUNNERS_UP;
+  const before = (a: { index: number; total: number }, b: { index: number; total: number }): boolean =>
+    a.total > b.total || (a.total === b.total && factories[a.index]!.factoryId < factories[b.index]!.factoryId);
   let scored = 0;
   let anyFree = false;
-  const start = factories.length > SCORED_FACTORIES ? stringHash(job.id) % factories.length : 0;
+  const start = factories.length > SCORED_FACTORIES ? fnv1a(job.id) % factories.length : 0;
   for (let step = 0; step < factories.length && scored < SCORED_FACTORIES; step++) {
     const i = (start + step) % factories.length;
     const free = freeAt(i);
@@ -438,18 +477,13 @@ function bestFactory(
     const factory = factories[i]!;
     if (!eligible(job, factory)) continue;
     scored++;
-    const total = totalScore(own, job, factory, free, weights);
-    if (best < 0 || total > bestTotal || (total === bestTotal && factory.factoryId < factories[best]!.factoryId)) {
-      best = i;
-      bestTotal = total;
-    }
+    const entry = { index: i, total: totalScore(own, job, factory, free, weights) };
+    if (top.length === kept && !before(entry, top[kept - 1]!)) continue;
+    // Insertion into a list of at most `kept`: cheaper than sorting, and nothing when it loses.
+    let at = top.length;
+    while (at > 0 && before(entry, top[at - 1]!)) at--;
+    top.splice(at, 0, entry);
+    if (top.length > kept) top.pop();
   }
-  return anyFree ? best : FLEET_FULL;
-}
-
-/** FNV-1a: a cheap, stable spread of ids over the fleet (not security, not randomness). */
-function stringHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
+  return anyFree ? top.map((t) => t.index) : FLEET_FULL;
 }
