@@ -1,5 +1,5 @@
 /** Clients for CLI commands: native gRPC over HTTP/2 to the coordinator's gRPC listener. */
-import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
+import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { DescService } from '@bufbuild/protobuf';
 import { AdminService } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
@@ -31,6 +31,11 @@ export function scheduleClient(address: string, sec: ClientSecurity = {}): Clien
 }
 
 function client<S extends DescService>(service: S, address: string, sec: ClientSecurity): Client<S> {
+  return createClient(service, transportFor(address, sec));
+}
+
+/** The gRPC transport to the coordinator with the API key and TLS files given: for a client of any service. */
+export function transportFor(address: string, sec: ClientSecurity = {}): Transport {
   const files = readTlsFiles(sec);
   const interceptors: Interceptor[] = sec.key
     ? [
@@ -40,12 +45,9 @@ function client<S extends DescService>(service: S, address: string, sec: ClientS
         },
       ]
     : [];
-  return createClient(
-    service,
-    createGrpcTransport({
-      baseUrl: coordinatorUrl(address, usesTls(sec)),
-      interceptors,
-      ...(files ? { nodeOptions: { ...(files.ca ? { ca: files.ca } : {}), ...(files.cert ? { cert: files.cert } : {}), ...(files.key ? { key: files.key } : {}) } } : {}),
-    }),
-  );
+  return createGrpcTransport({
+    baseUrl: coordinatorUrl(address, usesTls(sec)),
+    interceptors,
+    ...(files ? { nodeOptions: { ...(files.ca ? { ca: files.ca } : {}), ...(files.cert ? { cert: files.cert } : {}), ...(files.key ? { key: files.key } : {}) } } : {}),
+  });
 }
