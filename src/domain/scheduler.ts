@@ -242,16 +242,28 @@ export interface PlacementFeatures {
 /** Rejected factories recorded per placement: enough to replay most choices under other weights. */
 export const RECORDED_RUNNERS_UP = 4;
 
-/** Each term's signal for `job` on `factory` with `freeSlots` free: what scoreCandidate multiplies by the weights. */
-export function scoreSignals(job: JobRecord, factory: FactoryCandidate, freeSlots: number, fairness: FairShareState, now: number): ScoreSignals {
-  return {
-    priority: job.priority,
-    aging: waitedMinutes(job, now),
-    affinity: factory.recentProducts.includes(job.productId) ? 1 : 0,
-    load: factory.slots > 0 ? freeSlots / factory.slots : 0,
-    fairShare: shareDeficit(job.productId, fairness),
-    costClass: costSignal(factory.labels.cost),
-  };
+/**
+ * Each term's signal for `job` on the ranked factories (best first): what the weights multiply.
+ * Plain literals of one shape, built only for the few factories recorded, because it runs for
+ * every placement.
+ */
+function placementFeatures(job: JobRecord, ranked: readonly number[], factories: readonly FactoryCandidate[], freeAt: (index: number) => number, aging: number, fairShare: number): PlacementFeatures {
+  const rejected: CandidateSignals[] = [];
+  let chosen: CandidateSignals | null = null;
+  for (const i of ranked) {
+    const factory = factories[i]!;
+    const signals: ScoreSignals = {
+      priority: job.priority,
+      aging,
+      affinity: factory.recentProducts.includes(job.productId) ? 1 : 0,
+      load: factory.slots > 0 ? freeAt(i) / factory.slots : 0,
+      fairShare,
+      costClass: costSignal(factory.labels.cost),
+    };
+    if (chosen === null) chosen = { factoryId: factory.factoryId, signals };
+    else rejected.push({ factoryId: factory.factoryId, signals });
+  }
+  return { chosen: chosen!, rejected };
 }
 
 /** Defaults, then the product's stored override, then the request's override; each validated. */
@@ -435,8 +447,7 @@ export function planDispatch(
     if (ranked.length === 0) continue; // no connected factory with a free slot can run it now
     const best = ranked[0]!;
     const factory = { ...factories[best]!, freeSlots: freeAt(best) };
-    const signalsAt = (i: number): CandidateSignals => ({ factoryId: factories[i]!.factoryId, signals: scoreSignals(job, factories[i]!, freeAt(i), state, now) });
-    const features = { chosen: signalsAt(best), rejected: ranked.slice(1).map(signalsAt) };
+    const features = placementFeatures(job, ranked, factories, freeAt, waitedMinutes(job, now), shareDeficit(job.productId, state));
     placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights), features });
     budgets?.reserve(job);
     concurrency?.reserve(job);
@@ -462,10 +473,11 @@ function bestFactories(
   own: JobTerms,
   weights: SchedulingWeights,
 ): number[] | typeof FLEET_FULL {
-  const top: { index: number; total: number }[] = [];
+  // The best few so far, best first, as two parallel arrays: a factory that does not make the list
+  // (almost every one) costs one comparison and allocates nothing.
+  const indexes: number[] = [];
+  const totals: number[] = [];
   const kept = 1 + RECORDED_RUNNERS_UP;
-  const before = (a: { index: number; total: number }, b: { index: number; total: number }): boolean =>
-    a.total > b.total || (a.total === b.total && factories[a.index]!.factoryId < factories[b.index]!.factoryId);
   let scored = 0;
   let anyFree = false;
   const start = factories.length > SCORED_FACTORIES ? fnv1a(job.id) % factories.length : 0;
@@ -477,13 +489,16 @@ function bestFactories(
     const factory = factories[i]!;
     if (!eligible(job, factory)) continue;
     scored++;
-    const entry = { index: i, total: totalScore(own, job, factory, free, weights) };
-    if (top.length === kept && !before(entry, top[kept - 1]!)) continue;
-    // Insertion into a list of at most `kept`: cheaper than sorting, and nothing when it loses.
-    let at = top.length;
-    while (at > 0 && before(entry, top[at - 1]!)) at--;
-    top.splice(at, 0, entry);
-    if (top.length > kept) top.pop();
+    const total = totalScore(own, job, factory, free, weights);
+    let at = indexes.length;
+    while (at > 0 && (total > totals[at - 1]! || (total === totals[at - 1]! && factory.factoryId < factories[indexes[at - 1]!]!.factoryId))) at--;
+    if (at >= kept) continue;
+    indexes.splice(at, 0, i);
+    totals.splice(at, 0, total);
+    if (indexes.length > kept) {
+      indexes.pop();
+      totals.pop();
+    }
   }
-  return anyFree ? top.map((t) => t.index) : FLEET_FULL;
+  return anyFree ? indexes : FLEET_FULL;
 }
