@@ -10,6 +10,7 @@ import { coordinatorOption, tlsOptions, usesTls, type ClientSecurity } from './c
 import { adminCommands } from './admin-commands.js';
 import { budgetCommand } from './budget-command.js';
 import { schedulesCommand } from './schedules-command.js';
+import { weightsCommand } from './weights-command.js';
 import { agentCommand } from './agent-command.js';
 import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
@@ -48,6 +49,7 @@ program.addCommand(topCommand(ctx));
 for (const command of adminCommands(ctx.coordinator, ctx.security, ctx.json)) program.addCommand(command);
 program.addCommand(budgetCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(schedulesCommand(ctx.coordinator, ctx.security, ctx.json));
+program.addCommand(weightsCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(ingestCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(whoamiCommand(ctx.coordinator, ctx.security, ctx.json));
 

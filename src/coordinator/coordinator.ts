@@ -21,6 +21,8 @@ import { Workflows } from './workflows.js';
 import { Schedules } from './schedules.js';
 import type { ScheduleStore } from '../store/schedule-store.js';
 import { MemoryScheduleStore } from '../store/memory/memory-schedule-store.js';
+import type { DecisionStore } from '../store/decision-store.js';
+import { WeightsReview } from './weights-review.js';
 
 /** How often the schedule ticker looks for due slots: a run starts at most this late. */
 const SCHEDULE_TICK_MS = 1_000;
@@ -35,6 +37,8 @@ export class Coordinator {
   readonly workflows: Workflows;
   readonly tracker: TrackerIngest;
   readonly schedules: Schedules;
+  /** Offline evaluation of scoring weights on recorded placements, and A/B experiments. */
+  readonly weights: WeightsReview;
   /** WatchJobs and TailLogs calls: bounded per API key, ended at shutdown or when their key is revoked. */
   readonly streams: OpenStreams;
 
@@ -47,9 +51,10 @@ export class Coordinator {
     scheduling?: Scheduling,
     leaseKeys?: LeaseKeys,
     scheduleStore: ScheduleStore = new MemoryScheduleStore(),
+    decisionStore?: DecisionStore,
   ) {
     this.streams = new OpenStreams(settings.maxStreamsPerKey);
-    this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}) });
+    this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}), ...(decisionStore ? { decisionStore } : {}) });
     this.jobs = new Jobs(store, this.feed, clock, this.fleet.dispatch.submitClaimer);
     // Over a shared store (replicas), one job's watch and log tail poll the store: see store-poll.ts.
     const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;
@@ -61,5 +66,6 @@ export class Coordinator {
     this.tracker = new TrackerIngest(this.jobs, clock);
     this.schedules = new Schedules(scheduleStore, this.jobs, clock, log, SCHEDULE_TICK_MS);
     this.fleet.attach(this.schedules);
+    this.weights = new WeightsReview(this.fleet.scheduling, this.fleet.decisions, clock);
   }
 }

@@ -7,7 +7,9 @@ import { DomainError } from '../domain/errors.js';
 import type { JobRecord } from '../domain/job.js';
 import { noteWaiting, offer, release, type JobChange } from '../domain/lifecycle.js';
 import { firstUnmetRequirement } from '../domain/labels.js';
-import { concurrencyGate, concurrencyWait, describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type RunningCandidate, type ScoreBreakdown } from '../domain/scheduler.js';
+import { concurrencyGate, concurrencyWait, describeRequirement, planDispatch, SCORED_FACTORIES, selectPreemptionVictim, type FactoryCandidate, type Placement, type RunningCandidate } from '../domain/scheduler.js';
+import { decisionOf } from '../domain/placement-decision.js';
+import type { DecisionLog } from './decision-log.js';
 import type { FactoryLink } from './factory-link.js';
 import type { Scheduling } from './scheduling.js';
 import type { SubmitClaimer } from './jobs.js';
@@ -33,6 +35,8 @@ export interface DispatchContext {
   readonly budgets: Budgets;
   readonly scheduling: Scheduling;
   readonly leases: Leases;
+  /** Where each placement the store accepted is remembered, for evaluating scoring weights. */
+  readonly decisions: DecisionLog;
 }
 
 /** How many of the most urgent unplaced jobs one pass considers for preemption. */
@@ -104,12 +108,12 @@ export async function dispatchPass(fleet: DispatchContext): Promise<PassResult> 
   // one fsync) instead of one after another. Slots are reserved here, as the claims are issued.
   const reserved = new Map<FactoryLink, number>();
   const claims: Promise<void>[] = [];
-  for (const { job, factory, score } of plan) {
-    const session = sessions.get(factory.factoryId);
+  for (const placement of plan) {
+    const session = sessions.get(placement.factory.factoryId);
     const taken = session ? (reserved.get(session) ?? 0) : 0;
     if (!session || session.freeSlots - taken <= 0) continue;
     reserved.set(session, taken + 1);
-    claims.push(claim(fleet, session, job, score, now, result, placed));
+    claims.push(claim(fleet, session, placement, now, result, placed));
   }
   await Promise.all(claims);
   result.emptied = runnable.length < limit && result.offered === runnable.length;
@@ -139,8 +143,9 @@ async function overLimit(fleet: DispatchContext, job: JobRecord): Promise<string
 }
 
 /** Claims `job` for the session's factory (epoch + 1, offer deadline) and offers it; counts the outcome. */
-async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecord, score: ScoreBreakdown, now: number, result: PassResult, placed: Set<string>): Promise<void> {
+async function claim(fleet: DispatchContext, session: FactoryLink, placement: Placement, now: number, result: PassResult, placed: Set<string>): Promise<void> {
   const factoryId = session.factory!.factoryId;
+  const { job, score } = placement;
   try {
     // The listed record is the first guess: no read when it is still current (the usual case).
     const leased = await fleet.writes.mutate(job.id, (current) => offer(current, factoryId, now, fleet.settings, score), job);
@@ -151,6 +156,7 @@ async function claim(fleet: DispatchContext, session: FactoryLink, job: JobRecor
       return;
     }
     await fleet.leases.apply({ t: 'offer', job: leased });
+    recordDecision(fleet, placement, leased.epoch, now);
     placed.add(job.id);
     result.offered++;
   } catch (err) {
@@ -190,12 +196,21 @@ export function claimOnSubmit(fleet: DispatchContext, job: JobRecord, onLost: ()
   void fleet.leases.apply({ t: 'claim', job: change.job });
   return {
     change,
-    stored: (leased) => void fleet.leases.apply({ t: 'offer', job: leased }),
+    stored: (leased) => {
+      void fleet.leases.apply({ t: 'offer', job: leased });
+      recordDecision(fleet, placement, leased.epoch, now);
+    },
     lost: () => {
       void fleet.leases.apply({ t: 'claim_lost', jobId: change.job.id, epoch: change.job.epoch });
       onLost(); // if the job was stored after all, a pass must find it
     },
   };
+}
+
+/** Remembers a placement the store accepted as attempt `epoch`, with the weights and A/B arm it used. */
+function recordDecision(fleet: DispatchContext, placement: Placement, epoch: number, now: number): void {
+  const { arm, weights } = fleet.scheduling.placementWeights(placement.job);
+  fleet.decisions.placed(decisionOf(placement, epoch, arm, weights, now));
 }
 
 /** Reason recorded on queued jobs that no connected factory could run. */

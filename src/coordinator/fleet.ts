@@ -17,6 +17,9 @@ import { explainJob, type JobExplanation } from './explain.js';
 import { Reaper } from './reaper.js';
 import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
+import { DecisionLog } from './decision-log.js';
+import type { DecisionStore } from '../store/decision-store.js';
+import { MemoryDecisionStore } from '../store/memory/memory-decision-store.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { MemoryLeaseKeyStore } from '../store/memory/memory-lease-key-store.js';
 import { LeaseKeys } from './lease-keys.js';
@@ -71,6 +74,8 @@ export interface FleetDeps {
   scheduling?: Scheduling;
   /** Signs lease tokens; defaults to a key ring in memory (one coordinator, tests). */
   leaseKeys?: LeaseKeys;
+  /** Where placement decisions are kept for evaluating weights; defaults to memory. */
+  decisionStore?: DecisionStore;
 }
 
 export class Fleet implements SessionHost, SessionRegistry {
@@ -86,6 +91,8 @@ export class Fleet implements SessionHost, SessionRegistry {
   /** The one owner of lease state: the book of every lease this coordinator's factories hold. */
   readonly leases: Leases;
   readonly budgets: Budgets;
+  /** Placement decisions and their outcomes, for evaluating scoring weights. */
+  readonly decisions: DecisionLog;
   /** When dispatch passes run; its submitClaimer is what Jobs places new jobs with. */
   readonly dispatch: DispatchLoop;
   /** The open factory streams. */
@@ -109,6 +116,8 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.observer = deps.observer ?? NO_FLEET_OBSERVER;
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
+    this.decisions = new DecisionLog(deps.decisionStore ?? new MemoryDecisionStore(), deps.log);
+    this.attach(this.decisions);
     this.leaseKeys = deps.leaseKeys ?? new LeaseKeys(new MemoryLeaseKeyStore(), deps.clock);
     this.writes = new JobWrites(deps.store, deps.feed);
     this.leases = new Leases({
@@ -137,6 +146,7 @@ export class Fleet implements SessionHost, SessionRegistry {
       budgets: this.budgets,
       scheduling: this.scheduling,
       leases: this.leases,
+      decisions: this.decisions,
     };
     this.dispatch = new DispatchLoop(this.placement, {
       sharedStore: deps.settings.sharedStore === true,
@@ -317,6 +327,7 @@ export class Fleet implements SessionHost, SessionRegistry {
   onUpdate({ event, job }: JobUpdate): void {
     this.scheduling.observe({ event, job });
     this.budgets.observe({ event, job });
+    this.decisions.observe({ event, job });
     // A job submitted and claimed at once (claimOnSubmit) already holds a newer lease: no pass for it.
     if (job.stage === 'queued' && (this.leases.book.lease(job.id)?.epoch ?? -1) <= job.epoch) {
       this.dispatch.noteQueued();

@@ -3,7 +3,8 @@
  * effect per product (defaults, product settings, the job's own overrides), running jobs per product
  * for fair share (from the job feed, no store scan), and the products each factory ran recently.
  */
-import { notFound } from '../domain/errors.js';
+import { DomainError, notFound } from '../domain/errors.js';
+import { RevisionConflict } from '../store/job-store.js';
 import type { JobRecord } from '../domain/job.js';
 import {
   DEFAULT_WEIGHTS,
@@ -14,6 +15,7 @@ import {
   type FairShareState,
   type SchedulingWeights,
 } from '../domain/scheduler.js';
+import { armOf, type WeightsArm } from '../domain/weights-experiment.js';
 import { defaultProductSettings, type ProductSettings, type SettingsStore } from '../store/settings-store.js';
 import type { JobUpdate } from './job-feed.js';
 
@@ -47,8 +49,35 @@ export class Scheduling {
     return next;
   }
 
+  /**
+   * Changes a product's settings with compare-and-set: `edit` gets the current settings and returns
+   * the next (revision + 1); after another replica's change it is reloaded and asked again.
+   */
+  async edit(productId: string, edit: (current: ProductSettings) => ProductSettings): Promise<ProductSettings> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.update(edit(this.productSettings(productId)));
+      } catch (err) {
+        if (!(err instanceof RevisionConflict)) throw err;
+        if (attempt >= 3) throw new DomainError('conflict', `settings of ${productId} changed meanwhile; try again`);
+        await this.load();
+      }
+    }
+  }
+
   weightsFor(job: JobRecord): SchedulingWeights {
-    return resolveWeights(this.defaults, this.productSettings(job.productId).weights, job.weights ?? null);
+    return this.placementWeights(job).weights;
+  }
+
+  /**
+   * The weights a placement of `job` uses and its A/B arm: in the candidate arm, the experiment's
+   * weights over the product's. The job's own weights win in either arm.
+   */
+  placementWeights(job: JobRecord): { arm: WeightsArm; weights: SchedulingWeights } {
+    const settings = this.productSettings(job.productId);
+    const arm = armOf(job.id, settings.experiment);
+    const product = arm === 'candidate' ? { ...settings.weights, ...settings.experiment!.weights } : settings.weights;
+    return { arm, weights: resolveWeights(this.defaults, product, job.weights ?? null) };
   }
 
   /** Fair-share inputs for a pass over `runnable`: running counts and the share weights of products with work. */

@@ -10,6 +10,7 @@ import type { BudgetGate } from './budget.js';
 import { invalidArgument } from './errors.js';
 import type { JobRecord, LabelRequirement } from './job.js';
 import { firstUnmetRequirement } from './labels.js';
+import { fnv1a } from './seeded-random.js';
 
 export const WEIGHT_NAMES = ['priority', 'aging', 'affinity', 'load', 'fairShare', 'costClass'] as const;
 export type WeightName = (typeof WEIGHT_NAMES)[number];
@@ -106,12 +107,16 @@ interface JobTerms {
 }
 
 function jobTerms(job: JobRecord, fairness: FairShareState, now: number, weights: SchedulingWeights): JobTerms {
-  const waitedMinutes = Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
   return {
     priority: weights.priority * job.priority,
-    aging: weights.aging * waitedMinutes,
+    aging: weights.aging * waitedMinutes(job, now),
     fairShare: weights.fairShare * shareDeficit(job.productId, fairness),
   };
+}
+
+/** Minutes the job has been runnable: since it was created, or since its requested start. */
+function waitedMinutes(job: JobRecord, now: number): number {
+  return Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
 }
 
 function affinityTerm(job: JobRecord, factory: FactoryCandidate, weights: SchedulingWeights): number {
@@ -216,6 +221,49 @@ export interface Placement {
   job: JobRecord;
   factory: FactoryCandidate;
   score: ScoreBreakdown;
+  /** The raw signals the choice was made on: of the chosen factory and the best few it beat. */
+  features: PlacementFeatures;
+}
+
+/** A term's signal before its weight is applied: the weighted score is the sum of weight × signal. */
+export type ScoreSignals = Record<WeightName, number>;
+
+export interface CandidateSignals {
+  factoryId: string;
+  signals: ScoreSignals;
+}
+
+export interface PlacementFeatures {
+  chosen: CandidateSignals;
+  /** The runners-up, best first, at most RECORDED_RUNNERS_UP. */
+  rejected: CandidateSignals[];
+}
+
+/** Rejected factories recorded per placement: enough to replay most choices under other weights. */
+export const RECORDED_RUNNERS_UP = 4;
+
+/**
+ * Each term's signal for `job` on the ranked factories (best first): what the weights multiply.
+ * Plain literals of one shape, built only for the few factories recorded, because it runs for
+ * every placement.
+ */
+function placementFeatures(job: JobRecord, ranked: readonly number[], factories: readonly FactoryCandidate[], freeAt: (index: number) => number, aging: number, fairShare: number): PlacementFeatures {
+  const rejected: CandidateSignals[] = [];
+  let chosen: CandidateSignals | null = null;
+  for (const i of ranked) {
+    const factory = factories[i]!;
+    const signals: ScoreSignals = {
+      priority: job.priority,
+      aging,
+      affinity: factory.recentProducts.includes(job.productId) ? 1 : 0,
+      load: factory.slots > 0 ? freeAt(i) / factory.slots : 0,
+      fairShare,
+      costClass: costSignal(factory.labels.cost),
+    };
+    if (chosen === null) chosen = { factoryId: factory.factoryId, signals };
+    else rejected.push({ factoryId: factory.factoryId, signals });
+  }
+  return { chosen: chosen!, rejected };
 }
 
 /** Defaults, then the product's stored override, then the request's override; each validated. */
@@ -371,8 +419,7 @@ export function planDispatch(
   const queues = new Map<string, { job: JobRecord; base: number; weights: SchedulingWeights }[]>();
   for (const job of runnable) {
     const weights = weightsFor(job);
-    const waited = Math.max(0, now - Math.max(job.createdAt, Math.min(job.notBefore, now))) / 60_000;
-    const entry = { job, base: weights.priority * job.priority + weights.aging * waited, weights };
+    const entry = { job, base: weights.priority * job.priority + weights.aging * waitedMinutes(job, now), weights };
     const queue = queues.get(job.productId) ?? [];
     queue.push(entry);
     queues.set(job.productId, queue);
@@ -395,11 +442,13 @@ export function planDispatch(
     const { job, weights } = queues.get(pick.product)![index]!;
     if (budgets?.refusal(job)) continue; // paused, exhausted, or its estimate does not fit
     if (concurrency?.refusal(job)) continue; // its concurrency key is at its limit
-    const best = bestFactory(job, factories, freeAt, jobTerms(job, state, now, weights), weights);
-    if (best === FLEET_FULL) break;
-    if (best === NONE_ABLE) continue; // no connected factory with a free slot can run it now
+    const ranked = bestFactories(job, factories, freeAt, jobTerms(job, state, now, weights), weights);
+    if (ranked === FLEET_FULL) break;
+    if (ranked.length === 0) continue; // no connected factory with a free slot can run it now
+    const best = ranked[0]!;
     const factory = { ...factories[best]!, freeSlots: freeAt(best) };
-    placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights) });
+    const features = placementFeatures(job, ranked, factories, freeAt, waitedMinutes(job, now), shareDeficit(job.productId, state));
+    placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights), features });
     budgets?.reserve(job);
     concurrency?.reserve(job);
     taken.set(best, (taken.get(best) ?? 0) + 1);
@@ -408,28 +457,30 @@ export function planDispatch(
   return placements;
 }
 
-/** bestFactory found no factory with a free slot at all: nothing more can be placed in this plan. */
-const FLEET_FULL = -2;
-/** bestFactory found free slots, but none on a factory that can run the job. */
-const NONE_ABLE = -1;
+/** bestFactories found no factory with a free slot at all: nothing more can be placed in this plan. */
+const FLEET_FULL = 'fleet_full';
 
 /**
- * The index in `factories` of the factory where `job` scores highest (ties: the smaller factory id),
- * among the first SCORED_FACTORIES eligible ones with a free slot, scanning from a place derived from
- * the job's id and wrapping around; NONE_ABLE or FLEET_FULL when there is none.
+ * The indexes in `factories` of the factories where `job` scores highest, best first (ties: the
+ * smaller factory id), at most 1 + RECORDED_RUNNERS_UP, among the first SCORED_FACTORIES eligible
+ * ones with a free slot, scanning from a place derived from the job's id and wrapping around. Empty
+ * when free slots exist but none on a factory that can run the job; FLEET_FULL when none is free.
  */
-function bestFactory(
+function bestFactories(
   job: JobRecord,
   factories: readonly FactoryCandidate[],
   freeAt: (index: number) => number,
   own: JobTerms,
   weights: SchedulingWeights,
-): number {
-  let best: number = NONE_ABLE;
-  let bestTotal = 0;
+): number[] | typeof FLEET_FULL {
+  // The best few so far, best first, as two parallel arrays: a factory that does not make the list
+  // (almost every one) costs one comparison and allocates nothing.
+  const indexes: number[] = [];
+  const totals: number[] = [];
+  const kept = 1 + RECORDED_RUNNERS_UP;
   let scored = 0;
   let anyFree = false;
-  const start = factories.length > SCORED_FACTORIES ? stringHash(job.id) % factories.length : 0;
+  const start = factories.length > SCORED_FACTORIES ? fnv1a(job.id) % factories.length : 0;
   for (let step = 0; step < factories.length && scored < SCORED_FACTORIES; step++) {
     const i = (start + step) % factories.length;
     const free = freeAt(i);
@@ -439,17 +490,15 @@ function bestFactory(
     if (!eligible(job, factory)) continue;
     scored++;
     const total = totalScore(own, job, factory, free, weights);
-    if (best < 0 || total > bestTotal || (total === bestTotal && factory.factoryId < factories[best]!.factoryId)) {
-      best = i;
-      bestTotal = total;
+    let at = indexes.length;
+    while (at > 0 && (total > totals[at - 1]! || (total === totals[at - 1]! && factory.factoryId < factories[indexes[at - 1]!]!.factoryId))) at--;
+    if (at >= kept) continue;
+    indexes.splice(at, 0, i);
+    totals.splice(at, 0, total);
+    if (indexes.length > kept) {
+      indexes.pop();
+      totals.pop();
     }
   }
-  return anyFree ? best : FLEET_FULL;
-}
-
-/** FNV-1a: a cheap, stable spread of ids over the fleet (not security, not randomness). */
-function stringHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
+  return anyFree ? indexes : FLEET_FULL;
 }

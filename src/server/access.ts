@@ -64,6 +64,13 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.AdminService/PauseBudget': operator,
   'gigafactory.fleet.v1.AdminService/ResumeBudget': operator,
   'gigafactory.fleet.v1.AdminService/GetCaller': viewer,
+  // Weights: evaluating them on recorded placements is a read; running an experiment changes
+  // where jobs go, as the product's weights do (SetProductSettings), so admin.
+  'gigafactory.fleet.v1.WeightsService/EvaluateWeights': viewer,
+  'gigafactory.fleet.v1.WeightsService/RecommendWeights': viewer,
+  'gigafactory.fleet.v1.WeightsService/GetWeightsExperiment': viewer,
+  'gigafactory.fleet.v1.WeightsService/StartWeightsExperiment': admin,
+  'gigafactory.fleet.v1.WeightsService/StopWeightsExperiment': admin,
 
   // Lease tokens: checking one is a read of one job's lease, so viewer (the system that guards its
   // writes holds a viewer key); the keys are public (also at /.well-known/gigafactory-lease-keys).

@@ -24,6 +24,7 @@ import { leaseKeysRoute } from './lease-keys-route.js';
 import { SqliteScheduleStore } from '../store/sqlite/sqlite-schedule-store.js';
 import { MemoryScheduleStore } from '../store/memory/memory-schedule-store.js';
 import { Scheduling } from '../coordinator/scheduling.js';
+import { SqliteDecisionStore } from '../store/sqlite/sqlite-decision-store.js';
 import { CallAdmission } from './call-admission.js';
 import { GatewayAdmission } from './gateway-admission.js';
 import { nativeServer } from './grpc-native.js';
@@ -88,7 +89,10 @@ export async function startServer({ config, log, store: givenStore, securityStor
   leaseKeysRefresh.unref();
   // Schedules live beside the product settings: in SQLite, in Cosmos's control container, or in memory.
   const scheduleStore = control?.schedules ?? (sqlitePath ? new SqliteScheduleStore(sqlitePath) : new MemoryScheduleStore());
-  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys, scheduleStore);
+  // Placement decisions for evaluating weights: in SQLite beside the jobs; in memory otherwise
+  // (Cosmos replicas keep their own placements' records, lost at a restart: docs/weights.md).
+  const decisionStore = sqlitePath ? new SqliteDecisionStore(sqlitePath) : undefined;
+  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys, scheduleStore, decisionStore);
   const credentialStore = securityStore ?? control?.security;
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
@@ -150,6 +154,8 @@ export async function startServer({ config, log, store: givenStore, securityStor
       if (leaseKeyStore instanceof SqliteLeaseKeyStore) leaseKeyStore.close();
       await control?.leaseKeys.close();
       if (scheduleStore instanceof SqliteScheduleStore) scheduleStore.close();
+      await coordinator.fleet.decisions.flush();
+      decisionStore?.close();
       await control?.security.close();
       await control?.settings.close();
       await control?.schedules.close();

@@ -19,6 +19,8 @@ import { leaseServiceImpl } from '../api/lease-service.js';
 import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
 import { scheduleServiceImpl } from '../api/schedule-service.js';
 import { jobToWire } from '../api/convert.js';
+import { WeightsService } from '../../gen/ts/gigafactory/fleet/v1/weights_service_pb.js';
+import { weightsServiceImpl } from '../api/weights-service.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Security } from '../coordinator/security.js';
@@ -55,6 +57,7 @@ export function services(coordinator: Coordinator, log: Logger, sec: SecurityRou
       ...budgetAdminImpl(coordinator.fleet, log),
     }),
     mount(LeaseService, leaseServiceImpl(coordinator.fleet.leaseKeys, coordinator.store, coordinator.clock)),
+    mount(WeightsService, weightsServiceImpl(coordinator.weights, log)),
   ];
 }
 

@@ -4,6 +4,7 @@
  */
 import type { BudgetConfig } from '../domain/budget.js';
 import type { SchedulingWeights } from '../domain/scheduler.js';
+import type { WeightsExperiment } from '../domain/weights-experiment.js';
 
 export interface ProductSettings {
   productId: string;
@@ -18,6 +19,8 @@ export interface ProductSettings {
   updatedBy: string;
   /** The product's budget (AdminService.SetBudget, PauseBudget); absent for a product never given one. */
   budget?: BudgetConfig;
+  /** Candidate weights used for a fraction of the product's placements (A/B); absent when none run. */
+  experiment?: WeightsExperiment;
 }
 
 export function defaultProductSettings(productId: string): ProductSettings {

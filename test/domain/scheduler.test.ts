@@ -11,6 +11,7 @@ import {
   DEFAULT_WEIGHTS,
   explain,
   planDispatch,
+  RECORDED_RUNNERS_UP,
   resolveWeights,
   SCORED_FACTORIES,
   scoreCandidate,
@@ -158,8 +159,19 @@ describe('placement in a large fleet', () => {
     const fleet = Array.from({ length: 2_000 }, (_, i) => counted(`f${String(i).padStart(4, '0')}`));
     const plan = planDispatch([job('a'), job('b')], fleet, NO_FAIRNESS, T0, weightsFor);
     expect(plan).toHaveLength(2);
-    // Each placement scores its window, then builds the breakdown of the factory it picked.
-    expect(fleet.reduce((n, f) => n + f.scored, 0)).toBeLessThanOrEqual(2 * (SCORED_FACTORIES + 1));
+    // Each placement scores its window, then builds the breakdown of the factory it picked and
+    // records the signals of that one and its runners-up.
+    expect(fleet.reduce((n, f) => n + f.scored, 0)).toBeLessThanOrEqual(2 * (SCORED_FACTORIES + 2 + RECORDED_RUNNERS_UP));
+  });
+
+  it('records the signals of the chosen factory and of its best runners-up, best first', () => {
+    const fleet = [factory('plain'), factory('cheap', { cost: 'low' }), factory('dear', { cost: 'high' }), ...Array.from({ length: 6 }, (_, i) => factory(`half${i}`, {}, 1, 2))];
+    const [placement] = planDispatch([job('a', { priority: 2 })], fleet, NO_FAIRNESS, T0, weightsFor);
+    const { chosen, rejected } = placement!.features;
+    expect(chosen).toEqual({ factoryId: 'cheap', signals: { priority: 2, aging: 0, affinity: 0, load: 1, fairShare: 0, costClass: 1 } });
+    expect(rejected.map((r) => r.factoryId)).toEqual(['plain', 'half0', 'half1', 'half2']);
+    expect(rejected).toHaveLength(RECORDED_RUNNERS_UP);
+    expect(rejected[1]!.signals.load).toBe(0.5);
   });
 
   it('still finds the few factories that pass the filters, and picks the best of them', () => {

@@ -7,7 +7,7 @@
  * so the queries the coordinator runs on every tick (runnable, expired leases, listing) use indexes.
  */
 export interface Migration {
-  /** 1, 2, 3, ... in array order; recorded in schema_migrations once applied. */
+  /** Increasing in array order; recorded in schema_migrations once applied. */
   version: number;
   description: string;
   sql: string;
@@ -178,7 +178,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX schedules_created ON schedules (created_at, id);
     `,
   },
+  {
+    version: 10,
+    description: 'placement decisions and their outcomes, for evaluating scoring weights',
+    sql: `
+      -- One row per attempt (job, epoch): the signals the placement was scored on and, once the
+      -- attempt ends, its outcome (sqlite-decision-store.ts). Kept to the newest rows per product.
+      CREATE TABLE placement_decisions (
+        job_id     TEXT    NOT NULL,
+        epoch      INTEGER NOT NULL,
+        product_id TEXT    NOT NULL,
+        decided_at INTEGER NOT NULL,
+        doc        TEXT    NOT NULL,
+        outcome    TEXT,
+        PRIMARY KEY (job_id, epoch)
+      ) STRICT;
+      CREATE INDEX placement_decisions_product ON placement_decisions (product_id, decided_at);
+    `,
+  },
 ];
 
 /** The newest schema this build understands. */
-export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.at(-1)!.version;

@@ -5,6 +5,7 @@ import { Logo } from './components/logo.js';
 import { jobEvents, useLiveState } from './events.js';
 import { ApiKeysPage } from './pages/api-keys.js';
 import { BudgetsPage } from './pages/budgets.js';
+import { WeightsPage } from './pages/weights.js';
 import { ROLE_NAMES, useCaller } from './caller.js';
 import { FactoriesPage } from './pages/factories.js';
 import { JobDetailPage } from './pages/job-detail.js';
@@ -21,6 +22,7 @@ const TITLES: Record<Route['page'], string> = {
   job: 'Job',
   factories: 'Factories',
   budgets: 'Budgets',
+  weights: 'Weights',
   keys: 'API keys',
   'sign-in': 'Sign in',
   'not-found': 'Not found',
@@ -61,6 +63,7 @@ export function App(): JSX.Element {
           <NavItem href="/jobs" active={route.page === 'jobs' || route.page === 'job'} icon={ICONS.jobs}>Jobs</NavItem>
           <NavItem href="/factories" active={route.page === 'factories'} icon={ICONS.factories}>Factories</NavItem>
           <NavItem href="/budgets" active={route.page === 'budgets'} icon={ICONS.budgets}>Budgets</NavItem>
+          <NavItem href="/weights" active={route.page === 'weights'} icon={ICONS.weights}>Weights</NavItem>
           <NavItem href="/keys" active={route.page === 'keys'} icon={ICONS.keys}>API keys</NavItem>
         </nav>
         <div class="sidebar-foot">
@@ -102,6 +105,7 @@ export function App(): JSX.Element {
         {route.page === 'job' && <JobDetailPage jobId={route.jobId} key={route.jobId} />}
         {route.page === 'factories' && <FactoriesPage />}
         {route.page === 'budgets' && <BudgetsPage product={route.product} />}
+        {route.page === 'weights' && <WeightsPage product={route.product} key={route.product} />}
         {route.page === 'keys' && <ApiKeysPage />}
         {route.page === 'not-found' && (
           <div class="page">
@@ -145,6 +149,9 @@ const ICONS = {
   ),
   budgets: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M10 2a8 8 0 1 0 8 8h-8V2Zm2 0v6h6a8 8 0 0 0-6-6Z" /></svg>
+  ),
+  weights: (
+    <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M9 2h2v2.1l5 1.4V7l-2 5a3 3 0 0 1-6 0l1.6-4.1L11 7.6V16h3v2H6v-2h3V7.6l-1.6.4L9 12a3 3 0 0 1-6 0l2-5V5.5l4-1.1V2Zm-4 9.5h2L6 8.9 5 11.5Zm9 0h2l-1-2.6-1 2.6Z" /></svg>
   ),
   keys: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M12.5 2a5.5 5.5 0 0 0-5.2 7.3L2 14.6V18h3.4v-2h2v-2h2l1.3-1.3A5.5 5.5 0 1 0 12.5 2Zm1.5 3a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3Z" /></svg>

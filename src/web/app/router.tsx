@@ -8,6 +8,7 @@ export type Route =
   | { page: 'job'; jobId: string }
   | { page: 'factories' }
   | { page: 'budgets'; product: string }
+  | { page: 'weights'; product: string }
   | { page: 'keys' }
   | { page: 'sign-in'; next: string }
   | { page: 'not-found'; path: string };
@@ -21,6 +22,7 @@ export function parseRoute(location: Location): Route {
   if (job) return { page: 'job', jobId: decodeURIComponent(job[1]!) };
   if (path === '/factories') return { page: 'factories' };
   if (path === '/budgets') return { page: 'budgets', product: query.get('product') ?? '' };
+  if (path === '/weights') return { page: 'weights', product: query.get('product') ?? '' };
   if (path === '/keys') return { page: 'keys' };
   if (path === '/sign-in') return { page: 'sign-in', next: query.get('next') ?? '/' };
   return { page: 'not-found', path };

@@ -6,6 +6,7 @@ import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/
 import { createConnectTransport } from '@connectrpc/connect-web';
 import { AdminService } from '../../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { JobService } from '../../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { WeightsService } from '../../../gen/ts/gigafactory/fleet/v1/weights_service_pb.js';
 import { session } from './session.js';
 
 /** Adds the signed-in key, and notes when the coordinator asks for one or refuses it. */
@@ -38,3 +39,4 @@ const transport = createConnectTransport({
 
 export const jobService = createClient(JobService, transport);
 export const adminService = createClient(AdminService, transport);
+export const weightsService = createClient(WeightsService, transport);
