@@ -171,8 +171,8 @@ it('stays up, healthy and bounded under hostile clients, and the in-flight job f
   expect(finished.attempts).toHaveLength(1);
   expect(finished.stage).toBe(JobStage.SUCCEEDED);
 
-  // The deaf factory was ended once its answers backed up, and forgotten. (grpc-js holds the status
-  // behind the answers the factory never read, so the coordinator's log line is what says it.)
+  // The deaf factory was ended once its answers backed up, and forgotten. (Its grpc-js client reports
+  // no status while its own heartbeats wait unsent, so the coordinator's log line is what says it.)
   expect((await admin.listFactories({})).factories.map((f) => f.id)).not.toContain('deaf');
   const deafEnd = coordinator.lines.find((l) => l.msg === 'factory stream ended with an error' && l.factoryId === 'deaf');
   expect(deafEnd?.err).toMatch(/resource_exhausted.*not reading its stream/);
