@@ -42,9 +42,9 @@ const SCALE = Math.max(1, Number(process.env.GIGAFACTORY_ATTACK_SCALE ?? 1));
 /** How much the coordinator's resident memory may grow under the attack. */
 const RSS_GROWTH_BOUND = 256 * 1024 * 1024;
 /** What the job in flight prints: more than a follower may fall behind (16 MiB) plus what the transports buffer. */
-const LOG_BYTES = 24 * 1024 * 1024 * SCALE;
+const LOG_BYTES = 32 * 1024 * 1024 * SCALE;
 /** Jobs of a 1 MiB env each, submitted and cancelled: two job changes each for the stalled WatchJobs followers. */
-const HEAVY_JOBS = 12 * SCALE;
+const HEAVY_JOBS = 16 * SCALE;
 /** How long /healthz is timed before the attack, as the baseline. */
 const BASELINE_MS = 1_500;
 
