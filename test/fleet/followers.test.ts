@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttemptOutcome, JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
 import { LogStream } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
+import { feedItemBytes } from '../../src/coordinator/job-feed.js';
 import { Topic } from '../../src/coordinator/topic.js';
 import { DomainError } from '../../src/domain/errors.js';
+import { submitted } from '../store/builders.js';
 import { waitForStage } from '../support/jobs.js';
 import { RawFactory } from '../support/raw-factory.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -29,6 +31,13 @@ describe('Topic', () => {
     expect(err).toMatchObject({ code: 'resource_exhausted', message: expect.stringContaining('resume after the last message it read') });
     topic.publish('x');
     expect(await picky.next()).toEqual({ value: 'x', done: false });
+  });
+
+  it('counts a job change by the size of its command and env, not a flat kilobyte', () => {
+    const small = submitted('small', 0, { command: ['true'] });
+    const large = submitted('large', 0, { command: ['sh', '-c', 'x'.repeat(100_000)], env: { NOTE: 'y'.repeat(50_000) } });
+    expect(feedItemBytes({ kind: 'update', update: small })).toBeLessThan(2_048);
+    expect(feedItemBytes({ kind: 'update', update: large })).toBeGreaterThan(150_000);
   });
 
   it('counts what a reader takes off its queue', async () => {
