@@ -17,6 +17,7 @@ import { explainJob, type JobExplanation } from './explain.js';
 import { Reaper } from './reaper.js';
 import { Scheduling } from './scheduling.js';
 import { Budgets } from './budgets.js';
+import { DispatchRates } from './dispatch-rates.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { MemoryLeaseKeyStore } from '../store/memory/memory-lease-key-store.js';
 import { LeaseKeys } from './lease-keys.js';
@@ -86,6 +87,8 @@ export class Fleet implements SessionHost, SessionRegistry {
   /** The one owner of lease state: the book of every lease this coordinator's factories hold. */
   readonly leases: Leases;
   readonly budgets: Budgets;
+  /** Per-product dispatch rate limits, over buckets in the settings store. */
+  readonly rates: DispatchRates;
   /** When dispatch passes run; its submitClaimer is what Jobs places new jobs with. */
   readonly dispatch: DispatchLoop;
   /** The open factory streams. */
@@ -109,6 +112,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.observer = deps.observer ?? NO_FLEET_OBSERVER;
     this.scheduling = deps.scheduling ?? new Scheduling(new MemorySettingsStore());
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
+    this.rates = new DispatchRates(this.scheduling, this.scheduling.store);
     this.leaseKeys = deps.leaseKeys ?? new LeaseKeys(new MemoryLeaseKeyStore(), deps.clock);
     this.writes = new JobWrites(deps.store, deps.feed);
     this.leases = new Leases({
@@ -135,6 +139,7 @@ export class Fleet implements SessionHost, SessionRegistry {
       clock: deps.clock,
       settings: deps.settings,
       budgets: this.budgets,
+      rates: this.rates,
       scheduling: this.scheduling,
       leases: this.leases,
     };

@@ -12,6 +12,7 @@ import {
   type Explanation,
   type FactoryCandidate,
   type FairShareState,
+  type FilterCheck,
   type SchedulingWeights,
 } from '../domain/scheduler.js';
 import { defaultProductSettings, type ProductSettings, type SettingsStore } from '../store/settings-store.js';
@@ -27,7 +28,8 @@ export class Scheduling {
   private readonly recent = new Map<string, string[]>();
 
   constructor(
-    private readonly store: SettingsStore,
+    /** Also where the products' dispatch-rate buckets live (DispatchRates). */
+    readonly store: SettingsStore,
     readonly defaults: SchedulingWeights = DEFAULT_WEIGHTS,
   ) {}
 
@@ -109,9 +111,17 @@ export class Scheduling {
     }
   }
 
-  explain(job: JobRecord | null, jobId: string, factories: readonly FactoryCandidate[], runnable: readonly JobRecord[], now: number, budgetRefusal: string | null = null): Explanation[] {
+  explain(
+    job: JobRecord | null,
+    jobId: string,
+    factories: readonly FactoryCandidate[],
+    runnable: readonly JobRecord[],
+    now: number,
+    budgetRefusal: string | null = null,
+    rate: FilterCheck | null = null,
+  ): Explanation[] {
     if (!job) throw notFound(`job ${jobId} not found`);
-    const explanations = explain(job, factories, this.fairness([job, ...runnable]), now, this.weightsFor(job), budgetRefusal);
+    const explanations = explain(job, factories, this.fairness([job, ...runnable]), now, this.weightsFor(job), budgetRefusal, rate);
     return explanations.sort((a, b) => Number(b.passed) - Number(a.passed) || (b.score?.total ?? 0) - (a.score?.total ?? 0) || a.factoryId.localeCompare(b.factoryId));
   }
 }

@@ -3,6 +3,7 @@
  * fair-share weight, and its budget). One small record per product, replaced with compare-and-set like a job.
  */
 import type { BudgetConfig } from '../domain/budget.js';
+import type { DispatchBucket, DispatchRateLimit } from '../domain/dispatch-rate.js';
 import type { SchedulingWeights } from '../domain/scheduler.js';
 
 export interface ProductSettings {
@@ -18,6 +19,8 @@ export interface ProductSettings {
   updatedBy: string;
   /** The product's budget (AdminService.SetBudget, PauseBudget); absent for a product never given one. */
   budget?: BudgetConfig;
+  /** At most so many job starts per window (SetProductSettings); absent: no limit. */
+  dispatchRate?: DispatchRateLimit;
 }
 
 export function defaultProductSettings(productId: string): ProductSettings {
@@ -30,4 +33,11 @@ export interface SettingsStore {
   listProductSettings(): Promise<ProductSettings[]>;
   /** Compare-and-set on `next.revision - 1`; throws RevisionConflict when someone else changed it. */
   putProductSettings(next: ProductSettings): Promise<void>;
+  /**
+   * A product's dispatch-rate bucket (domain/dispatch-rate.ts), or null when none was stored. Kept
+   * apart from the settings record: it changes on every dispatch pass, the settings rarely.
+   */
+  getDispatchBucket(productId: string): Promise<DispatchBucket | null>;
+  /** Insert (revision 1) or compare-and-set on `next.revision - 1`; throws RevisionConflict otherwise. */
+  putDispatchBucket(next: DispatchBucket): Promise<void>;
 }

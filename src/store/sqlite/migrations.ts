@@ -178,7 +178,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX schedules_created ON schedules (created_at, id);
     `,
   },
+  {
+    version: 9,
+    description: 'dispatch-rate buckets: per-product token buckets for dispatch rate limits',
+    sql: `
+      -- One row per rate-limited product; the doc is the bucket (domain/dispatch-rate.ts), replaced
+      -- with compare-and-set on revision so every start is counted once.
+      CREATE TABLE dispatch_buckets (
+        product_id TEXT    PRIMARY KEY,
+        revision   INTEGER NOT NULL,
+        doc        TEXT    NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The newest schema this build understands. */
-export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/admin_service.proto.
  */
 export const file_gigafactory_fleet_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCKOAQoVTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEjAKCWZhY3RvcmllcxgBIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkSGwoTY29vcmRpbmF0b3JfdmVyc2lvbhgCIAEoCRImCh5vbGRlc3Rfc3VwcG9ydGVkX2FnZW50X3ZlcnNpb24YAyABKAkiGQoXR2V0U2NhbGluZ1NpZ25hbFJlcXVlc3QiswEKEVVucGxhY2VhYmxlRGVtYW5kEj8KD3JlcXVpcmVkX2xhYmVscxgBIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsUmVxdWlyZW1lbnQSGAoQcmVxdWlyZW1lbnRzX2tleRgCIAEoCRITCgtxdWV1ZWRfam9icxgDIAEoBRIuCgtvbGRlc3Rfd2FpdBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKdAQoYR2V0U2NhbGluZ1NpZ25hbFJlc3BvbnNlEjgKB2RlbWFuZHMYASADKAsyJy5naWdhZmFjdG9yeS5mbGVldC52MS5VbnBsYWNlYWJsZURlbWFuZBIwCgxjb21wdXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWV4YW1pbmVkX2pvYnMYAyABKAUi5AEKD1Byb2R1Y3RTZXR0aW5ncxISCgpwcm9kdWN0X2lkGAEgASgJEj4KEHdlaWdodF9vdmVycmlkZXMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxI/ChFlZmZlY3RpdmVfd2VpZ2h0cxgDIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhQKDHNoYXJlX3dlaWdodBgEIAEoARIQCghyZXZpc2lvbhgFIAEoAxIUCgx1cGRhdGVfYWN0b3IYBiABKAkiLwoZR2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJIlUKGkdldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEjcKCHNldHRpbmdzGAEgASgLMiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJvZHVjdFNldHRpbmdzIoUBChlTZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSPgoQd2VpZ2h0X292ZXJyaWRlcxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhQKDHNoYXJlX3dlaWdodBgDIAEoASJVChpTZXRQcm9kdWN0U2V0dGluZ3NSZXNwb25zZRI3CghzZXR0aW5ncxgBIAEoCzIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlByb2R1Y3RTZXR0aW5ncyI5ChNEcmFpbkZhY3RvcnlSZXF1ZXN0EhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkYKFERyYWluRmFjdG9yeVJlc3BvbnNlEi4KB2ZhY3RvcnkYASABKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5GYWN0b3J5IsMBChxDcmVhdGVFbnJvbGxtZW50VG9rZW5SZXF1ZXN0EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4Cg5hbGxvd2VkX2xhYmVscxgCIAMoCzIgLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsR3JhbnQSGAoQYWxsb3dlZF9wcm9kdWN0cxgDIAMoCRISCgpmYWN0b3J5X2lkGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJInEKHUNyZWF0ZUVucm9sbG1lbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhAKCHRva2VuX2lkGAIgASgJEi8KC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI6ChRSZXZva2VGYWN0b3J5UmVxdWVzdBISCgpmYWN0b3J5X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJgChVSZXZva2VGYWN0b3J5UmVzcG9uc2USFgoOY2xvc2VkX3N0cmVhbXMYASABKAUSLwoLcmV2b2tlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIi8KGVJvdGF0ZUZhY3RvcnlUb2tlblJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCSKGAQoaUm90YXRlRmFjdG9yeVRva2VuUmVzcG9uc2USFQoNZmFjdG9yeV90b2tlbhgBIAEoCRI+ChpwcmV2aW91c190b2tlbl9leHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZGVsaXZlcmVkGAMgASgIIlMKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIuCgRyb2xlGAIgASgOMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5Um9sZSJSChRDcmVhdGVBcGlLZXlSZXNwb25zZRILCgNrZXkYASABKAkSLQoHYXBpX2tleRgCIAEoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleSIUChJMaXN0QXBpS2V5c1JlcXVlc3QiRQoTTGlzdEFwaUtleXNSZXNwb25zZRIuCghhcGlfa2V5cxgBIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleSIjChNSZXZva2VBcGlLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiRQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USLQoHYXBpX2tleRgBIAEoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleSISChBHZXRDYWxsZXJSZXF1ZXN0IpICChFHZXRDYWxsZXJSZXNwb25zZRIMCgRuYW1lGAEgASgJEi4KBHJvbGUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlEhMKC2RldmVsb3BtZW50GAMgASgIElIKDnJlcXVpcmVkX3JvbGVzGAQgAygLMjouZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Q2FsbGVyUmVzcG9uc2UuUmVxdWlyZWRSb2xlc0VudHJ5GlYKElJlcXVpcmVkUm9sZXNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlOgI4ATKlDgoMQWRtaW5TZXJ2aWNlEmgKDUxpc3RGYWN0b3JpZXMSKi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0RmFjdG9yaWVzUmVxdWVzdBorLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RGYWN0b3JpZXNSZXNwb25zZRJxChBHZXRTY2FsaW5nU2lnbmFsEi0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0U2NhbGluZ1NpZ25hbFJlcXVlc3QaLi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRTY2FsaW5nU2lnbmFsUmVzcG9uc2USdwoSR2V0UHJvZHVjdFNldHRpbmdzEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEncKElNldFByb2R1Y3RTZXR0aW5ncxIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QaMC5naWdhZmFjdG9yeS5mbGVldC52MS5TZXRQcm9kdWN0U2V0dGluZ3NSZXNwb25zZRJlCgxEcmFpbkZhY3RvcnkSKS5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkZhY3RvcnlSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuRHJhaW5GYWN0b3J5UmVzcG9uc2USgAEKFUNyZWF0ZUVucm9sbG1lbnRUb2tlbhIyLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUVucm9sbG1lbnRUb2tlblJlcXVlc3QaMy5naWdhZmFjdG9yeS5mbGVldC52MS5DcmVhdGVFbnJvbGxtZW50VG9rZW5SZXNwb25zZRJoCg1SZXZva2VGYWN0b3J5EiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlRmFjdG9yeVJlcXVlc3QaKy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VGYWN0b3J5UmVzcG9uc2USdwoSUm90YXRlRmFjdG9yeVRva2VuEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuUm90YXRlRmFjdG9yeVRva2VuUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJvdGF0ZUZhY3RvcnlUb2tlblJlc3BvbnNlEmUKDENyZWF0ZUFwaUtleRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJiCgtMaXN0QXBpS2V5cxIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RBcGlLZXlzUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USZQoMUmV2b2tlQXBpS2V5EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RCdWRnZXRzEiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEJ1ZGdldHNSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEJ1ZGdldHNSZXNwb25zZRJcCglHZXRCdWRnZXQSJi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRCdWRnZXRSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0QnVkZ2V0UmVzcG9uc2USXAoJU2V0QnVkZ2V0EiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0QnVkZ2V0UmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldEJ1ZGdldFJlc3BvbnNlEmIKC1BhdXNlQnVkZ2V0EiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuUGF1c2VCdWRnZXRSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUGF1c2VCdWRnZXRSZXNwb25zZRJlCgxSZXN1bWVCdWRnZXQSKS5naWdhZmFjdG9yeS5mbGVldC52MS5SZXN1bWVCdWRnZXRSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVzdW1lQnVkZ2V0UmVzcG9uc2USXAoJR2V0Q2FsbGVyEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Q2FsbGVyUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldENhbGxlclJlc3BvbnNlYgZwcm90bzM", [file_gigafactory_fleet_v1_budget, file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCKOAQoVTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEjAKCWZhY3RvcmllcxgBIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkSGwoTY29vcmRpbmF0b3JfdmVyc2lvbhgCIAEoCRImCh5vbGRlc3Rfc3VwcG9ydGVkX2FnZW50X3ZlcnNpb24YAyABKAkiGQoXR2V0U2NhbGluZ1NpZ25hbFJlcXVlc3QiswEKEVVucGxhY2VhYmxlRGVtYW5kEj8KD3JlcXVpcmVkX2xhYmVscxgBIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsUmVxdWlyZW1lbnQSGAoQcmVxdWlyZW1lbnRzX2tleRgCIAEoCRITCgtxdWV1ZWRfam9icxgDIAEoBRIuCgtvbGRlc3Rfd2FpdBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKdAQoYR2V0U2NhbGluZ1NpZ25hbFJlc3BvbnNlEjgKB2RlbWFuZHMYASADKAsyJy5naWdhZmFjdG9yeS5mbGVldC52MS5VbnBsYWNlYWJsZURlbWFuZBIwCgxjb21wdXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWV4YW1pbmVkX2pvYnMYAyABKAUiqgIKD1Byb2R1Y3RTZXR0aW5ncxISCgpwcm9kdWN0X2lkGAEgASgJEj4KEHdlaWdodF9vdmVycmlkZXMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxI/ChFlZmZlY3RpdmVfd2VpZ2h0cxgDIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhQKDHNoYXJlX3dlaWdodBgEIAEoARIQCghyZXZpc2lvbhgFIAEoAxIUCgx1cGRhdGVfYWN0b3IYBiABKAkSRAoTZGlzcGF0Y2hfcmF0ZV9saW1pdBg8IAEoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRpc3BhdGNoUmF0ZUxpbWl0IlgKEURpc3BhdGNoUmF0ZUxpbWl0EgwKBGpvYnMYASABKA0SJgoDcGVyGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWJ1cnN0GAMgASgNIi8KGUdldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSJVChpHZXRQcm9kdWN0U2V0dGluZ3NSZXNwb25zZRI3CghzZXR0aW5ncxgBIAEoCzIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlByb2R1Y3RTZXR0aW5ncyLLAQoZU2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEj4KEHdlaWdodF9vdmVycmlkZXMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxIUCgxzaGFyZV93ZWlnaHQYAyABKAESRAoTZGlzcGF0Y2hfcmF0ZV9saW1pdBg8IAEoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRpc3BhdGNoUmF0ZUxpbWl0IlUKGlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEjcKCHNldHRpbmdzGAEgASgLMiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJvZHVjdFNldHRpbmdzIjkKE0RyYWluRmFjdG9yeVJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiRgoURHJhaW5GYWN0b3J5UmVzcG9uc2USLgoHZmFjdG9yeRgBIAEoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkiwwEKHENyZWF0ZUVucm9sbG1lbnRUb2tlblJlcXVlc3QSJgoDdHRsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjgKDmFsbG93ZWRfbGFiZWxzGAIgAygLMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGFiZWxHcmFudBIYChBhbGxvd2VkX3Byb2R1Y3RzGAMgAygJEhIKCmZhY3RvcnlfaWQYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkicQodQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEAoIdG9rZW5faWQYAiABKAkSLwoLZXhwaXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKFFJldm9rZUZhY3RvcnlSZXF1ZXN0EhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcmVhc29uGAIgASgJImAKFVJldm9rZUZhY3RvcnlSZXNwb25zZRIWCg5jbG9zZWRfc3RyZWFtcxgBIAEoBRIvCgtyZXZva2VfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLwoZUm90YXRlRmFjdG9yeVRva2VuUmVxdWVzdBISCgpmYWN0b3J5X2lkGAEgASgJIoYBChpSb3RhdGVGYWN0b3J5VG9rZW5SZXNwb25zZRIVCg1mYWN0b3J5X3Rva2VuGAEgASgJEj4KGnByZXZpb3VzX3Rva2VuX2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkZWxpdmVyZWQYAyABKAgiUwoTQ3JlYXRlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEi4KBHJvbGUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlIlIKFENyZWF0ZUFwaUtleVJlc3BvbnNlEgsKA2tleRgBIAEoCRItCgdhcGlfa2V5GAIgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IhQKEkxpc3RBcGlLZXlzUmVxdWVzdCJFChNMaXN0QXBpS2V5c1Jlc3BvbnNlEi4KCGFwaV9rZXlzGAEgAygLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IiMKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChRSZXZva2VBcGlLZXlSZXNwb25zZRItCgdhcGlfa2V5GAEgASgLMhwuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5IhIKEEdldENhbGxlclJlcXVlc3QikgIKEUdldENhbGxlclJlc3BvbnNlEgwKBG5hbWUYASABKAkSLgoEcm9sZRgCIAEoDjIgLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleVJvbGUSEwoLZGV2ZWxvcG1lbnQYAyABKAgSUgoOcmVxdWlyZWRfcm9sZXMYBCADKAsyOi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRDYWxsZXJSZXNwb25zZS5SZXF1aXJlZFJvbGVzRW50cnkaVgoSUmVxdWlyZWRSb2xlc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoDjIgLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleVJvbGU6AjgBMqUOCgxBZG1pblNlcnZpY2USaAoNTGlzdEZhY3RvcmllcxIqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RGYWN0b3JpZXNSZXF1ZXN0GisuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEnEKEEdldFNjYWxpbmdTaWduYWwSLS5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRTY2FsaW5nU2lnbmFsUmVxdWVzdBouLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFNjYWxpbmdTaWduYWxSZXNwb25zZRJ3ChJHZXRQcm9kdWN0U2V0dGluZ3MSLy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USdwoSU2V0UHJvZHVjdFNldHRpbmdzEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEmUKDERyYWluRmFjdG9yeRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRyYWluRmFjdG9yeVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkZhY3RvcnlSZXNwb25zZRKAAQoVQ3JlYXRlRW5yb2xsbWVudFRva2VuEjIuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVxdWVzdBozLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUVucm9sbG1lbnRUb2tlblJlc3BvbnNlEmgKDVJldm9rZUZhY3RvcnkSKi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VGYWN0b3J5UmVxdWVzdBorLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUZhY3RvcnlSZXNwb25zZRJ3ChJSb3RhdGVGYWN0b3J5VG9rZW4SLy5naWdhZmFjdG9yeS5mbGVldC52MS5Sb3RhdGVGYWN0b3J5VG9rZW5SZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUm90YXRlRmFjdG9yeVRva2VuUmVzcG9uc2USZQoMQ3JlYXRlQXBpS2V5EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RBcGlLZXlzEiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEFwaUtleXNSZXNwb25zZRJlCgxSZXZva2VBcGlLZXkSKS5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USYgoLTGlzdEJ1ZGdldHMSKC5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0QnVkZ2V0c1JlcXVlc3QaKS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0QnVkZ2V0c1Jlc3BvbnNlElwKCUdldEJ1ZGdldBImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEJ1ZGdldFJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRCdWRnZXRSZXNwb25zZRJcCglTZXRCdWRnZXQSJi5naWdhZmFjdG9yeS5mbGVldC52MS5TZXRCdWRnZXRSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0QnVkZ2V0UmVzcG9uc2USYgoLUGF1c2VCdWRnZXQSKC5naWdhZmFjdG9yeS5mbGVldC52MS5QYXVzZUJ1ZGdldFJlcXVlc3QaKS5naWdhZmFjdG9yeS5mbGVldC52MS5QYXVzZUJ1ZGdldFJlc3BvbnNlEmUKDFJlc3VtZUJ1ZGdldBIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlc3VtZUJ1ZGdldFJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXN1bWVCdWRnZXRSZXNwb25zZRJcCglHZXRDYWxsZXISJi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRDYWxsZXJSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Q2FsbGVyUmVzcG9uc2ViBnByb3RvMw", [file_gigafactory_fleet_v1_budget, file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ListFactoriesRequest has no filters yet.
@@ -211,6 +211,14 @@ export type ProductSettings = Message<"gigafactory.fleet.v1.ProductSettings"> & 
    * @generated from field: string update_actor = 6;
    */
   updateActor: string;
+
+  /**
+   * At most so many of the product's jobs are started (offered to a factory) per window, across
+   * every coordinator replica; unset: no limit.
+   *
+   * @generated from field: gigafactory.fleet.v1.DispatchRateLimit dispatch_rate_limit = 60;
+   */
+  dispatchRateLimit?: DispatchRateLimit | undefined;
 };
 
 /**
@@ -219,6 +227,41 @@ export type ProductSettings = Message<"gigafactory.fleet.v1.ProductSettings"> & 
  */
 export const ProductSettingsSchema: GenMessage<ProductSettings> = /*@__PURE__*/
   messageDesc(file_gigafactory_fleet_v1_admin_service, 5);
+
+/**
+ * DispatchRateLimit is a token bucket: `jobs` starts flow in per `per`, up to `burst` at once.
+ *
+ * @generated from message gigafactory.fleet.v1.DispatchRateLimit
+ */
+export type DispatchRateLimit = Message<"gigafactory.fleet.v1.DispatchRateLimit"> & {
+  /**
+   * Job starts allowed per window, from 1 to 1000000. In SetProductSettings, 0 removes the limit.
+   *
+   * @generated from field: uint32 jobs = 1;
+   */
+  jobs: number;
+
+  /**
+   * The window, from 1 second to 1 day.
+   *
+   * @generated from field: google.protobuf.Duration per = 2;
+   */
+  per?: Duration | undefined;
+
+  /**
+   * The most starts at once after a quiet spell, from 1 to 1000000; 0 means `jobs`.
+   *
+   * @generated from field: uint32 burst = 3;
+   */
+  burst: number;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.DispatchRateLimit.
+ * Use `create(DispatchRateLimitSchema)` to create a new message.
+ */
+export const DispatchRateLimitSchema: GenMessage<DispatchRateLimit> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 6);
 
 /**
  * GetProductSettingsRequest names the product.
@@ -239,7 +282,7 @@ export type GetProductSettingsRequest = Message<"gigafactory.fleet.v1.GetProduct
  * Use `create(GetProductSettingsRequestSchema)` to create a new message.
  */
 export const GetProductSettingsRequestSchema: GenMessage<GetProductSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 6);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 7);
 
 /**
  * GetProductSettingsResponse returns the settings.
@@ -260,7 +303,7 @@ export type GetProductSettingsResponse = Message<"gigafactory.fleet.v1.GetProduc
  * Use `create(GetProductSettingsResponseSchema)` to create a new message.
  */
 export const GetProductSettingsResponseSchema: GenMessage<GetProductSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 7);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 8);
 
 /**
  * SetProductSettingsRequest changes a product's settings.
@@ -288,6 +331,13 @@ export type SetProductSettingsRequest = Message<"gigafactory.fleet.v1.SetProduct
    * @generated from field: double share_weight = 3;
    */
   shareWeight: number;
+
+  /**
+   * A new dispatch rate limit; unset keeps the current one, jobs = 0 removes it.
+   *
+   * @generated from field: gigafactory.fleet.v1.DispatchRateLimit dispatch_rate_limit = 60;
+   */
+  dispatchRateLimit?: DispatchRateLimit | undefined;
 };
 
 /**
@@ -295,7 +345,7 @@ export type SetProductSettingsRequest = Message<"gigafactory.fleet.v1.SetProduct
  * Use `create(SetProductSettingsRequestSchema)` to create a new message.
  */
 export const SetProductSettingsRequestSchema: GenMessage<SetProductSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 8);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 9);
 
 /**
  * SetProductSettingsResponse returns the stored settings.
@@ -316,7 +366,7 @@ export type SetProductSettingsResponse = Message<"gigafactory.fleet.v1.SetProduc
  * Use `create(SetProductSettingsResponseSchema)` to create a new message.
  */
 export const SetProductSettingsResponseSchema: GenMessage<SetProductSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 9);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 10);
 
 /**
  * DrainFactoryRequest names the factory.
@@ -344,7 +394,7 @@ export type DrainFactoryRequest = Message<"gigafactory.fleet.v1.DrainFactoryRequ
  * Use `create(DrainFactoryRequestSchema)` to create a new message.
  */
 export const DrainFactoryRequestSchema: GenMessage<DrainFactoryRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 10);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 11);
 
 /**
  * DrainFactoryResponse confirms the drain started.
@@ -365,7 +415,7 @@ export type DrainFactoryResponse = Message<"gigafactory.fleet.v1.DrainFactoryRes
  * Use `create(DrainFactoryResponseSchema)` to create a new message.
  */
 export const DrainFactoryResponseSchema: GenMessage<DrainFactoryResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 11);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 12);
 
 /**
  * CreateEnrollmentTokenRequest says what a factory enrolled with the token may do.
@@ -414,7 +464,7 @@ export type CreateEnrollmentTokenRequest = Message<"gigafactory.fleet.v1.CreateE
  * Use `create(CreateEnrollmentTokenRequestSchema)` to create a new message.
  */
 export const CreateEnrollmentTokenRequestSchema: GenMessage<CreateEnrollmentTokenRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 12);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 13);
 
 /**
  * CreateEnrollmentTokenResponse carries the token, shown once.
@@ -449,7 +499,7 @@ export type CreateEnrollmentTokenResponse = Message<"gigafactory.fleet.v1.Create
  * Use `create(CreateEnrollmentTokenResponseSchema)` to create a new message.
  */
 export const CreateEnrollmentTokenResponseSchema: GenMessage<CreateEnrollmentTokenResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 13);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 14);
 
 /**
  * RevokeFactoryRequest names the factory to revoke.
@@ -477,7 +527,7 @@ export type RevokeFactoryRequest = Message<"gigafactory.fleet.v1.RevokeFactoryRe
  * Use `create(RevokeFactoryRequestSchema)` to create a new message.
  */
 export const RevokeFactoryRequestSchema: GenMessage<RevokeFactoryRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 14);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 15);
 
 /**
  * RevokeFactoryResponse confirms the revocation.
@@ -505,7 +555,7 @@ export type RevokeFactoryResponse = Message<"gigafactory.fleet.v1.RevokeFactoryR
  * Use `create(RevokeFactoryResponseSchema)` to create a new message.
  */
 export const RevokeFactoryResponseSchema: GenMessage<RevokeFactoryResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 15);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 16);
 
 /**
  * RotateFactoryTokenRequest names the factory whose token to replace.
@@ -526,7 +576,7 @@ export type RotateFactoryTokenRequest = Message<"gigafactory.fleet.v1.RotateFact
  * Use `create(RotateFactoryTokenRequestSchema)` to create a new message.
  */
 export const RotateFactoryTokenRequestSchema: GenMessage<RotateFactoryTokenRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 16);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 17);
 
 /**
  * RotateFactoryTokenResponse carries the new token, shown once.
@@ -561,7 +611,7 @@ export type RotateFactoryTokenResponse = Message<"gigafactory.fleet.v1.RotateFac
  * Use `create(RotateFactoryTokenResponseSchema)` to create a new message.
  */
 export const RotateFactoryTokenResponseSchema: GenMessage<RotateFactoryTokenResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 17);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 18);
 
 /**
  * CreateApiKeyRequest describes the key to create.
@@ -589,7 +639,7 @@ export type CreateApiKeyRequest = Message<"gigafactory.fleet.v1.CreateApiKeyRequ
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 18);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 19);
 
 /**
  * CreateApiKeyResponse carries the key, shown once.
@@ -617,7 +667,7 @@ export type CreateApiKeyResponse = Message<"gigafactory.fleet.v1.CreateApiKeyRes
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 19);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 20);
 
 /**
  * ListApiKeysRequest has no filters yet.
@@ -632,7 +682,7 @@ export type ListApiKeysRequest = Message<"gigafactory.fleet.v1.ListApiKeysReques
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 20);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 21);
 
 /**
  * ListApiKeysResponse lists every key, revoked ones included.
@@ -653,7 +703,7 @@ export type ListApiKeysResponse = Message<"gigafactory.fleet.v1.ListApiKeysRespo
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 21);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 22);
 
 /**
  * RevokeApiKeyRequest names the key to revoke.
@@ -674,7 +724,7 @@ export type RevokeApiKeyRequest = Message<"gigafactory.fleet.v1.RevokeApiKeyRequ
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 22);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 23);
 
 /**
  * RevokeApiKeyResponse returns the revoked key.
@@ -695,7 +745,7 @@ export type RevokeApiKeyResponse = Message<"gigafactory.fleet.v1.RevokeApiKeyRes
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 23);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 24);
 
 /**
  * GetCallerRequest has no fields: the caller is whoever sent the request.
@@ -710,7 +760,7 @@ export type GetCallerRequest = Message<"gigafactory.fleet.v1.GetCallerRequest"> 
  * Use `create(GetCallerRequestSchema)` to create a new message.
  */
 export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 24);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 25);
 
 /**
  * GetCallerResponse describes the caller and the role every API-key RPC needs.
@@ -753,7 +803,7 @@ export type GetCallerResponse = Message<"gigafactory.fleet.v1.GetCallerResponse"
  * Use `create(GetCallerResponseSchema)` to create a new message.
  */
 export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 25);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 26);
 
 /**
  * AdminService is how operators look at and steer the fleet itself.

@@ -676,8 +676,9 @@ export const ExplainScoreRequestSchema: GenMessage<ExplainScoreRequest> = /*@__P
  */
 export type FilterCheck = Message<"gigafactory.fleet.v1.FilterCheck"> & {
   /**
-   * The filter: "labels", "scope", "draining", "slots" or "budget" (the product's budget: the same
-   * verdict on every factory).
+   * The filter: "labels", "scope", "draining", "slots", "budget" (the product's budget: the same
+   * verdict on every factory) or "rate" (the product's dispatch rate limit, when it has one; also
+   * the same on every factory).
    *
    * @generated from field: string name = 1;
    */
