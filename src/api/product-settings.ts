@@ -4,6 +4,7 @@ import type { ProductSettings as WireProductSettings, SetProductSettingsRequest 
 import { DispatchRateLimitSchema, ProductSettingsSchema, type DispatchRateLimit as WireDispatchRateLimit } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
 import { validateDispatchRate, type DispatchRateLimit } from '../domain/dispatch-rate.js';
+import { reviewPolicyFromWire, reviewPolicyToWire } from './review-wire.js';
 import { invalidArgument } from '../domain/errors.js';
 import { resolveWeights, validateWeights } from '../domain/scheduler.js';
 import type { Scheduling } from '../coordinator/scheduling.js';
@@ -22,6 +23,7 @@ export function productSettingsToWire(settings: ProductSettings, scheduling: Sch
     revision: BigInt(settings.revision),
     updateActor: settings.updatedBy,
     ...(settings.dispatchRate ? { dispatchRateLimit: dispatchRateToWire(settings.dispatchRate) } : {}),
+    ...(settings.reviewPolicy ? { reviewPolicy: reviewPolicyToWire(settings.reviewPolicy) } : {}),
   });
 }
 
@@ -44,10 +46,12 @@ export function nextProductSettings(current: ProductSettings, req: SetProductSet
     throw invalidArgument(`share_weight ${req.shareWeight} must be from ${MIN_SHARE} to ${MAX_SHARE} (0 keeps the current value)`);
   }
   const dispatchRate = nextDispatchRate(current.dispatchRate, req.dispatchRateLimit);
-  const { dispatchRate: _replaced, ...kept } = current;
+  const reviewPolicy = req.reviewPolicy ? reviewPolicyFromWire(req.reviewPolicy, current.productId) : (current.reviewPolicy ?? null);
+  const { dispatchRate: _rate, reviewPolicy: _policy, ...kept } = current;
   return {
     ...kept, // keeps what SetProductSettings does not own (the budget)
     ...(dispatchRate ? { dispatchRate } : {}),
+    ...(reviewPolicy ? { reviewPolicy } : {}),
     productId: current.productId,
     weights,
     shareWeight: req.shareWeight === 0 ? current.shareWeight : req.shareWeight,

@@ -36,6 +36,8 @@ export function jobOptions(command: Command, { delayed }: { delayed: boolean }):
     .option('--max-attempts <n>', 'attempts allowed (default 3)', integer('--max-attempts'))
     .option('--timeout <seconds>', 'wall-clock limit per attempt (default 3600)', integer('--timeout'))
     .option('--require-review', 'on success, wait in awaiting_review for `gigafactory ship` or `reject`', false)
+    .option('--reviewer <name>', 'who may approve it: an API key name or group:<name> (repeatable; implies --require-review)', collect, [])
+    .option('--required-approvals <n>', 'approvals needed before it ships (N of the reviewers; default 1)', integer('--required-approvals'))
     .option('--estimated-cost <n>', "estimated cost of one attempt, reserved against the product's budget while it runs", Number)
     .option('--cost-ceiling <n>', 'the most one attempt may cost; it is stopped when its reported cost reaches this', Number)
     .option('--concurrency-key <key>', 'at most --concurrency-limit jobs with this key run at once (e.g. deploy-prod)')

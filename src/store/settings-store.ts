@@ -4,6 +4,7 @@
  */
 import type { BudgetConfig } from '../domain/budget.js';
 import type { DispatchBucket, DispatchRateLimit } from '../domain/dispatch-rate.js';
+import type { ReviewPolicy } from '../domain/review.js';
 import type { SchedulingWeights } from '../domain/scheduler.js';
 
 export interface ProductSettings {
@@ -21,6 +22,8 @@ export interface ProductSettings {
   budget?: BudgetConfig;
   /** At most so many job starts per window (SetProductSettings); absent: no limit. */
   dispatchRate?: DispatchRateLimit;
+  /** Reviewer groups, default reviewers, self-approval (SetProductSettings); absent: none. */
+  reviewPolicy?: ReviewPolicy;
 }
 
 export function defaultProductSettings(productId: string): ProductSettings {
