@@ -9,6 +9,7 @@ export type Route =
   | { page: 'factories' }
   | { page: 'budgets'; product: string }
   | { page: 'keys' }
+  | { page: 'schedules' }
   | { page: 'sign-in'; next: string }
   | { page: 'not-found'; path: string };
 
@@ -22,6 +23,7 @@ export function parseRoute(location: Location): Route {
   if (path === '/factories') return { page: 'factories' };
   if (path === '/budgets') return { page: 'budgets', product: query.get('product') ?? '' };
   if (path === '/keys') return { page: 'keys' };
+  if (path === '/schedules') return { page: 'schedules' };
   if (path === '/sign-in') return { page: 'sign-in', next: query.get('next') ?? '/' };
   return { page: 'not-found', path };
 }
