@@ -148,5 +148,8 @@ describe('the CLI', () => {
     const bad = await run('erin', ['submit', '--product', 'shop', '--reviewer', 'group:qa', '--', 'true']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('reviewers[0]: group qa is not defined for product shop');
+    const negative = await run('erin', ['submit', '--product', 'shop', '--reviewer', 'alice', '--required-approvals', '-1', '--', 'true']);
+    expect(negative.code).not.toBe(0);
+    expect(negative.stderr).toContain('--required-approvals must not be negative, got "-1"');
   }, 60_000);
 });
