@@ -23,6 +23,7 @@ import {
 } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { LogChunkSchema, LogStream, type LogChunk } from '../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import type * as domain from '../domain/job.js';
+import { reviewToWire } from './review-wire.js';
 import { WEIGHT_NAMES, type SchedulingWeights } from '../domain/scheduler.js';
 
 /** Domain stage name ↔ wire enum, in both directions from one table. */
@@ -152,6 +153,7 @@ export function jobToWire(job: domain.JobRecord): Job {
     concurrencyKey: job.concurrencyKey ?? '',
     concurrencyLimit: job.concurrencyLimit ?? 0,
     scheduleId: job.scheduleId ?? '',
+    review: job.review ? reviewToWire(job.review) : undefined,
   });
 }
 

@@ -1,7 +1,10 @@
 /** AdminService product settings: wire ↔ ProductSettings, validation naming the field. */
 import { create } from '@bufbuild/protobuf';
 import type { ProductSettings as WireProductSettings, SetProductSettingsRequest } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
-import { ProductSettingsSchema } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
+import { DispatchRateLimitSchema, ProductSettingsSchema, type DispatchRateLimit as WireDispatchRateLimit } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
+import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
+import { validateDispatchRate, type DispatchRateLimit } from '../domain/dispatch-rate.js';
+import { reviewPolicyFromWire, reviewPolicyToWire } from './review-wire.js';
 import { invalidArgument } from '../domain/errors.js';
 import { resolveWeights, validateWeights } from '../domain/scheduler.js';
 import type { Scheduling } from '../coordinator/scheduling.js';
@@ -19,7 +22,21 @@ export function productSettingsToWire(settings: ProductSettings, scheduling: Sch
     shareWeight: settings.shareWeight,
     revision: BigInt(settings.revision),
     updateActor: settings.updatedBy,
+    ...(settings.dispatchRate ? { dispatchRateLimit: dispatchRateToWire(settings.dispatchRate) } : {}),
+    ...(settings.reviewPolicy ? { reviewPolicy: reviewPolicyToWire(settings.reviewPolicy) } : {}),
   });
+}
+
+function dispatchRateToWire(limit: DispatchRateLimit): WireDispatchRateLimit {
+  return create(DispatchRateLimitSchema, { jobs: limit.jobs, per: durationFromMs(limit.perMs), burst: limit.burst });
+}
+
+/** The limit a SetProductSettings call asks for: unset keeps `current`, jobs = 0 removes it. */
+function nextDispatchRate(current: DispatchRateLimit | undefined, wire: WireDispatchRateLimit | undefined): DispatchRateLimit | undefined {
+  if (!wire) return current;
+  if (wire.jobs === 0) return undefined;
+  if (!wire.per) throw invalidArgument('dispatch_rate_limit.per is required (from 1s to 1 day)');
+  return validateDispatchRate({ jobs: wire.jobs, perMs: durationMs(wire.per), burst: wire.burst === 0 ? wire.jobs : wire.burst }, 'dispatch_rate_limit');
 }
 
 /** The next settings record for a SetProductSettings call, validated. */
@@ -28,8 +45,13 @@ export function nextProductSettings(current: ProductSettings, req: SetProductSet
   if (req.shareWeight !== 0 && !(req.shareWeight >= MIN_SHARE && req.shareWeight <= MAX_SHARE)) {
     throw invalidArgument(`share_weight ${req.shareWeight} must be from ${MIN_SHARE} to ${MAX_SHARE} (0 keeps the current value)`);
   }
+  const dispatchRate = nextDispatchRate(current.dispatchRate, req.dispatchRateLimit);
+  const reviewPolicy = req.reviewPolicy ? reviewPolicyFromWire(req.reviewPolicy, current.productId) : (current.reviewPolicy ?? null);
+  const { dispatchRate: _rate, reviewPolicy: _policy, ...kept } = current;
   return {
-    ...current, // keeps what SetProductSettings does not own (the budget)
+    ...kept, // keeps what SetProductSettings does not own (the budget)
+    ...(dispatchRate ? { dispatchRate } : {}),
+    ...(reviewPolicy ? { reviewPolicy } : {}),
     productId: current.productId,
     weights,
     shareWeight: req.shareWeight === 0 ? current.shareWeight : req.shareWeight,

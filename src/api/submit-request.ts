@@ -42,6 +42,8 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     ...(req.delay ? { delayMs: durationMs(req.delay) } : {}),
     ...(req.concurrencyKey ? { concurrencyKey: req.concurrencyKey } : {}),
     ...(req.concurrencyLimit !== 0 ? { concurrencyLimit: req.concurrencyLimit } : {}),
+    ...(req.reviewers.length ? { reviewers: [...req.reviewers], requireReview: true } : {}),
+    ...(req.requiredApprovals !== undefined ? { requiredApprovals: req.requiredApprovals } : {}),
   };
 }
 
@@ -64,5 +66,7 @@ export function jobSpecToRequest(spec: JobSpec): SubmitJobRequest {
     costCeiling: spec.costCeiling ?? 0,
     concurrencyKey: spec.concurrencyKey ?? '',
     concurrencyLimit: spec.concurrencyLimit ?? 0,
+    reviewers: spec.reviewers ?? [],
+    ...(spec.requiredApprovals !== undefined ? { requiredApprovals: spec.requiredApprovals } : {}),
   });
 }

@@ -31,7 +31,8 @@ export function jobDetails(job: Job): string {
   if (job.dependsOn.length) lines.push(['depends on', job.dependsOn.join(', ')]);
   if (job.parentId) lines.push(['parent', job.parentId]);
   if (job.children.length) lines.push(['children', job.children.join(', ')]);
-  if (job.requireReview) lines.push(['review', 'required']);
+  if (job.review) lines.push(['review', `${job.review.summary} (reviewers: ${job.review.reviewers.join(', ')})`]);
+  else if (job.requireReview) lines.push(['review', 'required']);
   if (job.requiredLabels.length) lines.push(['labels', job.requiredLabels.map(requirementText).join('; ')]);
   if (job.lease) lines.push(['lease', `${job.lease.factoryId} epoch ${job.lease.epoch} until ${time(job.lease.expireTime)}`]);
   if (job.endTime) lines.push(['ended', time(job.endTime)]);

@@ -17,6 +17,8 @@ export function jobRequestFromFlags(command: string[], opts: Record<string, unkn
     maxAttempts: (opts.maxAttempts as number | undefined) ?? 0,
     timeout: opts.timeout === undefined ? undefined : durationFromMs((opts.timeout as number) * 1000),
     requireReview: Boolean(opts.requireReview),
+    reviewers: (opts.reviewer as string[] | undefined) ?? [],
+    ...(opts.requiredApprovals !== undefined ? { requiredApprovals: opts.requiredApprovals as number } : {}),
     estimatedCost: (opts.estimatedCost as number | undefined) ?? 0,
     costCeiling: (opts.costCeiling as number | undefined) ?? 0,
     concurrencyKey: (opts.concurrencyKey as string | undefined) ?? '',

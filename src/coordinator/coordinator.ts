@@ -55,7 +55,8 @@ export class Coordinator {
   ) {
     this.streams = new OpenStreams(settings.maxStreamsPerKey);
     this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}), ...(decisionStore ? { decisionStore } : {}) });
-    this.jobs = new Jobs(store, this.feed, clock, this.fleet.dispatch.submitClaimer);
+    const products = this.fleet.scheduling;
+    this.jobs = new Jobs(store, this.feed, clock, this.fleet.dispatch.submitClaimer, (productId) => products.productSettings(productId).reviewPolicy ?? null);
     // Over a shared store (replicas), one job's watch and log tail poll the store: see store-poll.ts.
     const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;
     this.watch = new JobWatch(this.jobs, store, this.feed, shared);

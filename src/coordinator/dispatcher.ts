@@ -15,6 +15,8 @@ import type { Scheduling } from './scheduling.js';
 import type { SubmitClaimer } from './jobs.js';
 import type { JobWrites } from './job-writes.js';
 import type { Budgets } from './budgets.js';
+import type { DispatchRates } from './dispatch-rates.js';
+import { rateGate } from '../domain/dispatch-rate.js';
 import type { Clock } from './clock.js';
 import type { Leases } from './leases.js';
 import type { FleetSettings } from './lease-settings.js';
@@ -33,6 +35,7 @@ export interface DispatchContext {
   readonly clock: Clock;
   readonly settings: FleetSettings;
   readonly budgets: Budgets;
+  readonly rates: DispatchRates;
   readonly scheduling: Scheduling;
   readonly leases: Leases;
   /** Where each placement the store accepted is remembered, for evaluating scoring weights. */
@@ -102,7 +105,10 @@ export async function dispatchPass(fleet: DispatchContext): Promise<PassResult> 
   const factories = [...sessions.values()].map((s) => candidateOf(s, scheduling));
   const budgets = fleet.budgets.gate(now);
   const active = await activeByKey(fleet, runnable);
-  const plan = free === 0 ? [] : planDispatch(runnable, factories, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job), budgets, concurrencyGate(active));
+  const rates = await fleet.rates.allowance(runnable, now);
+  const planned = free === 0 ? [] : planDispatch(runnable, factories, scheduling.fairness(runnable), now, (job) => scheduling.weightsFor(job), budgets, [concurrencyGate(active), rateGate(rates)]);
+  // A rate-limited product's placements are claimed only with a token from its shared bucket.
+  const plan = await fleet.rates.admit(planned, now);
   const placed = new Set<string>();
   // Every claim of the pass is issued at once, so the store commits them together (one group commit,
   // one fsync) instead of one after another. Slots are reserved here, as the claims are issued.
@@ -117,9 +123,10 @@ export async function dispatchPass(fleet: DispatchContext): Promise<PassResult> 
   }
   await Promise.all(claims);
   result.emptied = runnable.length < limit && result.offered === runnable.length;
-  // A job its budget or its concurrency key holds back must not make room for itself either.
+  // A job its budget, its concurrency key or its product's rate holds back must not make room for itself either.
   const keys = concurrencyGate(active);
-  if (preempting) await makeRoom(fleet, runnable.filter((j) => !placed.has(j.id) && budgets.refusal(j) === null && keys.refusal(j) === null), sessions, now);
+  const rate = rateGate(rates);
+  if (preempting) await makeRoom(fleet, runnable.filter((j) => !placed.has(j.id) && budgets.refusal(j) === null && keys.refusal(j) === null && rate.refusal(j) === null), sessions, now);
   return result;
 }
 
@@ -177,8 +184,9 @@ async function claim(fleet: DispatchContext, session: FactoryLink, placement: Pl
  */
 export function claimOnSubmit(fleet: DispatchContext, job: JobRecord, onLost: () => void): ReturnType<SubmitClaimer['claim']> {
   // Budget spend not yet (re)read: a pass reads it first, so leave the job to one. A concurrency
-  // key is counted in the store, which a submit (deciding synchronously) cannot read: a pass does.
-  if (fleet.budgets.isRefreshDue() || job.concurrencyKey !== undefined) return null;
+  // key and a dispatch-rate bucket are in the store, which a submit (deciding synchronously) cannot
+  // read: a pass does.
+  if (fleet.budgets.isRefreshDue() || job.concurrencyKey !== undefined || fleet.rates.limitOf(job.productId) !== null) return null;
   const free = fleet.sessionsWithFreeSlots(SCORED_FACTORIES);
   if (free.length === 0) return null;
   const now = fleet.clock.now();

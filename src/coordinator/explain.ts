@@ -1,5 +1,6 @@
 /** ExplainScore: every connected factory's filters and score for one job, plus its recorded decision. */
-import type { Explanation } from '../domain/scheduler.js';
+import type { Explanation, FilterCheck } from '../domain/scheduler.js';
+import { describeDispatchRate } from '../domain/dispatch-rate.js';
 import type { AttemptRecord, JobRecord } from '../domain/job.js';
 import { concurrencyGate, timeWait, type SchedulingWeights } from '../domain/scheduler.js';
 import { candidateOf, type DispatchContext } from './dispatcher.js';
@@ -16,13 +17,16 @@ export interface JobExplanation {
   notBefore: number | null;
 }
 
-export async function explainJob(fleet: Pick<DispatchContext, 'sessions' | 'clock' | 'store' | 'budgets' | 'scheduling'>, job: JobRecord): Promise<JobExplanation> {
+export async function explainJob(fleet: Pick<DispatchContext, 'sessions' | 'clock' | 'store' | 'budgets' | 'rates' | 'scheduling'>, job: JobRecord): Promise<JobExplanation> {
   const jobId = job.id;
   const now = fleet.clock.now();
   const factories = fleet.sessions().map((s) => candidateOf(s, fleet.scheduling));
   const runnable = await fleet.store.listRunnable(now, 200);
   const budgetRefusal = fleet.budgets.refusal(job);
-  const explanations = fleet.scheduling.explain(job, jobId, factories, runnable, now, budgetRefusal);
+  const limit = fleet.rates.limitOf(job.productId);
+  const rateRefusal = limit && job.stage === 'queued' ? await fleet.rates.refusal(job.productId, now) : null;
+  const rate: FilterCheck | null = limit && { name: 'rate', passed: rateRefusal === null, detail: rateRefusal ?? `within product ${job.productId}'s dispatch rate (${describeDispatchRate(limit)})` };
+  const explanations = fleet.scheduling.explain(job, jobId, factories, runnable, now, budgetRefusal, rate);
   const labelFailures = explanations.filter((e) => !e.checks.find((c) => c.name === 'labels')?.passed);
   const unplaceableReason =
     budgetRefusal !== null
@@ -35,7 +39,7 @@ export async function explainJob(fleet: Pick<DispatchContext, 'sessions' | 'cloc
   const lastDecision = [...job.attempts].reverse().find((a) => a.decision) ?? null;
   const key = job.concurrencyKey;
   const keyWait = key !== undefined && job.stage === 'queued' ? concurrencyGate(await fleet.store.countActiveByConcurrencyKey([key])).refusal(job) : null;
-  const waitingReasons = [timeWait(job, now), keyWait].filter((r): r is string => r !== null);
+  const waitingReasons = [timeWait(job, now), keyWait, rateRefusal].filter((r): r is string => r !== null);
   const notBefore = job.stage === 'queued' && job.notBefore > now ? job.notBefore : null;
   return { job, factories: explanations, weights: fleet.scheduling.weightsFor(job), unplaceableReason, lastDecision, waitingReasons, notBefore };
 }

@@ -20,6 +20,7 @@ import { Budgets } from './budgets.js';
 import { DecisionLog } from './decision-log.js';
 import type { DecisionStore } from '../store/decision-store.js';
 import { MemoryDecisionStore } from '../store/memory/memory-decision-store.js';
+import { DispatchRates } from './dispatch-rates.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
 import { MemoryLeaseKeyStore } from '../store/memory/memory-lease-key-store.js';
 import { LeaseKeys } from './lease-keys.js';
@@ -93,6 +94,8 @@ export class Fleet implements SessionHost, SessionRegistry {
   readonly budgets: Budgets;
   /** Placement decisions and their outcomes, for evaluating scoring weights. */
   readonly decisions: DecisionLog;
+  /** Per-product dispatch rate limits, over buckets in the settings store. */
+  readonly rates: DispatchRates;
   /** When dispatch passes run; its submitClaimer is what Jobs places new jobs with. */
   readonly dispatch: DispatchLoop;
   /** The open factory streams. */
@@ -118,6 +121,7 @@ export class Fleet implements SessionHost, SessionRegistry {
     this.budgets = new Budgets(deps.store, this.scheduling, deps.clock);
     this.decisions = new DecisionLog(deps.decisionStore ?? new MemoryDecisionStore(), deps.log);
     this.attach(this.decisions);
+    this.rates = new DispatchRates(this.scheduling, this.scheduling.store);
     this.leaseKeys = deps.leaseKeys ?? new LeaseKeys(new MemoryLeaseKeyStore(), deps.clock);
     this.writes = new JobWrites(deps.store, deps.feed);
     this.leases = new Leases({
@@ -144,6 +148,7 @@ export class Fleet implements SessionHost, SessionRegistry {
       clock: deps.clock,
       settings: deps.settings,
       budgets: this.budgets,
+      rates: this.rates,
       scheduling: this.scheduling,
       leases: this.leases,
       decisions: this.decisions,

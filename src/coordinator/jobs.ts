@@ -4,6 +4,7 @@
  */
 import type { JobRecord, JobSpec } from '../domain/job.js';
 import { validateJobSpec } from '../domain/job-spec.js';
+import { withReviewRouting, type ReviewPolicy } from '../domain/review.js';
 import { cancel, newJob, reject, requeue, ship, type Actor, type JobChange } from '../domain/lifecycle.js';
 import type { JobPage, JobQuery, JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
@@ -32,8 +33,17 @@ export class Jobs extends JobWrites {
     feed: JobFeed,
     private readonly clock: Clock,
     private readonly claimer: SubmitClaimer | null = null,
+    private readonly reviewPolicyOf: (productId: string) => ReviewPolicy | null = () => null,
   ) {
     super(store, feed);
+  }
+
+  /**
+   * The spec with its review routing resolved against its product's review policy (INVALID_ARGUMENT
+   * for an unknown group, N = 0 or N > M); Workflows calls it while validating, before storing any job.
+   */
+  withReview(spec: JobSpec, submittedBy: Actor): JobSpec {
+    return withReviewRouting(spec, this.reviewPolicyOf(spec.productId), submittedBy);
   }
 
   /**
@@ -41,7 +51,7 @@ export class Jobs extends JobWrites {
    * Dependencies and children are linked by Workflows, which calls this with `id` and `parentId`.
    */
   async submit(input: JobSpec, actor: Actor, opts: { id?: string; parentId?: string } = {}): Promise<{ job: JobRecord; created: boolean }> {
-    const spec = validateJobSpec(input);
+    const spec = this.withReview(validateJobSpec(input), actor);
     const now = this.clock.now();
     const { job, event } = newJob(spec, opts.id ?? newId('job', now), now, actor, opts.parentId);
     const inserting = this.store.insertJob(job, event!);

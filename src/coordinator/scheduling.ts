@@ -13,6 +13,7 @@ import {
   type Explanation,
   type FactoryCandidate,
   type FairShareState,
+  type FilterCheck,
   type SchedulingWeights,
 } from '../domain/scheduler.js';
 import { armOf, type WeightsArm } from '../domain/weights-experiment.js';
@@ -29,7 +30,8 @@ export class Scheduling {
   private readonly recent = new Map<string, string[]>();
 
   constructor(
-    private readonly store: SettingsStore,
+    /** Also where the products' dispatch-rate buckets live (DispatchRates). */
+    readonly store: SettingsStore,
     readonly defaults: SchedulingWeights = DEFAULT_WEIGHTS,
   ) {}
 
@@ -138,9 +140,17 @@ export class Scheduling {
     }
   }
 
-  explain(job: JobRecord | null, jobId: string, factories: readonly FactoryCandidate[], runnable: readonly JobRecord[], now: number, budgetRefusal: string | null = null): Explanation[] {
+  explain(
+    job: JobRecord | null,
+    jobId: string,
+    factories: readonly FactoryCandidate[],
+    runnable: readonly JobRecord[],
+    now: number,
+    budgetRefusal: string | null = null,
+    rate: FilterCheck | null = null,
+  ): Explanation[] {
     if (!job) throw notFound(`job ${jobId} not found`);
-    const explanations = explain(job, factories, this.fairness([job, ...runnable]), now, this.weightsFor(job), budgetRefusal);
+    const explanations = explain(job, factories, this.fairness([job, ...runnable]), now, this.weightsFor(job), budgetRefusal, rate);
     return explanations.sort((a, b) => Number(b.passed) - Number(a.passed) || (b.score?.total ?? 0) - (a.score?.total ?? 0) || a.factoryId.localeCompare(b.factoryId));
   }
 }

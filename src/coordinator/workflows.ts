@@ -87,7 +87,7 @@ export class Workflows {
     if (dependsOnKeys.length > 0) {
       throw invalidArgument('depends_on_keys names siblings in the same AddChildren request; in SubmitJob, use depends_on with job ids');
     }
-    const spec = validateJobSpec(input);
+    const spec = this.jobs.withReview(validateJobSpec(input), actor);
     await this.assertExist(spec.dependsOn ?? [], 'depends_on');
     return this.storeAndLink(spec, actor);
   }
@@ -103,7 +103,7 @@ export class Workflows {
     if (inputs.length > MAX_JOBS_PER_SUBMIT) throw invalidArgument(`jobs has ${inputs.length} jobs; at most ${MAX_JOBS_PER_SUBMIT} per request`);
     const keyed = new Map<string, number>();
     const specs = inputs.map((input, i) => {
-      const spec = forItem(`jobs[${i}]`, () => validateJobSpec(input));
+      const spec = forItem(`jobs[${i}]`, () => this.jobs.withReview(validateJobSpec(input), actor));
       if (!spec.idempotencyKey) return spec;
       // Two inserts with one key in one commit would race for it; refusing says so plainly.
       const key = `${spec.productId}\u0000${spec.idempotencyKey}`;
@@ -131,7 +131,7 @@ export class Workflows {
     if (inputs.length === 0) throw invalidArgument('children must have at least one job');
     if (inputs.length > MAX_CHILDREN_PER_REQUEST) throw invalidArgument(`children has ${inputs.length} jobs; at most ${MAX_CHILDREN_PER_REQUEST} per request`);
     const parent = await this.jobs.get(parentId);
-    const specs = inputs.map((input, i) => forItem(`children[${i}]`, () => validateJobSpec(input.spec)));
+    const specs = inputs.map((input, i) => forItem(`children[${i}]`, () => this.jobs.withReview(validateJobSpec(input.spec), actor)));
     // Ids first: a keyed child's id is derived from the parent and its key, so a retried request
     // names the same jobs (and the idempotent insert returns them).
     const byKey = new Map<string, number>();

@@ -3,6 +3,7 @@
  * The protobuf `Job` is its wire form (see api/convert.ts); the store keeps exactly this shape, so
  * one job is one record and every transition is one compare-and-set on it.
  */
+import type { ReviewRouting } from './review.js';
 
 export const JOB_STAGES = [
   'queued',
@@ -165,6 +166,8 @@ export interface JobRecord {
   concurrencyLimit?: number;
   /** The schedule whose run this job is (absent: submitted directly). */
   scheduleId?: string;
+  /** Who must approve the work and who has (absent: any operator ships it). */
+  review?: ReviewRouting;
 }
 
 /** Where a job came from in an issue tracker. The external id never changes for a job. */
@@ -239,4 +242,10 @@ export interface JobSpec {
   concurrencyLimit?: number;
   /** Set by the schedule ticker only. */
   scheduleId?: string;
+  /** Who may approve the work (API key names, "group:<name>"); implies requireReview. */
+  reviewers?: string[];
+  /** Approvals needed (N of the reviewers); absent: the product's default, or 1. */
+  requiredApprovals?: number;
+  /** Set by the coordinator from reviewers, requiredApprovals and the product's review policy. */
+  review?: ReviewRouting;
 }

@@ -13,6 +13,7 @@
  *   success with complete_with_children ──▶ blocked (awaiting children) ──▶ succeeded | failed
  *   failed | dead | cancelled | rejected | awaiting_review ──requeue──▶ queued (or blocked)
  */
+import { assertEligible, assertMayApprove, reviewSummary, withApproval } from './review.js';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { DomainError, failedPrecondition, invalidArgument, staleEpoch } from './errors.js';
 import { requestedStart } from './job-spec.js';
@@ -367,7 +368,8 @@ export function stopForBudget(job: JobRecord, now: number, reason: string): JobC
  */
 export function workSucceeded(job: JobRecord, now: number, kind: string, actor: Actor, message: string, patch: Partial<JobRecord> = {}): JobChange {
   if (job.requireReview) {
-    return change(job, now, 'awaiting_review', actor, message, { ...patch, ...notAwaitingChildren(job), stage: 'awaiting_review', reason: 'waiting for an operator to ship or reject it' });
+    const reason = job.review ? `waiting for review: ${reviewSummary(job.review)}` : 'waiting for an operator to ship or reject it';
+    return change(job, now, 'awaiting_review', actor, message, { ...patch, ...notAwaitingChildren(job), stage: 'awaiting_review', reason });
   }
   return change(job, now, kind, actor, message, { ...patch, ...notAwaitingChildren(job), stage: 'succeeded', endedAt: now, reason: '' });
 }
@@ -382,17 +384,28 @@ function notAwaitingChildren(job: JobRecord): Partial<JobRecord> {
   return job.awaitingChildren ? { awaitingChildren: false } : {};
 }
 
-/** An operator ships a reviewed job: it is done, and counts as success for its dependents. */
-export function ship(job: JobRecord, now: number, actor: Actor, note: string): JobChange {
+/**
+ * An operator ships a reviewed job: it is done, and counts as success for its dependents. A job
+ * with review routing records the caller's approval instead, and ships with the last one needed;
+ * null when the caller had approved already (a repeated call changes nothing).
+ */
+export function ship(job: JobRecord, now: number, actor: Actor, note: string): JobChange | null {
   assertStage(job, ['awaiting_review'], 'ship');
-  return change(job, now, 'shipped', actor, note, { stage: 'shipped', endedAt: now, reason: note ? `shipped: ${note}` : '' });
+  if (!job.review) return change(job, now, 'shipped', actor, note, { stage: 'shipped', endedAt: now, reason: note ? `shipped: ${note}` : '' });
+  assertMayApprove(job.review, job.id, actor);
+  const review = withApproval(job.review, actor, now, note);
+  if (!review) return null;
+  const summary = reviewSummary(review);
+  if (review.approvals.length < review.required) return change(job, now, 'approved', actor, note ? `${summary} (${note})` : summary, { review, reason: `waiting for review: ${summary}` });
+  return change(job, now, 'shipped', actor, note ? `${summary} (${note})` : summary, { review, stage: 'shipped', endedAt: now, reason: `shipped: ${summary}` });
 }
 
-/** An operator rejects a reviewed job; the reason is required and recorded. */
+/** An operator (with review routing: an eligible reviewer) rejects a reviewed job; the reason is required and recorded. */
 export function reject(job: JobRecord, now: number, actor: Actor, reason: string): JobChange {
   const why = reason.trim();
   if (!why) throw invalidArgument(`reason is required to reject job ${job.id} (say what was wrong with the work)`);
   assertStage(job, ['awaiting_review'], 'reject');
+  if (job.review) assertEligible(job.review, job.id, actor, 'reject');
   return change(job, now, 'rejected', actor, why, { stage: 'rejected', endedAt: now, reason: `rejected: ${why}` });
 }
 
@@ -420,6 +433,7 @@ export function requeue(job: JobRecord, now: number, actor: Actor, note: string)
     lastPreemptedAt: null,
     ...notAwaitingChildren(job),
     ...withoutBudgetStop(job),
+    ...(job.review ? { review: { ...job.review, approvals: [] } } : {}), // new work needs new approvals
     requeuedAt: now,
     reason: `requeued by ${actor}${note ? `: ${note}` : ''}`,
   });

@@ -44,7 +44,7 @@ export interface FairShareState {
 }
 
 export interface FilterCheck {
-  name: 'labels' | 'scope' | 'slots' | 'draining' | 'budget';
+  name: 'labels' | 'scope' | 'slots' | 'draining' | 'budget' | 'rate';
   passed: boolean;
   detail: string;
 }
@@ -142,7 +142,8 @@ function totalScore(own: JobTerms, job: JobRecord, factory: FactoryCandidate, fr
 
 /**
  * Every factory's filters and, where they pass, its score: what ExplainScore shows. The product's
- * budget is a filter too (the same verdict on every factory): `budgetRefusal` says why it fails.
+ * budget is a filter too (the same verdict on every factory): `budgetRefusal` says why it fails;
+ * so is its dispatch rate, when it has one (`rate`).
  */
 export function explain(
   job: JobRecord,
@@ -151,10 +152,12 @@ export function explain(
   now: number,
   weights: SchedulingWeights,
   budgetRefusal: string | null = null,
+  rate: FilterCheck | null = null,
 ): Explanation[] {
   const budget: FilterCheck = { name: 'budget', passed: budgetRefusal === null, detail: budgetRefusal ?? `within product ${job.productId}'s budget` };
+  const product = rate ? [budget, rate] : [budget];
   return factories.map((factory) => {
-    const checks = [...filterFactory(job, factory), budget];
+    const checks = [...filterFactory(job, factory), ...product];
     const passed = checks.every((c) => c.passed);
     return { factoryId: factory.factoryId, passed, checks, score: passed ? scoreCandidate(job, factory, fairness, now, weights) : null };
   });
@@ -192,17 +195,21 @@ export function concurrencyWait(key: string, active: number, limit: number): str
 }
 
 /**
- * The concurrency-key filter of one pass: at most concurrencyLimit jobs per key hold a lease,
- * counting the leases in the store (`active`, every replica's) plus this pass's own placements.
+ * A hard filter of one pass whose verdict changes as the pass places jobs (a concurrency key's
+ * places, a product's dispatch rate): planDispatch asks before a placement and reserves after one.
  */
-export interface ConcurrencyGate {
+export interface PlacementGate {
   /** Why `job` may not be placed now, or null when it may. */
   refusal(job: JobRecord): string | null;
-  /** A placement of `job` takes one of its key's places for the rest of the pass. */
+  /** A placement of `job` takes one of its places for the rest of the pass. */
   reserve(job: JobRecord): void;
 }
 
-export function concurrencyGate(active: ReadonlyMap<string, number>): ConcurrencyGate {
+/**
+ * The concurrency-key filter of one pass: at most concurrencyLimit jobs per key hold a lease,
+ * counting the leases in the store (`active`, every replica's) plus this pass's own placements.
+ */
+export function concurrencyGate(active: ReadonlyMap<string, number>): PlacementGate {
   const counts = new Map(active);
   return {
     refusal(job) {
@@ -387,7 +394,7 @@ export const SCORED_FACTORIES = 100;
  * Plans one dispatch pass: which runnable jobs go to which free slots, best first, never more
  * placements than free slots, never to a factory failing a hard filter, and never beyond the
  * product's budget (each placement reserves its estimate in `budgets` for the rest of the pass),
- * nor beyond a concurrency key's limit (`concurrency`, likewise).
+ * nor past any of `gates` (a concurrency key's limit, a product's dispatch rate; likewise).
  *
  * Jobs are queued per product (best base score first: priority + aging). Each step takes the product
  * whose head scores highest once its current fair-share deficit is added, so fair share is re-judged
@@ -404,7 +411,7 @@ export function planDispatch(
   now: number,
   weightsFor: (job: JobRecord) => SchedulingWeights,
   budgets: BudgetGate | null = null,
-  concurrency: ConcurrencyGate | null = null,
+  gates: readonly PlacementGate[] = [],
 ): Placement[] {
   // Slots this plan took, by index into `factories`. The candidates are neither copied nor filtered
   // up front: a placement reads only the factories it visits, so a pass costs the same in a fleet of
@@ -441,7 +448,7 @@ export function planDispatch(
     heads.set(pick.product, index + 1);
     const { job, weights } = queues.get(pick.product)![index]!;
     if (budgets?.refusal(job)) continue; // paused, exhausted, or its estimate does not fit
-    if (concurrency?.refusal(job)) continue; // its concurrency key is at its limit
+    if (gates.some((gate) => gate.refusal(job) !== null)) continue; // its concurrency key or its product's rate is at its limit
     const ranked = bestFactories(job, factories, freeAt, jobTerms(job, state, now, weights), weights);
     if (ranked === FLEET_FULL) break;
     if (ranked.length === 0) continue; // no connected factory with a free slot can run it now
@@ -450,7 +457,7 @@ export function planDispatch(
     const features = placementFeatures(job, ranked, factories, freeAt, waitedMinutes(job, now), shareDeficit(job.productId, state));
     placements.push({ job, factory, score: scoreCandidate(job, factory, state, now, weights), features });
     budgets?.reserve(job);
-    concurrency?.reserve(job);
+    for (const gate of gates) gate.reserve(job);
     taken.set(best, (taken.get(best) ?? 0) + 1);
     running.set(job.productId, (running.get(job.productId) ?? 0) + 1);
   }

@@ -3,6 +3,8 @@
  * fair-share weight, and its budget). One small record per product, replaced with compare-and-set like a job.
  */
 import type { BudgetConfig } from '../domain/budget.js';
+import type { DispatchBucket, DispatchRateLimit } from '../domain/dispatch-rate.js';
+import type { ReviewPolicy } from '../domain/review.js';
 import type { SchedulingWeights } from '../domain/scheduler.js';
 import type { WeightsExperiment } from '../domain/weights-experiment.js';
 
@@ -21,6 +23,10 @@ export interface ProductSettings {
   budget?: BudgetConfig;
   /** Candidate weights used for a fraction of the product's placements (A/B); absent when none run. */
   experiment?: WeightsExperiment;
+  /** At most so many job starts per window (SetProductSettings); absent: no limit. */
+  dispatchRate?: DispatchRateLimit;
+  /** Reviewer groups, default reviewers, self-approval (SetProductSettings); absent: none. */
+  reviewPolicy?: ReviewPolicy;
 }
 
 export function defaultProductSettings(productId: string): ProductSettings {
@@ -33,4 +39,11 @@ export interface SettingsStore {
   listProductSettings(): Promise<ProductSettings[]>;
   /** Compare-and-set on `next.revision - 1`; throws RevisionConflict when someone else changed it. */
   putProductSettings(next: ProductSettings): Promise<void>;
+  /**
+   * A product's dispatch-rate bucket (domain/dispatch-rate.ts), or null when none was stored. Kept
+   * apart from the settings record: it changes on every dispatch pass, the settings rarely.
+   */
+  getDispatchBucket(productId: string): Promise<DispatchBucket | null>;
+  /** Insert (revision 1) or compare-and-set on `next.revision - 1`; throws RevisionConflict otherwise. */
+  putDispatchBucket(next: DispatchBucket): Promise<void>;
 }

@@ -36,7 +36,7 @@ const cancelledReport: AttemptReport = { outcome: 'cancelled', exitCode: -15, me
 function finalJob(stage: 'succeeded' | 'failed' | 'cancelled' | 'dead' | 'shipped' | 'rejected'): JobRecord {
   switch (stage) {
     case 'shipped':
-      return ship(complete(running('f1', { requireReview: true }), 'f1', 1, ok(), T0, RETRY, 0).job, T0, 'user:a', '').job;
+      return ship(complete(running('f1', { requireReview: true }), 'f1', 1, ok(), T0, RETRY, 0).job, T0, 'user:a', '')!.job;
     case 'rejected':
       return reject(complete(running('f1', { requireReview: true }), 'f1', 1, ok(), T0, RETRY, 0).job, T0, 'user:a', 'bad').job;
     case 'succeeded':

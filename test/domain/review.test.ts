@@ -37,7 +37,7 @@ function inStage(stage: JobStage): JobRecord {
     case 'awaiting_review':
       return reviewed();
     case 'shipped':
-      return ship(reviewed(), T0 + 6, 'user:a', '').job;
+      return ship(reviewed(), T0 + 6, 'user:a', '')!.job;
     case 'rejected':
       return reject(reviewed(), T0 + 6, 'user:a', 'wrong').job;
   }
@@ -57,7 +57,7 @@ describe('review gate', () => {
   });
 
   it('ship: awaiting_review → shipped (final), with the actor and note on the event', () => {
-    const { job, event } = ship(reviewed(), T0 + 9, 'alice', 'looks good');
+    const { job, event } = ship(reviewed(), T0 + 9, 'alice', 'looks good')!;
     expect(job).toMatchObject({ stage: 'shipped', endedAt: T0 + 9, reason: 'shipped: looks good' });
     expect(isFinal(job.stage)).toBe(true);
     expect(event).toMatchObject({ kind: 'shipped', actor: 'alice', message: 'looks good', fromStage: 'awaiting_review', toStage: 'shipped' });

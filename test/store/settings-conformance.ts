@@ -45,6 +45,12 @@ export function describeSettingsStoreConformance(name: string, make: () => Promi
       expect(await store().getProductSettings('render')).toStrictEqual(settings('render', 2, { shareWeight: 7 }));
     });
 
+    it('keeps a dispatch rate limit with the settings', async () => {
+      const dispatchRate = { jobs: 5, perMs: 60_000, burst: 10 };
+      await store().putProductSettings(settings('render', 1, { dispatchRate }));
+      expect(await store().getProductSettings('render')).toStrictEqual(settings('render', 1, { dispatchRate }));
+    });
+
     it('keeps a budget with the settings, and settings without one stay without', async () => {
       const budget = { costLimit: 100, period: 'week' as const, jobWallClockLimitMs: 30_000, paused: true, pauseReason: 'review', pausedBy: 'alice', pausedAt: 1_700_000_000_500 };
       await store().putProductSettings(settings('render', 1, { budget }));
@@ -65,6 +71,19 @@ export function describeSettingsStoreConformance(name: string, make: () => Promi
       expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(RevisionConflict);
       const first = await Promise.allSettled([store().putProductSettings(settings('fresh', 1)), store().putProductSettings(settings('fresh', 1))]);
       expect(first.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    });
+
+    it('keeps dispatch-rate buckets apart from settings, compare-and-set on their revision', async () => {
+      const bucket = { productId: 'render', tokens: 2.5, at: 1_700_000_000_000, revision: 1 };
+      expect(await store().getDispatchBucket('render')).toBeNull();
+      await store().putDispatchBucket(bucket);
+      expect(await store().getDispatchBucket('render')).toStrictEqual(bucket);
+      expect(await store().getProductSettings('render')).toBeNull();
+      await expect(store().putDispatchBucket(bucket)).rejects.toBeInstanceOf(RevisionConflict);
+      await expect(store().putDispatchBucket({ ...bucket, revision: 3 })).rejects.toBeInstanceOf(RevisionConflict);
+      const racing = await Promise.allSettled([store().putDispatchBucket({ ...bucket, tokens: 1, revision: 2 }), store().putDispatchBucket({ ...bucket, tokens: 0, revision: 2 })]);
+      expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect((await store().getDispatchBucket('render'))?.revision).toBe(2);
     });
   });
 }

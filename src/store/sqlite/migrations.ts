@@ -179,6 +179,19 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    description: 'dispatch-rate buckets: per-product token buckets for dispatch rate limits',
+    sql: `
+      -- One row per rate-limited product; the doc is the bucket (domain/dispatch-rate.ts), replaced
+      -- with compare-and-set on revision so every start is counted once.
+      CREATE TABLE dispatch_buckets (
+        product_id TEXT    PRIMARY KEY,
+        revision   INTEGER NOT NULL,
+        doc        TEXT    NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
     version: 10,
     description: 'placement decisions and their outcomes, for evaluating scoring weights',
     sql: `

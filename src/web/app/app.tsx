@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Logo } from './components/logo.js';
 import { jobEvents, useLiveState } from './events.js';
 import { ApiKeysPage } from './pages/api-keys.js';
+import { SchedulesPage } from './pages/schedules.js';
 import { BudgetsPage } from './pages/budgets.js';
 import { WeightsPage } from './pages/weights.js';
 import { ROLE_NAMES, useCaller } from './caller.js';
@@ -24,6 +25,7 @@ const TITLES: Record<Route['page'], string> = {
   budgets: 'Budgets',
   weights: 'Weights',
   keys: 'API keys',
+  schedules: 'Schedules',
   'sign-in': 'Sign in',
   'not-found': 'Not found',
 };
@@ -62,6 +64,7 @@ export function App(): JSX.Element {
           <NavItem href="/" active={route.page === 'overview'} icon={ICONS.overview}>Overview</NavItem>
           <NavItem href="/jobs" active={route.page === 'jobs' || route.page === 'job'} icon={ICONS.jobs}>Jobs</NavItem>
           <NavItem href="/factories" active={route.page === 'factories'} icon={ICONS.factories}>Factories</NavItem>
+          <NavItem href="/schedules" active={route.page === 'schedules'} icon={ICONS.schedules}>Schedules</NavItem>
           <NavItem href="/budgets" active={route.page === 'budgets'} icon={ICONS.budgets}>Budgets</NavItem>
           <NavItem href="/weights" active={route.page === 'weights'} icon={ICONS.weights}>Weights</NavItem>
           <NavItem href="/keys" active={route.page === 'keys'} icon={ICONS.keys}>API keys</NavItem>
@@ -107,6 +110,7 @@ export function App(): JSX.Element {
         {route.page === 'budgets' && <BudgetsPage product={route.product} />}
         {route.page === 'weights' && <WeightsPage product={route.product} key={route.product} />}
         {route.page === 'keys' && <ApiKeysPage />}
+        {route.page === 'schedules' && <SchedulesPage />}
         {route.page === 'not-found' && (
           <div class="page">
             <Empty title="Page not found">
@@ -146,6 +150,9 @@ const ICONS = {
   ),
   jobs: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M3 4h2v2H3V4Zm4 0h10v2H7V4ZM3 9h2v2H3V9Zm4 0h10v2H7V9Zm-4 5h2v2H3v-2Zm4 0h10v2H7v-2Z" /></svg>
+  ),
+  schedules: (
+    <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M10 2a8 8 0 1 0 0 16 8 8 0 0 0 0-16Zm0 2a6 6 0 1 1 0 12 6 6 0 0 1 0-12Zm-1 2v4.4l3.3 3.3 1.4-1.4L11 9.6V6H9Z" /></svg>
   ),
   budgets: (
     <svg viewBox="0 0 20 20" aria-hidden="true"><path fill="currentColor" d="M10 2a8 8 0 1 0 8 8h-8V2Zm2 0v6h6a8 8 0 0 0-6-6Z" /></svg>

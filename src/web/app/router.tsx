@@ -10,6 +10,7 @@ export type Route =
   | { page: 'budgets'; product: string }
   | { page: 'weights'; product: string }
   | { page: 'keys' }
+  | { page: 'schedules' }
   | { page: 'sign-in'; next: string }
   | { page: 'not-found'; path: string };
 
@@ -24,6 +25,7 @@ export function parseRoute(location: Location): Route {
   if (path === '/budgets') return { page: 'budgets', product: query.get('product') ?? '' };
   if (path === '/weights') return { page: 'weights', product: query.get('product') ?? '' };
   if (path === '/keys') return { page: 'keys' };
+  if (path === '/schedules') return { page: 'schedules' };
   if (path === '/sign-in') return { page: 'sign-in', next: query.get('next') ?? '/' };
   return { page: 'not-found', path };
 }

@@ -32,7 +32,7 @@ export function noteRefusal(err: unknown): void {
   );
 }
 
-const transport = createConnectTransport({
+export const transport = createConnectTransport({
   baseUrl: window.location.origin,
   interceptors: [authInterceptor],
 });

@@ -21,6 +21,7 @@ import { LogBuffer } from '../log-buffer.js';
 import { jobService } from '../rpc.js';
 import { Link, navigate } from '../router.js';
 import { GuardedButton } from '../components/guarded.js';
+import { ReviewPanel } from '../components/review-panel.js';
 import { followStream } from '../streams.js';
 
 export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
@@ -215,6 +216,7 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
         </div>
       )}
 
+      {job.review && <ReviewPanel review={job.review} awaiting={job.stage === JobStage.AWAITING_REVIEW} />}
       {/* Until the job first runs, where it could go matters more than its (empty) output. */}
       {!final && start === null && <PlacementPanel job={job} />}
       <LogView buffer={buffer.current} version={logVersion} status={logStatus} jobId={job.id} factoryOf={factoryOf} />
@@ -421,7 +423,7 @@ function JobActions({ job, onChange }: { job: Job; onChange: (job: Job) => void 
       >
         Run again
       </GuardedButton>
-      {reviewing && (
+      {reviewing && !job.review && (
         <ConfirmAction
           label="Ship"
           rpc="JobService/ShipJob"
@@ -429,6 +431,18 @@ function JobActions({ job, onChange }: { job: Job; onChange: (job: Job) => void 
           description="Its work is accepted: the job counts as succeeded and the jobs waiting for it are released."
           reasonPlaceholder="Note (optional, recorded on the job)"
           doing="ship the job"
+          primary
+          onConfirm={async (reason) => apply(await jobService.shipJob({ jobId: job.id, reason }))}
+        />
+      )}
+      {reviewing && job.review && (
+        <ConfirmAction
+          label="Approve"
+          rpc="JobService/ShipJob"
+          title="Approve this job"
+          description={`Your approval is recorded on the job; it ships once ${job.review.requiredApprovals} of its reviewers have approved (${job.review.approvals.length} so far).`}
+          reasonPlaceholder="Note (optional, recorded with your approval)"
+          doing="approve the job"
           primary
           onConfirm={async (reason) => apply(await jobService.shipJob({ jobId: job.id, reason }))}
         />

@@ -19,7 +19,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gigafactory/fleet/v1/admin_service.proto\x12\x14gigafactory.fleet.v1\x1a!gigafactory/fleet/v1/budget.proto\x1a&gigafactory/fleet/v1/credentials.proto\x1a\"gigafactory/fleet/v1/factory.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14ListFactoriesRequest\"\xca\x01\n\x15ListFactoriesResponse\x12;\n\tfactories\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\tfactories\x12/\n\x13\x63oordinator_version\x18\x02 \x01(\tR\x12\x63oordinatorVersion\x12\x43\n\x1eoldest_supported_agent_version\x18\x03 \x01(\tR\x1boldestSupportedAgentVersion\"\x19\n\x17GetScalingSignalRequest\"\xec\x01\n\x11UnplaceableDemand\x12O\n\x0frequired_labels\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12)\n\x10requirements_key\x18\x02 \x01(\tR\x0frequirementsKey\x12\x1f\n\x0bqueued_jobs\x18\x03 \x01(\x05R\nqueuedJobs\x12:\n\x0boldest_wait\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\noldestWait\"\xc1\x01\n\x18GetScalingSignalResponse\x12\x41\n\x07\x64\x65mands\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.UnplaceableDemandR\x07\x64\x65mands\x12=\n\x0c\x63ompute_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63omputeTime\x12#\n\rexamined_jobs\x18\x03 \x01(\x05R\x0c\x65xaminedJobs\"\xb6\x02\n\x0fProductSettings\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12Q\n\x11\x65\x66\x66\x65\x63tive_weights\x18\x03 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x10\x65\x66\x66\x65\x63tiveWeights\x12!\n\x0cshare_weight\x18\x04 \x01(\x01R\x0bshareWeight\x12\x1a\n\x08revision\x18\x05 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x06 \x01(\tR\x0bupdateActor\":\n\x19GetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"_\n\x1aGetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"\xae\x01\n\x19SetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12!\n\x0cshare_weight\x18\x03 \x01(\x01R\x0bshareWeight\"_\n\x1aSetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"L\n\x13\x44rainFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"O\n\x14\x44rainFactoryResponse\x12\x37\n\x07\x66\x61\x63tory\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\x07\x66\x61\x63tory\"\x80\x02\n\x1c\x43reateEnrollmentTokenRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12G\n\x0e\x61llowed_labels\x18\x02 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x03 \x03(\tR\x0f\x61llowedProducts\x12\x1d\n\nfactory_id\x18\x04 \x01(\tR\tfactoryId\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\"\x8d\x01\n\x1d\x43reateEnrollmentTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n\x08token_id\x18\x02 \x01(\tR\x07tokenId\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"M\n\x14RevokeFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"{\n\x15RevokeFactoryResponse\x12%\n\x0e\x63losed_streams\x18\x01 \x01(\x05R\rclosedStreams\x12;\n\x0brevoke_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\":\n\x19RotateFactoryTokenRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xb8\x01\n\x1aRotateFactoryTokenResponse\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime\x12\x1c\n\tdelivered\x18\x03 \x01(\x08R\tdelivered\"_\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\"_\n\x14\x43reateApiKeyResponse\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x35\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x14\n\x12ListApiKeysRequest\"N\n\x13ListApiKeysResponse\x12\x37\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x07\x61piKeys\")\n\x13RevokeApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"M\n\x14RevokeApiKeyResponse\x12\x35\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x12\n\x10GetCallerRequest\"\xc6\x02\n\x11GetCallerResponse\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\x12 \n\x0b\x64\x65velopment\x18\x03 \x01(\x08R\x0b\x64\x65velopment\x12\x61\n\x0erequired_roles\x18\x04 \x03(\x0b\x32:.gigafactory.fleet.v1.GetCallerResponse.RequiredRolesEntryR\rrequiredRoles\x1a\x62\n\x12RequiredRolesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x36\n\x05value\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x05value:\x02\x38\x01\x32\xa5\x0e\n\x0c\x41\x64minService\x12h\n\rListFactories\x12*.gigafactory.fleet.v1.ListFactoriesRequest\x1a+.gigafactory.fleet.v1.ListFactoriesResponse\x12q\n\x10GetScalingSignal\x12-.gigafactory.fleet.v1.GetScalingSignalRequest\x1a..gigafactory.fleet.v1.GetScalingSignalResponse\x12w\n\x12GetProductSettings\x12/.gigafactory.fleet.v1.GetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.GetProductSettingsResponse\x12w\n\x12SetProductSettings\x12/.gigafactory.fleet.v1.SetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.SetProductSettingsResponse\x12\x65\n\x0c\x44rainFactory\x12).gigafactory.fleet.v1.DrainFactoryRequest\x1a*.gigafactory.fleet.v1.DrainFactoryResponse\x12\x80\x01\n\x15\x43reateEnrollmentToken\x12\x32.gigafactory.fleet.v1.CreateEnrollmentTokenRequest\x1a\x33.gigafactory.fleet.v1.CreateEnrollmentTokenResponse\x12h\n\rRevokeFactory\x12*.gigafactory.fleet.v1.RevokeFactoryRequest\x1a+.gigafactory.fleet.v1.RevokeFactoryResponse\x12w\n\x12RotateFactoryToken\x12/.gigafactory.fleet.v1.RotateFactoryTokenRequest\x1a\x30.gigafactory.fleet.v1.RotateFactoryTokenResponse\x12\x65\n\x0c\x43reateApiKey\x12).gigafactory.fleet.v1.CreateApiKeyRequest\x1a*.gigafactory.fleet.v1.CreateApiKeyResponse\x12\x62\n\x0bListApiKeys\x12(.gigafactory.fleet.v1.ListApiKeysRequest\x1a).gigafactory.fleet.v1.ListApiKeysResponse\x12\x65\n\x0cRevokeApiKey\x12).gigafactory.fleet.v1.RevokeApiKeyRequest\x1a*.gigafactory.fleet.v1.RevokeApiKeyResponse\x12\x62\n\x0bListBudgets\x12(.gigafactory.fleet.v1.ListBudgetsRequest\x1a).gigafactory.fleet.v1.ListBudgetsResponse\x12\\\n\tGetBudget\x12&.gigafactory.fleet.v1.GetBudgetRequest\x1a\'.gigafactory.fleet.v1.GetBudgetResponse\x12\\\n\tSetBudget\x12&.gigafactory.fleet.v1.SetBudgetRequest\x1a\'.gigafactory.fleet.v1.SetBudgetResponse\x12\x62\n\x0bPauseBudget\x12(.gigafactory.fleet.v1.PauseBudgetRequest\x1a).gigafactory.fleet.v1.PauseBudgetResponse\x12\x65\n\x0cResumeBudget\x12).gigafactory.fleet.v1.ResumeBudgetRequest\x1a*.gigafactory.fleet.v1.ResumeBudgetResponse\x12\\\n\tGetCaller\x12&.gigafactory.fleet.v1.GetCallerRequest\x1a\'.gigafactory.fleet.v1.GetCallerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gigafactory/fleet/v1/admin_service.proto\x12\x14gigafactory.fleet.v1\x1a!gigafactory/fleet/v1/budget.proto\x1a&gigafactory/fleet/v1/credentials.proto\x1a\"gigafactory/fleet/v1/factory.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14ListFactoriesRequest\"\xca\x01\n\x15ListFactoriesResponse\x12;\n\tfactories\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\tfactories\x12/\n\x13\x63oordinator_version\x18\x02 \x01(\tR\x12\x63oordinatorVersion\x12\x43\n\x1eoldest_supported_agent_version\x18\x03 \x01(\tR\x1boldestSupportedAgentVersion\"\x19\n\x17GetScalingSignalRequest\"\xec\x01\n\x11UnplaceableDemand\x12O\n\x0frequired_labels\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12)\n\x10requirements_key\x18\x02 \x01(\tR\x0frequirementsKey\x12\x1f\n\x0bqueued_jobs\x18\x03 \x01(\x05R\nqueuedJobs\x12:\n\x0boldest_wait\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\noldestWait\"\xc1\x01\n\x18GetScalingSignalResponse\x12\x41\n\x07\x64\x65mands\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.UnplaceableDemandR\x07\x64\x65mands\x12=\n\x0c\x63ompute_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63omputeTime\x12#\n\rexamined_jobs\x18\x03 \x01(\x05R\x0c\x65xaminedJobs\"\xd8\x03\n\x0fProductSettings\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12Q\n\x11\x65\x66\x66\x65\x63tive_weights\x18\x03 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x10\x65\x66\x66\x65\x63tiveWeights\x12!\n\x0cshare_weight\x18\x04 \x01(\x01R\x0bshareWeight\x12\x1a\n\x08revision\x18\x05 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x06 \x01(\tR\x0bupdateActor\x12W\n\x13\x64ispatch_rate_limit\x18< \x01(\x0b\x32\'.gigafactory.fleet.v1.DispatchRateLimitR\x11\x64ispatchRateLimit\x12G\n\rreview_policy\x18= \x01(\x0b\x32\".gigafactory.fleet.v1.ReviewPolicyR\x0creviewPolicy\"\xe8\x01\n\x0cReviewPolicy\x12;\n\x06groups\x18\x01 \x03(\x0b\x32#.gigafactory.fleet.v1.ReviewerGroupR\x06groups\x12+\n\x11\x64\x65\x66\x61ult_reviewers\x18\x02 \x03(\tR\x10\x64\x65\x66\x61ultReviewers\x12<\n\x1a\x64\x65\x66\x61ult_required_approvals\x18\x03 \x01(\rR\x18\x64\x65\x66\x61ultRequiredApprovals\x12\x30\n\x14\x66orbid_self_approval\x18\x04 \x01(\x08R\x12\x66orbidSelfApproval\"=\n\rReviewerGroup\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07members\x18\x02 \x03(\tR\x07members\"j\n\x11\x44ispatchRateLimit\x12\x12\n\x04jobs\x18\x01 \x01(\rR\x04jobs\x12+\n\x03per\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03per\x12\x14\n\x05\x62urst\x18\x03 \x01(\rR\x05\x62urst\":\n\x19GetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"_\n\x1aGetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"\xd0\x02\n\x19SetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12!\n\x0cshare_weight\x18\x03 \x01(\x01R\x0bshareWeight\x12W\n\x13\x64ispatch_rate_limit\x18< \x01(\x0b\x32\'.gigafactory.fleet.v1.DispatchRateLimitR\x11\x64ispatchRateLimit\x12G\n\rreview_policy\x18= \x01(\x0b\x32\".gigafactory.fleet.v1.ReviewPolicyR\x0creviewPolicy\"_\n\x1aSetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"L\n\x13\x44rainFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"O\n\x14\x44rainFactoryResponse\x12\x37\n\x07\x66\x61\x63tory\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\x07\x66\x61\x63tory\"\x80\x02\n\x1c\x43reateEnrollmentTokenRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12G\n\x0e\x61llowed_labels\x18\x02 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x03 \x03(\tR\x0f\x61llowedProducts\x12\x1d\n\nfactory_id\x18\x04 \x01(\tR\tfactoryId\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\"\x8d\x01\n\x1d\x43reateEnrollmentTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n\x08token_id\x18\x02 \x01(\tR\x07tokenId\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"M\n\x14RevokeFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"{\n\x15RevokeFactoryResponse\x12%\n\x0e\x63losed_streams\x18\x01 \x01(\x05R\rclosedStreams\x12;\n\x0brevoke_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\":\n\x19RotateFactoryTokenRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xb8\x01\n\x1aRotateFactoryTokenResponse\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime\x12\x1c\n\tdelivered\x18\x03 \x01(\x08R\tdelivered\"_\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\"_\n\x14\x43reateApiKeyResponse\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x35\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x14\n\x12ListApiKeysRequest\"N\n\x13ListApiKeysResponse\x12\x37\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x07\x61piKeys\")\n\x13RevokeApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"M\n\x14RevokeApiKeyResponse\x12\x35\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x12\n\x10GetCallerRequest\"\xc6\x02\n\x11GetCallerResponse\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\x12 \n\x0b\x64\x65velopment\x18\x03 \x01(\x08R\x0b\x64\x65velopment\x12\x61\n\x0erequired_roles\x18\x04 \x03(\x0b\x32:.gigafactory.fleet.v1.GetCallerResponse.RequiredRolesEntryR\rrequiredRoles\x1a\x62\n\x12RequiredRolesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x36\n\x05value\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x05value:\x02\x38\x01\x32\xa5\x0e\n\x0c\x41\x64minService\x12h\n\rListFactories\x12*.gigafactory.fleet.v1.ListFactoriesRequest\x1a+.gigafactory.fleet.v1.ListFactoriesResponse\x12q\n\x10GetScalingSignal\x12-.gigafactory.fleet.v1.GetScalingSignalRequest\x1a..gigafactory.fleet.v1.GetScalingSignalResponse\x12w\n\x12GetProductSettings\x12/.gigafactory.fleet.v1.GetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.GetProductSettingsResponse\x12w\n\x12SetProductSettings\x12/.gigafactory.fleet.v1.SetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.SetProductSettingsResponse\x12\x65\n\x0c\x44rainFactory\x12).gigafactory.fleet.v1.DrainFactoryRequest\x1a*.gigafactory.fleet.v1.DrainFactoryResponse\x12\x80\x01\n\x15\x43reateEnrollmentToken\x12\x32.gigafactory.fleet.v1.CreateEnrollmentTokenRequest\x1a\x33.gigafactory.fleet.v1.CreateEnrollmentTokenResponse\x12h\n\rRevokeFactory\x12*.gigafactory.fleet.v1.RevokeFactoryRequest\x1a+.gigafactory.fleet.v1.RevokeFactoryResponse\x12w\n\x12RotateFactoryToken\x12/.gigafactory.fleet.v1.RotateFactoryTokenRequest\x1a\x30.gigafactory.fleet.v1.RotateFactoryTokenResponse\x12\x65\n\x0c\x43reateApiKey\x12).gigafactory.fleet.v1.CreateApiKeyRequest\x1a*.gigafactory.fleet.v1.CreateApiKeyResponse\x12\x62\n\x0bListApiKeys\x12(.gigafactory.fleet.v1.ListApiKeysRequest\x1a).gigafactory.fleet.v1.ListApiKeysResponse\x12\x65\n\x0cRevokeApiKey\x12).gigafactory.fleet.v1.RevokeApiKeyRequest\x1a*.gigafactory.fleet.v1.RevokeApiKeyResponse\x12\x62\n\x0bListBudgets\x12(.gigafactory.fleet.v1.ListBudgetsRequest\x1a).gigafactory.fleet.v1.ListBudgetsResponse\x12\\\n\tGetBudget\x12&.gigafactory.fleet.v1.GetBudgetRequest\x1a\'.gigafactory.fleet.v1.GetBudgetResponse\x12\\\n\tSetBudget\x12&.gigafactory.fleet.v1.SetBudgetRequest\x1a\'.gigafactory.fleet.v1.SetBudgetResponse\x12\x62\n\x0bPauseBudget\x12(.gigafactory.fleet.v1.PauseBudgetRequest\x1a).gigafactory.fleet.v1.PauseBudgetResponse\x12\x65\n\x0cResumeBudget\x12).gigafactory.fleet.v1.ResumeBudgetRequest\x1a*.gigafactory.fleet.v1.ResumeBudgetResponse\x12\\\n\tGetCaller\x12&.gigafactory.fleet.v1.GetCallerRequest\x1a\'.gigafactory.fleet.v1.GetCallerResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gigafactory.fleet.v1.admin_service_pb2', globals())
@@ -39,49 +39,55 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETSCALINGSIGNALRESPONSE._serialized_start=770
   _GETSCALINGSIGNALRESPONSE._serialized_end=963
   _PRODUCTSETTINGS._serialized_start=966
-  _PRODUCTSETTINGS._serialized_end=1276
-  _GETPRODUCTSETTINGSREQUEST._serialized_start=1278
-  _GETPRODUCTSETTINGSREQUEST._serialized_end=1336
-  _GETPRODUCTSETTINGSRESPONSE._serialized_start=1338
-  _GETPRODUCTSETTINGSRESPONSE._serialized_end=1433
-  _SETPRODUCTSETTINGSREQUEST._serialized_start=1436
-  _SETPRODUCTSETTINGSREQUEST._serialized_end=1610
-  _SETPRODUCTSETTINGSRESPONSE._serialized_start=1612
-  _SETPRODUCTSETTINGSRESPONSE._serialized_end=1707
-  _DRAINFACTORYREQUEST._serialized_start=1709
-  _DRAINFACTORYREQUEST._serialized_end=1785
-  _DRAINFACTORYRESPONSE._serialized_start=1787
-  _DRAINFACTORYRESPONSE._serialized_end=1866
-  _CREATEENROLLMENTTOKENREQUEST._serialized_start=1869
-  _CREATEENROLLMENTTOKENREQUEST._serialized_end=2125
-  _CREATEENROLLMENTTOKENRESPONSE._serialized_start=2128
-  _CREATEENROLLMENTTOKENRESPONSE._serialized_end=2269
-  _REVOKEFACTORYREQUEST._serialized_start=2271
-  _REVOKEFACTORYREQUEST._serialized_end=2348
-  _REVOKEFACTORYRESPONSE._serialized_start=2350
-  _REVOKEFACTORYRESPONSE._serialized_end=2473
-  _ROTATEFACTORYTOKENREQUEST._serialized_start=2475
-  _ROTATEFACTORYTOKENREQUEST._serialized_end=2533
-  _ROTATEFACTORYTOKENRESPONSE._serialized_start=2536
-  _ROTATEFACTORYTOKENRESPONSE._serialized_end=2720
-  _CREATEAPIKEYREQUEST._serialized_start=2722
-  _CREATEAPIKEYREQUEST._serialized_end=2817
-  _CREATEAPIKEYRESPONSE._serialized_start=2819
-  _CREATEAPIKEYRESPONSE._serialized_end=2914
-  _LISTAPIKEYSREQUEST._serialized_start=2916
-  _LISTAPIKEYSREQUEST._serialized_end=2936
-  _LISTAPIKEYSRESPONSE._serialized_start=2938
-  _LISTAPIKEYSRESPONSE._serialized_end=3016
-  _REVOKEAPIKEYREQUEST._serialized_start=3018
-  _REVOKEAPIKEYREQUEST._serialized_end=3059
-  _REVOKEAPIKEYRESPONSE._serialized_start=3061
-  _REVOKEAPIKEYRESPONSE._serialized_end=3138
-  _GETCALLERREQUEST._serialized_start=3140
-  _GETCALLERREQUEST._serialized_end=3158
-  _GETCALLERRESPONSE._serialized_start=3161
-  _GETCALLERRESPONSE._serialized_end=3487
-  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_start=3389
-  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_end=3487
-  _ADMINSERVICE._serialized_start=3490
-  _ADMINSERVICE._serialized_end=5319
+  _PRODUCTSETTINGS._serialized_end=1438
+  _REVIEWPOLICY._serialized_start=1441
+  _REVIEWPOLICY._serialized_end=1673
+  _REVIEWERGROUP._serialized_start=1675
+  _REVIEWERGROUP._serialized_end=1736
+  _DISPATCHRATELIMIT._serialized_start=1738
+  _DISPATCHRATELIMIT._serialized_end=1844
+  _GETPRODUCTSETTINGSREQUEST._serialized_start=1846
+  _GETPRODUCTSETTINGSREQUEST._serialized_end=1904
+  _GETPRODUCTSETTINGSRESPONSE._serialized_start=1906
+  _GETPRODUCTSETTINGSRESPONSE._serialized_end=2001
+  _SETPRODUCTSETTINGSREQUEST._serialized_start=2004
+  _SETPRODUCTSETTINGSREQUEST._serialized_end=2340
+  _SETPRODUCTSETTINGSRESPONSE._serialized_start=2342
+  _SETPRODUCTSETTINGSRESPONSE._serialized_end=2437
+  _DRAINFACTORYREQUEST._serialized_start=2439
+  _DRAINFACTORYREQUEST._serialized_end=2515
+  _DRAINFACTORYRESPONSE._serialized_start=2517
+  _DRAINFACTORYRESPONSE._serialized_end=2596
+  _CREATEENROLLMENTTOKENREQUEST._serialized_start=2599
+  _CREATEENROLLMENTTOKENREQUEST._serialized_end=2855
+  _CREATEENROLLMENTTOKENRESPONSE._serialized_start=2858
+  _CREATEENROLLMENTTOKENRESPONSE._serialized_end=2999
+  _REVOKEFACTORYREQUEST._serialized_start=3001
+  _REVOKEFACTORYREQUEST._serialized_end=3078
+  _REVOKEFACTORYRESPONSE._serialized_start=3080
+  _REVOKEFACTORYRESPONSE._serialized_end=3203
+  _ROTATEFACTORYTOKENREQUEST._serialized_start=3205
+  _ROTATEFACTORYTOKENREQUEST._serialized_end=3263
+  _ROTATEFACTORYTOKENRESPONSE._serialized_start=3266
+  _ROTATEFACTORYTOKENRESPONSE._serialized_end=3450
+  _CREATEAPIKEYREQUEST._serialized_start=3452
+  _CREATEAPIKEYREQUEST._serialized_end=3547
+  _CREATEAPIKEYRESPONSE._serialized_start=3549
+  _CREATEAPIKEYRESPONSE._serialized_end=3644
+  _LISTAPIKEYSREQUEST._serialized_start=3646
+  _LISTAPIKEYSREQUEST._serialized_end=3666
+  _LISTAPIKEYSRESPONSE._serialized_start=3668
+  _LISTAPIKEYSRESPONSE._serialized_end=3746
+  _REVOKEAPIKEYREQUEST._serialized_start=3748
+  _REVOKEAPIKEYREQUEST._serialized_end=3789
+  _REVOKEAPIKEYRESPONSE._serialized_start=3791
+  _REVOKEAPIKEYRESPONSE._serialized_end=3868
+  _GETCALLERREQUEST._serialized_start=3870
+  _GETCALLERREQUEST._serialized_end=3888
+  _GETCALLERRESPONSE._serialized_start=3891
+  _GETCALLERRESPONSE._serialized_end=4217
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_start=4119
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_end=4217
+  _ADMINSERVICE._serialized_start=4220
+  _ADMINSERVICE._serialized_end=6049
 # @@protoc_insertion_point(module_scope)

@@ -51,6 +51,16 @@ class CreateEnrollmentTokenResponse(_message.Message):
     token_id: str
     def __init__(self, token: _Optional[str] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class DispatchRateLimit(_message.Message):
+    __slots__ = ["burst", "jobs", "per"]
+    BURST_FIELD_NUMBER: _ClassVar[int]
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    PER_FIELD_NUMBER: _ClassVar[int]
+    burst: int
+    jobs: int
+    per: _duration_pb2.Duration
+    def __init__(self, jobs: _Optional[int] = ..., per: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., burst: _Optional[int] = ...) -> None: ...
+
 class DrainFactoryRequest(_message.Message):
     __slots__ = ["factory_id", "reason"]
     FACTORY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -139,20 +149,44 @@ class ListFactoriesResponse(_message.Message):
     def __init__(self, factories: _Optional[_Iterable[_Union[_factory_pb2.Factory, _Mapping]]] = ..., coordinator_version: _Optional[str] = ..., oldest_supported_agent_version: _Optional[str] = ...) -> None: ...
 
 class ProductSettings(_message.Message):
-    __slots__ = ["effective_weights", "product_id", "revision", "share_weight", "update_actor", "weight_overrides"]
+    __slots__ = ["dispatch_rate_limit", "effective_weights", "product_id", "review_policy", "revision", "share_weight", "update_actor", "weight_overrides"]
+    DISPATCH_RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_POLICY_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_ACTOR_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    dispatch_rate_limit: DispatchRateLimit
     effective_weights: _job_pb2.ScoringWeights
     product_id: str
+    review_policy: ReviewPolicy
     revision: int
     share_weight: float
     update_actor: str
     weight_overrides: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., effective_weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., effective_weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ..., dispatch_rate_limit: _Optional[_Union[DispatchRateLimit, _Mapping]] = ..., review_policy: _Optional[_Union[ReviewPolicy, _Mapping]] = ...) -> None: ...
+
+class ReviewPolicy(_message.Message):
+    __slots__ = ["default_required_approvals", "default_reviewers", "forbid_self_approval", "groups"]
+    DEFAULT_REQUIRED_APPROVALS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_REVIEWERS_FIELD_NUMBER: _ClassVar[int]
+    FORBID_SELF_APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    default_required_approvals: int
+    default_reviewers: _containers.RepeatedScalarFieldContainer[str]
+    forbid_self_approval: bool
+    groups: _containers.RepeatedCompositeFieldContainer[ReviewerGroup]
+    def __init__(self, groups: _Optional[_Iterable[_Union[ReviewerGroup, _Mapping]]] = ..., default_reviewers: _Optional[_Iterable[str]] = ..., default_required_approvals: _Optional[int] = ..., forbid_self_approval: bool = ...) -> None: ...
+
+class ReviewerGroup(_message.Message):
+    __slots__ = ["members", "name"]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedScalarFieldContainer[str]
+    name: str
+    def __init__(self, name: _Optional[str] = ..., members: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RevokeApiKeyRequest(_message.Message):
     __slots__ = ["name"]
@@ -199,14 +233,18 @@ class RotateFactoryTokenResponse(_message.Message):
     def __init__(self, factory_token: _Optional[str] = ..., previous_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: bool = ...) -> None: ...
 
 class SetProductSettingsRequest(_message.Message):
-    __slots__ = ["product_id", "share_weight", "weight_overrides"]
+    __slots__ = ["dispatch_rate_limit", "product_id", "review_policy", "share_weight", "weight_overrides"]
+    DISPATCH_RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_POLICY_FIELD_NUMBER: _ClassVar[int]
     SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    dispatch_rate_limit: DispatchRateLimit
     product_id: str
+    review_policy: ReviewPolicy
     share_weight: float
     weight_overrides: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., dispatch_rate_limit: _Optional[_Union[DispatchRateLimit, _Mapping]] = ..., review_policy: _Optional[_Union[ReviewPolicy, _Mapping]] = ...) -> None: ...
 
 class SetProductSettingsResponse(_message.Message):
     __slots__ = ["settings"]

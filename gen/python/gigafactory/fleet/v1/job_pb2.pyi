@@ -64,7 +64,7 @@ class Attempt(_message.Message):
     def __init__(self, epoch: _Optional[int] = ..., factory_id: _Optional[str] = ..., offer_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ..., decision: _Optional[_Union[ScoreBreakdown, _Mapping]] = ..., cost: _Optional[float] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "children", "command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost", "cost_ceiling", "create_time", "dependents", "depends_on", "end_time", "env", "epoch", "estimated_cost", "exit_code", "external_id", "external_labels", "external_url", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "on_dependency_failure", "parent_id", "preemption_streak", "priority", "product_id", "reason", "require_review", "required_labels", "result", "revision", "run_at", "schedule_id", "stage", "start_time", "timeout", "title", "update_time"]
+    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "children", "command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost", "cost_ceiling", "create_time", "dependents", "depends_on", "end_time", "env", "epoch", "estimated_cost", "exit_code", "external_id", "external_labels", "external_url", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "on_dependency_failure", "parent_id", "preemption_streak", "priority", "product_id", "reason", "require_review", "required_labels", "result", "review", "revision", "run_at", "schedule_id", "stage", "start_time", "timeout", "title", "update_time"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +114,7 @@ class Job(_message.Message):
     REQUIRED_LABELS_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_REVIEW_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     RUN_AT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +158,7 @@ class Job(_message.Message):
     require_review: bool
     required_labels: _containers.RepeatedCompositeFieldContainer[LabelRequirement]
     result: str
+    review: JobReview
     revision: int
     run_at: _timestamp_pb2.Timestamp
     schedule_id: str
@@ -165,7 +167,7 @@ class Job(_message.Message):
     timeout: _duration_pb2.Duration
     title: str
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ..., parent_id: _Optional[str] = ..., children: _Optional[_Iterable[str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., on_dependency_failure: _Optional[_Union[DependencyFailurePolicy, str]] = ..., estimated_cost: _Optional[float] = ..., cost: _Optional[float] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., external_labels: _Optional[_Mapping[str, str]] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., schedule_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ..., parent_id: _Optional[str] = ..., children: _Optional[_Iterable[str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., on_dependency_failure: _Optional[_Union[DependencyFailurePolicy, str]] = ..., estimated_cost: _Optional[float] = ..., cost: _Optional[float] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., external_labels: _Optional[_Mapping[str, str]] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., schedule_id: _Optional[str] = ..., review: _Optional[_Union[JobReview, _Mapping]] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ["actor", "epoch", "from_stage", "job", "job_id", "kind", "message", "revision", "time", "to_stage"]
@@ -191,6 +193,26 @@ class JobEvent(_message.Message):
     to_stage: JobStage
     def __init__(self, job_id: _Optional[str] = ..., revision: _Optional[int] = ..., epoch: _Optional[int] = ..., from_stage: _Optional[_Union[JobStage, str]] = ..., to_stage: _Optional[_Union[JobStage, str]] = ..., kind: _Optional[str] = ..., actor: _Optional[str] = ..., message: _Optional[str] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
+class JobReview(_message.Message):
+    __slots__ = ["approvals", "eligible_reviewers", "pending_reviewers", "required_approvals", "reviewers", "self_approval_allowed", "submitted_by", "summary"]
+    APPROVALS_FIELD_NUMBER: _ClassVar[int]
+    ELIGIBLE_REVIEWERS_FIELD_NUMBER: _ClassVar[int]
+    PENDING_REVIEWERS_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_APPROVALS_FIELD_NUMBER: _ClassVar[int]
+    REVIEWERS_FIELD_NUMBER: _ClassVar[int]
+    SELF_APPROVAL_ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_BY_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    approvals: _containers.RepeatedCompositeFieldContainer[ReviewApproval]
+    eligible_reviewers: _containers.RepeatedScalarFieldContainer[str]
+    pending_reviewers: _containers.RepeatedScalarFieldContainer[str]
+    required_approvals: int
+    reviewers: _containers.RepeatedScalarFieldContainer[str]
+    self_approval_allowed: bool
+    submitted_by: str
+    summary: str
+    def __init__(self, reviewers: _Optional[_Iterable[str]] = ..., eligible_reviewers: _Optional[_Iterable[str]] = ..., required_approvals: _Optional[int] = ..., approvals: _Optional[_Iterable[_Union[ReviewApproval, _Mapping]]] = ..., pending_reviewers: _Optional[_Iterable[str]] = ..., submitted_by: _Optional[str] = ..., self_approval_allowed: bool = ..., summary: _Optional[str] = ...) -> None: ...
+
 class LabelRequirement(_message.Message):
     __slots__ = ["key", "operator", "values"]
     KEY_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +232,16 @@ class Lease(_message.Message):
     expire_time: _timestamp_pb2.Timestamp
     factory_id: str
     def __init__(self, factory_id: _Optional[str] = ..., epoch: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReviewApproval(_message.Message):
+    __slots__ = ["note", "reviewer", "time"]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    note: str
+    reviewer: str
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, reviewer: _Optional[str] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class ScoreBreakdown(_message.Message):
     __slots__ = ["affinity", "aging", "cost_class", "fair_share", "load", "priority", "total"]

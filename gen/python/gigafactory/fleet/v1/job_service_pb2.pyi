@@ -239,7 +239,7 @@ class ShipJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ["command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost_ceiling", "delay", "depends_on", "depends_on_keys", "env", "estimated_cost", "idempotency_key", "max_attempts", "on_dependency_failure", "priority", "product_id", "require_review", "required_labels", "run_at", "timeout", "title", "weights"]
+    __slots__ = ["command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost_ceiling", "delay", "depends_on", "depends_on_keys", "env", "estimated_cost", "idempotency_key", "max_attempts", "on_dependency_failure", "priority", "product_id", "require_review", "required_approvals", "required_labels", "reviewers", "run_at", "timeout", "title", "weights"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -262,8 +262,10 @@ class SubmitJobRequest(_message.Message):
     ON_DEPENDENCY_FAILURE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_APPROVALS_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_LABELS_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_REVIEW_FIELD_NUMBER: _ClassVar[int]
+    REVIEWERS_FIELD_NUMBER: _ClassVar[int]
     RUN_AT_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -284,12 +286,14 @@ class SubmitJobRequest(_message.Message):
     priority: int
     product_id: str
     require_review: bool
+    required_approvals: int
     required_labels: _containers.RepeatedCompositeFieldContainer[_job_pb2.LabelRequirement]
+    reviewers: _containers.RepeatedScalarFieldContainer[str]
     run_at: _timestamp_pb2.Timestamp
     timeout: _duration_pb2.Duration
     title: str
     weights: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_keys: _Optional[_Iterable[str]] = ..., on_dependency_failure: _Optional[_Union[_job_pb2.DependencyFailurePolicy, str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., estimated_cost: _Optional[float] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_keys: _Optional[_Iterable[str]] = ..., on_dependency_failure: _Optional[_Union[_job_pb2.DependencyFailurePolicy, str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., estimated_cost: _Optional[float] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., reviewers: _Optional[_Iterable[str]] = ..., required_approvals: _Optional[int] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ["created", "job"]

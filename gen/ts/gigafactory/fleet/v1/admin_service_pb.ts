@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gigafactory/fleet/v1/admin_service.proto.
  */
 export const file_gigafactory_fleet_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCKOAQoVTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEjAKCWZhY3RvcmllcxgBIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkSGwoTY29vcmRpbmF0b3JfdmVyc2lvbhgCIAEoCRImCh5vbGRlc3Rfc3VwcG9ydGVkX2FnZW50X3ZlcnNpb24YAyABKAkiGQoXR2V0U2NhbGluZ1NpZ25hbFJlcXVlc3QiswEKEVVucGxhY2VhYmxlRGVtYW5kEj8KD3JlcXVpcmVkX2xhYmVscxgBIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsUmVxdWlyZW1lbnQSGAoQcmVxdWlyZW1lbnRzX2tleRgCIAEoCRITCgtxdWV1ZWRfam9icxgDIAEoBRIuCgtvbGRlc3Rfd2FpdBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKdAQoYR2V0U2NhbGluZ1NpZ25hbFJlc3BvbnNlEjgKB2RlbWFuZHMYASADKAsyJy5naWdhZmFjdG9yeS5mbGVldC52MS5VbnBsYWNlYWJsZURlbWFuZBIwCgxjb21wdXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWV4YW1pbmVkX2pvYnMYAyABKAUi5AEKD1Byb2R1Y3RTZXR0aW5ncxISCgpwcm9kdWN0X2lkGAEgASgJEj4KEHdlaWdodF9vdmVycmlkZXMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxI/ChFlZmZlY3RpdmVfd2VpZ2h0cxgDIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhQKDHNoYXJlX3dlaWdodBgEIAEoARIQCghyZXZpc2lvbhgFIAEoAxIUCgx1cGRhdGVfYWN0b3IYBiABKAkiLwoZR2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJIlUKGkdldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEjcKCHNldHRpbmdzGAEgASgLMiUuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUHJvZHVjdFNldHRpbmdzIoUBChlTZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSPgoQd2VpZ2h0X292ZXJyaWRlcxgCIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhQKDHNoYXJlX3dlaWdodBgDIAEoASJVChpTZXRQcm9kdWN0U2V0dGluZ3NSZXNwb25zZRI3CghzZXR0aW5ncxgBIAEoCzIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlByb2R1Y3RTZXR0aW5ncyI5ChNEcmFpbkZhY3RvcnlSZXF1ZXN0EhIKCmZhY3RvcnlfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkYKFERyYWluRmFjdG9yeVJlc3BvbnNlEi4KB2ZhY3RvcnkYASABKAsyHS5naWdhZmFjdG9yeS5mbGVldC52MS5GYWN0b3J5IsMBChxDcmVhdGVFbnJvbGxtZW50VG9rZW5SZXF1ZXN0EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4Cg5hbGxvd2VkX2xhYmVscxgCIAMoCzIgLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsR3JhbnQSGAoQYWxsb3dlZF9wcm9kdWN0cxgDIAMoCRISCgpmYWN0b3J5X2lkGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJInEKHUNyZWF0ZUVucm9sbG1lbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhAKCHRva2VuX2lkGAIgASgJEi8KC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI6ChRSZXZva2VGYWN0b3J5UmVxdWVzdBISCgpmYWN0b3J5X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJgChVSZXZva2VGYWN0b3J5UmVzcG9uc2USFgoOY2xvc2VkX3N0cmVhbXMYASABKAUSLwoLcmV2b2tlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIi8KGVJvdGF0ZUZhY3RvcnlUb2tlblJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCSKGAQoaUm90YXRlRmFjdG9yeVRva2VuUmVzcG9uc2USFQoNZmFjdG9yeV90b2tlbhgBIAEoCRI+ChpwcmV2aW91c190b2tlbl9leHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZGVsaXZlcmVkGAMgASgIIlMKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIuCgRyb2xlGAIgASgOMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5Um9sZSJSChRDcmVhdGVBcGlLZXlSZXNwb25zZRILCgNrZXkYASABKAkSLQoHYXBpX2tleRgCIAEoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleSIUChJMaXN0QXBpS2V5c1JlcXVlc3QiRQoTTGlzdEFwaUtleXNSZXNwb25zZRIuCghhcGlfa2V5cxgBIAMoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleSIjChNSZXZva2VBcGlLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiRQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USLQoHYXBpX2tleRgBIAEoCzIcLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleSISChBHZXRDYWxsZXJSZXF1ZXN0IpICChFHZXRDYWxsZXJSZXNwb25zZRIMCgRuYW1lGAEgASgJEi4KBHJvbGUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlEhMKC2RldmVsb3BtZW50GAMgASgIElIKDnJlcXVpcmVkX3JvbGVzGAQgAygLMjouZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Q2FsbGVyUmVzcG9uc2UuUmVxdWlyZWRSb2xlc0VudHJ5GlYKElJlcXVpcmVkUm9sZXNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKA4yIC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXlSb2xlOgI4ATKlDgoMQWRtaW5TZXJ2aWNlEmgKDUxpc3RGYWN0b3JpZXMSKi5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0RmFjdG9yaWVzUmVxdWVzdBorLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RGYWN0b3JpZXNSZXNwb25zZRJxChBHZXRTY2FsaW5nU2lnbmFsEi0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0U2NhbGluZ1NpZ25hbFJlcXVlc3QaLi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRTY2FsaW5nU2lnbmFsUmVzcG9uc2USdwoSR2V0UHJvZHVjdFNldHRpbmdzEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFByb2R1Y3RTZXR0aW5nc1Jlc3BvbnNlEncKElNldFByb2R1Y3RTZXR0aW5ncxIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QaMC5naWdhZmFjdG9yeS5mbGVldC52MS5TZXRQcm9kdWN0U2V0dGluZ3NSZXNwb25zZRJlCgxEcmFpbkZhY3RvcnkSKS5naWdhZmFjdG9yeS5mbGVldC52MS5EcmFpbkZhY3RvcnlSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuRHJhaW5GYWN0b3J5UmVzcG9uc2USgAEKFUNyZWF0ZUVucm9sbG1lbnRUb2tlbhIyLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUVucm9sbG1lbnRUb2tlblJlcXVlc3QaMy5naWdhZmFjdG9yeS5mbGVldC52MS5DcmVhdGVFbnJvbGxtZW50VG9rZW5SZXNwb25zZRJoCg1SZXZva2VGYWN0b3J5EiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlRmFjdG9yeVJlcXVlc3QaKy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VGYWN0b3J5UmVzcG9uc2USdwoSUm90YXRlRmFjdG9yeVRva2VuEi8uZ2lnYWZhY3RvcnkuZmxlZXQudjEuUm90YXRlRmFjdG9yeVRva2VuUmVxdWVzdBowLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJvdGF0ZUZhY3RvcnlUb2tlblJlc3BvbnNlEmUKDENyZWF0ZUFwaUtleRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJiCgtMaXN0QXBpS2V5cxIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RBcGlLZXlzUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USZQoMUmV2b2tlQXBpS2V5EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RCdWRnZXRzEiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEJ1ZGdldHNSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEJ1ZGdldHNSZXNwb25zZRJcCglHZXRCdWRnZXQSJi5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRCdWRnZXRSZXF1ZXN0GicuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0QnVkZ2V0UmVzcG9uc2USXAoJU2V0QnVkZ2V0EiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0QnVkZ2V0UmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldEJ1ZGdldFJlc3BvbnNlEmIKC1BhdXNlQnVkZ2V0EiguZ2lnYWZhY3RvcnkuZmxlZXQudjEuUGF1c2VCdWRnZXRSZXF1ZXN0GikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUGF1c2VCdWRnZXRSZXNwb25zZRJlCgxSZXN1bWVCdWRnZXQSKS5naWdhZmFjdG9yeS5mbGVldC52MS5SZXN1bWVCdWRnZXRSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVzdW1lQnVkZ2V0UmVzcG9uc2USXAoJR2V0Q2FsbGVyEiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0Q2FsbGVyUmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldENhbGxlclJlc3BvbnNlYgZwcm90bzM", [file_gigafactory_fleet_v1_budget, file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihnaWdhZmFjdG9yeS9mbGVldC92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhRnaWdhZmFjdG9yeS5mbGVldC52MSIWChRMaXN0RmFjdG9yaWVzUmVxdWVzdCKOAQoVTGlzdEZhY3Rvcmllc1Jlc3BvbnNlEjAKCWZhY3RvcmllcxgBIAMoCzIdLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkZhY3RvcnkSGwoTY29vcmRpbmF0b3JfdmVyc2lvbhgCIAEoCRImCh5vbGRlc3Rfc3VwcG9ydGVkX2FnZW50X3ZlcnNpb24YAyABKAkiGQoXR2V0U2NhbGluZ1NpZ25hbFJlcXVlc3QiswEKEVVucGxhY2VhYmxlRGVtYW5kEj8KD3JlcXVpcmVkX2xhYmVscxgBIAMoCzImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxhYmVsUmVxdWlyZW1lbnQSGAoQcmVxdWlyZW1lbnRzX2tleRgCIAEoCRITCgtxdWV1ZWRfam9icxgDIAEoBRIuCgtvbGRlc3Rfd2FpdBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKdAQoYR2V0U2NhbGluZ1NpZ25hbFJlc3BvbnNlEjgKB2RlbWFuZHMYASADKAsyJy5naWdhZmFjdG9yeS5mbGVldC52MS5VbnBsYWNlYWJsZURlbWFuZBIwCgxjb21wdXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWV4YW1pbmVkX2pvYnMYAyABKAUi5QIKD1Byb2R1Y3RTZXR0aW5ncxISCgpwcm9kdWN0X2lkGAEgASgJEj4KEHdlaWdodF9vdmVycmlkZXMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxI/ChFlZmZlY3RpdmVfd2VpZ2h0cxgDIAEoCzIkLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNjb3JpbmdXZWlnaHRzEhQKDHNoYXJlX3dlaWdodBgEIAEoARIQCghyZXZpc2lvbhgFIAEoAxIUCgx1cGRhdGVfYWN0b3IYBiABKAkSRAoTZGlzcGF0Y2hfcmF0ZV9saW1pdBg8IAEoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRpc3BhdGNoUmF0ZUxpbWl0EjkKDXJldmlld19wb2xpY3kYPSABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZpZXdQb2xpY3kioAEKDFJldmlld1BvbGljeRIzCgZncm91cHMYASADKAsyIy5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZpZXdlckdyb3VwEhkKEWRlZmF1bHRfcmV2aWV3ZXJzGAIgAygJEiIKGmRlZmF1bHRfcmVxdWlyZWRfYXBwcm92YWxzGAMgASgNEhwKFGZvcmJpZF9zZWxmX2FwcHJvdmFsGAQgASgIIi4KDVJldmlld2VyR3JvdXASDAoEbmFtZRgBIAEoCRIPCgdtZW1iZXJzGAIgAygJIlgKEURpc3BhdGNoUmF0ZUxpbWl0EgwKBGpvYnMYASABKA0SJgoDcGVyGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWJ1cnN0GAMgASgNIi8KGUdldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSJVChpHZXRQcm9kdWN0U2V0dGluZ3NSZXNwb25zZRI3CghzZXR0aW5ncxgBIAEoCzIlLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlByb2R1Y3RTZXR0aW5ncyKGAgoZU2V0UHJvZHVjdFNldHRpbmdzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEj4KEHdlaWdodF9vdmVycmlkZXMYAiABKAsyJC5naWdhZmFjdG9yeS5mbGVldC52MS5TY29yaW5nV2VpZ2h0cxIUCgxzaGFyZV93ZWlnaHQYAyABKAESRAoTZGlzcGF0Y2hfcmF0ZV9saW1pdBg8IAEoCzInLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRpc3BhdGNoUmF0ZUxpbWl0EjkKDXJldmlld19wb2xpY3kYPSABKAsyIi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZpZXdQb2xpY3kiVQoaU2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USNwoIc2V0dGluZ3MYASABKAsyJS5naWdhZmFjdG9yeS5mbGVldC52MS5Qcm9kdWN0U2V0dGluZ3MiOQoTRHJhaW5GYWN0b3J5UmVxdWVzdBISCgpmYWN0b3J5X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJGChREcmFpbkZhY3RvcnlSZXNwb25zZRIuCgdmYWN0b3J5GAEgASgLMh0uZ2lnYWZhY3RvcnkuZmxlZXQudjEuRmFjdG9yeSLDAQocQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVxdWVzdBImCgN0dGwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SOAoOYWxsb3dlZF9sYWJlbHMYAiADKAsyIC5naWdhZmFjdG9yeS5mbGVldC52MS5MYWJlbEdyYW50EhgKEGFsbG93ZWRfcHJvZHVjdHMYAyADKAkSEgoKZmFjdG9yeV9pZBgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSJxCh1DcmVhdGVFbnJvbGxtZW50VG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIQCgh0b2tlbl9pZBgCIAEoCRIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoUUmV2b2tlRmFjdG9yeVJlcXVlc3QSEgoKZmFjdG9yeV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiYAoVUmV2b2tlRmFjdG9yeVJlc3BvbnNlEhYKDmNsb3NlZF9zdHJlYW1zGAEgASgFEi8KC3Jldm9rZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIvChlSb3RhdGVGYWN0b3J5VG9rZW5SZXF1ZXN0EhIKCmZhY3RvcnlfaWQYASABKAkihgEKGlJvdGF0ZUZhY3RvcnlUb2tlblJlc3BvbnNlEhUKDWZhY3RvcnlfdG9rZW4YASABKAkSPgoacHJldmlvdXNfdG9rZW5fZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWRlbGl2ZXJlZBgDIAEoCCJTChNDcmVhdGVBcGlLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkSLgoEcm9sZRgCIAEoDjIgLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkFwaUtleVJvbGUiUgoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USCwoDa2V5GAEgASgJEi0KB2FwaV9rZXkYAiABKAsyHC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXkiFAoSTGlzdEFwaUtleXNSZXF1ZXN0IkUKE0xpc3RBcGlLZXlzUmVzcG9uc2USLgoIYXBpX2tleXMYASADKAsyHC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXkiIwoTUmV2b2tlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJIkUKFFJldm9rZUFwaUtleVJlc3BvbnNlEi0KB2FwaV9rZXkYASABKAsyHC5naWdhZmFjdG9yeS5mbGVldC52MS5BcGlLZXkiEgoQR2V0Q2FsbGVyUmVxdWVzdCKSAgoRR2V0Q2FsbGVyUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIuCgRyb2xlGAIgASgOMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5Um9sZRITCgtkZXZlbG9wbWVudBgDIAEoCBJSCg5yZXF1aXJlZF9yb2xlcxgEIAMoCzI6LmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldENhbGxlclJlc3BvbnNlLlJlcXVpcmVkUm9sZXNFbnRyeRpWChJSZXF1aXJlZFJvbGVzRW50cnkSCwoDa2V5GAEgASgJEi8KBXZhbHVlGAIgASgOMiAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQXBpS2V5Um9sZToCOAEypQ4KDEFkbWluU2VydmljZRJoCg1MaXN0RmFjdG9yaWVzEiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuTGlzdEZhY3Rvcmllc1JlcXVlc3QaKy5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0RmFjdG9yaWVzUmVzcG9uc2UScQoQR2V0U2NhbGluZ1NpZ25hbBItLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFNjYWxpbmdTaWduYWxSZXF1ZXN0Gi4uZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0U2NhbGluZ1NpZ25hbFJlc3BvbnNlEncKEkdldFByb2R1Y3RTZXR0aW5ncxIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldFByb2R1Y3RTZXR0aW5nc1JlcXVlc3QaMC5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRQcm9kdWN0U2V0dGluZ3NSZXNwb25zZRJ3ChJTZXRQcm9kdWN0U2V0dGluZ3MSLy5naWdhZmFjdG9yeS5mbGVldC52MS5TZXRQcm9kdWN0U2V0dGluZ3NSZXF1ZXN0GjAuZ2lnYWZhY3RvcnkuZmxlZXQudjEuU2V0UHJvZHVjdFNldHRpbmdzUmVzcG9uc2USZQoMRHJhaW5GYWN0b3J5EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuRHJhaW5GYWN0b3J5UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkRyYWluRmFjdG9yeVJlc3BvbnNlEoABChVDcmVhdGVFbnJvbGxtZW50VG9rZW4SMi5naWdhZmFjdG9yeS5mbGVldC52MS5DcmVhdGVFbnJvbGxtZW50VG9rZW5SZXF1ZXN0GjMuZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlRW5yb2xsbWVudFRva2VuUmVzcG9uc2USaAoNUmV2b2tlRmFjdG9yeRIqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUZhY3RvcnlSZXF1ZXN0GisuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmV2b2tlRmFjdG9yeVJlc3BvbnNlEncKElJvdGF0ZUZhY3RvcnlUb2tlbhIvLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJvdGF0ZUZhY3RvcnlUb2tlblJlcXVlc3QaMC5naWdhZmFjdG9yeS5mbGVldC52MS5Sb3RhdGVGYWN0b3J5VG9rZW5SZXNwb25zZRJlCgxDcmVhdGVBcGlLZXkSKS5naWdhZmFjdG9yeS5mbGVldC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0GiouZ2lnYWZhY3RvcnkuZmxlZXQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USYgoLTGlzdEFwaUtleXMSKC5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaKS5naWdhZmFjdG9yeS5mbGVldC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlEmUKDFJldm9rZUFwaUtleRIpLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJldm9rZUFwaUtleVJlcXVlc3QaKi5naWdhZmFjdG9yeS5mbGVldC52MS5SZXZva2VBcGlLZXlSZXNwb25zZRJiCgtMaXN0QnVkZ2V0cxIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RCdWRnZXRzUmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkxpc3RCdWRnZXRzUmVzcG9uc2USXAoJR2V0QnVkZ2V0EiYuZ2lnYWZhY3RvcnkuZmxlZXQudjEuR2V0QnVkZ2V0UmVxdWVzdBonLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldEJ1ZGdldFJlc3BvbnNlElwKCVNldEJ1ZGdldBImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlNldEJ1ZGdldFJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5TZXRCdWRnZXRSZXNwb25zZRJiCgtQYXVzZUJ1ZGdldBIoLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlBhdXNlQnVkZ2V0UmVxdWVzdBopLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlBhdXNlQnVkZ2V0UmVzcG9uc2USZQoMUmVzdW1lQnVkZ2V0EikuZ2lnYWZhY3RvcnkuZmxlZXQudjEuUmVzdW1lQnVkZ2V0UmVxdWVzdBoqLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLlJlc3VtZUJ1ZGdldFJlc3BvbnNlElwKCUdldENhbGxlchImLmdpZ2FmYWN0b3J5LmZsZWV0LnYxLkdldENhbGxlclJlcXVlc3QaJy5naWdhZmFjdG9yeS5mbGVldC52MS5HZXRDYWxsZXJSZXNwb25zZWIGcHJvdG8z", [file_gigafactory_fleet_v1_budget, file_gigafactory_fleet_v1_credentials, file_gigafactory_fleet_v1_factory, file_gigafactory_fleet_v1_job, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ListFactoriesRequest has no filters yet.
@@ -211,6 +211,21 @@ export type ProductSettings = Message<"gigafactory.fleet.v1.ProductSettings"> & 
    * @generated from field: string update_actor = 6;
    */
   updateActor: string;
+
+  /**
+   * At most so many of the product's jobs are started (offered to a factory) per window, across
+   * every coordinator replica; unset: no limit.
+   *
+   * @generated from field: gigafactory.fleet.v1.DispatchRateLimit dispatch_rate_limit = 60;
+   */
+  dispatchRateLimit?: DispatchRateLimit | undefined;
+
+  /**
+   * Review routing for the product's jobs: reviewer groups, defaults, self-approval.
+   *
+   * @generated from field: gigafactory.fleet.v1.ReviewPolicy review_policy = 61;
+   */
+  reviewPolicy?: ReviewPolicy | undefined;
 };
 
 /**
@@ -219,6 +234,111 @@ export type ProductSettings = Message<"gigafactory.fleet.v1.ProductSettings"> & 
  */
 export const ProductSettingsSchema: GenMessage<ProductSettings> = /*@__PURE__*/
   messageDesc(file_gigafactory_fleet_v1_admin_service, 5);
+
+/**
+ * ReviewPolicy is how a product's jobs are reviewed.
+ *
+ * @generated from message gigafactory.fleet.v1.ReviewPolicy
+ */
+export type ReviewPolicy = Message<"gigafactory.fleet.v1.ReviewPolicy"> & {
+  /**
+   * Named groups of reviewers a submit may name as "group:<name>".
+   *
+   * @generated from field: repeated gigafactory.fleet.v1.ReviewerGroup groups = 1;
+   */
+  groups: ReviewerGroup[];
+
+  /**
+   * The reviewers of a job that requires review and names none; empty: any operator ships it.
+   *
+   * @generated from field: repeated string default_reviewers = 2;
+   */
+  defaultReviewers: string[];
+
+  /**
+   * The approvals a job needs when its submit does not say; 0 means 1.
+   *
+   * @generated from field: uint32 default_required_approvals = 3;
+   */
+  defaultRequiredApprovals: number;
+
+  /**
+   * When set, the submitter of a job cannot approve it (ShipJob is PERMISSION_DENIED).
+   *
+   * @generated from field: bool forbid_self_approval = 4;
+   */
+  forbidSelfApproval: boolean;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ReviewPolicy.
+ * Use `create(ReviewPolicySchema)` to create a new message.
+ */
+export const ReviewPolicySchema: GenMessage<ReviewPolicy> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 6);
+
+/**
+ * ReviewerGroup names a set of reviewers.
+ *
+ * @generated from message gigafactory.fleet.v1.ReviewerGroup
+ */
+export type ReviewerGroup = Message<"gigafactory.fleet.v1.ReviewerGroup"> & {
+  /**
+   * The group's name: 1-64 letters, digits, ".", "_" or "-".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * API key names.
+   *
+   * @generated from field: repeated string members = 2;
+   */
+  members: string[];
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.ReviewerGroup.
+ * Use `create(ReviewerGroupSchema)` to create a new message.
+ */
+export const ReviewerGroupSchema: GenMessage<ReviewerGroup> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 7);
+
+/**
+ * DispatchRateLimit is a token bucket: `jobs` starts flow in per `per`, up to `burst` at once.
+ *
+ * @generated from message gigafactory.fleet.v1.DispatchRateLimit
+ */
+export type DispatchRateLimit = Message<"gigafactory.fleet.v1.DispatchRateLimit"> & {
+  /**
+   * Job starts allowed per window, from 1 to 1000000. In SetProductSettings, 0 removes the limit.
+   *
+   * @generated from field: uint32 jobs = 1;
+   */
+  jobs: number;
+
+  /**
+   * The window, from 1 second to 1 day.
+   *
+   * @generated from field: google.protobuf.Duration per = 2;
+   */
+  per?: Duration | undefined;
+
+  /**
+   * The most starts at once after a quiet spell, from 1 to 1000000; 0 means `jobs`.
+   *
+   * @generated from field: uint32 burst = 3;
+   */
+  burst: number;
+};
+
+/**
+ * Describes the message gigafactory.fleet.v1.DispatchRateLimit.
+ * Use `create(DispatchRateLimitSchema)` to create a new message.
+ */
+export const DispatchRateLimitSchema: GenMessage<DispatchRateLimit> = /*@__PURE__*/
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 8);
 
 /**
  * GetProductSettingsRequest names the product.
@@ -239,7 +359,7 @@ export type GetProductSettingsRequest = Message<"gigafactory.fleet.v1.GetProduct
  * Use `create(GetProductSettingsRequestSchema)` to create a new message.
  */
 export const GetProductSettingsRequestSchema: GenMessage<GetProductSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 6);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 9);
 
 /**
  * GetProductSettingsResponse returns the settings.
@@ -260,7 +380,7 @@ export type GetProductSettingsResponse = Message<"gigafactory.fleet.v1.GetProduc
  * Use `create(GetProductSettingsResponseSchema)` to create a new message.
  */
 export const GetProductSettingsResponseSchema: GenMessage<GetProductSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 7);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 10);
 
 /**
  * SetProductSettingsRequest changes a product's settings.
@@ -288,6 +408,20 @@ export type SetProductSettingsRequest = Message<"gigafactory.fleet.v1.SetProduct
    * @generated from field: double share_weight = 3;
    */
   shareWeight: number;
+
+  /**
+   * A new dispatch rate limit; unset keeps the current one, jobs = 0 removes it.
+   *
+   * @generated from field: gigafactory.fleet.v1.DispatchRateLimit dispatch_rate_limit = 60;
+   */
+  dispatchRateLimit?: DispatchRateLimit | undefined;
+
+  /**
+   * A new review policy; unset keeps the current one, an empty policy removes it.
+   *
+   * @generated from field: gigafactory.fleet.v1.ReviewPolicy review_policy = 61;
+   */
+  reviewPolicy?: ReviewPolicy | undefined;
 };
 
 /**
@@ -295,7 +429,7 @@ export type SetProductSettingsRequest = Message<"gigafactory.fleet.v1.SetProduct
  * Use `create(SetProductSettingsRequestSchema)` to create a new message.
  */
 export const SetProductSettingsRequestSchema: GenMessage<SetProductSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 8);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 11);
 
 /**
  * SetProductSettingsResponse returns the stored settings.
@@ -316,7 +450,7 @@ export type SetProductSettingsResponse = Message<"gigafactory.fleet.v1.SetProduc
  * Use `create(SetProductSettingsResponseSchema)` to create a new message.
  */
 export const SetProductSettingsResponseSchema: GenMessage<SetProductSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 9);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 12);
 
 /**
  * DrainFactoryRequest names the factory.
@@ -344,7 +478,7 @@ export type DrainFactoryRequest = Message<"gigafactory.fleet.v1.DrainFactoryRequ
  * Use `create(DrainFactoryRequestSchema)` to create a new message.
  */
 export const DrainFactoryRequestSchema: GenMessage<DrainFactoryRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 10);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 13);
 
 /**
  * DrainFactoryResponse confirms the drain started.
@@ -365,7 +499,7 @@ export type DrainFactoryResponse = Message<"gigafactory.fleet.v1.DrainFactoryRes
  * Use `create(DrainFactoryResponseSchema)` to create a new message.
  */
 export const DrainFactoryResponseSchema: GenMessage<DrainFactoryResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 11);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 14);
 
 /**
  * CreateEnrollmentTokenRequest says what a factory enrolled with the token may do.
@@ -414,7 +548,7 @@ export type CreateEnrollmentTokenRequest = Message<"gigafactory.fleet.v1.CreateE
  * Use `create(CreateEnrollmentTokenRequestSchema)` to create a new message.
  */
 export const CreateEnrollmentTokenRequestSchema: GenMessage<CreateEnrollmentTokenRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 12);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 15);
 
 /**
  * CreateEnrollmentTokenResponse carries the token, shown once.
@@ -449,7 +583,7 @@ export type CreateEnrollmentTokenResponse = Message<"gigafactory.fleet.v1.Create
  * Use `create(CreateEnrollmentTokenResponseSchema)` to create a new message.
  */
 export const CreateEnrollmentTokenResponseSchema: GenMessage<CreateEnrollmentTokenResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 13);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 16);
 
 /**
  * RevokeFactoryRequest names the factory to revoke.
@@ -477,7 +611,7 @@ export type RevokeFactoryRequest = Message<"gigafactory.fleet.v1.RevokeFactoryRe
  * Use `create(RevokeFactoryRequestSchema)` to create a new message.
  */
 export const RevokeFactoryRequestSchema: GenMessage<RevokeFactoryRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 14);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 17);
 
 /**
  * RevokeFactoryResponse confirms the revocation.
@@ -505,7 +639,7 @@ export type RevokeFactoryResponse = Message<"gigafactory.fleet.v1.RevokeFactoryR
  * Use `create(RevokeFactoryResponseSchema)` to create a new message.
  */
 export const RevokeFactoryResponseSchema: GenMessage<RevokeFactoryResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 15);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 18);
 
 /**
  * RotateFactoryTokenRequest names the factory whose token to replace.
@@ -526,7 +660,7 @@ export type RotateFactoryTokenRequest = Message<"gigafactory.fleet.v1.RotateFact
  * Use `create(RotateFactoryTokenRequestSchema)` to create a new message.
  */
 export const RotateFactoryTokenRequestSchema: GenMessage<RotateFactoryTokenRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 16);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 19);
 
 /**
  * RotateFactoryTokenResponse carries the new token, shown once.
@@ -561,7 +695,7 @@ export type RotateFactoryTokenResponse = Message<"gigafactory.fleet.v1.RotateFac
  * Use `create(RotateFactoryTokenResponseSchema)` to create a new message.
  */
 export const RotateFactoryTokenResponseSchema: GenMessage<RotateFactoryTokenResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 17);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 20);
 
 /**
  * CreateApiKeyRequest describes the key to create.
@@ -589,7 +723,7 @@ export type CreateApiKeyRequest = Message<"gigafactory.fleet.v1.CreateApiKeyRequ
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 18);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 21);
 
 /**
  * CreateApiKeyResponse carries the key, shown once.
@@ -617,7 +751,7 @@ export type CreateApiKeyResponse = Message<"gigafactory.fleet.v1.CreateApiKeyRes
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 19);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 22);
 
 /**
  * ListApiKeysRequest has no filters yet.
@@ -632,7 +766,7 @@ export type ListApiKeysRequest = Message<"gigafactory.fleet.v1.ListApiKeysReques
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 20);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 23);
 
 /**
  * ListApiKeysResponse lists every key, revoked ones included.
@@ -653,7 +787,7 @@ export type ListApiKeysResponse = Message<"gigafactory.fleet.v1.ListApiKeysRespo
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 21);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 24);
 
 /**
  * RevokeApiKeyRequest names the key to revoke.
@@ -674,7 +808,7 @@ export type RevokeApiKeyRequest = Message<"gigafactory.fleet.v1.RevokeApiKeyRequ
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 22);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 25);
 
 /**
  * RevokeApiKeyResponse returns the revoked key.
@@ -695,7 +829,7 @@ export type RevokeApiKeyResponse = Message<"gigafactory.fleet.v1.RevokeApiKeyRes
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 23);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 26);
 
 /**
  * GetCallerRequest has no fields: the caller is whoever sent the request.
@@ -710,7 +844,7 @@ export type GetCallerRequest = Message<"gigafactory.fleet.v1.GetCallerRequest"> 
  * Use `create(GetCallerRequestSchema)` to create a new message.
  */
 export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 24);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 27);
 
 /**
  * GetCallerResponse describes the caller and the role every API-key RPC needs.
@@ -753,7 +887,7 @@ export type GetCallerResponse = Message<"gigafactory.fleet.v1.GetCallerResponse"
  * Use `create(GetCallerResponseSchema)` to create a new message.
  */
 export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
-  messageDesc(file_gigafactory_fleet_v1_admin_service, 25);
+  messageDesc(file_gigafactory_fleet_v1_admin_service, 28);
 
 /**
  * AdminService is how operators look at and steer the fleet itself.
