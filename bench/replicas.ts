@@ -21,7 +21,7 @@
  *   show what real Cosmos latency and throttling do to them; 429s met are read from /metrics.
  *
  * `runReplicaBench(opts)` returns one row per test bed and replica count; `replicaBenchRows(rows)` renders them
- * for stats.ts's table. Run alone: `node --import tsx bench/replicas.ts [--quick]`.
+ * for stats.ts's table. Run alone: `node --import tsx bench/replicas.ts [--quick] [--bed <n>]`.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
@@ -274,7 +274,10 @@ export function replicaBenchRows(rows: readonly ReplicaBenchRow[]): Row[] {
     out.push([`${name}: request units`, fmt(r.cosmos.requestUnitsPerJob), 'RU/job', `x-ms-request-charge summed by the SDK (${r.bed === 'test server' ? 'the test server charges 1 per request' : "the proxy's RU model"}); 429s met ${fmt(r.cosmos.throttledPerJob)} per job`]);
     out.push([`${name}: idle cost`, fmt(r.cosmos.idleRequestsPerSec), 'requests/s', `all replicas, no work: ${top(r.cosmos.idleRequestsPerSecByOperation)}; start-up ${fmt(r.startupMs / 1000)} s`]);
     out.push([`${name}: idle cost per replica`, fmt(r.cosmos.idleRequestsPerSec / r.replicas), 'requests/s', 'the line above divided by the replica count']);
-    if (r.partitions) out.push([`${name}: partitions settled`, fmt(r.partitions.settleMs), 'ms', `every replica listening → the 64 partitions held in fair shares (${r.partitions.held.join(' / ')})`]);
+    if (r.partitions) {
+      const settled = Number.isFinite(r.partitions.settleMs);
+      out.push([`${name}: partitions settled`, settled ? fmt(r.partitions.settleMs) : `> ${SETTLE_WAIT_MS / 1000} s`, settled ? 'ms' : '', `every replica listening → the 64 partitions held in fair shares (${r.partitions.held.join(' / ')}${settled ? '' : ', still moving when measuring began'})`]);
+    }
   }
   return out;
 }
@@ -360,7 +363,9 @@ async function partitionsHeld(httpAddress: string): Promise<number | null> {
   return m ? Number(m[1]) : null;
 }
 
-/** Waits (up to 60 s) until the replicas hold every partition in fair shares; how long that took. */
+const SETTLE_WAIT_MS = 60_000;
+
+/** Waits (up to SETTLE_WAIT_MS) until the replicas hold every partition in fair shares; how long that took (Infinity: never). */
 async function settledPartitions(replicas: Replica[], label: string, say: (line: string) => void): Promise<{ settleMs: number; held: number[] } | null> {
   const started = performance.now();
   for (;;) {
@@ -369,7 +374,11 @@ async function settledPartitions(replicas: Replica[], label: string, say: (line:
     const counts = held as number[];
     const fair = counts.reduce((a, b) => a + b, 0) === 64 && Math.max(...counts) - Math.min(...counts) <= 1;
     if (fair) return { settleMs: performance.now() - started, held: counts };
-    if (performance.now() - started > 60_000) throw new Error(`${label} partitions never settled: ${counts.join(' / ')}`);
+    if (performance.now() - started > SETTLE_WAIT_MS) {
+      // On a machine too loaded for the replicas to step in time: measure anyway, and say so.
+      say(`${label} partitions not settled after ${SETTLE_WAIT_MS / 1000} s: ${counts.join(' / ')}`);
+      return { settleMs: Number.POSITIVE_INFINITY, held: counts };
+    }
     say(`${label} partitions held: ${counts.join(' / ')}`);
     await sleep(100);
   }
@@ -554,8 +563,11 @@ function sleep(ms: number): Promise<void> {
 // Run alone: prints the table.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const quick = process.argv.includes('--quick');
+  // --bed <n>: only DEFAULT_BEDS[n] (0 the bare test server, 1 the 6 ms proxy, 2 with an RU budget).
+  const bed = process.argv.indexOf('--bed');
+  const beds = bed > 0 ? [DEFAULT_BEDS[Number(process.argv[bed + 1])]!] : DEFAULT_BEDS;
   const started = Date.now();
-  const rows = await runReplicaBench(quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {});
+  const rows = await runReplicaBench({ beds, ...(quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {}) });
   process.stdout.write(`${renderTable(`Gigafactory replica benchmark${quick ? ' (quick)' : ''} — ${fmt((Date.now() - started) / 1000)} s`, replicaBenchRows(rows))}\n`);
   process.exit(0);
 }
