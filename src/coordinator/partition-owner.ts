@@ -82,7 +82,7 @@ export class PartitionOwner {
     this.replicaId = deps.replicaId ?? `replica_${randomBytes(8).toString('hex')}`;
   }
 
-  /** Joins: the first step (so the replica starts with its share when the table is at rest), then the timer. */
+  /** Joins: the first step (resolves once it landed, or failed and will be retried), then the timer. */
   async start(): Promise<void> {
     await this.step();
     this.schedule();

@@ -91,9 +91,10 @@ export async function startServer({ config, log, store: givenStore, securityStor
   // Schedules live beside the product settings: in SQLite, in Cosmos's control container, or in memory.
   const scheduleStore = control?.schedules ?? (sqlitePath ? new SqliteScheduleStore(sqlitePath) : new MemoryScheduleStore());
   // Replicas over Cosmos divide the queued jobs by partition, each holding its share under a lease
-  // (docs/scaling-out.md, "Dividing the work"); it joins before it dispatches anything.
+  // (docs/scaling-out.md, "Dividing the work"). Joining does not hold up start-up: until its first
+  // step lands the replica owns nothing and only steals jobs that waited (runnable-source.ts).
   const partitions = control && opened instanceof CosmosJobStore ? new PartitionOwner({ table: control.partitions, clock, log }) : null;
-  await partitions?.start();
+  void partitions?.start();
   const divided = partitions && opened instanceof CosmosJobStore ? { owner: partitions, listRunnableIn: opened.listRunnableIn.bind(opened) } : undefined;
   const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys, scheduleStore, divided);
   const credentialStore = securityStore ?? control?.security;
