@@ -49,7 +49,10 @@ export interface PartitionOwnerDeps {
 /** What /metrics and the tests read. */
 export interface PartitionOwnerStats {
   replicaId: string;
-  /** Partitions this replica holds in the table as last read (and may claim from while its row is fresh). */
+  /**
+   * Partitions this replica holds and may claim from now: those it held at its last step, or none
+   * once its row may have lapsed (a replica starved of CPU or cut off from Cosmos reports 0).
+   */
   held: number;
   /** Live replicas in the table as last read, this one included. */
   members: number;
@@ -129,7 +132,7 @@ export class PartitionOwner {
   }
 
   stats(): PartitionOwnerStats {
-    return { replicaId: this.replicaId, held: this.held.length, members: this.members, acquired: this.acquired, released: this.released, failedSteps: this.failedSteps };
+    return { replicaId: this.replicaId, held: this.claimable().length, members: this.members, acquired: this.acquired, released: this.released, failedSteps: this.failedSteps };
   }
 
   /** One step now (the timer calls it; tests too). Steps never overlap. */
