@@ -14,7 +14,7 @@ import { createLogger } from '../../src/logging.js';
 import { openCosmosControlStores, type CosmosControlStores } from '../../src/store/cosmos/index.js';
 import { startCosmosTestServer, type CosmosTestServer } from './cosmos-test-server.js';
 
-const TIMING: PartitionTiming = { stepMs: 200, fastStepMs: 50, memberTtlMs: 1_500, skewMarginMs: 300, forgetAfterMs: 3_000 };
+const TIMING: PartitionTiming = { stepMs: 200, fastStepMs: 50, memberTtlMs: 3_000, skewMarginMs: 300, forgetAfterMs: 5_000 };
 const log = createLogger({ level: 'warn', pretty: false });
 
 let cosmos: CosmosTestServer;
