@@ -155,7 +155,8 @@ it(`runs ${JOBS} jobs on three replicas, each exactly once, through kill -9 of o
   })();
 
   // Progress from the agents' own log lines: polling the store would make the test server scan it.
-  const ended = (): number => agents.reduce((n, a) => n + a.lines.filter((l) => l.msg === 'job ended').length, 0);
+  const laterAgents: ManagedProcess[] = [];
+  const ended = (): number => [...agents, ...laterAgents].reduce((n, a) => n + a.lines.filter((l) => l.msg === 'job ended').length, 0);
   // Kill one replica once a third of the jobs are done.
   await expect.poll(ended, { timeout: 90_000, interval: 100 }).toBeGreaterThanOrEqual(Math.ceil(JOBS / 3));
   await replicas[victim]!.kill('SIGKILL');
@@ -172,7 +173,7 @@ it(`runs ${JOBS} jobs on three replicas, each exactly once, through kill -9 of o
     [0, 1].map((k) => spawnAgent({ coordinator: [joiner.grpcAddress, ...live.map((r) => r.grpcAddress)].join(','), id: `agent-joined-${k}`, slots: SLOTS, workDir: join(root, `agent-joined-${k}`) })),
   );
   processes.push(...joinerAgents);
-  agents.push(...joinerAgents);
+  laterAgents.push(...joinerAgents);
   await expect.poll(() => partitionsHeld([...live, joiner]), { timeout: JOIN_BOUND_MS, interval: 100 }).toSatisfy(fair);
   const rebalancedMs = Date.now() - joinedAt;
   const joinerJobs = 30;
