@@ -87,7 +87,7 @@ function fair(held: readonly number[]): boolean {
  * at most memberTtlMs after the kill, the others see that on their next step (stepMs) and take their
  * shares in it; one fast step for good measure, and slack for this shared machine.
  */
-const RETAKE_BOUND_MS = PARTITION_TIMING.memberTtlMs + PARTITION_TIMING.stepMs + PARTITION_TIMING.fastStepMs + 5_000;
+const RETAKE_BOUND_MS = PARTITION_TIMING.memberTtlMs + PARTITION_TIMING.stepMs + PARTITION_TIMING.fastStepMs + 10_000;
 /** A joining replica: the holders release on their next step, it takes on its next fast step. */
 const JOIN_BOUND_MS = PARTITION_TIMING.stepMs + 2 * PARTITION_TIMING.fastStepMs + 5_000;
 
