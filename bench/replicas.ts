@@ -1,5 +1,5 @@
 /**
- * Scale-out figures (issue 8): jobs/s and cross-replica pickup delay for 1, 2 and 3 coordinator
+ * Scale-out figures (issues 8 and 22): jobs/s and cross-replica pickup delay for 1 to 4 coordinator
  * replicas over the Cosmos DB test server, with the Cosmos round trips and request units per job.
  *
  * For each replica count, on a fresh database:
@@ -21,7 +21,7 @@
  *   show what real Cosmos latency and throttling do to them; 429s met are read from /metrics.
  *
  * `runReplicaBench(opts)` returns one row per test bed and replica count; `replicaBenchRows(rows)` renders them
- * for stats.ts's table. Run alone: `node --import tsx bench/replicas.ts [--quick]`.
+ * for stats.ts's table. Run alone: `node --import tsx bench/replicas.ts [--quick] [--bed <n>]`.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
@@ -66,7 +66,7 @@ export const DEFAULT_BEDS: TestBed[] = [
 export interface ReplicaBenchOptions {
   /** Test beds, each run with every replica count (default DEFAULT_BEDS). */
   beds?: TestBed[];
-  /** Replica counts to measure, one run each (default 1, 2, 3). */
+  /** Replica counts to measure, one run each (default 1, 2, 3, 4). */
   replicaCounts?: number[];
   /** Jobs per throughput run (default 400); submitting also stops after maxSubmitSeconds. */
   jobs?: number;
@@ -99,6 +99,12 @@ export interface ReplicaBenchRow {
   pickupMs: number[];
   /** Replica start-up: spawn → every replica listening. */
   startupMs: number;
+  /**
+   * Every replica listening → the partitions of the job space held by the replicas in fair shares
+   * (docs/scaling-out.md, "Dividing the work"), read from gigafactory_partitions_held; and the
+   * shares. Null for a build without partitions.
+   */
+  partitions: { settleMs: number; held: number[] } | null;
   cosmos: {
     /** Round trips per job during the throughput phase, all replicas. */
     requestsPerJob: number;
@@ -119,7 +125,7 @@ export interface ReplicaBenchRow {
 /** The idle-cost window. */
 const IDLE_MS = 2_000;
 
-const DEFAULTS: Required<Omit<ReplicaBenchOptions, 'onProgress'>> = { beds: DEFAULT_BEDS, replicaCounts: [1, 2, 3], jobs: 400, maxSubmitSeconds: 4, factories: 6, slots: 4, submitters: 6, pickupSamples: 6 };
+const DEFAULTS: Required<Omit<ReplicaBenchOptions, 'onProgress'>> = { beds: DEFAULT_BEDS, replicaCounts: [1, 2, 3, 4], jobs: 400, maxSubmitSeconds: 4, factories: 6, slots: 4, submitters: 6, pickupSamples: 6 };
 
 export async function runReplicaBench(options: ReplicaBenchOptions = {}): Promise<ReplicaBenchRow[]> {
   const o = { ...DEFAULTS, ...options };
@@ -151,6 +157,7 @@ async function runOne(n: number, o: Resolved, bed: TestBed, cosmos: CosmosChild,
   const startedAt = performance.now();
   const replicas = await Promise.all(Array.from({ length: n }, (_, i) => spawnReplica(join(root, `${n}-${i}`), cosmos, database)));
   const startupMs = performance.now() - startedAt;
+  const partitions = await settledPartitions(replicas, label, say);
   const tracker = new Tracker();
   const factories: BenchFactory[] = [];
   const store = await openCosmosStore({ endpoint: cosmos.endpoint, key: cosmos.key, database });
@@ -226,6 +233,7 @@ async function runOne(n: number, o: Resolved, bed: TestBed, cosmos: CosmosChild,
       pickup: pickup.summary(),
       pickupMs,
       startupMs,
+      partitions,
       cosmos: {
         requestsPerJob: perJob.requests / jobs,
         requestUnitsPerJob: perJob.units / jobs,
@@ -265,6 +273,11 @@ export function replicaBenchRows(rows: readonly ReplicaBenchRow[]): Row[] {
     out.push([`${name}: Cosmos round trips`, fmt(r.cosmos.requestsPerJob), 'per job', topOps]);
     out.push([`${name}: request units`, fmt(r.cosmos.requestUnitsPerJob), 'RU/job', `x-ms-request-charge summed by the SDK (${r.bed === 'test server' ? 'the test server charges 1 per request' : "the proxy's RU model"}); 429s met ${fmt(r.cosmos.throttledPerJob)} per job`]);
     out.push([`${name}: idle cost`, fmt(r.cosmos.idleRequestsPerSec), 'requests/s', `all replicas, no work: ${top(r.cosmos.idleRequestsPerSecByOperation)}; start-up ${fmt(r.startupMs / 1000)} s`]);
+    out.push([`${name}: idle cost per replica`, fmt(r.cosmos.idleRequestsPerSec / r.replicas), 'requests/s', 'the line above divided by the replica count']);
+    if (r.partitions) {
+      const settled = Number.isFinite(r.partitions.settleMs);
+      out.push([`${name}: partitions settled`, settled ? fmt(r.partitions.settleMs) : `> ${SETTLE_WAIT_MS / 1000} s`, settled ? 'ms' : '', `every replica listening → the 64 partitions held in fair shares (${r.partitions.held.join(' / ')}${settled ? '' : ', still moving when measuring began'})`]);
+    }
   }
   return out;
 }
@@ -341,6 +354,34 @@ async function spawnReplica(dataDir: string, cosmos: CosmosChild, database: stri
       return stats;
     },
   };
+}
+
+/** Partitions held per replica (gigafactory_partitions_held), or null when the build has no such gauge. */
+async function partitionsHeld(httpAddress: string): Promise<number | null> {
+  const text = await (await fetch(`http://${httpAddress}/metrics`)).text();
+  const m = /^gigafactory_partitions_held (\S+)$/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+const SETTLE_WAIT_MS = 60_000;
+
+/** Waits (up to SETTLE_WAIT_MS) until the replicas hold every partition in fair shares; how long that took (Infinity: never). */
+async function settledPartitions(replicas: Replica[], label: string, say: (line: string) => void): Promise<{ settleMs: number; held: number[] } | null> {
+  const started = performance.now();
+  for (;;) {
+    const held = await Promise.all(replicas.map((r) => partitionsHeld(r.httpAddress)));
+    if (held.some((h) => h === null)) return null;
+    const counts = held as number[];
+    const fair = counts.reduce((a, b) => a + b, 0) === 64 && Math.max(...counts) - Math.min(...counts) <= 1;
+    if (fair) return { settleMs: performance.now() - started, held: counts };
+    if (performance.now() - started > SETTLE_WAIT_MS) {
+      // On a machine too loaded for the replicas to step in time: measure anyway, and say so.
+      say(`${label} partitions not settled after ${SETTLE_WAIT_MS / 1000} s: ${counts.join(' / ')}`);
+      return { settleMs: Number.POSITIVE_INFINITY, held: counts };
+    }
+    say(`${label} partitions held: ${counts.join(' / ')}`);
+    await sleep(100);
+  }
 }
 
 interface CosmosCounters {
@@ -522,8 +563,11 @@ function sleep(ms: number): Promise<void> {
 // Run alone: prints the table.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const quick = process.argv.includes('--quick');
+  // --bed <n>: only DEFAULT_BEDS[n] (0 the bare test server, 1 the 6 ms proxy, 2 with an RU budget).
+  const bed = process.argv.indexOf('--bed');
+  const beds = bed > 0 ? [DEFAULT_BEDS[Number(process.argv[bed + 1])]!] : DEFAULT_BEDS;
   const started = Date.now();
-  const rows = await runReplicaBench(quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {});
+  const rows = await runReplicaBench({ beds, ...(quick ? { jobs: 150, maxSubmitSeconds: 2, pickupSamples: 3 } : {}) });
   process.stdout.write(`${renderTable(`Gigafactory replica benchmark${quick ? ' (quick)' : ''} — ${fmt((Date.now() - started) / 1000)} s`, replicaBenchRows(rows))}\n`);
   process.exit(0);
 }

@@ -54,6 +54,7 @@ async function bootstrapStore(opts: { dataDir: string; store?: string; cosmosEnd
     const stores = await openCosmosControlStores({ endpoint: config.cosmosEndpoint!, key: config.cosmosKey!, database: config.cosmosDatabase });
     await stores.settings.close();
     await stores.schedules.close();
+    await stores.partitions.close();
     return stores.security;
   }
   const { makePrivateDir } = await import('../private-files.js');

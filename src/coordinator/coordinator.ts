@@ -20,9 +20,21 @@ import { TrackerIngest } from './tracker-ingest.js';
 import { Workflows } from './workflows.js';
 import { Schedules } from './schedules.js';
 import type { ScheduleStore } from '../store/schedule-store.js';
+import type { JobRecord } from '../domain/job.js';
+import type { PartitionOwner } from './partition-owner.js';
+import { ownedQueue } from './runnable-source.js';
 import { MemoryScheduleStore } from '../store/memory/memory-schedule-store.js';
 import type { DecisionStore } from '../store/decision-store.js';
 import { WeightsReview } from './weights-review.js';
+
+/**
+ * A replica dividing the work with others (Cosmos; docs/scaling-out.md): its partition owner, and
+ * the store's listing of one set of partitions' runnable jobs.
+ */
+export interface DividedWork {
+  owner: Pick<PartitionOwner, 'claimable' | 'newJobId'>;
+  listRunnableIn(partitions: readonly number[], now: number, limit: number): Promise<JobRecord[]>;
+}
 
 /** How often the schedule ticker looks for due slots: a run starts at most this late. */
 const SCHEDULE_TICK_MS = 1_000;
@@ -52,11 +64,13 @@ export class Coordinator {
     leaseKeys?: LeaseKeys,
     scheduleStore: ScheduleStore = new MemoryScheduleStore(),
     decisionStore?: DecisionStore,
+    divided?: DividedWork,
   ) {
     this.streams = new OpenStreams(settings.maxStreamsPerKey);
-    this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}), ...(decisionStore ? { decisionStore } : {}) });
+    const runnable = divided ? ownedQueue({ claimable: () => divided.owner.claimable(), listRunnableIn: (p, now, limit) => divided.listRunnableIn(p, now, limit), listRunnable: (now, limit) => store.listRunnable(now, limit) }) : undefined;
+    this.fleet = new Fleet({ store, feed: this.feed, clock, settings, log, ...(observer ? { observer } : {}), ...(scheduling ? { scheduling } : {}), ...(leaseKeys ? { leaseKeys } : {}), ...(decisionStore ? { decisionStore } : {}), ...(runnable ? { runnable } : {}) });
     const products = this.fleet.scheduling;
-    this.jobs = new Jobs(store, this.feed, clock, this.fleet.dispatch.submitClaimer, (productId) => products.productSettings(productId).reviewPolicy ?? null);
+    this.jobs = new Jobs(store, this.feed, clock, this.fleet.dispatch.submitClaimer, (productId) => products.productSettings(productId).reviewPolicy ?? null, divided ? (now) => divided.owner.newJobId(now) : undefined);
     // Over a shared store (replicas), one job's watch and log tail poll the store: see store-poll.ts.
     const shared = (settings as FleetSettings & ScaleOutSettings).sharedStore === true;
     this.watch = new JobWatch(this.jobs, store, this.feed, shared);

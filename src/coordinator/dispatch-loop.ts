@@ -7,8 +7,12 @@ import type { Logger } from '../logging.js';
 import { claimOnSubmit, dispatchPass, type DispatchContext } from './dispatcher.js';
 import type { SubmitClaimer } from './jobs.js';
 
-/** The shared-store runnable poll: fast while there is work, backing off to the slowest when idle. */
-export const SHARED_POLL = { minMs: 50, maxMs: 500 } as const;
+/**
+ * The shared-store runnable poll: fast while there is work, backing off to the slowest when idle.
+ * A replica polls only its own partitions (runnable-source.ts), a small indexed query, so the
+ * slowest poll is short enough that a job stored by another replica is offered within about 250 ms.
+ */
+export const SHARED_POLL = { minMs: 50, maxMs: 250 } as const;
 
 export interface DispatchLoopDeps {
   /** Other coordinators write to the same store: poll it, and place no job at submit (see Jobs). */

@@ -21,6 +21,7 @@ import type { Clock } from './clock.js';
 import type { Leases } from './leases.js';
 import type { FleetSettings } from './lease-settings.js';
 import type { JobStore } from '../store/job-store.js';
+import type { RunnableSource } from './runnable-source.js';
 
 /**
  * What a dispatch pass works with: the connected factories, the job writes and the lease owner,
@@ -32,6 +33,8 @@ export interface DispatchContext {
   sessionsWithFreeSlots(limit: number): FactoryLink[];
   readonly writes: JobWrites;
   readonly store: JobStore;
+  /** The queued jobs this coordinator looks at: all of them, or its partitions' (runnable-source.ts). */
+  readonly runnable: RunnableSource;
   readonly clock: Clock;
   readonly settings: FleetSettings;
   readonly budgets: Budgets;
@@ -98,7 +101,7 @@ export async function dispatchPass(fleet: DispatchContext): Promise<PassResult> 
   if ((free === 0 && !preempting) || sessions.size === 0) return result;
   const now = fleet.clock.now();
   await fleet.budgets.refreshIfDue(); // the first pass after a start, or after a budget change, reads the spend first
-  const runnable = await fleet.store.listRunnable(now, limit);
+  const runnable = await fleet.runnable(now, limit, free);
   result.listed = runnable.length;
   if (runnable.length === 0) return { ...result, emptied: true };
   const scheduling = fleet.scheduling;
@@ -226,13 +229,14 @@ export const UNPLACEABLE_PREFIX = 'no connected factory can run this job';
 
 /**
  * Marks runnable jobs that no connected factory passes (labels or enrollment scope) with a reason,
- * bounded to one page per call; the next offer clears it.
+ * bounded to one page per call; the next offer clears it. A replica dividing the work marks only
+ * jobs of its own partitions (its factories are the ones that would run them).
  */
 export async function noteUnplaceable(fleet: DispatchContext, pageSize: number): Promise<void> {
   // Only sessions past hello: one awaiting hello has no labels to match yet.
   const sessions = fleet.sessions().filter((s) => s.factory !== null);
   const now = fleet.clock.now();
-  for (const job of await fleet.store.listRunnable(now, pageSize)) {
+  for (const job of await fleet.runnable(now, pageSize, 0)) {
     if (sessions.some((s) => s.mayServe(job.productId) && firstUnmetRequirement(job.requiredLabels, s.factory!.labels) === null)) continue;
     const reason =
       sessions.length === 0 ? `${UNPLACEABLE_PREFIX}: no factory is connected` : `${UNPLACEABLE_PREFIX}: ${describeUnmet(job, sessions[0]!)}`;

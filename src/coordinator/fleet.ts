@@ -30,6 +30,7 @@ import { Sessions } from './sessions.js';
 import type { JobFeed, JobUpdate } from './job-feed.js';
 import { JobWrites } from './job-writes.js';
 import type { FleetSettings } from './lease-settings.js';
+import { wholeQueue, type RunnableSource } from './runnable-source.js';
 
 /** Queued jobs checked per tick for "no connected factory can run this". */
 const UNPLACEABLE_PAGE = 100;
@@ -77,6 +78,8 @@ export interface FleetDeps {
   leaseKeys?: LeaseKeys;
   /** Where placement decisions are kept for evaluating weights; defaults to memory. */
   decisionStore?: DecisionStore;
+  /** The queued jobs dispatch looks at; the whole queue by default (runnable-source.ts). */
+  runnable?: RunnableSource;
 }
 
 export class Fleet implements SessionHost, SessionRegistry {
@@ -145,6 +148,7 @@ export class Fleet implements SessionHost, SessionRegistry {
       sessionsWithFreeSlots: (limit) => registry.withFreeSlots(limit),
       writes: this.writes,
       store: deps.store,
+      runnable: deps.runnable ?? wholeQueue(deps.store),
       clock: deps.clock,
       settings: deps.settings,
       budgets: this.budgets,

@@ -34,6 +34,8 @@ export class Jobs extends JobWrites {
     private readonly clock: Clock,
     private readonly claimer: SubmitClaimer | null = null,
     private readonly reviewPolicyOf: (productId: string) => ReviewPolicy | null = () => null,
+    /** Mints a new job's id: a replica dividing the work picks one in its own partitions (PartitionOwner.newJobId). */
+    private readonly newJobId: (now: number) => string = (now) => newId('job', now),
   ) {
     super(store, feed);
   }
@@ -53,7 +55,7 @@ export class Jobs extends JobWrites {
   async submit(input: JobSpec, actor: Actor, opts: { id?: string; parentId?: string } = {}): Promise<{ job: JobRecord; created: boolean }> {
     const spec = this.withReview(validateJobSpec(input), actor);
     const now = this.clock.now();
-    const { job, event } = newJob(spec, opts.id ?? newId('job', now), now, actor, opts.parentId);
+    const { job, event } = newJob(spec, opts.id ?? this.newJobId(now), now, actor, opts.parentId);
     const inserting = this.store.insertJob(job, event!);
     const claim = job.stage === 'queued' ? (this.claimer?.claim(job) ?? null) : null;
     // Issued before either settles, so it lands in the insert's transaction, after the insert.

@@ -92,6 +92,8 @@ export interface LeaseStep {
   renew: number[];
   /** Partitions it holds that are assigned to another replica: free them (owner '', epoch + 1). */
   release: number[];
+  /** Partitions assigned to it that another replica still holds: wait for their release (or lapse). */
+  awaiting: number[];
 }
 
 /**
@@ -103,11 +105,12 @@ export interface LeaseStep {
 export function leaseStep(self: string, now: number, members: readonly Member[], leases: readonly PartitionLease[], count: number): LeaseStep {
   const holders = holdersAt(leases, now, count);
   const owners = desiredOwners(count, [...liveMembers(members, now), self], holders);
-  const step: LeaseStep = { acquire: [], renew: [], release: [] };
+  const step: LeaseStep = { acquire: [], renew: [], release: [], awaiting: [] };
   for (let p = 0; p < count; p++) {
     if (owners[p] === self && holders[p] === self) step.renew.push(p);
     else if (owners[p] === self && holders[p] === '') step.acquire.push(p);
     else if (owners[p] !== self && holders[p] === self) step.release.push(p);
+    else if (owners[p] === self) step.awaiting.push(p);
   }
   return step;
 }

@@ -12,7 +12,9 @@ import type { Security } from '../coordinator/security.js';
 import type { Logger } from '../logging.js';
 import type { JobStore } from '../store/job-store.js';
 import { isSharedStore, openStore, openStoreAsync } from '../store/open-store.js';
-import { openCosmosControlStores, type CosmosControlStores, type CosmosJobStore } from '../store/cosmos/index.js';
+import { CosmosJobStore, openCosmosControlStores, type CosmosControlStores } from '../store/cosmos/index.js';
+import { PartitionOwner } from '../coordinator/partition-owner.js';
+import { registerPartitionMetrics } from './partition-metrics.js';
 import type { SecurityStore } from '../store/security-store.js';
 import { timedStore } from '../store/timed-store.js';
 import { MemorySettingsStore } from '../store/memory/memory-settings-store.js';
@@ -92,7 +94,13 @@ export async function startServer({ config, log, store: givenStore, securityStor
   // Placement decisions for evaluating weights: in SQLite beside the jobs; in memory otherwise
   // (Cosmos replicas keep their own placements' records, lost at a restart: docs/weights.md).
   const decisionStore = sqlitePath ? new SqliteDecisionStore(sqlitePath) : undefined;
-  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys, scheduleStore, decisionStore);
+  // Replicas over Cosmos divide the queued jobs by partition, each holding its share under a lease
+  // (docs/scaling-out.md, "Dividing the work"). Joining does not hold up start-up: until its first
+  // step lands the replica owns nothing and only steals jobs that waited (runnable-source.ts).
+  const partitions = control && opened instanceof CosmosJobStore ? new PartitionOwner({ table: control.partitions, clock, log }) : null;
+  void partitions?.start();
+  const divided = partitions && opened instanceof CosmosJobStore ? { owner: partitions, listRunnableIn: opened.listRunnableIn.bind(opened) } : undefined;
+  const coordinator = new Coordinator(store, clock, settings, log, metrics.fleetObserver, scheduling, leaseKeys, scheduleStore, decisionStore, divided);
   const credentialStore = securityStore ?? control?.security;
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
@@ -122,6 +130,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   metrics.attach(coordinator, shutdown.signal);
   const jobStats = cosmosStatsOf(opened);
   if (jobStats || control) registerCosmosMetrics(metrics.registry, { ...(jobStats ? { jobs: jobStats } : {}), ...(control ? { control: control.stats } : {}) });
+  if (partitions) registerPartitionMetrics(metrics.registry, () => partitions.stats());
   coordinator.fleet.start();
   // Its own loop over the store's outbox: a slow or failing tracker never holds up dispatch.
   const trackerEcho = startTrackerEcho(config, opened, coordinator.feed, clock, log, metrics.registry);
@@ -138,6 +147,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       const listenersClosed = Promise.all([grpc.close(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
       coordinator.fleet.stop(); // goodbye to every factory; their leases wait for them to resume
+      await partitions?.stop(); // released now, so the other replicas take them on their next step
       // Ends WatchJobs / TailLogs streams; unary calls run to completion. Not connect-node's
       // shutdownSignal, which costs every call a walk of every open call's listener (open-streams.ts).
       coordinator.streams.closeAll();
@@ -159,6 +169,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
       await control?.security.close();
       await control?.settings.close();
       await control?.schedules.close();
+      await control?.partitions.close();
       log.info('stopped');
     })());
   return { coordinator, security: sec.security, factoryStreams: sec.routes.streams, grpc, http, close };

@@ -86,12 +86,12 @@ describe('leaseStep', () => {
       { partition: 2, owner: 'a', epoch: 1, expiresAt: 4_000 },
       { partition: 3, owner: 'dead', epoch: 7, expiresAt: 900 }, // lapsed: free
     ];
-    expect(leaseStep('a', now, members, leases, 4)).toEqual({ acquire: [], renew: [0, 1], release: [2] });
-    expect(leaseStep('b', now, members, leases, 4)).toEqual({ acquire: [3], renew: [], release: [] }); // 2 still held by a
+    expect(leaseStep('a', now, members, leases, 4)).toEqual({ acquire: [], renew: [0, 1], release: [2], awaiting: [] });
+    expect(leaseStep('b', now, members, leases, 4)).toEqual({ acquire: [3], renew: [], release: [], awaiting: [2] }); // 2 still held by a
   });
 
   it('counts itself live before its membership row is written', () => {
-    expect(leaseStep('new', 0, [], [], 2)).toEqual({ acquire: [0, 1], renew: [], release: [] });
+    expect(leaseStep('new', 0, [], [], 2)).toEqual({ acquire: [0, 1], renew: [], release: [], awaiting: [] });
   });
 });
 

@@ -4,7 +4,12 @@
  * first). Jobs are submitted round-robin to the replicas, so most run on a factory connected to a
  * replica that did not take the submit: the replicas find each other's work by polling the store.
  * Mid-run one replica is killed with SIGKILL: nothing is lost, its agents move to another replica
- * and resume, and every job succeeds exactly once.
+ * and resume, every job succeeds exactly once, and the live replicas take over its partitions of the
+ * job space (docs/scaling-out.md, "Dividing the work") within the stated bound. Later a fourth
+ * replica joins with agents of its own and takes its share of the partitions.
+ *
+ * With COSMOS_TEST_DELAY_MS=6 every Cosmos round trip goes through test/support/cosmos-proxy.ts
+ * with that delay, as within an Azure region.
  *
  * REPLICA_TEST_JOBS sets the number of jobs (default below); see docs/scaling-out.md for timings.
  */
@@ -18,6 +23,7 @@ import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js'
 import { systemClock } from '../../src/coordinator/clock.js';
 import { JobFeed } from '../../src/coordinator/job-feed.js';
 import { Jobs } from '../../src/coordinator/jobs.js';
+import { PARTITION_TIMING } from '../../src/coordinator/partition-owner.js';
 import type { JobRecord } from '../../src/domain/job.js';
 import { openCosmosStore, type CosmosJobStore } from '../../src/store/cosmos/index.js';
 import { spawnAgent, spawnCoordinator, type CoordinatorProcess, type ManagedProcess } from '../support/processes.js';
@@ -61,6 +67,30 @@ function replicaEnv(): Record<string, string> {
   };
 }
 
+/** Partitions each replica holds, from its /metrics (gigafactory_partitions_held). */
+async function partitionsHeld(replicas: readonly CoordinatorProcess[]): Promise<number[]> {
+  return Promise.all(
+    replicas.map(async (r) => {
+      const text = await (await fetch(`http://${r.httpAddress}/metrics`)).text();
+      return Number(/^gigafactory_partitions_held (\S+)$/m.exec(text)?.[1] ?? NaN);
+    }),
+  );
+}
+
+/** Every partition held, in fair shares (⌊64/n⌋ or one more). */
+function fair(held: readonly number[]): boolean {
+  return held.reduce((a, b) => a + b, 0) === 64 && Math.max(...held) - Math.min(...held) <= 1;
+}
+
+/**
+ * The stated bound for a dead replica's partitions (docs/scaling-out.md): its membership row lapses
+ * at most memberTtlMs after the kill, the others see that on their next step (stepMs) and take their
+ * shares in it; one fast step for good measure, and slack for this shared machine.
+ */
+const RETAKE_BOUND_MS = PARTITION_TIMING.memberTtlMs + PARTITION_TIMING.stepMs + PARTITION_TIMING.fastStepMs + 10_000;
+/** A joining replica: the holders release on their next step, it takes on its next fast step. */
+const JOIN_BOUND_MS = PARTITION_TIMING.stepMs + 2 * PARTITION_TIMING.fastStepMs + 5_000;
+
 async function countByStage(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const c of await store.countJobs()) counts[c.stage] = (counts[c.stage] ?? 0) + c.count;
@@ -94,6 +124,7 @@ it(`runs ${JOBS} jobs on three replicas, each exactly once, through kill -9 of o
     }),
   );
   processes.push(...agents);
+  await expect.poll(() => partitionsHeld(replicas), { timeout: 30_000, interval: 200 }).toSatisfy(fair);
   const ready = Date.now();
 
   const clients: Client<typeof JobService>[] = addresses.map((a) => createClient(JobService, createGrpcTransport({ baseUrl: `http://${a}` })));
@@ -124,18 +155,38 @@ it(`runs ${JOBS} jobs on three replicas, each exactly once, through kill -9 of o
   })();
 
   // Progress from the agents' own log lines: polling the store would make the test server scan it.
-  const ended = (): number => agents.reduce((n, a) => n + a.lines.filter((l) => l.msg === 'job ended').length, 0);
+  const laterAgents: ManagedProcess[] = [];
+  const ended = (): number => [...agents, ...laterAgents].reduce((n, a) => n + a.lines.filter((l) => l.msg === 'job ended').length, 0);
   // Kill one replica once a third of the jobs are done.
   await expect.poll(ended, { timeout: 90_000, interval: 100 }).toBeGreaterThanOrEqual(Math.ceil(JOBS / 3));
   await replicas[victim]!.kill('SIGKILL');
   killedAt = Date.now();
+  const live = replicas.filter((_, r) => r !== victim);
+  await expect.poll(() => partitionsHeld(live), { timeout: RETAKE_BOUND_MS, interval: 100 }).toSatisfy(fair);
+  const retakenMs = Date.now() - killedAt;
+
+  // A fourth replica joins with two agents of its own, and takes its share of the partitions.
+  const joiner = await spawnCoordinator({ dataDir: join(root, 'replica-joined'), env: replicaEnv() });
+  processes.push(joiner);
+  const joinedAt = Date.now();
+  const joinerAgents = await Promise.all(
+    [0, 1].map((k) => spawnAgent({ coordinator: [joiner.grpcAddress, ...live.map((r) => r.grpcAddress)].join(','), id: `agent-joined-${k}`, slots: SLOTS, workDir: join(root, `agent-joined-${k}`) })),
+  );
+  processes.push(...joinerAgents);
+  laterAgents.push(...joinerAgents);
+  await expect.poll(() => partitionsHeld([...live, joiner]), { timeout: JOIN_BOUND_MS, interval: 100 }).toSatisfy(fair);
+  const rebalancedMs = Date.now() - joinedAt;
+  const joinerJobs = 30;
+  const joinerClient = createClient(JobService, createGrpcTransport({ baseUrl: `http://${joiner.grpcAddress}` }));
+  const joinerSubmits = Array.from({ length: joinerJobs }, (_, k) => joinerClient.submitJob({ productId: 'replicas', command: ['true'], idempotencyKey: `joined-${k}` }));
   await submitAll;
-  await expect.poll(ended, { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(JOBS);
-  await expect.poll(async () => (await countByStage()).succeeded ?? 0, { timeout: 30_000, interval: 500 }).toBe(JOBS);
+  await Promise.all(joinerSubmits);
+  await expect.poll(ended, { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(JOBS + joinerJobs);
+  await expect.poll(async () => (await countByStage()).succeeded ?? 0, { timeout: 30_000, interval: 500 }).toBe(JOBS + joinerJobs);
   const finished = Date.now();
 
   const jobs = await allJobs();
-  expect(jobs).toHaveLength(JOBS);
+  expect(jobs).toHaveLength(JOBS + joinerJobs);
   const wrong = jobs.filter((j) => j.stage !== 'succeeded' || j.attempts.filter((a) => a.outcome === 'succeeded').length !== 1);
   expect(wrong.map((j) => ({ id: j.id, stage: j.stage, attempts: j.attempts }))).toEqual([]);
 
@@ -152,6 +203,8 @@ it(`runs ${JOBS} jobs on three replicas, each exactly once, through kill -9 of o
     byFactory.set(factory, (byFactory.get(factory) ?? 0) + 1);
   }
   expect(byFactory.size).toBeGreaterThanOrEqual(REPLICAS * AGENTS_PER_REPLICA - 1);
+  // The joined replica's own agents ran work (its submits land in its partitions).
+  expect(joinerAgents.reduce((n, a) => n + a.lines.filter((l) => l.msg === 'job ended').length, 0)).toBeGreaterThan(0);
 
   // The Cosmos key reached the replicas through the environment and never a log line.
   for (const replica of replicas) expect(JSON.stringify(replica.lines)).not.toContain(cosmos.key);
@@ -162,7 +215,8 @@ it(`runs ${JOBS} jobs on three replicas, each exactly once, through kill -9 of o
   console.log(
     `replicas: ${JOBS} jobs, ${REPLICAS} replicas, ${agents.length} agents x ${SLOTS} slots; ` +
       `start-up ${ready - started} ms, run ${finished - ready} ms (${((JOBS * 1000) / (finished - ready)).toFixed(0)} jobs/s); ` +
-      `killed replica ${victim} at ${killedAt - ready} ms, ${resumed} sessions resumed leases elsewhere, ` +
+      `killed replica ${victim} at ${killedAt - ready} ms, its partitions retaken in ${retakenMs} ms (bound ${RETAKE_BOUND_MS} ms), ` +
+      `a replica joined and held its share after ${rebalancedMs} ms (bound ${JOIN_BOUND_MS} ms), ${resumed} sessions resumed leases elsewhere, ` +
       `${retried} jobs needed a second lease, ${raced} reaper passes raced; per factory ${JSON.stringify(Object.fromEntries(byFactory))}; store ${JSON.stringify((await countByStage()))}`,
   );
 }, 240_000);

@@ -64,6 +64,7 @@ import {
   leasedToQuery,
   listJobsQuery,
   logsQuery,
+  runnableInQuery,
   runnableQuery,
   spendSinceQuery,
   spilledEventsQuery,
@@ -230,6 +231,16 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
   async listRunnable(now: number, limit: number): Promise<JobRecord[]> {
     this.#assertOpen();
     return (await this.#queryJobs('query.listRunnable', runnableQuery(now), normalizeLimit(limit))).map((d) => d.job);
+  }
+
+  /**
+   * Queued jobs due by `now` in the given work partitions (domain/partitions.ts), best first: what a
+   * replica that owns those partitions looks at (docs/scaling-out.md, "Dividing the work").
+   */
+  async listRunnableIn(partitions: readonly number[], now: number, limit: number): Promise<JobRecord[]> {
+    this.#assertOpen();
+    if (partitions.length === 0) return [];
+    return (await this.#queryJobs('query.listRunnableIn', runnableInQuery(partitions, now), normalizeLimit(limit))).map((d) => d.job);
   }
 
   async listExpiredLeases(now: number, limit: number): Promise<JobRecord[]> {

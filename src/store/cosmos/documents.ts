@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { spendOf } from '../../domain/budget.js';
+import { DEFAULT_PARTITION_COUNT, partitionOf } from '../../domain/partitions.js';
 import { foldAscii, searchedTexts } from '../../domain/job-search.js';
 import type { JobEventRecord, JobRecord, LogChunkRecord, LogStream } from '../../domain/job.js';
 
@@ -58,6 +59,12 @@ export interface JobDoc extends SystemFields {
   searchText?: string;
   /** The job's concurrency key, for counting leases per key (null: none). Absent on older documents. */
   concurrencyKey?: string | null;
+  /**
+   * partitionOf(jobId) (domain/partitions.ts): which replica examines the job while it is queued
+   * (docs/scaling-out.md, "Dividing the work"). Absent on documents last written before partitions
+   * existed: no replica lists such a job as its own, every replica's steal listing finds it.
+   */
+  partition?: number;
   /** Random per insertJob call: tells "my insert, completed by someone else" from a duplicate id. */
   insertId: string;
   job: JobRecord;
@@ -168,6 +175,7 @@ export function jobDoc(job: JobRecord, events: JobEventRecord[], spilledThrough:
     spendUntil: job.cost ? Math.max(...spendOf(job).map((r) => r.at)) : null,
     searchText: searchedTexts(job).map(foldAscii).join('\n'),
     concurrencyKey: job.concurrencyKey ?? null,
+    partition: partitionOf(job.id, DEFAULT_PARTITION_COUNT),
     insertId,
     job,
     events,

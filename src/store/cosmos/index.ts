@@ -5,3 +5,4 @@ export { CONTROL_CONTAINER_ID, type ControlOptions, type ControlStats } from './
 export { CosmosSecurityStore } from './cosmos-security-store.js';
 export { CosmosSettingsStore } from './cosmos-settings-store.js';
 export { openCosmosControlStores, type CosmosControlStores } from './open-control.js';
+export { CosmosPartitionTable } from './cosmos-partition-table.js';

@@ -69,6 +69,22 @@ export function runnableQuery(now: number): SqlQuerySpec {
   };
 }
 
+/**
+ * The same, restricted to jobs of the given partitions (the ones this replica owns); the same
+ * composite index serves the order, `/partition` is a range index.
+ */
+export function runnableInQuery(partitions: readonly number[], now: number): SqlQuerySpec {
+  return {
+    query:
+      "SELECT * FROM c WHERE c.type = 'job' AND c.stage = 'queued' AND ARRAY_CONTAINS(@partitions, c.partition) AND c.notBefore <= @now " +
+      'ORDER BY c.stage ASC, c.priority DESC, c.createdAt ASC, c.jobId ASC',
+    parameters: [
+      { name: '@partitions', value: [...partitions] },
+      { name: '@now', value: now },
+    ],
+  };
+}
+
 /** leaseExpiresAt is set only while a job holds a lease (documents.ts), so no stage term is needed. */
 export function expiredLeasesQuery(now: number): SqlQuerySpec {
   return {

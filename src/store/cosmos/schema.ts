@@ -44,6 +44,8 @@ export const INDEXING_POLICY: IndexingPolicy = {
     '/priority/?',
     '/createdAt/?',
     '/notBefore/?',
+    // listRunnableIn: the partitions a replica owns (docs/scaling-out.md, "Dividing the work").
+    '/partition/?',
     '/leaseExpiresAt/?',
     '/leaseFactoryId/?',
     '/labelKeys/[]/?',
