@@ -1,3 +1,4 @@
+from gigafactory.fleet.v1 import artifact_pb2 as _artifact_pb2
 from gigafactory.fleet.v1 import budget_pb2 as _budget_pb2
 from gigafactory.fleet.v1 import credentials_pb2 as _credentials_pb2
 from gigafactory.fleet.v1 import factory_pb2 as _factory_pb2
@@ -139,20 +140,22 @@ class ListFactoriesResponse(_message.Message):
     def __init__(self, factories: _Optional[_Iterable[_Union[_factory_pb2.Factory, _Mapping]]] = ..., coordinator_version: _Optional[str] = ..., oldest_supported_agent_version: _Optional[str] = ...) -> None: ...
 
 class ProductSettings(_message.Message):
-    __slots__ = ["effective_weights", "product_id", "revision", "share_weight", "update_actor", "weight_overrides"]
+    __slots__ = ["artifact_retention", "effective_weights", "product_id", "revision", "share_weight", "update_actor", "weight_overrides"]
+    ARTIFACT_RETENTION_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_ACTOR_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    artifact_retention: _artifact_pb2.ArtifactRetention
     effective_weights: _job_pb2.ScoringWeights
     product_id: str
     revision: int
     share_weight: float
     update_actor: str
     weight_overrides: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., effective_weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., effective_weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ..., artifact_retention: _Optional[_Union[_artifact_pb2.ArtifactRetention, _Mapping]] = ...) -> None: ...
 
 class RevokeApiKeyRequest(_message.Message):
     __slots__ = ["name"]
@@ -199,14 +202,16 @@ class RotateFactoryTokenResponse(_message.Message):
     def __init__(self, factory_token: _Optional[str] = ..., previous_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: bool = ...) -> None: ...
 
 class SetProductSettingsRequest(_message.Message):
-    __slots__ = ["product_id", "share_weight", "weight_overrides"]
+    __slots__ = ["artifact_retention", "product_id", "share_weight", "weight_overrides"]
+    ARTIFACT_RETENTION_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    artifact_retention: _artifact_pb2.ArtifactRetention
     product_id: str
     share_weight: float
     weight_overrides: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., artifact_retention: _Optional[_Union[_artifact_pb2.ArtifactRetention, _Mapping]] = ...) -> None: ...
 
 class SetProductSettingsResponse(_message.Message):
     __slots__ = ["settings"]
