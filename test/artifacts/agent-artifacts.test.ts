@@ -13,6 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactKind } from '../../gen/ts/gigafactory/fleet/v1/artifact_pb.js';
 import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { readFileSync } from 'node:fs';
+import { cli } from '../support/cli.js';
 import { waitForStage } from '../support/jobs.js';
 import { spawnAgent, type ManagedProcess } from '../support/processes.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -92,5 +94,17 @@ describe('artifacts from a real agent', () => {
 
     expect((await fetch(`${server.httpUrl}/artifacts/${job!.id}/1/missing.txt`)).status).toBe(404);
     expect((await fetch(`${server.httpUrl}/artifacts/${job!.id}/x/data.bin`)).status).toBe(400);
+
+    // The CLI: list, then get into a file (checked against the digest before it is renamed into place).
+    const listed = await cli(['--coordinator', server.grpc.address, '--json', 'artifacts', job!.id]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['data.bin', 'reports/summary.txt']);
+    const target = join(workRoot, 'got.bin');
+    const got = await cli(['--coordinator', server.grpc.address, 'artifacts', 'get', job!.id, 'data.bin', '-o', target]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(sha256(readFileSync(target))).toBe(sha256(payload));
+    const missing = await cli(['--coordinator', server.grpc.address, 'artifacts', 'get', job!.id, 'nope.txt', '-o', join(workRoot, 'nope')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/nope\.txt/);
   });
 });
