@@ -56,7 +56,10 @@ export interface JobServiceDeps {
   streams: OpenStreams;
 }
 
-export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }: JobServiceDeps): ServiceImpl<typeof JobService> {
+/** The artifact RPCs are served by api/artifact-reads.ts beside these. */
+export type JobServiceCore = Omit<ServiceImpl<typeof JobService>, 'listArtifacts' | 'downloadArtifact'>;
+
+export function jobServiceImpl({ jobs, watch, logs, fleet, workflows, streams }: JobServiceDeps): JobServiceCore {
   /**
    * Every job a reader gets, alone or inside a WatchJobs event, says why it waits on its product's
    * budget; a viewer gets it without the values of secret-named env variables.

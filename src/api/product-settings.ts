@@ -2,14 +2,16 @@
 import { create } from '@bufbuild/protobuf';
 import type { ProductSettings as WireProductSettings, SetProductSettingsRequest } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { DispatchRateLimitSchema, ProductSettingsSchema, type DispatchRateLimit as WireDispatchRateLimit } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
+import { ArtifactRetentionSchema, type ArtifactRetention as WireRetention } from '../../gen/ts/gigafactory/fleet/v1/artifact_pb.js';
 import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
+import { checkRetention, type ArtifactRetention } from '../domain/artifact.js';
 import { validateDispatchRate, type DispatchRateLimit } from '../domain/dispatch-rate.js';
-import { reviewPolicyFromWire, reviewPolicyToWire } from './review-wire.js';
 import { invalidArgument } from '../domain/errors.js';
 import { resolveWeights, validateWeights } from '../domain/scheduler.js';
 import type { Scheduling } from '../coordinator/scheduling.js';
 import type { ProductSettings } from '../store/settings-store.js';
 import { weightsFromWire, weightsToWire } from './convert.js';
+import { reviewPolicyFromWire, reviewPolicyToWire } from './review-wire.js';
 
 const MIN_SHARE = 0.01;
 const MAX_SHARE = 1_000;
@@ -24,6 +26,7 @@ export function productSettingsToWire(settings: ProductSettings, scheduling: Sch
     updateActor: settings.updatedBy,
     ...(settings.dispatchRate ? { dispatchRateLimit: dispatchRateToWire(settings.dispatchRate) } : {}),
     ...(settings.reviewPolicy ? { reviewPolicy: reviewPolicyToWire(settings.reviewPolicy) } : {}),
+    ...(settings.artifactRetention ? { artifactRetention: retentionToWire(settings.artifactRetention) } : {}),
   });
 }
 
@@ -37,6 +40,18 @@ function nextDispatchRate(current: DispatchRateLimit | undefined, wire: WireDisp
   if (wire.jobs === 0) return undefined;
   if (!wire.per) throw invalidArgument('dispatch_rate_limit.per is required (from 1s to 1 day)');
   return validateDispatchRate({ jobs: wire.jobs, perMs: durationMs(wire.per), burst: wire.burst === 0 ? wire.jobs : wire.burst }, 'dispatch_rate_limit');
+}
+
+function retentionToWire(retention: ArtifactRetention): WireRetention {
+  return create(ArtifactRetentionSchema, {
+    ...(retention.maxAgeMs > 0 ? { maxAge: durationFromMs(retention.maxAgeMs) } : {}),
+    maxTotalBytes: BigInt(retention.maxTotalBytes),
+  });
+}
+
+function retentionFromWire(wire: WireRetention): ArtifactRetention {
+  const maxAgeMs = wire.maxAge ? Math.round(durationMs(wire.maxAge)) : 0;
+  return checkRetention({ maxAgeMs, maxTotalBytes: Number(wire.maxTotalBytes) });
 }
 
 /** The next settings record for a SetProductSettings call, validated. */
@@ -55,6 +70,7 @@ export function nextProductSettings(current: ProductSettings, req: SetProductSet
     productId: current.productId,
     weights,
     shareWeight: req.shareWeight === 0 ? current.shareWeight : req.shareWeight,
+    ...(req.artifactRetention ? { artifactRetention: retentionFromWire(req.artifactRetention) } : {}),
     revision: current.revision + 1,
     updatedAt: now,
     updatedBy: actor,

@@ -5,8 +5,8 @@
  *
  * The rule of thumb for new rows: reads and watches are `viewer`; steering jobs (submit, cancel,
  * requeue, ship, reject), draining factories and pausing budgets are `operator`; budget limits,
- * weights, credentials and anything that changes who may do what are `admin`. Factories call only FactoryService.Connect, with
- * a factory token; FactoryService.Enroll takes an enrollment token.
+ * weights, credentials and anything that changes who may do what are `admin`. Factories call only FactoryService.Connect and
+ * the artifact RPCs, with a factory token; FactoryService.Enroll takes an enrollment token.
  */
 import { roleAtLeast, type Principal, type Role } from '../domain/credentials.js';
 
@@ -32,6 +32,8 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'gigafactory.fleet.v1.JobService/RequeueJob': operator,
   'gigafactory.fleet.v1.JobService/AddChildren': operator,
   'gigafactory.fleet.v1.JobService/GetDag': viewer,
+  'gigafactory.fleet.v1.JobService/ListArtifacts': viewer,
+  'gigafactory.fleet.v1.JobService/DownloadArtifact': viewer,
 
   // Ingest creates and updates jobs, as SubmitJob does; a dry run shows what would be, so operator too.
   'gigafactory.fleet.v1.TrackerService/IngestItem': operator,
@@ -79,6 +81,11 @@ export const ACCESS: Readonly<Record<string, Access>> = {
 
   'gigafactory.fleet.v1.FactoryService/Connect': { t: 'factory' },
   'gigafactory.fleet.v1.FactoryService/Enroll': { t: 'enrollment' },
+  // Artifact uploads and fetches speak about a lease, as the stream's messages do: factory tokens only.
+  'gigafactory.fleet.v1.FactoryService/StartUpload': { t: 'factory' },
+  'gigafactory.fleet.v1.FactoryService/UploadChunks': { t: 'factory' },
+  'gigafactory.fleet.v1.FactoryService/FinishUpload': { t: 'factory' },
+  'gigafactory.fleet.v1.FactoryService/FetchArtifact': { t: 'factory' },
 };
 
 /**

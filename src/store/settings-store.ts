@@ -2,6 +2,7 @@
  * Per-product settings operators change through AdminService (scoring weights, the product's
  * fair-share weight, and its budget). One small record per product, replaced with compare-and-set like a job.
  */
+import type { ArtifactRetention } from '../domain/artifact.js';
 import type { BudgetConfig } from '../domain/budget.js';
 import type { DispatchBucket, DispatchRateLimit } from '../domain/dispatch-rate.js';
 import type { ReviewPolicy } from '../domain/review.js';
@@ -27,6 +28,8 @@ export interface ProductSettings {
   dispatchRate?: DispatchRateLimit;
   /** Reviewer groups, default reviewers, self-approval (SetProductSettings); absent: none. */
   reviewPolicy?: ReviewPolicy;
+  /** How long the product's artifacts are kept and how many bytes they may take (absent: no limits). */
+  artifactRetention?: ArtifactRetention;
 }
 
 export function defaultProductSettings(productId: string): ProductSettings {

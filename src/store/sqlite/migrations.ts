@@ -179,6 +179,36 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    description: 'artifacts: files attached to job attempts, and uploads in progress',
+    sql: `
+      -- One row per file attached to an attempt (domain/artifact.ts); the bytes are a blob named
+      -- by sha256 (store/blobs/), shared by every row with the same digest.
+      CREATE TABLE artifacts (
+        job_id       TEXT    NOT NULL,
+        epoch        INTEGER NOT NULL,
+        kind         TEXT    NOT NULL,
+        name         TEXT    NOT NULL,
+        product_id   TEXT    NOT NULL,
+        size_bytes   INTEGER NOT NULL,
+        sha256       TEXT    NOT NULL,
+        content_type TEXT    NOT NULL,
+        factory_id   TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (job_id, epoch, kind, name)
+      ) STRICT;
+      CREATE INDEX artifacts_product_created ON artifacts (product_id, created_at);
+      CREATE INDEX artifacts_sha256 ON artifacts (sha256);
+      -- What StartUpload declared, until FinishUpload attaches it (or the reaper abandons it).
+      CREATE TABLE artifact_uploads (
+        upload_id  TEXT    PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        doc        TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX artifact_uploads_created ON artifact_uploads (created_at);
+    `,
+  },
+  {
     version: 9,
     description: 'dispatch-rate buckets: per-product token buckets for dispatch rate limits',
     sql: `

@@ -11,6 +11,7 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from gigafactory.fleet.v1 import artifact_pb2 as gigafactory_dot_fleet_dot_v1_dot_artifact__pb2
 from gigafactory.fleet.v1 import budget_pb2 as gigafactory_dot_fleet_dot_v1_dot_budget__pb2
 from gigafactory.fleet.v1 import credentials_pb2 as gigafactory_dot_fleet_dot_v1_dot_credentials__pb2
 from gigafactory.fleet.v1 import factory_pb2 as gigafactory_dot_fleet_dot_v1_dot_factory__pb2
@@ -19,7 +20,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gigafactory/fleet/v1/admin_service.proto\x12\x14gigafactory.fleet.v1\x1a!gigafactory/fleet/v1/budget.proto\x1a&gigafactory/fleet/v1/credentials.proto\x1a\"gigafactory/fleet/v1/factory.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14ListFactoriesRequest\"\xca\x01\n\x15ListFactoriesResponse\x12;\n\tfactories\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\tfactories\x12/\n\x13\x63oordinator_version\x18\x02 \x01(\tR\x12\x63oordinatorVersion\x12\x43\n\x1eoldest_supported_agent_version\x18\x03 \x01(\tR\x1boldestSupportedAgentVersion\"\x19\n\x17GetScalingSignalRequest\"\xec\x01\n\x11UnplaceableDemand\x12O\n\x0frequired_labels\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12)\n\x10requirements_key\x18\x02 \x01(\tR\x0frequirementsKey\x12\x1f\n\x0bqueued_jobs\x18\x03 \x01(\x05R\nqueuedJobs\x12:\n\x0boldest_wait\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\noldestWait\"\xc1\x01\n\x18GetScalingSignalResponse\x12\x41\n\x07\x64\x65mands\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.UnplaceableDemandR\x07\x64\x65mands\x12=\n\x0c\x63ompute_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63omputeTime\x12#\n\rexamined_jobs\x18\x03 \x01(\x05R\x0c\x65xaminedJobs\"\xd8\x03\n\x0fProductSettings\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12Q\n\x11\x65\x66\x66\x65\x63tive_weights\x18\x03 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x10\x65\x66\x66\x65\x63tiveWeights\x12!\n\x0cshare_weight\x18\x04 \x01(\x01R\x0bshareWeight\x12\x1a\n\x08revision\x18\x05 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x06 \x01(\tR\x0bupdateActor\x12W\n\x13\x64ispatch_rate_limit\x18< \x01(\x0b\x32\'.gigafactory.fleet.v1.DispatchRateLimitR\x11\x64ispatchRateLimit\x12G\n\rreview_policy\x18= \x01(\x0b\x32\".gigafactory.fleet.v1.ReviewPolicyR\x0creviewPolicy\"\xe8\x01\n\x0cReviewPolicy\x12;\n\x06groups\x18\x01 \x03(\x0b\x32#.gigafactory.fleet.v1.ReviewerGroupR\x06groups\x12+\n\x11\x64\x65\x66\x61ult_reviewers\x18\x02 \x03(\tR\x10\x64\x65\x66\x61ultReviewers\x12<\n\x1a\x64\x65\x66\x61ult_required_approvals\x18\x03 \x01(\rR\x18\x64\x65\x66\x61ultRequiredApprovals\x12\x30\n\x14\x66orbid_self_approval\x18\x04 \x01(\x08R\x12\x66orbidSelfApproval\"=\n\rReviewerGroup\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07members\x18\x02 \x03(\tR\x07members\"j\n\x11\x44ispatchRateLimit\x12\x12\n\x04jobs\x18\x01 \x01(\rR\x04jobs\x12+\n\x03per\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03per\x12\x14\n\x05\x62urst\x18\x03 \x01(\rR\x05\x62urst\":\n\x19GetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"_\n\x1aGetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"\xd0\x02\n\x19SetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12!\n\x0cshare_weight\x18\x03 \x01(\x01R\x0bshareWeight\x12W\n\x13\x64ispatch_rate_limit\x18< \x01(\x0b\x32\'.gigafactory.fleet.v1.DispatchRateLimitR\x11\x64ispatchRateLimit\x12G\n\rreview_policy\x18= \x01(\x0b\x32\".gigafactory.fleet.v1.ReviewPolicyR\x0creviewPolicy\"_\n\x1aSetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"L\n\x13\x44rainFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"O\n\x14\x44rainFactoryResponse\x12\x37\n\x07\x66\x61\x63tory\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\x07\x66\x61\x63tory\"\x80\x02\n\x1c\x43reateEnrollmentTokenRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12G\n\x0e\x61llowed_labels\x18\x02 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x03 \x03(\tR\x0f\x61llowedProducts\x12\x1d\n\nfactory_id\x18\x04 \x01(\tR\tfactoryId\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\"\x8d\x01\n\x1d\x43reateEnrollmentTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n\x08token_id\x18\x02 \x01(\tR\x07tokenId\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"M\n\x14RevokeFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"{\n\x15RevokeFactoryResponse\x12%\n\x0e\x63losed_streams\x18\x01 \x01(\x05R\rclosedStreams\x12;\n\x0brevoke_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\":\n\x19RotateFactoryTokenRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xb8\x01\n\x1aRotateFactoryTokenResponse\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime\x12\x1c\n\tdelivered\x18\x03 \x01(\x08R\tdelivered\"_\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\"_\n\x14\x43reateApiKeyResponse\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x35\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x14\n\x12ListApiKeysRequest\"N\n\x13ListApiKeysResponse\x12\x37\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x07\x61piKeys\")\n\x13RevokeApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"M\n\x14RevokeApiKeyResponse\x12\x35\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x12\n\x10GetCallerRequest\"\xc6\x02\n\x11GetCallerResponse\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\x12 \n\x0b\x64\x65velopment\x18\x03 \x01(\x08R\x0b\x64\x65velopment\x12\x61\n\x0erequired_roles\x18\x04 \x03(\x0b\x32:.gigafactory.fleet.v1.GetCallerResponse.RequiredRolesEntryR\rrequiredRoles\x1a\x62\n\x12RequiredRolesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x36\n\x05value\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x05value:\x02\x38\x01\x32\xa5\x0e\n\x0c\x41\x64minService\x12h\n\rListFactories\x12*.gigafactory.fleet.v1.ListFactoriesRequest\x1a+.gigafactory.fleet.v1.ListFactoriesResponse\x12q\n\x10GetScalingSignal\x12-.gigafactory.fleet.v1.GetScalingSignalRequest\x1a..gigafactory.fleet.v1.GetScalingSignalResponse\x12w\n\x12GetProductSettings\x12/.gigafactory.fleet.v1.GetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.GetProductSettingsResponse\x12w\n\x12SetProductSettings\x12/.gigafactory.fleet.v1.SetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.SetProductSettingsResponse\x12\x65\n\x0c\x44rainFactory\x12).gigafactory.fleet.v1.DrainFactoryRequest\x1a*.gigafactory.fleet.v1.DrainFactoryResponse\x12\x80\x01\n\x15\x43reateEnrollmentToken\x12\x32.gigafactory.fleet.v1.CreateEnrollmentTokenRequest\x1a\x33.gigafactory.fleet.v1.CreateEnrollmentTokenResponse\x12h\n\rRevokeFactory\x12*.gigafactory.fleet.v1.RevokeFactoryRequest\x1a+.gigafactory.fleet.v1.RevokeFactoryResponse\x12w\n\x12RotateFactoryToken\x12/.gigafactory.fleet.v1.RotateFactoryTokenRequest\x1a\x30.gigafactory.fleet.v1.RotateFactoryTokenResponse\x12\x65\n\x0c\x43reateApiKey\x12).gigafactory.fleet.v1.CreateApiKeyRequest\x1a*.gigafactory.fleet.v1.CreateApiKeyResponse\x12\x62\n\x0bListApiKeys\x12(.gigafactory.fleet.v1.ListApiKeysRequest\x1a).gigafactory.fleet.v1.ListApiKeysResponse\x12\x65\n\x0cRevokeApiKey\x12).gigafactory.fleet.v1.RevokeApiKeyRequest\x1a*.gigafactory.fleet.v1.RevokeApiKeyResponse\x12\x62\n\x0bListBudgets\x12(.gigafactory.fleet.v1.ListBudgetsRequest\x1a).gigafactory.fleet.v1.ListBudgetsResponse\x12\\\n\tGetBudget\x12&.gigafactory.fleet.v1.GetBudgetRequest\x1a\'.gigafactory.fleet.v1.GetBudgetResponse\x12\\\n\tSetBudget\x12&.gigafactory.fleet.v1.SetBudgetRequest\x1a\'.gigafactory.fleet.v1.SetBudgetResponse\x12\x62\n\x0bPauseBudget\x12(.gigafactory.fleet.v1.PauseBudgetRequest\x1a).gigafactory.fleet.v1.PauseBudgetResponse\x12\x65\n\x0cResumeBudget\x12).gigafactory.fleet.v1.ResumeBudgetRequest\x1a*.gigafactory.fleet.v1.ResumeBudgetResponse\x12\\\n\tGetCaller\x12&.gigafactory.fleet.v1.GetCallerRequest\x1a\'.gigafactory.fleet.v1.GetCallerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gigafactory/fleet/v1/admin_service.proto\x12\x14gigafactory.fleet.v1\x1a#gigafactory/fleet/v1/artifact.proto\x1a!gigafactory/fleet/v1/budget.proto\x1a&gigafactory/fleet/v1/credentials.proto\x1a\"gigafactory/fleet/v1/factory.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14ListFactoriesRequest\"\xca\x01\n\x15ListFactoriesResponse\x12;\n\tfactories\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\tfactories\x12/\n\x13\x63oordinator_version\x18\x02 \x01(\tR\x12\x63oordinatorVersion\x12\x43\n\x1eoldest_supported_agent_version\x18\x03 \x01(\tR\x1boldestSupportedAgentVersion\"\x19\n\x17GetScalingSignalRequest\"\xec\x01\n\x11UnplaceableDemand\x12O\n\x0frequired_labels\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12)\n\x10requirements_key\x18\x02 \x01(\tR\x0frequirementsKey\x12\x1f\n\x0bqueued_jobs\x18\x03 \x01(\x05R\nqueuedJobs\x12:\n\x0boldest_wait\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\noldestWait\"\xc1\x01\n\x18GetScalingSignalResponse\x12\x41\n\x07\x64\x65mands\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.UnplaceableDemandR\x07\x64\x65mands\x12=\n\x0c\x63ompute_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63omputeTime\x12#\n\rexamined_jobs\x18\x03 \x01(\x05R\x0c\x65xaminedJobs\"\xb0\x04\n\x0fProductSettings\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12Q\n\x11\x65\x66\x66\x65\x63tive_weights\x18\x03 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x10\x65\x66\x66\x65\x63tiveWeights\x12!\n\x0cshare_weight\x18\x04 \x01(\x01R\x0bshareWeight\x12\x1a\n\x08revision\x18\x05 \x01(\x03R\x08revision\x12!\n\x0cupdate_actor\x18\x06 \x01(\tR\x0bupdateActor\x12W\n\x13\x64ispatch_rate_limit\x18< \x01(\x0b\x32\'.gigafactory.fleet.v1.DispatchRateLimitR\x11\x64ispatchRateLimit\x12G\n\rreview_policy\x18= \x01(\x0b\x32\".gigafactory.fleet.v1.ReviewPolicyR\x0creviewPolicy\x12V\n\x12\x61rtifact_retention\x18P \x01(\x0b\x32\'.gigafactory.fleet.v1.ArtifactRetentionR\x11\x61rtifactRetention\"\xe8\x01\n\x0cReviewPolicy\x12;\n\x06groups\x18\x01 \x03(\x0b\x32#.gigafactory.fleet.v1.ReviewerGroupR\x06groups\x12+\n\x11\x64\x65\x66\x61ult_reviewers\x18\x02 \x03(\tR\x10\x64\x65\x66\x61ultReviewers\x12<\n\x1a\x64\x65\x66\x61ult_required_approvals\x18\x03 \x01(\rR\x18\x64\x65\x66\x61ultRequiredApprovals\x12\x30\n\x14\x66orbid_self_approval\x18\x04 \x01(\x08R\x12\x66orbidSelfApproval\"=\n\rReviewerGroup\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07members\x18\x02 \x03(\tR\x07members\"j\n\x11\x44ispatchRateLimit\x12\x12\n\x04jobs\x18\x01 \x01(\rR\x04jobs\x12+\n\x03per\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03per\x12\x14\n\x05\x62urst\x18\x03 \x01(\rR\x05\x62urst\":\n\x19GetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\"_\n\x1aGetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"\xa8\x03\n\x19SetProductSettingsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12O\n\x10weight_overrides\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x0fweightOverrides\x12!\n\x0cshare_weight\x18\x03 \x01(\x01R\x0bshareWeight\x12W\n\x13\x64ispatch_rate_limit\x18< \x01(\x0b\x32\'.gigafactory.fleet.v1.DispatchRateLimitR\x11\x64ispatchRateLimit\x12G\n\rreview_policy\x18= \x01(\x0b\x32\".gigafactory.fleet.v1.ReviewPolicyR\x0creviewPolicy\x12V\n\x12\x61rtifact_retention\x18P \x01(\x0b\x32\'.gigafactory.fleet.v1.ArtifactRetentionR\x11\x61rtifactRetention\"_\n\x1aSetProductSettingsResponse\x12\x41\n\x08settings\x18\x01 \x01(\x0b\x32%.gigafactory.fleet.v1.ProductSettingsR\x08settings\"L\n\x13\x44rainFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"O\n\x14\x44rainFactoryResponse\x12\x37\n\x07\x66\x61\x63tory\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.FactoryR\x07\x66\x61\x63tory\"\x80\x02\n\x1c\x43reateEnrollmentTokenRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12G\n\x0e\x61llowed_labels\x18\x02 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x03 \x03(\tR\x0f\x61llowedProducts\x12\x1d\n\nfactory_id\x18\x04 \x01(\tR\tfactoryId\x12 \n\x0b\x64\x65scription\x18\x05 \x01(\tR\x0b\x64\x65scription\"\x8d\x01\n\x1d\x43reateEnrollmentTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n\x08token_id\x18\x02 \x01(\tR\x07tokenId\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"M\n\x14RevokeFactoryRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"{\n\x15RevokeFactoryResponse\x12%\n\x0e\x63losed_streams\x18\x01 \x01(\x05R\rclosedStreams\x12;\n\x0brevoke_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\":\n\x19RotateFactoryTokenRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xb8\x01\n\x1aRotateFactoryTokenResponse\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime\x12\x1c\n\tdelivered\x18\x03 \x01(\x08R\tdelivered\"_\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\"_\n\x14\x43reateApiKeyResponse\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x35\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x14\n\x12ListApiKeysRequest\"N\n\x13ListApiKeysResponse\x12\x37\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x07\x61piKeys\")\n\x13RevokeApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"M\n\x14RevokeApiKeyResponse\x12\x35\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x1c.gigafactory.fleet.v1.ApiKeyR\x06\x61piKey\"\x12\n\x10GetCallerRequest\"\xc6\x02\n\x11GetCallerResponse\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x34\n\x04role\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x04role\x12 \n\x0b\x64\x65velopment\x18\x03 \x01(\x08R\x0b\x64\x65velopment\x12\x61\n\x0erequired_roles\x18\x04 \x03(\x0b\x32:.gigafactory.fleet.v1.GetCallerResponse.RequiredRolesEntryR\rrequiredRoles\x1a\x62\n\x12RequiredRolesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x36\n\x05value\x18\x02 \x01(\x0e\x32 .gigafactory.fleet.v1.ApiKeyRoleR\x05value:\x02\x38\x01\x32\xa5\x0e\n\x0c\x41\x64minService\x12h\n\rListFactories\x12*.gigafactory.fleet.v1.ListFactoriesRequest\x1a+.gigafactory.fleet.v1.ListFactoriesResponse\x12q\n\x10GetScalingSignal\x12-.gigafactory.fleet.v1.GetScalingSignalRequest\x1a..gigafactory.fleet.v1.GetScalingSignalResponse\x12w\n\x12GetProductSettings\x12/.gigafactory.fleet.v1.GetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.GetProductSettingsResponse\x12w\n\x12SetProductSettings\x12/.gigafactory.fleet.v1.SetProductSettingsRequest\x1a\x30.gigafactory.fleet.v1.SetProductSettingsResponse\x12\x65\n\x0c\x44rainFactory\x12).gigafactory.fleet.v1.DrainFactoryRequest\x1a*.gigafactory.fleet.v1.DrainFactoryResponse\x12\x80\x01\n\x15\x43reateEnrollmentToken\x12\x32.gigafactory.fleet.v1.CreateEnrollmentTokenRequest\x1a\x33.gigafactory.fleet.v1.CreateEnrollmentTokenResponse\x12h\n\rRevokeFactory\x12*.gigafactory.fleet.v1.RevokeFactoryRequest\x1a+.gigafactory.fleet.v1.RevokeFactoryResponse\x12w\n\x12RotateFactoryToken\x12/.gigafactory.fleet.v1.RotateFactoryTokenRequest\x1a\x30.gigafactory.fleet.v1.RotateFactoryTokenResponse\x12\x65\n\x0c\x43reateApiKey\x12).gigafactory.fleet.v1.CreateApiKeyRequest\x1a*.gigafactory.fleet.v1.CreateApiKeyResponse\x12\x62\n\x0bListApiKeys\x12(.gigafactory.fleet.v1.ListApiKeysRequest\x1a).gigafactory.fleet.v1.ListApiKeysResponse\x12\x65\n\x0cRevokeApiKey\x12).gigafactory.fleet.v1.RevokeApiKeyRequest\x1a*.gigafactory.fleet.v1.RevokeApiKeyResponse\x12\x62\n\x0bListBudgets\x12(.gigafactory.fleet.v1.ListBudgetsRequest\x1a).gigafactory.fleet.v1.ListBudgetsResponse\x12\\\n\tGetBudget\x12&.gigafactory.fleet.v1.GetBudgetRequest\x1a\'.gigafactory.fleet.v1.GetBudgetResponse\x12\\\n\tSetBudget\x12&.gigafactory.fleet.v1.SetBudgetRequest\x1a\'.gigafactory.fleet.v1.SetBudgetResponse\x12\x62\n\x0bPauseBudget\x12(.gigafactory.fleet.v1.PauseBudgetRequest\x1a).gigafactory.fleet.v1.PauseBudgetResponse\x12\x65\n\x0cResumeBudget\x12).gigafactory.fleet.v1.ResumeBudgetRequest\x1a*.gigafactory.fleet.v1.ResumeBudgetResponse\x12\\\n\tGetCaller\x12&.gigafactory.fleet.v1.GetCallerRequest\x1a\'.gigafactory.fleet.v1.GetCallerResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gigafactory.fleet.v1.admin_service_pb2', globals())
@@ -28,66 +29,66 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _GETCALLERRESPONSE_REQUIREDROLESENTRY._options = None
   _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_options = b'8\001'
-  _LISTFACTORIESREQUEST._serialized_start=274
-  _LISTFACTORIESREQUEST._serialized_end=296
-  _LISTFACTORIESRESPONSE._serialized_start=299
-  _LISTFACTORIESRESPONSE._serialized_end=501
-  _GETSCALINGSIGNALREQUEST._serialized_start=503
-  _GETSCALINGSIGNALREQUEST._serialized_end=528
-  _UNPLACEABLEDEMAND._serialized_start=531
-  _UNPLACEABLEDEMAND._serialized_end=767
-  _GETSCALINGSIGNALRESPONSE._serialized_start=770
-  _GETSCALINGSIGNALRESPONSE._serialized_end=963
-  _PRODUCTSETTINGS._serialized_start=966
-  _PRODUCTSETTINGS._serialized_end=1438
-  _REVIEWPOLICY._serialized_start=1441
-  _REVIEWPOLICY._serialized_end=1673
-  _REVIEWERGROUP._serialized_start=1675
-  _REVIEWERGROUP._serialized_end=1736
-  _DISPATCHRATELIMIT._serialized_start=1738
-  _DISPATCHRATELIMIT._serialized_end=1844
-  _GETPRODUCTSETTINGSREQUEST._serialized_start=1846
-  _GETPRODUCTSETTINGSREQUEST._serialized_end=1904
-  _GETPRODUCTSETTINGSRESPONSE._serialized_start=1906
-  _GETPRODUCTSETTINGSRESPONSE._serialized_end=2001
-  _SETPRODUCTSETTINGSREQUEST._serialized_start=2004
-  _SETPRODUCTSETTINGSREQUEST._serialized_end=2340
-  _SETPRODUCTSETTINGSRESPONSE._serialized_start=2342
-  _SETPRODUCTSETTINGSRESPONSE._serialized_end=2437
-  _DRAINFACTORYREQUEST._serialized_start=2439
-  _DRAINFACTORYREQUEST._serialized_end=2515
-  _DRAINFACTORYRESPONSE._serialized_start=2517
-  _DRAINFACTORYRESPONSE._serialized_end=2596
-  _CREATEENROLLMENTTOKENREQUEST._serialized_start=2599
-  _CREATEENROLLMENTTOKENREQUEST._serialized_end=2855
-  _CREATEENROLLMENTTOKENRESPONSE._serialized_start=2858
-  _CREATEENROLLMENTTOKENRESPONSE._serialized_end=2999
-  _REVOKEFACTORYREQUEST._serialized_start=3001
-  _REVOKEFACTORYREQUEST._serialized_end=3078
-  _REVOKEFACTORYRESPONSE._serialized_start=3080
-  _REVOKEFACTORYRESPONSE._serialized_end=3203
-  _ROTATEFACTORYTOKENREQUEST._serialized_start=3205
-  _ROTATEFACTORYTOKENREQUEST._serialized_end=3263
-  _ROTATEFACTORYTOKENRESPONSE._serialized_start=3266
-  _ROTATEFACTORYTOKENRESPONSE._serialized_end=3450
-  _CREATEAPIKEYREQUEST._serialized_start=3452
-  _CREATEAPIKEYREQUEST._serialized_end=3547
-  _CREATEAPIKEYRESPONSE._serialized_start=3549
-  _CREATEAPIKEYRESPONSE._serialized_end=3644
-  _LISTAPIKEYSREQUEST._serialized_start=3646
-  _LISTAPIKEYSREQUEST._serialized_end=3666
-  _LISTAPIKEYSRESPONSE._serialized_start=3668
-  _LISTAPIKEYSRESPONSE._serialized_end=3746
-  _REVOKEAPIKEYREQUEST._serialized_start=3748
-  _REVOKEAPIKEYREQUEST._serialized_end=3789
-  _REVOKEAPIKEYRESPONSE._serialized_start=3791
-  _REVOKEAPIKEYRESPONSE._serialized_end=3868
-  _GETCALLERREQUEST._serialized_start=3870
-  _GETCALLERREQUEST._serialized_end=3888
-  _GETCALLERRESPONSE._serialized_start=3891
-  _GETCALLERRESPONSE._serialized_end=4217
-  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_start=4119
-  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_end=4217
-  _ADMINSERVICE._serialized_start=4220
-  _ADMINSERVICE._serialized_end=6049
+  _LISTFACTORIESREQUEST._serialized_start=311
+  _LISTFACTORIESREQUEST._serialized_end=333
+  _LISTFACTORIESRESPONSE._serialized_start=336
+  _LISTFACTORIESRESPONSE._serialized_end=538
+  _GETSCALINGSIGNALREQUEST._serialized_start=540
+  _GETSCALINGSIGNALREQUEST._serialized_end=565
+  _UNPLACEABLEDEMAND._serialized_start=568
+  _UNPLACEABLEDEMAND._serialized_end=804
+  _GETSCALINGSIGNALRESPONSE._serialized_start=807
+  _GETSCALINGSIGNALRESPONSE._serialized_end=1000
+  _PRODUCTSETTINGS._serialized_start=1003
+  _PRODUCTSETTINGS._serialized_end=1563
+  _REVIEWPOLICY._serialized_start=1566
+  _REVIEWPOLICY._serialized_end=1798
+  _REVIEWERGROUP._serialized_start=1800
+  _REVIEWERGROUP._serialized_end=1861
+  _DISPATCHRATELIMIT._serialized_start=1863
+  _DISPATCHRATELIMIT._serialized_end=1969
+  _GETPRODUCTSETTINGSREQUEST._serialized_start=1971
+  _GETPRODUCTSETTINGSREQUEST._serialized_end=2029
+  _GETPRODUCTSETTINGSRESPONSE._serialized_start=2031
+  _GETPRODUCTSETTINGSRESPONSE._serialized_end=2126
+  _SETPRODUCTSETTINGSREQUEST._serialized_start=2129
+  _SETPRODUCTSETTINGSREQUEST._serialized_end=2553
+  _SETPRODUCTSETTINGSRESPONSE._serialized_start=2555
+  _SETPRODUCTSETTINGSRESPONSE._serialized_end=2650
+  _DRAINFACTORYREQUEST._serialized_start=2652
+  _DRAINFACTORYREQUEST._serialized_end=2728
+  _DRAINFACTORYRESPONSE._serialized_start=2730
+  _DRAINFACTORYRESPONSE._serialized_end=2809
+  _CREATEENROLLMENTTOKENREQUEST._serialized_start=2812
+  _CREATEENROLLMENTTOKENREQUEST._serialized_end=3068
+  _CREATEENROLLMENTTOKENRESPONSE._serialized_start=3071
+  _CREATEENROLLMENTTOKENRESPONSE._serialized_end=3212
+  _REVOKEFACTORYREQUEST._serialized_start=3214
+  _REVOKEFACTORYREQUEST._serialized_end=3291
+  _REVOKEFACTORYRESPONSE._serialized_start=3293
+  _REVOKEFACTORYRESPONSE._serialized_end=3416
+  _ROTATEFACTORYTOKENREQUEST._serialized_start=3418
+  _ROTATEFACTORYTOKENREQUEST._serialized_end=3476
+  _ROTATEFACTORYTOKENRESPONSE._serialized_start=3479
+  _ROTATEFACTORYTOKENRESPONSE._serialized_end=3663
+  _CREATEAPIKEYREQUEST._serialized_start=3665
+  _CREATEAPIKEYREQUEST._serialized_end=3760
+  _CREATEAPIKEYRESPONSE._serialized_start=3762
+  _CREATEAPIKEYRESPONSE._serialized_end=3857
+  _LISTAPIKEYSREQUEST._serialized_start=3859
+  _LISTAPIKEYSREQUEST._serialized_end=3879
+  _LISTAPIKEYSRESPONSE._serialized_start=3881
+  _LISTAPIKEYSRESPONSE._serialized_end=3959
+  _REVOKEAPIKEYREQUEST._serialized_start=3961
+  _REVOKEAPIKEYREQUEST._serialized_end=4002
+  _REVOKEAPIKEYRESPONSE._serialized_start=4004
+  _REVOKEAPIKEYRESPONSE._serialized_end=4081
+  _GETCALLERREQUEST._serialized_start=4083
+  _GETCALLERREQUEST._serialized_end=4101
+  _GETCALLERRESPONSE._serialized_start=4104
+  _GETCALLERRESPONSE._serialized_end=4430
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_start=4332
+  _GETCALLERRESPONSE_REQUIREDROLESENTRY._serialized_end=4430
+  _ADMINSERVICE._serialized_start=4433
+  _ADMINSERVICE._serialized_end=6262
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from gigafactory.fleet.v1 import artifact_pb2 as _artifact_pb2
 from gigafactory.fleet.v1 import budget_pb2 as _budget_pb2
 from gigafactory.fleet.v1 import credentials_pb2 as _credentials_pb2
 from gigafactory.fleet.v1 import factory_pb2 as _factory_pb2
@@ -149,7 +150,8 @@ class ListFactoriesResponse(_message.Message):
     def __init__(self, factories: _Optional[_Iterable[_Union[_factory_pb2.Factory, _Mapping]]] = ..., coordinator_version: _Optional[str] = ..., oldest_supported_agent_version: _Optional[str] = ...) -> None: ...
 
 class ProductSettings(_message.Message):
-    __slots__ = ["dispatch_rate_limit", "effective_weights", "product_id", "review_policy", "revision", "share_weight", "update_actor", "weight_overrides"]
+    __slots__ = ["artifact_retention", "dispatch_rate_limit", "effective_weights", "product_id", "review_policy", "revision", "share_weight", "update_actor", "weight_overrides"]
+    ARTIFACT_RETENTION_FIELD_NUMBER: _ClassVar[int]
     DISPATCH_RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +160,7 @@ class ProductSettings(_message.Message):
     SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_ACTOR_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    artifact_retention: _artifact_pb2.ArtifactRetention
     dispatch_rate_limit: DispatchRateLimit
     effective_weights: _job_pb2.ScoringWeights
     product_id: str
@@ -166,7 +169,7 @@ class ProductSettings(_message.Message):
     share_weight: float
     update_actor: str
     weight_overrides: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., effective_weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ..., dispatch_rate_limit: _Optional[_Union[DispatchRateLimit, _Mapping]] = ..., review_policy: _Optional[_Union[ReviewPolicy, _Mapping]] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., effective_weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., revision: _Optional[int] = ..., update_actor: _Optional[str] = ..., dispatch_rate_limit: _Optional[_Union[DispatchRateLimit, _Mapping]] = ..., review_policy: _Optional[_Union[ReviewPolicy, _Mapping]] = ..., artifact_retention: _Optional[_Union[_artifact_pb2.ArtifactRetention, _Mapping]] = ...) -> None: ...
 
 class ReviewPolicy(_message.Message):
     __slots__ = ["default_required_approvals", "default_reviewers", "forbid_self_approval", "groups"]
@@ -233,18 +236,20 @@ class RotateFactoryTokenResponse(_message.Message):
     def __init__(self, factory_token: _Optional[str] = ..., previous_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: bool = ...) -> None: ...
 
 class SetProductSettingsRequest(_message.Message):
-    __slots__ = ["dispatch_rate_limit", "product_id", "review_policy", "share_weight", "weight_overrides"]
+    __slots__ = ["artifact_retention", "dispatch_rate_limit", "product_id", "review_policy", "share_weight", "weight_overrides"]
+    ARTIFACT_RETENTION_FIELD_NUMBER: _ClassVar[int]
     DISPATCH_RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     REVIEW_POLICY_FIELD_NUMBER: _ClassVar[int]
     SHARE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    artifact_retention: _artifact_pb2.ArtifactRetention
     dispatch_rate_limit: DispatchRateLimit
     product_id: str
     review_policy: ReviewPolicy
     share_weight: float
     weight_overrides: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., dispatch_rate_limit: _Optional[_Union[DispatchRateLimit, _Mapping]] = ..., review_policy: _Optional[_Union[ReviewPolicy, _Mapping]] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., weight_overrides: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., share_weight: _Optional[float] = ..., dispatch_rate_limit: _Optional[_Union[DispatchRateLimit, _Mapping]] = ..., review_policy: _Optional[_Union[ReviewPolicy, _Mapping]] = ..., artifact_retention: _Optional[_Union[_artifact_pb2.ArtifactRetention, _Mapping]] = ...) -> None: ...
 
 class SetProductSettingsResponse(_message.Message):
     __slots__ = ["settings"]

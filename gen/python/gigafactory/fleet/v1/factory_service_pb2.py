@@ -12,13 +12,14 @@ _sym_db = _symbol_database.Default()
 
 
 from gigafactory.fleet.v1 import credentials_pb2 as gigafactory_dot_fleet_dot_v1_dot_credentials__pb2
+from gigafactory.fleet.v1 import factory_artifacts_pb2 as gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2
 from gigafactory.fleet.v1 import job_pb2 as gigafactory_dot_fleet_dot_v1_dot_job__pb2
 from gigafactory.fleet.v1 import log_pb2 as gigafactory_dot_fleet_dot_v1_dot_log__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*gigafactory/fleet/v1/factory_service.proto\x12\x14gigafactory.fleet.v1\x1a&gigafactory/fleet/v1/credentials.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egigafactory/fleet/v1/log.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\".\n\rEnrollRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xc8\x01\n\x0e\x45nrollResponse\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12#\n\rfactory_token\x18\x02 \x01(\tR\x0c\x66\x61\x63toryToken\x12G\n\x0e\x61llowed_labels\x18\x03 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x04 \x03(\tR\x0f\x61llowedProducts\"\xb2\x05\n\x0e\x43onnectRequest\x12\x33\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.gigafactory.fleet.v1.HelloH\x00R\x05hello\x12?\n\theartbeat\x18\x02 \x01(\x0b\x32\x1f.gigafactory.fleet.v1.HeartbeatH\x00R\theartbeat\x12\x46\n\x0clease_accept\x18\x03 \x01(\x0b\x32!.gigafactory.fleet.v1.LeaseAcceptH\x00R\x0bleaseAccept\x12I\n\rlease_decline\x18\x04 \x01(\x0b\x32\".gigafactory.fleet.v1.LeaseDeclineH\x00R\x0cleaseDecline\x12=\n\tlog_chunk\x18\x05 \x01(\x0b\x32\x1e.gigafactory.fleet.v1.LogChunkH\x00R\x08logChunk\x12@\n\njob_result\x18\x06 \x01(\x0b\x32\x1f.gigafactory.fleet.v1.JobResultH\x00R\tjobResult\x12L\n\x0epreemption_ack\x18\x07 \x01(\x0b\x32#.gigafactory.fleet.v1.PreemptionAckH\x00R\rpreemptionAck\x12\x33\n\x05\x64rain\x18\x08 \x01(\x0b\x32\x1b.gigafactory.fleet.v1.DrainH\x00R\x05\x64rain\x12\x46\n\x0clease_return\x18\t \x01(\x0b\x32!.gigafactory.fleet.v1.LeaseReturnH\x00R\x0bleaseReturn\x12\x43\n\x0b\x63ost_report\x18\n \x01(\x0b\x32 .gigafactory.fleet.v1.CostReportH\x00R\ncostReportB\x06\n\x04kind\"\x8c\x05\n\x0f\x43onnectResponse\x12\x39\n\x07welcome\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.WelcomeH\x00R\x07welcome\x12\x43\n\x0blease_offer\x18\x02 \x01(\x0b\x32 .gigafactory.fleet.v1.LeaseOfferH\x00R\nleaseOffer\x12I\n\rheartbeat_ack\x18\x03 \x01(\x0b\x32\".gigafactory.fleet.v1.HeartbeatAckH\x00R\x0cheartbeatAck\x12U\n\x11preemption_notice\x18\x04 \x01(\x0b\x32&.gigafactory.fleet.v1.PreemptionNoticeH\x00R\x10preemptionNotice\x12<\n\x06\x63\x61ncel\x18\x05 \x01(\x0b\x32\".gigafactory.fleet.v1.CancelNoticeH\x00R\x06\x63\x61ncel\x12I\n\rlease_revoked\x18\x06 \x01(\x0b\x32\".gigafactory.fleet.v1.LeaseRevokedH\x00R\x0cleaseRevoked\x12@\n\nresult_ack\x18\x07 \x01(\x0b\x32\x1f.gigafactory.fleet.v1.ResultAckH\x00R\tresultAck\x12\x39\n\x07goodbye\x18\x08 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.GoodbyeH\x00R\x07goodbye\x12I\n\rtoken_rotated\x18\t \x01(\x0b\x32\".gigafactory.fleet.v1.TokenRotatedH\x00R\x0ctokenRotatedB\x06\n\x04kind\"5\n\x06JobRef\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\"\x9e\x02\n\x05Hello\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12?\n\x06labels\x18\x02 \x03(\x0b\x32\'.gigafactory.fleet.v1.Hello.LabelsEntryR\x06labels\x12\x14\n\x05slots\x18\x03 \x01(\x05R\x05slots\x12#\n\ragent_version\x18\x04 \x01(\tR\x0c\x61gentVersion\x12?\n\x0crunning_jobs\x18\x05 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.JobRefR\x0brunningJobs\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"h\n\tHeartbeat\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12?\n\x0crunning_jobs\x18\x02 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.JobRefR\x0brunningJobs\":\n\x0bLeaseAccept\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\"S\n\x0cLeaseDecline\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"\xfe\x01\n\tJobResult\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12>\n\x07outcome\x18\x03 \x01(\x0e\x32$.gigafactory.fleet.v1.AttemptOutcomeR\x07outcome\x12 \n\texit_code\x18\x04 \x01(\x05H\x00R\x08\x65xitCode\x88\x01\x01\x12\x18\n\x07message\x18\x05 \x01(\tR\x07message\x12&\n\x0flog_chunk_count\x18\x06 \x01(\x03R\rlogChunkCount\x12\x12\n\x04\x63ost\x18\x07 \x01(\x01R\x04\x63ostB\x0c\n\n_exit_code\"X\n\nCostReport\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x1d\n\ntotal_cost\x18\x03 \x01(\x01R\ttotalCost\"\\\n\rPreemptionAck\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x1e\n\ncheckpoint\x18\x03 \x01(\tR\ncheckpoint\"\x1f\n\x05\x44rain\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"R\n\x0bLeaseReturn\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"\xe9\x01\n\x07Welcome\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12H\n\x12heartbeat_interval\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11heartbeatInterval\x12\x36\n\tlease_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08leaseTtl\x12=\n\x0bkept_leases\x18\x04 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.JobRefR\nkeptLeases\"\xcf\x01\n\nLeaseOffer\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12+\n\x03job\x18\x03 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\x12\x46\n\x11offer_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fofferExpireTime\x12\x1f\n\x0blease_token\x18\x05 \x01(\tR\nleaseToken\"p\n\x0cHeartbeatAck\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12\x44\n\nextensions\x18\x02 \x03(\x0b\x32$.gigafactory.fleet.v1.LeaseExtensionR\nextensions\"z\n\x0eLeaseExtension\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\x95\x01\n\x10PreemptionNotice\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12<\n\x0cgrace_period\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bgracePeriod\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"\x91\x01\n\x0c\x43\x61ncelNotice\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12<\n\x0cgrace_period\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bgracePeriod\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"S\n\x0cLeaseRevoked\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"8\n\tResultAck\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\"\x9b\x01\n\x07Goodbye\x12;\n\x06reason\x18\x01 \x01(\x0e\x32#.gigafactory.fleet.v1.GoodbyeReasonR\x06reason\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12\x39\n\nretry_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tretryTime\"\x8c\x01\n\x0cTokenRotated\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime*\xe3\x01\n\rGoodbyeReason\x12\x1e\n\x1aGOODBYE_REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17GOODBYE_REASON_SHUTDOWN\x10\x01\x12\x1a\n\x16GOODBYE_REASON_DRAINED\x10\x02\x12\x1a\n\x16GOODBYE_REASON_REVOKED\x10\x03\x12\x1b\n\x17GOODBYE_REASON_REPLACED\x10\x04\x12\x1a\n\x16GOODBYE_REASON_MAX_AGE\x10\x05\x12$\n GOODBYE_REASON_HEARTBEAT_TIMEOUT\x10\x06\x32\xc1\x01\n\x0e\x46\x61\x63toryService\x12Z\n\x07\x43onnect\x12$.gigafactory.fleet.v1.ConnectRequest\x1a%.gigafactory.fleet.v1.ConnectResponse(\x01\x30\x01\x12S\n\x06\x45nroll\x12#.gigafactory.fleet.v1.EnrollRequest\x1a$.gigafactory.fleet.v1.EnrollResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*gigafactory/fleet/v1/factory_service.proto\x12\x14gigafactory.fleet.v1\x1a&gigafactory/fleet/v1/credentials.proto\x1a,gigafactory/fleet/v1/factory_artifacts.proto\x1a\x1egigafactory/fleet/v1/job.proto\x1a\x1egigafactory/fleet/v1/log.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\".\n\rEnrollRequest\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\"\xc8\x01\n\x0e\x45nrollResponse\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12#\n\rfactory_token\x18\x02 \x01(\tR\x0c\x66\x61\x63toryToken\x12G\n\x0e\x61llowed_labels\x18\x03 \x03(\x0b\x32 .gigafactory.fleet.v1.LabelGrantR\rallowedLabels\x12)\n\x10\x61llowed_products\x18\x04 \x03(\tR\x0f\x61llowedProducts\"\xb2\x05\n\x0e\x43onnectRequest\x12\x33\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.gigafactory.fleet.v1.HelloH\x00R\x05hello\x12?\n\theartbeat\x18\x02 \x01(\x0b\x32\x1f.gigafactory.fleet.v1.HeartbeatH\x00R\theartbeat\x12\x46\n\x0clease_accept\x18\x03 \x01(\x0b\x32!.gigafactory.fleet.v1.LeaseAcceptH\x00R\x0bleaseAccept\x12I\n\rlease_decline\x18\x04 \x01(\x0b\x32\".gigafactory.fleet.v1.LeaseDeclineH\x00R\x0cleaseDecline\x12=\n\tlog_chunk\x18\x05 \x01(\x0b\x32\x1e.gigafactory.fleet.v1.LogChunkH\x00R\x08logChunk\x12@\n\njob_result\x18\x06 \x01(\x0b\x32\x1f.gigafactory.fleet.v1.JobResultH\x00R\tjobResult\x12L\n\x0epreemption_ack\x18\x07 \x01(\x0b\x32#.gigafactory.fleet.v1.PreemptionAckH\x00R\rpreemptionAck\x12\x33\n\x05\x64rain\x18\x08 \x01(\x0b\x32\x1b.gigafactory.fleet.v1.DrainH\x00R\x05\x64rain\x12\x46\n\x0clease_return\x18\t \x01(\x0b\x32!.gigafactory.fleet.v1.LeaseReturnH\x00R\x0bleaseReturn\x12\x43\n\x0b\x63ost_report\x18\n \x01(\x0b\x32 .gigafactory.fleet.v1.CostReportH\x00R\ncostReportB\x06\n\x04kind\"\x8c\x05\n\x0f\x43onnectResponse\x12\x39\n\x07welcome\x18\x01 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.WelcomeH\x00R\x07welcome\x12\x43\n\x0blease_offer\x18\x02 \x01(\x0b\x32 .gigafactory.fleet.v1.LeaseOfferH\x00R\nleaseOffer\x12I\n\rheartbeat_ack\x18\x03 \x01(\x0b\x32\".gigafactory.fleet.v1.HeartbeatAckH\x00R\x0cheartbeatAck\x12U\n\x11preemption_notice\x18\x04 \x01(\x0b\x32&.gigafactory.fleet.v1.PreemptionNoticeH\x00R\x10preemptionNotice\x12<\n\x06\x63\x61ncel\x18\x05 \x01(\x0b\x32\".gigafactory.fleet.v1.CancelNoticeH\x00R\x06\x63\x61ncel\x12I\n\rlease_revoked\x18\x06 \x01(\x0b\x32\".gigafactory.fleet.v1.LeaseRevokedH\x00R\x0cleaseRevoked\x12@\n\nresult_ack\x18\x07 \x01(\x0b\x32\x1f.gigafactory.fleet.v1.ResultAckH\x00R\tresultAck\x12\x39\n\x07goodbye\x18\x08 \x01(\x0b\x32\x1d.gigafactory.fleet.v1.GoodbyeH\x00R\x07goodbye\x12I\n\rtoken_rotated\x18\t \x01(\x0b\x32\".gigafactory.fleet.v1.TokenRotatedH\x00R\x0ctokenRotatedB\x06\n\x04kind\"5\n\x06JobRef\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\"\x9e\x02\n\x05Hello\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12?\n\x06labels\x18\x02 \x03(\x0b\x32\'.gigafactory.fleet.v1.Hello.LabelsEntryR\x06labels\x12\x14\n\x05slots\x18\x03 \x01(\x05R\x05slots\x12#\n\ragent_version\x18\x04 \x01(\tR\x0c\x61gentVersion\x12?\n\x0crunning_jobs\x18\x05 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.JobRefR\x0brunningJobs\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"h\n\tHeartbeat\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12?\n\x0crunning_jobs\x18\x02 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.JobRefR\x0brunningJobs\":\n\x0bLeaseAccept\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\"S\n\x0cLeaseDecline\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"\xfe\x01\n\tJobResult\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12>\n\x07outcome\x18\x03 \x01(\x0e\x32$.gigafactory.fleet.v1.AttemptOutcomeR\x07outcome\x12 \n\texit_code\x18\x04 \x01(\x05H\x00R\x08\x65xitCode\x88\x01\x01\x12\x18\n\x07message\x18\x05 \x01(\tR\x07message\x12&\n\x0flog_chunk_count\x18\x06 \x01(\x03R\rlogChunkCount\x12\x12\n\x04\x63ost\x18\x07 \x01(\x01R\x04\x63ostB\x0c\n\n_exit_code\"X\n\nCostReport\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x1d\n\ntotal_cost\x18\x03 \x01(\x01R\ttotalCost\"\\\n\rPreemptionAck\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x1e\n\ncheckpoint\x18\x03 \x01(\tR\ncheckpoint\"\x1f\n\x05\x44rain\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"R\n\x0bLeaseReturn\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"\xe9\x01\n\x07Welcome\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12H\n\x12heartbeat_interval\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11heartbeatInterval\x12\x36\n\tlease_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08leaseTtl\x12=\n\x0bkept_leases\x18\x04 \x03(\x0b\x32\x1c.gigafactory.fleet.v1.JobRefR\nkeptLeases\"\xcf\x01\n\nLeaseOffer\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12+\n\x03job\x18\x03 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\x12\x46\n\x11offer_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fofferExpireTime\x12\x1f\n\x0blease_token\x18\x05 \x01(\tR\nleaseToken\"p\n\x0cHeartbeatAck\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12\x44\n\nextensions\x18\x02 \x03(\x0b\x32$.gigafactory.fleet.v1.LeaseExtensionR\nextensions\"z\n\x0eLeaseExtension\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\x95\x01\n\x10PreemptionNotice\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12<\n\x0cgrace_period\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bgracePeriod\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"\x91\x01\n\x0c\x43\x61ncelNotice\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12<\n\x0cgrace_period\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bgracePeriod\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"S\n\x0cLeaseRevoked\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"8\n\tResultAck\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05\x65poch\x18\x02 \x01(\x03R\x05\x65poch\"\x9b\x01\n\x07Goodbye\x12;\n\x06reason\x18\x01 \x01(\x0e\x32#.gigafactory.fleet.v1.GoodbyeReasonR\x06reason\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12\x39\n\nretry_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tretryTime\"\x8c\x01\n\x0cTokenRotated\x12#\n\rfactory_token\x18\x01 \x01(\tR\x0c\x66\x61\x63toryToken\x12W\n\x1aprevious_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x17previousTokenExpireTime*\xe3\x01\n\rGoodbyeReason\x12\x1e\n\x1aGOODBYE_REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17GOODBYE_REASON_SHUTDOWN\x10\x01\x12\x1a\n\x16GOODBYE_REASON_DRAINED\x10\x02\x12\x1a\n\x16GOODBYE_REASON_REVOKED\x10\x03\x12\x1b\n\x17GOODBYE_REASON_REPLACED\x10\x04\x12\x1a\n\x16GOODBYE_REASON_MAX_AGE\x10\x05\x12$\n GOODBYE_REASON_HEARTBEAT_TIMEOUT\x10\x06\x32\xe1\x04\n\x0e\x46\x61\x63toryService\x12Z\n\x07\x43onnect\x12$.gigafactory.fleet.v1.ConnectRequest\x1a%.gigafactory.fleet.v1.ConnectResponse(\x01\x30\x01\x12S\n\x06\x45nroll\x12#.gigafactory.fleet.v1.EnrollRequest\x1a$.gigafactory.fleet.v1.EnrollResponse\x12\x62\n\x0bStartUpload\x12(.gigafactory.fleet.v1.StartUploadRequest\x1a).gigafactory.fleet.v1.StartUploadResponse\x12g\n\x0cUploadChunks\x12).gigafactory.fleet.v1.UploadChunksRequest\x1a*.gigafactory.fleet.v1.UploadChunksResponse(\x01\x12\x65\n\x0c\x46inishUpload\x12).gigafactory.fleet.v1.FinishUploadRequest\x1a*.gigafactory.fleet.v1.FinishUploadResponse\x12j\n\rFetchArtifact\x12*.gigafactory.fleet.v1.FetchArtifactRequest\x1a+.gigafactory.fleet.v1.FetchArtifactResponse0\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gigafactory.fleet.v1.factory_service_pb2', globals())
@@ -27,58 +28,58 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _HELLO_LABELSENTRY._options = None
   _HELLO_LABELSENTRY._serialized_options = b'8\001'
-  _GOODBYEREASON._serialized_start=4418
-  _GOODBYEREASON._serialized_end=4645
-  _ENROLLREQUEST._serialized_start=237
-  _ENROLLREQUEST._serialized_end=283
-  _ENROLLRESPONSE._serialized_start=286
-  _ENROLLRESPONSE._serialized_end=486
-  _CONNECTREQUEST._serialized_start=489
-  _CONNECTREQUEST._serialized_end=1179
-  _CONNECTRESPONSE._serialized_start=1182
-  _CONNECTRESPONSE._serialized_end=1834
-  _JOBREF._serialized_start=1836
-  _JOBREF._serialized_end=1889
-  _HELLO._serialized_start=1892
-  _HELLO._serialized_end=2178
-  _HELLO_LABELSENTRY._serialized_start=2121
-  _HELLO_LABELSENTRY._serialized_end=2178
-  _HEARTBEAT._serialized_start=2180
-  _HEARTBEAT._serialized_end=2284
-  _LEASEACCEPT._serialized_start=2286
-  _LEASEACCEPT._serialized_end=2344
-  _LEASEDECLINE._serialized_start=2346
-  _LEASEDECLINE._serialized_end=2429
-  _JOBRESULT._serialized_start=2432
-  _JOBRESULT._serialized_end=2686
-  _COSTREPORT._serialized_start=2688
-  _COSTREPORT._serialized_end=2776
-  _PREEMPTIONACK._serialized_start=2778
-  _PREEMPTIONACK._serialized_end=2870
-  _DRAIN._serialized_start=2872
-  _DRAIN._serialized_end=2903
-  _LEASERETURN._serialized_start=2905
-  _LEASERETURN._serialized_end=2987
-  _WELCOME._serialized_start=2990
-  _WELCOME._serialized_end=3223
-  _LEASEOFFER._serialized_start=3226
-  _LEASEOFFER._serialized_end=3433
-  _HEARTBEATACK._serialized_start=3435
-  _HEARTBEATACK._serialized_end=3547
-  _LEASEEXTENSION._serialized_start=3549
-  _LEASEEXTENSION._serialized_end=3671
-  _PREEMPTIONNOTICE._serialized_start=3674
-  _PREEMPTIONNOTICE._serialized_end=3823
-  _CANCELNOTICE._serialized_start=3826
-  _CANCELNOTICE._serialized_end=3971
-  _LEASEREVOKED._serialized_start=3973
-  _LEASEREVOKED._serialized_end=4056
-  _RESULTACK._serialized_start=4058
-  _RESULTACK._serialized_end=4114
-  _GOODBYE._serialized_start=4117
-  _GOODBYE._serialized_end=4272
-  _TOKENROTATED._serialized_start=4275
-  _TOKENROTATED._serialized_end=4415
-  _FACTORYSERVICE._serialized_start=4648
-  _FACTORYSERVICE._serialized_end=4841
+  _GOODBYEREASON._serialized_start=4464
+  _GOODBYEREASON._serialized_end=4691
+  _ENROLLREQUEST._serialized_start=283
+  _ENROLLREQUEST._serialized_end=329
+  _ENROLLRESPONSE._serialized_start=332
+  _ENROLLRESPONSE._serialized_end=532
+  _CONNECTREQUEST._serialized_start=535
+  _CONNECTREQUEST._serialized_end=1225
+  _CONNECTRESPONSE._serialized_start=1228
+  _CONNECTRESPONSE._serialized_end=1880
+  _JOBREF._serialized_start=1882
+  _JOBREF._serialized_end=1935
+  _HELLO._serialized_start=1938
+  _HELLO._serialized_end=2224
+  _HELLO_LABELSENTRY._serialized_start=2167
+  _HELLO_LABELSENTRY._serialized_end=2224
+  _HEARTBEAT._serialized_start=2226
+  _HEARTBEAT._serialized_end=2330
+  _LEASEACCEPT._serialized_start=2332
+  _LEASEACCEPT._serialized_end=2390
+  _LEASEDECLINE._serialized_start=2392
+  _LEASEDECLINE._serialized_end=2475
+  _JOBRESULT._serialized_start=2478
+  _JOBRESULT._serialized_end=2732
+  _COSTREPORT._serialized_start=2734
+  _COSTREPORT._serialized_end=2822
+  _PREEMPTIONACK._serialized_start=2824
+  _PREEMPTIONACK._serialized_end=2916
+  _DRAIN._serialized_start=2918
+  _DRAIN._serialized_end=2949
+  _LEASERETURN._serialized_start=2951
+  _LEASERETURN._serialized_end=3033
+  _WELCOME._serialized_start=3036
+  _WELCOME._serialized_end=3269
+  _LEASEOFFER._serialized_start=3272
+  _LEASEOFFER._serialized_end=3479
+  _HEARTBEATACK._serialized_start=3481
+  _HEARTBEATACK._serialized_end=3593
+  _LEASEEXTENSION._serialized_start=3595
+  _LEASEEXTENSION._serialized_end=3717
+  _PREEMPTIONNOTICE._serialized_start=3720
+  _PREEMPTIONNOTICE._serialized_end=3869
+  _CANCELNOTICE._serialized_start=3872
+  _CANCELNOTICE._serialized_end=4017
+  _LEASEREVOKED._serialized_start=4019
+  _LEASEREVOKED._serialized_end=4102
+  _RESULTACK._serialized_start=4104
+  _RESULTACK._serialized_end=4160
+  _GOODBYE._serialized_start=4163
+  _GOODBYE._serialized_end=4318
+  _TOKENROTATED._serialized_start=4321
+  _TOKENROTATED._serialized_end=4461
+  _FACTORYSERVICE._serialized_start=4694
+  _FACTORYSERVICE._serialized_end=5303
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from gigafactory.fleet.v1 import credentials_pb2 as _credentials_pb2
+from gigafactory.fleet.v1 import factory_artifacts_pb2 as _factory_artifacts_pb2
 from gigafactory.fleet.v1 import job_pb2 as _job_pb2
 from gigafactory.fleet.v1 import log_pb2 as _log_pb2
 from google.protobuf import duration_pb2 as _duration_pb2

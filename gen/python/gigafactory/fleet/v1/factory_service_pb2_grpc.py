@@ -2,6 +2,7 @@
 """Client and server classes corresponding to protobuf-defined services."""
 import grpc
 
+from gigafactory.fleet.v1 import factory_artifacts_pb2 as gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2
 from gigafactory.fleet.v1 import factory_service_pb2 as gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2
 
 
@@ -24,6 +25,26 @@ class FactoryServiceStub(object):
                 '/gigafactory.fleet.v1.FactoryService/Enroll',
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollResponse.FromString,
+                )
+        self.StartUpload = channel.unary_unary(
+                '/gigafactory.fleet.v1.FactoryService/StartUpload',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.StartUploadRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.StartUploadResponse.FromString,
+                )
+        self.UploadChunks = channel.stream_unary(
+                '/gigafactory.fleet.v1.FactoryService/UploadChunks',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.UploadChunksRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.UploadChunksResponse.FromString,
+                )
+        self.FinishUpload = channel.unary_unary(
+                '/gigafactory.fleet.v1.FactoryService/FinishUpload',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FinishUploadRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FinishUploadResponse.FromString,
+                )
+        self.FetchArtifact = channel.unary_stream(
+                '/gigafactory.fleet.v1.FactoryService/FetchArtifact',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FetchArtifactRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FetchArtifactResponse.FromString,
                 )
 
 
@@ -68,6 +89,44 @@ class FactoryServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartUpload(self, request, context):
+        """StartUpload declares a file of an attempt the factory runs or has just ended (see
+        factory_artifacts.proto) and returns the upload id and the bytes the coordinator already holds.
+        Refused with FAILED_PRECONDITION when the factory does not hold the attempt (a stale epoch,
+        another factory's lease, a lease taken back), RESOURCE_EXHAUSTED when the product's artifact
+        quota cannot take the file, INVALID_ARGUMENT for a bad name, size or digest. Uploads are
+        separate calls beside the Connect stream, so heartbeats keep flowing while bytes move.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadChunks(self, request_iterator, context):
+        """UploadChunks appends chunks (at most 1 MiB each) to an upload from the offset the coordinator
+        holds; the answer comes when every chunk is durable. A broken stream keeps what was
+        acknowledged; StartUpload tells where to go on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishUpload(self, request, context):
+        """FinishUpload checks the received bytes against the declared size and SHA-256, files them under
+        their digest (stored once) and attaches the artifact to the attempt, fenced by its epoch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FetchArtifact(self, request, context):
+        """FetchArtifact streams a stored file a held job needs: a checkpoint of an earlier attempt of the
+        job, or an artifact of a job it depends on. FAILED_PRECONDITION when the factory does not hold
+        the job's lease under that epoch; NOT_FOUND when there is no such file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FactoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +139,26 @@ def add_FactoryServiceServicer_to_server(servicer, server):
                     servicer.Enroll,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollResponse.SerializeToString,
+            ),
+            'StartUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartUpload,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.StartUploadRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.StartUploadResponse.SerializeToString,
+            ),
+            'UploadChunks': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadChunks,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.UploadChunksRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.UploadChunksResponse.SerializeToString,
+            ),
+            'FinishUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishUpload,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FinishUploadRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FinishUploadResponse.SerializeToString,
+            ),
+            'FetchArtifact': grpc.unary_stream_rpc_method_handler(
+                    servicer.FetchArtifact,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FetchArtifactRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FetchArtifactResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -123,5 +202,73 @@ class FactoryService(object):
         return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.FactoryService/Enroll',
             gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_factory__service__pb2.EnrollResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def StartUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.FactoryService/StartUpload',
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.StartUploadRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.StartUploadResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UploadChunks(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(request_iterator, target, '/gigafactory.fleet.v1.FactoryService/UploadChunks',
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.UploadChunksRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.UploadChunksResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def FinishUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.FactoryService/FinishUpload',
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FinishUploadRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FinishUploadResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def FetchArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/gigafactory.fleet.v1.FactoryService/FetchArtifact',
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FetchArtifactRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_factory__artifacts__pb2.FetchArtifactResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

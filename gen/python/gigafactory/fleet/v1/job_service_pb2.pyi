@@ -1,4 +1,5 @@
 from gigafactory.fleet.v1 import job_pb2 as _job_pb2
+from gigafactory.fleet.v1 import job_artifacts_pb2 as _job_artifacts_pb2
 from gigafactory.fleet.v1 import log_pb2 as _log_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2

@@ -2,6 +2,7 @@
 """Client and server classes corresponding to protobuf-defined services."""
 import grpc
 
+from gigafactory.fleet.v1 import job_artifacts_pb2 as gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2
 from gigafactory.fleet.v1 import job_service_pb2 as gigafactory_dot_fleet_dot_v1_dot_job__service__pb2
 
 
@@ -84,6 +85,16 @@ class JobServiceStub(object):
                 '/gigafactory.fleet.v1.JobService/GetDag',
                 request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagRequest.SerializeToString,
                 response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagResponse.FromString,
+                )
+        self.ListArtifacts = channel.unary_unary(
+                '/gigafactory.fleet.v1.JobService/ListArtifacts',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.ListArtifactsRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.ListArtifactsResponse.FromString,
+                )
+        self.DownloadArtifact = channel.unary_stream(
+                '/gigafactory.fleet.v1.JobService/DownloadArtifact',
+                request_serializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.DownloadArtifactRequest.SerializeToString,
+                response_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.DownloadArtifactResponse.FromString,
                 )
 
 
@@ -202,6 +213,23 @@ class JobServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListArtifacts(self, request, context):
+        """ListArtifacts lists the files a job's attempts uploaded (artifacts and checkpoints), by epoch.
+        NOT_FOUND for an unknown job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadArtifact(self, request, context):
+        """DownloadArtifact streams one stored file in chunks of at most 1 MiB, from an offset (to resume).
+        The gateway also serves GET /artifacts/<job>/<epoch>/<name> for browsers and curl (Range
+        supported). NOT_FOUND when the job or file is unknown, OUT_OF_RANGE for an offset past the end.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -274,6 +302,16 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.GetDag,
                     request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagRequest.FromString,
                     response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagResponse.SerializeToString,
+            ),
+            'ListArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArtifacts,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.ListArtifactsRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.ListArtifactsResponse.SerializeToString,
+            ),
+            'DownloadArtifact': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadArtifact,
+                    request_deserializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.DownloadArtifactRequest.FromString,
+                    response_serializer=gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.DownloadArtifactResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -521,5 +559,39 @@ class JobService(object):
         return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/GetDag',
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagRequest.SerializeToString,
             gigafactory_dot_fleet_dot_v1_dot_job__service__pb2.GetDagResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gigafactory.fleet.v1.JobService/ListArtifacts',
+            gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.ListArtifactsRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.ListArtifactsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DownloadArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/gigafactory.fleet.v1.JobService/DownloadArtifact',
+            gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.DownloadArtifactRequest.SerializeToString,
+            gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2.DownloadArtifactResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
