@@ -29,6 +29,8 @@ import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
 import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
+import type { FetchChannel } from './artifact-fetch.js';
+import { fetchInputs } from './input-fetch.js';
 import { maxListedLeases } from '../src/domain/lease-book.js';
 import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
 import { VERSION } from '../src/version.js';
@@ -318,6 +320,7 @@ export class FactoryAgent {
       workDir: this.opts.workDir,
       factoryId: this.factoryId,
       signal: job.notYetStarted.signal,
+      prepare: (workspace) => this.prepareWorkspace(offer, workspace, job.notYetStarted.signal),
       ...(this.opts.passEnv ? { passEnv: this.opts.passEnv } : {}),
       ...(this.opts.runAs ? { runAs: this.opts.runAs } : {}),
     });
@@ -353,6 +356,26 @@ export class FactoryAgent {
       return;
     }
     await this.report(jobResult(offer.jobId, offer.epoch, report, chunks));
+  }
+
+  /** Fills a new attempt's workspace before its command starts: the inputs it names. */
+  private async prepareWorkspace(offer: LeaseOffer, workspace: string, signal: AbortSignal): Promise<void> {
+    const inputs = offer.job?.inputs ?? [];
+    if (inputs.length === 0) return;
+    await this.withFetchChannel((channel) => fetchInputs(channel, inputs, { factoryId: this.factoryId, jobId: offer.jobId, epoch: offer.epoch, workspace }, signal));
+  }
+
+  /**
+   * A channel of its own for artifact calls beside the stream (closed after), so a big fetch never
+   * queues behind the stream's heartbeats or outlives the session it began in.
+   */
+  private async withFetchChannel<T>(use: (channel: FetchChannel) => Promise<T>): Promise<T> {
+    const client = createFactoryClient(this.coordinators[this.nextCoordinator]!, this.opts.credentials ?? grpc.credentials.createInsecure());
+    try {
+      return await use({ client, metadata: this.tokens.metadata() });
+    } finally {
+      client.close();
+    }
   }
 
   /** Keeps a result until it is acknowledged, and sends it. */

@@ -54,6 +54,11 @@ export interface StartJobOptions {
    * with the abort's reason.
    */
   signal?: AbortSignal;
+  /**
+   * Runs in the made workspace before the command starts (inputs fetched, a checkpoint restored).
+   * A rejection fails the attempt with its message; the command does not start.
+   */
+  prepare?: (workspace: string) => Promise<void>;
 }
 
 /** One running (or already finished) attempt. */
@@ -121,6 +126,13 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
     await makeWorkspace(opts.workDir, workspace, opts.runAs);
   } catch (err) {
     return notStarted(spec, workspace, `cannot create workspace ${workspace}: ${errorText(err)}`);
+  }
+  if (opts.prepare) {
+    try {
+      await opts.prepare(workspace);
+    } catch (err) {
+      if (!opts.signal?.aborted) return notStarted(spec, workspace, `could not prepare the job: ${errorText(err)}`);
+    }
   }
   if (opts.signal?.aborted) return notStarted(spec, workspace, `not started: ${errorText(opts.signal.reason)}`, 'cancelled');
   let child: ChildProcess;

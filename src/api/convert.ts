@@ -152,6 +152,7 @@ export function jobToWire(job: domain.JobRecord): Job {
     concurrencyKey: job.concurrencyKey ?? '',
     concurrencyLimit: job.concurrencyLimit ?? 0,
     scheduleId: job.scheduleId ?? '',
+    inputs: job.inputs ?? [],
   });
 }
 

@@ -42,6 +42,7 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     ...(req.delay ? { delayMs: durationMs(req.delay) } : {}),
     ...(req.concurrencyKey ? { concurrencyKey: req.concurrencyKey } : {}),
     ...(req.concurrencyLimit !== 0 ? { concurrencyLimit: req.concurrencyLimit } : {}),
+    ...(req.inputs.length ? { inputs: req.inputs.map(({ from, name, path }) => ({ from, name, path })) } : {}),
   };
 }
 

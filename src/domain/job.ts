@@ -3,6 +3,7 @@
  * The protobuf `Job` is its wire form (see api/convert.ts); the store keeps exactly this shape, so
  * one job is one record and every transition is one compare-and-set on it.
  */
+import type { JobInput } from './job-inputs.js';
 
 export const JOB_STAGES = [
   'queued',
@@ -165,6 +166,8 @@ export interface JobRecord {
   concurrencyLimit?: number;
   /** The schedule whose run this job is (absent: submitted directly). */
   scheduleId?: string;
+  /** Artifacts of dependencies fetched into the work dir before each attempt (`from` is a job id). */
+  inputs?: JobInput[];
 }
 
 /** Where a job came from in an issue tracker. The external id never changes for a job. */
@@ -239,4 +242,6 @@ export interface JobSpec {
   concurrencyLimit?: number;
   /** Set by the schedule ticker only. */
   scheduleId?: string;
+  /** Artifacts of dependencies to fetch into the work dir (domain/job-inputs.ts). */
+  inputs?: JobInput[];
 }
