@@ -31,6 +31,7 @@ import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
 import type { FetchChannel } from './artifact-fetch.js';
 import { fetchInputs } from './input-fetch.js';
+import { restoreLatestCheckpoint } from './checkpoints.js';
 import { maxListedLeases } from '../src/domain/lease-book.js';
 import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
 import { VERSION } from '../src/version.js';
@@ -320,7 +321,7 @@ export class FactoryAgent {
       workDir: this.opts.workDir,
       factoryId: this.factoryId,
       signal: job.notYetStarted.signal,
-      prepare: (workspace) => this.prepareWorkspace(offer, workspace, job.notYetStarted.signal),
+      prepare: async (workspace) => void (await this.prepareWorkspace(offer, workspace, job.notYetStarted.signal)),
       ...(this.opts.passEnv ? { passEnv: this.opts.passEnv } : {}),
       ...(this.opts.runAs ? { runAs: this.opts.runAs } : {}),
     });
@@ -358,11 +359,22 @@ export class FactoryAgent {
     await this.report(jobResult(offer.jobId, offer.epoch, report, chunks));
   }
 
-  /** Fills a new attempt's workspace before its command starts: the inputs it names. */
-  private async prepareWorkspace(offer: LeaseOffer, workspace: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Fills a new attempt's workspace before its command starts: the inputs it names, and the job's
+   * latest checkpoint when an earlier attempt may have saved one.
+   */
+  private async prepareWorkspace(offer: LeaseOffer, workspace: string, signal: AbortSignal): Promise<{ restoredSha256: string } | null> {
     const inputs = offer.job?.inputs ?? [];
-    if (inputs.length === 0) return;
-    await this.withFetchChannel((channel) => fetchInputs(channel, inputs, { factoryId: this.factoryId, jobId: offer.jobId, epoch: offer.epoch, workspace }, signal));
+    const earlierAttempts = (offer.job?.attempts ?? []).some((a) => a.epoch < offer.epoch);
+    if (inputs.length === 0 && !earlierAttempts) return null;
+    const target = { factoryId: this.factoryId, jobId: offer.jobId, epoch: offer.epoch, workspace };
+    return this.withFetchChannel(async (channel) => {
+      await fetchInputs(channel, inputs, target, signal);
+      if (!earlierAttempts) return null;
+      const restored = await restoreLatestCheckpoint(channel, target, signal);
+      if (restored) this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), checkpoint: restored.name, files: restored.files }, 'checkpoint restored');
+      return restored ? { restoredSha256: restored.sha256 } : null;
+    });
   }
 
   /**

@@ -28,17 +28,25 @@ export interface FetchChannel {
   metadata: grpc.Metadata;
 }
 
-/** A fetch that found no such file (NOT_FOUND): for a checkpoint, simply none saved yet. */
-export class ArtifactNotFound extends Error {
-  constructor(message: string) {
+/** The coordinator refused or broke off a fetch: its status code and message. */
+export class ArtifactFetchError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
     super(message);
-    this.name = 'ArtifactNotFound';
+    this.name = 'ArtifactFetchError';
+  }
+
+  /** NOT_FOUND: for a checkpoint, simply none saved yet. */
+  get notFound(): boolean {
+    return this.code === grpc.status.NOT_FOUND;
   }
 }
 
 /**
  * Streams the file to `dest` (its directories are created) and returns its metadata. Rejects with
- * ArtifactNotFound, or an Error saying what went wrong (status, size or digest mismatch).
+ * an ArtifactFetchError (the coordinator's status) or an Error saying what went wrong (size or digest).
  */
 export async function fetchArtifactToFile(channel: FetchChannel, request: FetchRequest, dest: string, signal?: AbortSignal): Promise<Artifact> {
   await mkdir(path.dirname(dest), { recursive: true });
@@ -85,10 +93,9 @@ export async function fetchArtifactToFile(channel: FetchChannel, request: FetchR
   }
 }
 
-/** A grpc status as a readable error; NOT_FOUND as ArtifactNotFound. */
+/** A grpc status as an ArtifactFetchError with a readable message. */
 function statusError(err: unknown): Error {
   const status = err as Partial<grpc.ServiceError>;
   if (typeof status.code !== 'number') return err instanceof Error ? err : new Error(String(err));
-  const text = `${grpc.status[status.code] ?? status.code}: ${status.details || status.message}`;
-  return status.code === grpc.status.NOT_FOUND ? new ArtifactNotFound(text) : new Error(text);
+  return new ArtifactFetchError(status.code, `${grpc.status[status.code] ?? status.code}: ${status.details || status.message}`);
 }

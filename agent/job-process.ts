@@ -13,6 +13,7 @@ import type { AttemptReport } from '../src/domain/lifecycle.js';
 import { sumCostLines } from './cost-meter.js';
 import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
 import { jobEnvironment } from './job-environment.js';
+import { checkpointDirOf } from './checkpoints.js';
 
 /** What the agent needs to run one attempt; the wire form is a LeaseOffer. */
 export interface JobRunSpec {
@@ -153,7 +154,9 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
 async function makeWorkspace(workDir: string, workspace: string, runAs: RunAsUser | undefined): Promise<void> {
   (runAs ? makePassThroughDir : makePrivateDir)(path.join(workDir, 'jobs'));
   makePrivateDir(workspace);
+  makePrivateDir(checkpointDirOf(workspace));
   if (runAs) await chown(workspace, runAs.uid, runAs.gid);
+  if (runAs) await chown(checkpointDirOf(workspace), runAs.uid, runAs.gid);
 }
 
 function spawnChild(program: string, args: string[], workspace: string, spec: JobRunSpec, opts: StartJobOptions): ChildProcess {
@@ -164,6 +167,7 @@ function spawnChild(program: string, args: string[], workspace: string, spec: Jo
       epoch: spec.epoch,
       factoryId: opts.factoryId,
       workspace,
+      checkpointDir: checkpointDirOf(workspace),
       costFile: path.join(workspace, COST_FILE),
       costNoticeFile: path.join(workspace, COST_NOTICE_FILE),
       leaseToken: spec.leaseToken ?? '',
