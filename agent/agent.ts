@@ -23,7 +23,9 @@ import { Connection } from './connection-state.js';
 import { FactoryCredentials } from './factory-credentials.js';
 import { createFactoryClient, openFactoryStream, type FactoryStream } from './grpc-client.js';
 import { Heartbeater } from './heartbeat.js';
-import { COST_FILE, COST_NOTICE_FILE, runSpecFromOffer, startJob, type JobProcess, type RunAsUser } from './job-process.js';
+import { artifactsDirOf, COST_FILE, COST_NOTICE_FILE, runSpecFromOffer, startJob, type JobProcess, type RunAsUser } from './job-process.js';
+import { ArtifactClient } from './artifact-client.js';
+import { ArtifactUploader } from './artifact-uploader.js';
 import { CostMeter } from './cost-meter.js';
 import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
@@ -54,6 +56,15 @@ const GOODBYE_WAIT_MS = 5_000;
  */
 export const RESULT_RESEND_HEARTBEATS = 3;
 
+/**
+ * How long a finished attempt's result waits for its artifacts to upload. Holding the result keeps
+ * the lease (the agent lists it in heartbeats), so the job is not SUCCEEDED before its files are
+ * there and downstream jobs find them; past this bound the result goes anyway (a big upload must
+ * not hold the outcome back) and the upload carries on: the coordinator still takes files of an
+ * attempt its own factory ended, until a newer attempt starts.
+ */
+export const DEFAULT_ARTIFACT_WAIT_MS = 60_000;
+
 export interface AgentOptions {
   /**
    * Coordinator gRPC address, "host:port", or several separated by commas (replicas over one shared
@@ -76,6 +87,8 @@ export interface AgentOptions {
   passEnv?: readonly string[];
   /** Jobs run as this user instead of the agent's (the agent must be root). */
   runAs?: RunAsUser;
+  /** How long a result waits for its attempt's artifacts to upload (DEFAULT_ARTIFACT_WAIT_MS). */
+  artifactWaitMs?: number;
 }
 
 interface RunningJob {
@@ -96,6 +109,11 @@ export class FactoryAgent {
   private readonly uplink = new Uplink();
   private readonly reconnect = new ReconnectPolicy();
   private pending!: PendingResults;
+  private uploader!: ArtifactUploader;
+  /** The uploads' own channel, to the coordinator address it was made for. */
+  private artifactClient: { address: string; client: ArtifactClient } | null = null;
+  /** Results recorded but not sent yet: their attempt's artifacts are still uploading. */
+  private readonly held = new Set<string>();
   private heartbeater: Heartbeater | null = null;
   /** The heartbeat interval the coordinator asked for in its welcome. */
   private heartbeatIntervalMs = 5_000;
@@ -131,6 +149,8 @@ export class FactoryAgent {
     (this.opts.runAs ? makePassThroughDir : makePrivateDir)(this.opts.workDir);
     this.pending = await PendingResults.open(join(this.opts.workDir, PENDING_RESULTS_FILE));
     await this.tokens.prepare(() => createFactoryClient(this.coordinators[this.nextCoordinator]!, this.opts.credentials ?? grpc.credentials.createInsecure()), signal);
+    this.uploader = new ArtifactUploader({ workDir: this.opts.workDir, factoryId: this.factoryId, client: () => this.artifactClientNow(), log: this.log });
+    await this.uploader.open();
     let attempt = 0;
     while (!signal.aborted) {
       this.connection.set({ t: 'connecting', attempt: ++attempt });
@@ -161,7 +181,20 @@ export class FactoryAgent {
     }
     if (this.connection.state.t !== 'closed') this.connection.set({ t: 'closed', reason: 'stopped' });
     if (this.draining) clearTimeout(this.draining.deadline);
+    this.uploader.stop(); // what is left stays in the outbox for the next start
+    this.artifactClient?.client.close();
     await this.stopAll(2_000);
+  }
+
+  /** The uploads' client for the coordinator the agent talks to now (a new channel when that changed). */
+  private artifactClientNow(): ArtifactClient {
+    const address = this.coordinators[this.nextCoordinator]!;
+    if (this.artifactClient?.address !== address) {
+      this.artifactClient?.client.close();
+      const channel = createFactoryClient(address, this.opts.credentials ?? grpc.credentials.createInsecure());
+      this.artifactClient = { address, client: new ArtifactClient(channel, () => this.tokens.metadata()) };
+    }
+    return this.artifactClient.client;
   }
 
   /**
@@ -348,6 +381,9 @@ export class FactoryAgent {
     if (this.running.get(offer.jobId) === job) this.running.delete(offer.jobId);
     this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), outcome: report.outcome, exitCode: report.exitCode }, 'job ended');
     if (job.stoppedFor === 'revoked') return;
+    const uploaded = this.uploader
+      .enqueue(offer.jobId, offer.epoch, artifactsDirOf(proc.workspace))
+      .catch((err: unknown) => this.log.error({ err, jobId: offer.jobId, epoch: String(offer.epoch) }, 'could not queue the artifacts for upload'));
     if (job.stoppedFor === 'handback') {
       this.uplink.sendControl({ case: 'leaseReturn', value: { ...ref, reason: 'the agent is shutting down and its drain timed out' } });
       return;
@@ -356,7 +392,7 @@ export class FactoryAgent {
       this.uplink.sendControl({ case: 'preemptionAck', value: { ...ref, checkpoint: '' } });
       return;
     }
-    await this.report(jobResult(offer.jobId, offer.epoch, report, chunks));
+    await this.report(jobResult(offer.jobId, offer.epoch, report, chunks), uploaded);
   }
 
   /**
@@ -390,15 +426,28 @@ export class FactoryAgent {
     }
   }
 
-  /** Keeps a result until it is acknowledged, and sends it. */
-  private async report(result: JobResult): Promise<void> {
+  /**
+   * Keeps a result until it is acknowledged, and sends it: at once, or once `uploaded` settles or
+   * the artifact wait runs out, whichever is first (see DEFAULT_ARTIFACT_WAIT_MS). While held, the
+   * result is on disk and its lease is listed in heartbeats.
+   */
+  private async report(result: JobResult, uploaded?: Promise<void>): Promise<void> {
     await this.pending.add(result);
+    if (uploaded) {
+      const k = `${result.jobId}@${result.epoch}`;
+      this.held.add(k);
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.artifactWaitMs ?? DEFAULT_ARTIFACT_WAIT_MS)));
+      await Promise.race([uploaded.catch(() => {}), waited]).finally(() => clearTimeout(timer));
+      this.held.delete(k);
+    }
     this.sendResult(result);
     this.heartbeater?.request();
   }
 
   /** Writes a result to the current stream, if there is one, noting when (see resendOverdueResults). */
   private sendResult(result: JobResult): void {
+    if (this.held.has(`${result.jobId}@${result.epoch}`)) return; // report() sends it when its artifacts are up
     if (this.uplink.sendControl({ case: 'jobResult', value: result })) this.pending.markSent(result, Date.now());
   }
 

@@ -31,6 +31,8 @@ export interface JobEnvironmentInput {
   costFile: string;
   /** Where the agent writes the cost notice (near the ceiling). */
   costNoticeFile: string;
+  /** Files written here are uploaded as the attempt's artifacts when it ends. */
+  artifactsDir: string;
   /** The attempt's signed lease token ('' from a coordinator too old to send one). */
   leaseToken: string;
   /** The job spec's own variables: they win over the agent's. */
@@ -59,6 +61,7 @@ export function jobEnvironment(input: JobEnvironmentInput, agentEnv: NodeJS.Proc
     GIGAFACTORY_WORK_DIR: input.workspace,
     GIGAFACTORY_COST_FILE: input.costFile,
     GIGAFACTORY_COST_NOTICE_FILE: input.costNoticeFile,
+    GIGAFACTORY_ARTIFACTS_DIR: input.artifactsDir,
     GIGAFACTORY_LEASE_TOKEN: input.leaseToken,
   };
 }

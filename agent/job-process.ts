@@ -95,6 +95,17 @@ export const COST_FILE = '.gigafactory-cost';
 /** Where the agent warns the job that it nears its cost ceiling (agent/cost-meter.ts). */
 export const COST_NOTICE_FILE = '.gigafactory-cost-notice';
 
+/**
+ * GIGAFACTORY_ARTIFACTS_DIR: files the job writes here are uploaded when the attempt ends (see
+ * artifact-uploader.ts), named by their path below it.
+ */
+export const ARTIFACTS_DIR = '.gigafactory-artifacts';
+
+/** The attempt's artifacts directory, inside its workspace (so it belongs to the job's user). */
+export function artifactsDirOf(workspace: string): string {
+  return path.join(workspace, ARTIFACTS_DIR);
+}
+
 /** Reads the run spec out of a lease offer; an unset timeout means no limit. */
 export function runSpecFromOffer(offer: LeaseOffer): JobRunSpec {
   const job = offer.job;
@@ -154,9 +165,13 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
 async function makeWorkspace(workDir: string, workspace: string, runAs: RunAsUser | undefined): Promise<void> {
   (runAs ? makePassThroughDir : makePrivateDir)(path.join(workDir, 'jobs'));
   makePrivateDir(workspace);
+  makePrivateDir(artifactsDirOf(workspace));
   makePrivateDir(checkpointDirOf(workspace));
-  if (runAs) await chown(workspace, runAs.uid, runAs.gid);
-  if (runAs) await chown(checkpointDirOf(workspace), runAs.uid, runAs.gid);
+  if (runAs) {
+    await chown(workspace, runAs.uid, runAs.gid);
+    await chown(artifactsDirOf(workspace), runAs.uid, runAs.gid);
+    await chown(checkpointDirOf(workspace), runAs.uid, runAs.gid);
+  }
 }
 
 function spawnChild(program: string, args: string[], workspace: string, spec: JobRunSpec, opts: StartJobOptions): ChildProcess {
@@ -170,6 +185,7 @@ function spawnChild(program: string, args: string[], workspace: string, spec: Jo
       checkpointDir: checkpointDirOf(workspace),
       costFile: path.join(workspace, COST_FILE),
       costNoticeFile: path.join(workspace, COST_NOTICE_FILE),
+      artifactsDir: artifactsDirOf(workspace),
       leaseToken: spec.leaseToken ?? '',
       specEnv: spec.env,
       passEnv: opts.passEnv ?? [],

@@ -143,7 +143,7 @@ function key(jobId: string, epoch: bigint): string {
  * Temp file, fsync, rename: a reader (the next agent run) sees the old file or the new one, never
  * half of one, even if the machine loses power mid-write.
  */
-async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.tmp`;
   try {

@@ -2,6 +2,9 @@
 import { create } from '@bufbuild/protobuf';
 import type { ProductSettings as WireProductSettings, SetProductSettingsRequest } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
 import { ProductSettingsSchema } from '../../gen/ts/gigafactory/fleet/v1/admin_service_pb.js';
+import { ArtifactRetentionSchema, type ArtifactRetention as WireRetention } from '../../gen/ts/gigafactory/fleet/v1/artifact_pb.js';
+import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
+import { checkRetention, type ArtifactRetention } from '../domain/artifact.js';
 import { invalidArgument } from '../domain/errors.js';
 import { resolveWeights, validateWeights } from '../domain/scheduler.js';
 import type { Scheduling } from '../coordinator/scheduling.js';
@@ -19,7 +22,20 @@ export function productSettingsToWire(settings: ProductSettings, scheduling: Sch
     shareWeight: settings.shareWeight,
     revision: BigInt(settings.revision),
     updateActor: settings.updatedBy,
+    ...(settings.artifactRetention ? { artifactRetention: retentionToWire(settings.artifactRetention) } : {}),
   });
+}
+
+function retentionToWire(retention: ArtifactRetention): WireRetention {
+  return create(ArtifactRetentionSchema, {
+    ...(retention.maxAgeMs > 0 ? { maxAge: durationFromMs(retention.maxAgeMs) } : {}),
+    maxTotalBytes: BigInt(retention.maxTotalBytes),
+  });
+}
+
+function retentionFromWire(wire: WireRetention): ArtifactRetention {
+  const maxAgeMs = wire.maxAge ? Math.round(durationMs(wire.maxAge)) : 0;
+  return checkRetention({ maxAgeMs, maxTotalBytes: Number(wire.maxTotalBytes) });
 }
 
 /** The next settings record for a SetProductSettings call, validated. */
@@ -33,6 +49,7 @@ export function nextProductSettings(current: ProductSettings, req: SetProductSet
     productId: current.productId,
     weights,
     shareWeight: req.shareWeight === 0 ? current.shareWeight : req.shareWeight,
+    ...(req.artifactRetention ? { artifactRetention: retentionFromWire(req.artifactRetention) } : {}),
     revision: current.revision + 1,
     updatedAt: now,
     updatedBy: actor,

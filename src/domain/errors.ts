@@ -10,6 +10,7 @@ export type DomainErrorCode =
   | 'stale_epoch'
   | 'conflict'
   | 'resource_exhausted'
+  | 'out_of_range'
   | 'unauthenticated'
   | 'permission_denied'
   | 'unavailable'

@@ -36,6 +36,10 @@ import { connectRoutes, connectProcedures, services } from './services.js';
 import { setupSecurity } from './security-setup.js';
 import { startTrackerEcho } from './tracker-echo-setup.js';
 import { makePrivateDir } from '../private-files.js';
+import { setupArtifacts } from './artifacts-setup.js';
+import { artifactRoute } from './artifact-route.js';
+import type { Artifacts } from '../coordinator/artifacts.js';
+import type { ArtifactReaper } from '../coordinator/artifact-reaper.js';
 
 export interface RunningServer {
   coordinator: Coordinator;
@@ -45,6 +49,9 @@ export interface RunningServer {
   factoryStreams: FactoryStreams;
   grpc: Listener;
   http: Listener;
+  /** Artifact uploads and reads, and their reaper (tests run a pass directly). */
+  artifacts: Artifacts;
+  artifactReaper: ArtifactReaper;
   /** Orderly shutdown; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -93,7 +100,9 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
   const shutdown = new AbortController();
-  const mounted = services(coordinator, log, sec.routes);
+  if (sqlitePath === undefined) makePrivateDir(config.dataDir); // the blob store lives there in every mode
+  const artifactsSetup = await setupArtifacts({ dataDir: config.dataDir, sqlitePath, jobs: coordinator.jobs, scheduling: coordinator.fleet.scheduling, clock, log });
+  const mounted = services(coordinator, log, sec.routes, artifactsSetup.artifacts);
   // Every RPC on both listeners is admitted (request id, credential, role, rate) and run by this one.
   const calls = new CallAdmission(sec.authenticate, log);
   const gateway = new GatewayAdmission(calls, connectProcedures(mounted, { http2: false }));
@@ -110,7 +119,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   });
   const listenOptions = { tls: sec.tls, unauthenticatedDeadlineMs: config.unauthenticatedDeadlineMs, requestReadTimeoutMs: config.requestReadTimeoutMs };
   const grpc = await listenGrpc((admitted) => nativeServer(mounted, calls, { maxMessageBytes: config.maxMessageBytes, maxStreamsPerConnection: config.maxStreamsPerConnection, requestReadTimeoutMs: config.requestReadTimeoutMs, admitted }), config.host, config.grpcPort, listenOptions);
-  const http = await listenHttp(gateway.wrap(connectHandler), config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), leaseKeysRoute(leaseKeys), webRoutes()], {
+  const http = await listenHttp(gateway.wrap(connectHandler), config.host, config.httpPort, config.corsOrigins, [healthRoutes(store, metrics, health), leaseKeysRoute(leaseKeys), artifactRoute(artifactsSetup.artifacts, sec.authenticate, log), webRoutes()], {
     ...listenOptions,
     tls: sec.tls && { cert: sec.tls.cert, key: sec.tls.key }, // client certificates are for the native listener
   });
@@ -140,6 +149,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
       shutdown.abort();
       await listenersClosed;
       await trackerEcho?.stop();
+      await artifactsSetup.close();
       if (settingsRefresh) clearInterval(settingsRefresh);
       clearInterval(leaseKeysRefresh);
       await sec.close();
@@ -155,7 +165,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
       await control?.schedules.close();
       log.info('stopped');
     })());
-  return { coordinator, security: sec.security, factoryStreams: sec.routes.streams, grpc, http, close };
+  return { coordinator, security: sec.security, factoryStreams: sec.routes.streams, grpc, http, artifacts: artifactsSetup.artifacts, artifactReaper: artifactsSetup.reaper, close };
 }
 
 /** How often a replica over a shared store reloads product settings changed by others. */

@@ -17,6 +17,7 @@ const CODE_FOR: Record<DomainErrorCode, Code> = {
   stale_epoch: Code.FailedPrecondition,
   conflict: Code.Aborted,
   resource_exhausted: Code.ResourceExhausted,
+  out_of_range: Code.OutOfRange,
   unauthenticated: Code.Unauthenticated,
   permission_denied: Code.PermissionDenied,
   unavailable: Code.Unavailable,

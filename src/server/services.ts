@@ -24,6 +24,9 @@ import type { FactoryStreams } from '../coordinator/factory-streams.js';
 import type { Security } from '../coordinator/security.js';
 import type { Logger } from '../logging.js';
 import { requiredRoles } from './access.js';
+import type { Artifacts } from '../coordinator/artifacts.js';
+import { artifactReadsImpl } from '../api/artifact-reads.js';
+import { factoryArtifactsImpl } from '../api/factory-artifacts.js';
 
 /** What the credential RPCs and the factory stream limits need (server/security-setup.ts builds it). */
 export interface SecurityRoutes extends FactoryStreamLimits {
@@ -42,13 +45,13 @@ export function mount<S extends DescService>(service: S, impl: Partial<ServiceIm
   return { service, impl } as unknown as MountedService;
 }
 
-export function services(coordinator: Coordinator, log: Logger, sec: SecurityRoutes): MountedService[] {
+export function services(coordinator: Coordinator, log: Logger, sec: SecurityRoutes, artifacts: Artifacts): MountedService[] {
   const credentials = { security: sec.security, streams: sec.streams, followers: coordinator.streams, log, requiredRoles: requiredRoles() };
   return [
-    mount(JobService, jobServiceImpl(coordinator)),
+    mount(JobService, { ...jobServiceImpl(coordinator), ...artifactReadsImpl(artifacts) }),
     mount(TrackerService, trackerServiceImpl(coordinator.tracker, (job) => coordinator.fleet.budgets.annotate(job))),
     mount(ScheduleService, scheduleServiceImpl(coordinator.schedules, (job) => jobToWire(coordinator.fleet.budgets.annotate(job)))),
-    mount(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials) }),
+    mount(FactoryService, { ...factoryServiceImpl(coordinator.fleet, log, sec), ...enrollImpl(credentials), ...factoryArtifactsImpl(artifacts) }),
     mount(AdminService, {
       ...adminServiceImpl(coordinator.fleetView, coordinator.fleet, log),
       ...securityAdminImpl(credentials),

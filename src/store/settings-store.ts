@@ -2,6 +2,7 @@
  * Per-product settings operators change through AdminService (scoring weights, the product's
  * fair-share weight, and its budget). One small record per product, replaced with compare-and-set like a job.
  */
+import type { ArtifactRetention } from '../domain/artifact.js';
 import type { BudgetConfig } from '../domain/budget.js';
 import type { SchedulingWeights } from '../domain/scheduler.js';
 
@@ -18,6 +19,8 @@ export interface ProductSettings {
   updatedBy: string;
   /** The product's budget (AdminService.SetBudget, PauseBudget); absent for a product never given one. */
   budget?: BudgetConfig;
+  /** How long the product's artifacts are kept and how many bytes they may take (absent: no limits). */
+  artifactRetention?: ArtifactRetention;
 }
 
 export function defaultProductSettings(productId: string): ProductSettings {

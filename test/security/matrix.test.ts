@@ -4,6 +4,7 @@
  * enrollment token. The expected table is written out here, independently of src/server/access.ts,
  * and a test walks the service descriptors so a new RPC cannot go unlisted.
  */
+import { ArtifactKind } from '../../gen/ts/gigafactory/fleet/v1/artifact_pb.js';
 import { create, toJsonString } from '@bufbuild/protobuf';
 import { Code, type Client } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +37,8 @@ const EXPECTED: Record<string, Needs> = {
   'JobService/RequeueJob': 'operator',
   'JobService/AddChildren': 'operator',
   'JobService/GetDag': 'viewer',
+  'JobService/ListArtifacts': 'viewer',
+  'JobService/DownloadArtifact': 'viewer',
   'AdminService/ListFactories': 'viewer',
   'AdminService/GetScalingSignal': 'viewer',
   'AdminService/GetProductSettings': 'viewer',
@@ -55,6 +58,10 @@ const EXPECTED: Record<string, Needs> = {
   'AdminService/GetCaller': 'viewer',
   'FactoryService/Connect': 'factory',
   'FactoryService/Enroll': 'enrollment',
+  'FactoryService/StartUpload': 'factory',
+  'FactoryService/UploadChunks': 'factory',
+  'FactoryService/FinishUpload': 'factory',
+  'FactoryService/FetchArtifact': 'factory',
   'TrackerService/IngestItem': 'operator',
   'TrackerService/IngestItems': 'operator',
   'LeaseService/Check': 'viewer',
@@ -123,6 +130,10 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'JobService/RequeueJob': (c) => c.jobs.requeueJob({ jobId: 'job_missing' }),
   'JobService/AddChildren': (c) => c.jobs.addChildren({ parentId: 'job_missing', children: [{ productId: 'matrix', command: ['true'] }] }),
   'JobService/GetDag': (c) => c.jobs.getDag({ jobId }),
+  'JobService/ListArtifacts': (c) => c.jobs.listArtifacts({ jobId }),
+  'JobService/DownloadArtifact': async (c) => {
+    for await (const _ of c.jobs.downloadArtifact({ jobId, name: 'missing.txt' })) void _; // NOT_FOUND once admitted
+  },
   'AdminService/ListFactories': (c) => c.admin.listFactories({}),
   'AdminService/GetScalingSignal': (c) => c.admin.getScalingSignal({}),
   'AdminService/GetProductSettings': (c) => c.admin.getProductSettings({ productId: 'matrix' }),
@@ -158,6 +169,18 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
     }
   },
   'FactoryService/Enroll': (c) => c.factory.enroll({ factoryId: `matrix-enrolled-${++counter}` }),
+  // Admitted, these are refused by the epoch fence or as unknown: the job is not leased to matrix-factory.
+  'FactoryService/StartUpload': (c) => c.factory.startUpload({ factoryId: 'matrix-factory', jobId, epoch: 1n, kind: ArtifactKind.ARTIFACT, name: 'a.txt', sizeBytes: 1n, sha256: 'a'.repeat(64) }),
+  'FactoryService/UploadChunks': (c) =>
+    c.factory.uploadChunks(
+      (async function* () {
+        yield { uploadId: 'u-missing', offset: 0n, data: new Uint8Array([1]) };
+      })(),
+    ),
+  'FactoryService/FinishUpload': (c) => c.factory.finishUpload({ uploadId: 'u-missing' }),
+  'FactoryService/FetchArtifact': async (c) => {
+    for await (const _ of c.factory.fetchArtifact({ factoryId: 'matrix-factory', jobId, epoch: 1n, name: 'a.txt' })) void _;
+  },
   'TrackerService/IngestItem': (c) => c.tracker.ingestItem({ item: { externalId: 'M-1', productId: 'matrix', commandTemplate: ['true'] }, dryRun: true }),
   'TrackerService/IngestItems': (c) => c.tracker.ingestItems({ items: [{ externalId: 'M-2', productId: 'matrix', commandTemplate: ['true'] }], dryRun: true }),
   'ScheduleService/CreateSchedule': (c) => c.schedules.createSchedule({ template: { productId: 'matrix', command: ['true'] }, cron: '0 3 * * *', paused: true }),

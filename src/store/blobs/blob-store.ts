@@ -73,8 +73,8 @@ export interface BlobStore {
    * Checks the held bytes against the announced size (UploadSizeMismatch) and SHA-256
    * (UploadDigestMismatch), computed over what is stored; on success files them as the blob named
    * by the digest (or keeps the one already there) and forgets the upload. On a mismatch nothing
-   * becomes visible and the upload is left as it was, so the caller may abandon it. An unknown id
-   * is BlobNotFound.
+   * becomes visible and the upload is left as it was, so the caller may abandon it. An id never
+   * begun holds 0 bytes: committing it with size 0 files the empty blob.
    */
   commitUpload(uploadId: string, expected: { size: number; sha256: Sha256Hex }): Promise<CommittedBlob>;
 
@@ -152,7 +152,7 @@ export class UploadDigestMismatch extends BlobStoreError {
   }
 }
 
-/** No blob with that digest, or no upload with that id. */
+/** No blob with that digest. */
 export class BlobNotFound extends BlobStoreError {
   readonly code = 'not_found';
   constructor(readonly what: string) {
@@ -176,6 +176,15 @@ export function checkUploadId(uploadId: string): void {
 
 export function checkSha256(sha256: string): void {
   if (!SHA256_HEX_PATTERN.test(sha256)) throw new InvalidBlobArgument(`digest "${sha256}" must be 64 lowercase hex digits (a SHA-256)`);
+}
+
+/** The [start, end) a `range` of a blob of `size` bytes covers; InvalidBlobArgument when it starts past the end. */
+export function resolveRange(sha256: Sha256Hex, size: number, range: ByteRange | undefined): { start: number; end: number } {
+  const start = range?.offset ?? 0;
+  checkByteCount('range offset', start);
+  if (range?.length !== undefined) checkByteCount('range length', range.length);
+  if (start > size) throw new InvalidBlobArgument(`range offset ${start} is past the end of blob ${sha256} (${size} bytes)`);
+  return { start, end: range?.length === undefined ? size : Math.min(size, start + range.length) };
 }
 
 export function checkByteCount(name: string, value: number): void {

@@ -1,0 +1,52 @@
+/**
+ * Artifacts wired for the process: metadata beside the jobs (SQLite in the data dir; memory with a
+ * given store, as in tests), bytes in the blob store under the data dir, the coordinator's
+ * Artifacts over both, and the reaper on a timer.
+ */
+import { join } from 'node:path';
+import { ArtifactReaper } from '../coordinator/artifact-reaper.js';
+import { Artifacts } from '../coordinator/artifacts.js';
+import type { Clock } from '../coordinator/clock.js';
+import type { Jobs } from '../coordinator/jobs.js';
+import type { Scheduling } from '../coordinator/scheduling.js';
+import type { Logger } from '../logging.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import { FsBlobStore } from '../store/blobs/fs-blob-store.js';
+import { MemoryArtifactStore } from '../store/memory/memory-artifact-store.js';
+import { SqliteArtifactStore } from '../store/sqlite/sqlite-artifact-store.js';
+
+/** How often the artifact reaper runs (retention is by the hour or day: a minute late is fine). */
+const ARTIFACT_REAP_INTERVAL_MS = 60_000;
+
+export interface ArtifactsSetup {
+  artifacts: Artifacts;
+  reaper: ArtifactReaper;
+  close(): Promise<void>;
+}
+
+export async function setupArtifacts(opts: { dataDir: string; sqlitePath: string | undefined; jobs: Pick<Jobs, 'find'>; scheduling: Scheduling; clock: Clock; log: Logger }): Promise<ArtifactsSetup> {
+  const { dataDir, sqlitePath, jobs, scheduling, clock, log } = opts;
+  const store: ArtifactStore = sqlitePath ? new SqliteArtifactStore(sqlitePath) : new MemoryArtifactStore();
+  const blobs = await FsBlobStore.open(join(dataDir, 'blobs'));
+  const retention = (productId: string) => scheduling.productSettings(productId).artifactRetention ?? null;
+  const artifacts = new Artifacts({ jobs, store, blobs, retention, clock });
+  const reaper = new ArtifactReaper({ store, blobs, retention, clock, log });
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    running ??= reaper
+      .pass()
+      .catch((err: unknown) => log.warn({ err }, 'artifact reaper pass failed'))
+      .finally(() => (running = null));
+  }, ARTIFACT_REAP_INTERVAL_MS);
+  timer.unref();
+  return {
+    artifacts,
+    reaper,
+    async close() {
+      clearInterval(timer);
+      await running;
+      await store.close();
+      await blobs.close();
+    },
+  };
+}
