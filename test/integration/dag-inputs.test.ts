@@ -3,7 +3,8 @@
  * its dependencies (by job id, idempotency key, or an AddChildren sibling's key) and gets them
  * resolved to job ids on the job and in its offer; bad inputs are refused with INVALID_ARGUMENT
  * naming the input and field, storing nothing; an input the agent cannot fetch fails the attempt
- * with a reason naming it, and the command does not run.
+ * with a reason naming it, and the command does not run; an upstream artifact lands at the input's
+ * path before the downstream command starts.
  */
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
-import { waitForStage } from '../support/jobs.js';
+import { readLogs, waitForStage } from '../support/jobs.js';
 import { spawnAgent, type ManagedProcess } from '../support/processes.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -104,6 +105,23 @@ describe('submitting inputs', () => {
 });
 
 describe('fetching inputs', () => {
+  it("puts the upstream job's artifact at the input's path before the downstream command starts", async () => {
+    const upstream = (
+      await jobs.submitJob({ productId: 'inputs', idempotencyKey: `up-${Date.now()}`, command: ['sh', '-c', 'mkdir -p "$GIGAFACTORY_ARTIFACTS_DIR/dist" && printf "built by upstream" > "$GIGAFACTORY_ARTIFACTS_DIR/dist/app.txt"'] })
+    ).job!;
+    const downstream = (
+      await jobs.submitJob({
+        productId: 'inputs',
+        command: ['sh', '-c', 'cat in/app.txt'],
+        dependsOn: [upstream.id],
+        inputs: [{ from: upstream.idempotencyKey, name: 'dist/app.txt', path: 'in/app.txt' }],
+      })
+    ).job!;
+    await waitForStage(jobs, downstream.id, JobStage.SUCCEEDED, JobStage.FAILED, JobStage.DEAD);
+    expect((await jobs.getJob({ jobId: downstream.id })).job!.stage).toBe(JobStage.SUCCEEDED);
+    expect(await readLogs(jobs, downstream.id)).toBe('built by upstream');
+  });
+
   it('fails the attempt, naming the input, when the dependency has no such artifact; the command never runs', async () => {
     const upstream = (await jobs.submitJob({ productId: 'inputs', command: ['true'] })).job!;
     const marker = join(root, 'downstream-ran');
