@@ -161,6 +161,7 @@ export class ArtifactUploader {
     });
     if (started.artifact) return; // attached before (a restart after the finish)
     const from = Number(started.committedBytes);
+    this.opts.log.info({ jobId: entry.jobId, epoch: entry.epoch, name, size, from }, from > 0 ? 'resuming artifact upload' : 'uploading artifact');
     if (from < size) await client.uploadChunks(chunksOf(file, started.uploadId, from), this.stopping.signal);
     await client.finishUpload(started.uploadId);
   }

@@ -27,6 +27,7 @@ import { logsRows, runLogs, type LogsResult } from './logs.js';
 import { recoveryRows, runRecovery } from './recovery.js';
 import { agentStartRows, runAgentStart } from './agent-start.js';
 import { cliStartRows, runCliStart } from './cli-start.js';
+import { artifactsRows, runArtifactsBench } from './artifacts.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -41,7 +42,7 @@ const positiveNumber = (name: string) => (value: string): number => {
   return n;
 };
 /** The parts of the suite, in the order they run; `--only` picks some of them. */
-const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas', 'agent-start', 'cli-start'] as const;
+const PARTS = ['dispatch', 'bullmq', 'baseline', 'fleet', 'recovery', 'logs', 'scheduler', 'replicas', 'agent-start', 'cli-start', 'artifacts'] as const;
 type Part = (typeof PARTS)[number];
 const partList = (value: string): Part[] => {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -90,6 +91,9 @@ interface Options {
   agentStartRounds?: number;
   cliStart: boolean;
   cliStartRounds?: number;
+  artifacts: boolean;
+  artifactMb?: number;
+  artifactChunkKib: number;
   only?: Part[];
   out: string;
 }
@@ -130,6 +134,9 @@ const program = new Command('bench')
   .option('--no-agent-start', "skip the packaged agent's start-up")
   .addOption(new Option('--cli-start-rounds <n>', 'rounds of the CLI start-up part (default 15, --quick 5)').argParser(positiveInt('--cli-start-rounds')))
   .option('--no-cli-start', "skip the CLI's start-up (compiled against tsx)")
+  .addOption(new Option('--artifact-mb <n>', 'MiB in the artifacts part\'s blob (default 100, --quick 20)').argParser(positiveInt('--artifact-mb')))
+  .addOption(new Option('--artifact-chunk-kib <n>', 'KiB per upload chunk in the artifacts part').default(1024).argParser(positiveInt('--artifact-chunk-kib')))
+  .option('--no-artifacts', 'skip the artifacts part (blob store upload MiB/s beside cp)')
   .addOption(new Option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (dispatch is the peak, half-rate and batched runs)`).argParser(partList))
   .option('--out <dir>', 'where the JSON result goes', join(BENCH_DIR, 'results'));
 
@@ -248,6 +255,8 @@ async function main(): Promise<void> {
   const agentStart = runs('agent-start', o.agentStart) ? await guarded('agent-start', () => runAgentStart({ rounds: o.agentStartRounds ?? (o.quick ? 5 : 15) })) : null;
   // 7. The CLI's start-up, compiled and through tsx.
   const cliStart = runs('cli-start', o.cliStart) ? await guarded('cli-start', () => runCliStart({ rounds: o.cliStartRounds ?? (o.quick ? 5 : 15) })) : null;
+  // 8. Artifact bytes: a blob through each blob store beside cp.
+  const artifacts = runs('artifacts', o.artifacts) ? await guarded('artifacts', () => runArtifactsBench({ megabytes: o.artifactMb ?? (o.quick ? 20 : 100), chunkKiB: o.artifactChunkKib })) : null;
   const machine = {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
@@ -278,12 +287,13 @@ async function main(): Promise<void> {
     replicas,
     agentStart,
     cliStart,
+    artifacts,
   };
   mkdirSync(o.out, { recursive: true });
   const file = join(o.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 
-  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...(baseline?.floors ?? []).flatMap((floor) => transportFloorRows(floor, peak, batched, bullmq)), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...agentStartRows(agentStart), ...cliStartRows(cliStart), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...issue16Rows(peak, paced, batched, bullmq, fleet, ceiling, baseline?.storeFloor ?? null), ...failureRows(failures)])}\n`);
+  process.stdout.write(`${renderTable(title(jobs, o, machine, git), [...rows(peak, peaks, paced, baseline, o), ...(batched ? batchedRows(batched, o) : []), ...bullmqRows(bullmq, peak?.jobsPerSec ?? null), ...(baseline?.floors ?? []).flatMap((floor) => transportFloorRows(floor, peak, batched, bullmq)), ...fleetRows(fleet), ...recoveryRows(recovery), ...logsRows(logs), ...schedulerRows(scheduler), ...replicaBenchRows(replicas ?? []), ...agentStartRows(agentStart), ...cliStartRows(cliStart), ...artifactsRows(artifacts), ...targetRows(peak, batched, bullmq, fleet, logs, ceiling), ...issue16Rows(peak, paced, batched, bullmq, fleet, ceiling, baseline?.storeFloor ?? null), ...failureRows(failures)])}\n`);
   process.stdout.write(`JSON: ${relative(process.cwd(), file)}\n`);
 }
 

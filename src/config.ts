@@ -3,10 +3,12 @@
  * environment variables, which win over defaults; a bad value is refused at start with a message
  * naming the setting and where it came from.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { ScaleOutSettings } from './coordinator/fleet.js';
 import type { FollowerSettings } from './coordinator/open-streams.js';
 import type { FleetSettings } from './coordinator/lease-settings.js';
+import type { BlobStoreConfig } from './store/blobs/open-blob-store.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().min(1);
@@ -75,6 +77,19 @@ export const ServeConfigSchema = z.object({
   cosmosKey: z.string().min(1).optional(),
   /** Cosmos database; it and its `jobs` container are created on start when missing. */
   cosmosDatabase: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'must be 1-255 letters, digits, ".", "_" or "-"').default('gigafactory'),
+  /**
+   * Where artifact blobs live with store cosmos: an Azure Storage account, by connection string or
+   * by blob endpoint (https://<account>.blob.core.windows.net) and account key. Both secrets are
+   * masked by `config print`, never logged. With store sqlite blobs live under dataDir/artifacts.
+   */
+  blobConnectionString: z.string().min(1).optional(),
+  blobEndpoint: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http or https URL').optional(),
+  blobKey: z.string().min(1).optional(),
+  /** The blob container, created on start when missing. */
+  blobContainer: z
+    .string()
+    .regex(/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/, 'must be 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (an Azure container name)')
+    .default('gigafactory-artifacts'),
   /**
    * Goodbye (MAX_AGE) to a factory stream this old, so streams rebalance across replicas behind a
    * load balancer; 0 = never. Unset: never on SQLite, 30 minutes on Cosmos.
@@ -145,6 +160,17 @@ export const ServeConfigSchema = z.object({
     ctx.addIssue({ code: 'custom', path: ['tlsClientCaFile'], message: 'client certificates (mTLS) need the listener to serve TLS: set tlsCertFile and tlsKeyFile too' });
   }
 }).superRefine((config, ctx) => {
+  const blobKeys = (['blobConnectionString', 'blobEndpoint', 'blobKey'] as const).filter((key) => config[key] !== undefined);
+  if (config.store !== 'cosmos') {
+    for (const key of blobKeys) ctx.addIssue({ code: 'custom', path: [key], message: `applies to store cosmos only: with store ${config.store} artifact blobs live under the data dir` });
+    return;
+  }
+  if (config.blobConnectionString !== undefined && (config.blobEndpoint !== undefined || config.blobKey !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['blobConnectionString'], message: 'give either blobConnectionString or blobEndpoint with blobKey, not both' });
+  } else if ((config.blobEndpoint === undefined) !== (config.blobKey === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [config.blobEndpoint === undefined ? 'blobEndpoint' : 'blobKey'], message: 'blobEndpoint and blobKey go together' });
+  }
+}).superRefine((config, ctx) => {
   if (config.store !== 'cosmos') return;
   for (const key of ['cosmosEndpoint', 'cosmosKey'] as const) {
     if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required when store is cosmos (flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} or ${envName(key)})` });
@@ -158,7 +184,7 @@ export function envName(key: string): string {
 }
 
 /** Settings that are secrets: masked by `config print`, never logged. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['cosmosKey', 'trackerEchoSecret']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['cosmosKey', 'trackerEchoSecret', 'blobConnectionString', 'blobKey']);
 
 /** Where each effective value came from, for messages and `config print`. */
 export type ConfigSources = Record<string, string>;
@@ -211,6 +237,17 @@ export function resolveWithSources(
     return `${key} (${source[key] ?? 'default'}): ${issue.message}`;
   });
   throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * Where artifact blobs live, for openBlobStore: under the data dir with SQLite, in Azure Blob
+ * Storage with Cosmos (refused there when no storage account is configured).
+ */
+export function blobStoreConfig(config: ServeConfig): BlobStoreConfig {
+  if (config.store === 'sqlite') return { kind: 'fs', root: join(config.dataDir, 'artifacts') };
+  if (config.blobConnectionString !== undefined) return { kind: 'azure', connection: { connectionString: config.blobConnectionString }, container: config.blobContainer };
+  if (config.blobEndpoint !== undefined && config.blobKey !== undefined) return { kind: 'azure', connection: { endpoint: config.blobEndpoint, accountKey: config.blobKey }, container: config.blobContainer };
+  throw new Error(`invalid configuration: with store cosmos artifacts live in Azure Blob Storage; set blobConnectionString (${envName('blobConnectionString')}) or blobEndpoint and blobKey (${envName('blobEndpoint')}, ${envName('blobKey')})`);
 }
 
 /** Default maximum stream age on a shared store: long enough to be cheap, short enough to rebalance. */

@@ -15,6 +15,7 @@ import { configCommand } from './config-command.js';
 import { serveCommand } from './serve.js';
 import { ingestCommand } from './ingest-command.js';
 import { whoamiCommand } from './whoami-command.js';
+import { artifactsCommand } from './artifacts-command.js';
 import { jobCommands } from './job-commands.js';
 import { JOB_EXIT } from './job-exit.js';
 
@@ -48,6 +49,7 @@ program.addCommand(budgetCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(schedulesCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(ingestCommand(ctx.coordinator, ctx.security, ctx.json));
 program.addCommand(whoamiCommand(ctx.coordinator, ctx.security, ctx.json));
+program.addCommand(artifactsCommand(ctx.coordinator, ctx.security, ctx.json));
 
 /**
  * A usage error is one line and where to read more, not the whole help: every command throws

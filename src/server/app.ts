@@ -100,8 +100,7 @@ export async function startServer({ config, log, store: givenStore, securityStor
   const sec = setupSecurity({ config, log, clock, sharedStore: shared, followers: coordinator.streams, ...(credentialStore ? { store: credentialStore } : sqlitePath ? { sqlitePath } : {}) });
   const health: HealthState = { listening: false, shuttingDown: false, ...(sqlitePath ? { disk: { dir: config.dataDir, minFreeBytes: config.minFreeDiskBytes } } : {}) };
   const shutdown = new AbortController();
-  if (sqlitePath === undefined) makePrivateDir(config.dataDir); // the blob store lives there in every mode
-  const artifactsSetup = await setupArtifacts({ dataDir: config.dataDir, sqlitePath, jobs: coordinator.jobs, scheduling: coordinator.fleet.scheduling, clock, log });
+  const artifactsSetup = await setupArtifacts({ config, sqlitePath, jobs: coordinator.jobs, scheduling: coordinator.fleet.scheduling, clock, log });
   const mounted = services(coordinator, log, sec.routes, artifactsSetup.artifacts);
   // Every RPC on both listeners is admitted (request id, credential, role, rate) and run by this one.
   const calls = new CallAdmission(sec.authenticate, log);

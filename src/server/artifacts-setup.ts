@@ -1,9 +1,8 @@
 /**
- * Artifacts wired for the process: metadata beside the jobs (SQLite in the data dir; memory with a
- * given store, as in tests), bytes in the blob store under the data dir, the coordinator's
- * Artifacts over both, and the reaper on a timer.
+ * Artifacts wired for the process: metadata beside the jobs (SQLite in the data dir; memory
+ * otherwise — a Cosmos provider is still to come), bytes in the blob store of the store mode
+ * (store/blobs/open-blob-store.ts), the coordinator's Artifacts over both, and the reaper on a timer.
  */
-import { join } from 'node:path';
 import { ArtifactReaper } from '../coordinator/artifact-reaper.js';
 import { Artifacts } from '../coordinator/artifacts.js';
 import type { Clock } from '../coordinator/clock.js';
@@ -11,7 +10,8 @@ import type { Jobs } from '../coordinator/jobs.js';
 import type { Scheduling } from '../coordinator/scheduling.js';
 import type { Logger } from '../logging.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { FsBlobStore } from '../store/blobs/fs-blob-store.js';
+import { openBlobStore } from '../store/blobs/open-blob-store.js';
+import { blobStoreConfig, type ServeConfig } from '../config.js';
 import { MemoryArtifactStore } from '../store/memory/memory-artifact-store.js';
 import { SqliteArtifactStore } from '../store/sqlite/sqlite-artifact-store.js';
 
@@ -24,10 +24,10 @@ export interface ArtifactsSetup {
   close(): Promise<void>;
 }
 
-export async function setupArtifacts(opts: { dataDir: string; sqlitePath: string | undefined; jobs: Pick<Jobs, 'find'>; scheduling: Scheduling; clock: Clock; log: Logger }): Promise<ArtifactsSetup> {
-  const { dataDir, sqlitePath, jobs, scheduling, clock, log } = opts;
+export async function setupArtifacts(opts: { config: ServeConfig; sqlitePath: string | undefined; jobs: Pick<Jobs, 'find'>; scheduling: Scheduling; clock: Clock; log: Logger }): Promise<ArtifactsSetup> {
+  const { config, sqlitePath, jobs, scheduling, clock, log } = opts;
   const store: ArtifactStore = sqlitePath ? new SqliteArtifactStore(sqlitePath) : new MemoryArtifactStore();
-  const blobs = await FsBlobStore.open(join(dataDir, 'blobs'));
+  const blobs = await openBlobStore(blobStoreConfig(config));
   const retention = (productId: string) => scheduling.productSettings(productId).artifactRetention ?? null;
   const artifacts = new Artifacts({ jobs, store, blobs, retention, clock });
   const reaper = new ArtifactReaper({ store, blobs, retention, clock, log });

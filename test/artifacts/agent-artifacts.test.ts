@@ -13,6 +13,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactKind } from '../../gen/ts/gigafactory/fleet/v1/artifact_pb.js';
 import { JobStage } from '../../gen/ts/gigafactory/fleet/v1/job_pb.js';
 import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js';
+import { FactoryService } from '../../gen/ts/gigafactory/fleet/v1/factory_service_pb.js';
+import { readFileSync } from 'node:fs';
+import { cli } from '../support/cli.js';
 import { waitForStage } from '../support/jobs.js';
 import { spawnAgent, type ManagedProcess } from '../support/processes.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -23,7 +26,7 @@ let workRoot: string;
 const agents: ManagedProcess[] = [];
 
 beforeEach(async () => {
-  server = await startTestServer({ leaseTtlMs: 3_000, heartbeatIntervalMs: 300, reaperIntervalMs: 100 });
+  server = await startTestServer({ leaseTtlMs: 15_000, heartbeatIntervalMs: 300, reaperIntervalMs: 100 });
   jobs = createClient(JobService, createGrpcTransport({ baseUrl: server.grpcUrl }));
   workRoot = mkdtempSync(join(tmpdir(), 'gigafactory-artifacts-'));
 });
@@ -92,5 +95,43 @@ describe('artifacts from a real agent', () => {
 
     expect((await fetch(`${server.httpUrl}/artifacts/${job!.id}/1/missing.txt`)).status).toBe(404);
     expect((await fetch(`${server.httpUrl}/artifacts/${job!.id}/x/data.bin`)).status).toBe(400);
+
+    // The CLI: list, then get into a file (checked against the digest before it is renamed into place).
+    const listed = await cli(['--coordinator', server.grpc.address, '--json', 'artifacts', job!.id]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['data.bin', 'reports/summary.txt']);
+    const target = join(workRoot, 'got.bin');
+    const got = await cli(['--coordinator', server.grpc.address, 'artifacts', 'get', job!.id, 'data.bin', '-o', target]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(sha256(readFileSync(target))).toBe(sha256(payload));
+    const missing = await cli(['--coordinator', server.grpc.address, 'artifacts', 'get', job!.id, 'nope.txt', '-o', join(workRoot, 'nope')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/nope\.txt/);
+  });
+
+  it('an agent killed (kill -9) mid-upload resumes after its restart: the artifact arrives whole, the job succeeds once', async () => {
+    const payload = randomBytes(48 * 1024 * 1024);
+    const source = join(workRoot, 'big.bin');
+    writeFileSync(source, payload);
+    const first = await agent('k1');
+    const script = `require('fs').copyFileSync(${JSON.stringify(source)}, require('path').join(process.env.GIGAFACTORY_ARTIFACTS_DIR, 'big.bin'))`;
+    const { job } = await jobs.submitJob({ productId: 'p', command: [process.execPath, '-e', script] });
+    await first.waitFor((l) => l.msg === 'uploading artifact' && l.name === 'big.bin');
+    // Asking as the agent would (the same declaration names the same upload) tells how far it got.
+    const factory = createClient(FactoryService, createGrpcTransport({ baseUrl: server.grpcUrl }));
+    const declared = { factoryId: 'k1', jobId: job!.id, epoch: 1n, kind: ArtifactKind.ARTIFACT, name: 'big.bin', sizeBytes: BigInt(payload.length), sha256: sha256(payload), contentType: 'application/octet-stream' };
+    await expect.poll(async () => (await factory.startUpload(declared)).committedBytes, { timeout: 20_000, interval: 20 }).toBeGreaterThan(0n);
+    await first.kill('SIGKILL');
+    agents.splice(agents.indexOf(first), 1);
+    const second = await agent('k1'); // same id, same work dir: its outbox and unsent result
+    await waitForStage(jobs, job!.id, JobStage.SUCCEEDED);
+    await second.waitFor((l) => l.msg === 'artifacts uploaded' && l.jobId === job!.id);
+    const { artifacts } = await jobs.listArtifacts({ jobId: job!.id });
+    expect(artifacts.map((a) => [a.name, Number(a.sizeBytes), a.sha256])).toEqual([['big.bin', payload.length, sha256(payload)]]);
+    expect(sha256(await download(job!.id, 'big.bin'))).toBe(sha256(payload));
+    expect((await jobs.getJob({ jobId: job!.id })).job!.attempts).toHaveLength(1);
+    // Killed after its first acknowledged chunk of 48, so the restarted agent went on from there.
+    const resumed = second.lines.find((l) => l.msg === 'resuming artifact upload' && l.name === 'big.bin');
+    expect(Number(resumed?.from)).toBeGreaterThan(0);
   });
 });

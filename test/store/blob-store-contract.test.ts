@@ -4,14 +4,16 @@
  * get right: a crash that tears a chunk, and private file modes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BlobNotFound, InvalidBlobArgument, UploadDigestMismatch, UploadOffsetMismatch, UploadSizeMismatch, type BlobStore } from '../../src/store/blobs/blob-store.js';
+import { AzureBlobStore } from '../../src/store/blobs/azure-blob-store.js';
 import { FsBlobStore } from '../../src/store/blobs/fs-blob-store.js';
 import { JOURNAL_RECORD_BYTES } from '../../src/store/blobs/upload-journal.js';
+import { startAzurite, type Azurite } from '../support/azurite.js';
 
 interface Harness {
   store: BlobStore;
@@ -86,6 +88,13 @@ function describeBlobStoreContract(name: string, openHarness: () => Promise<Harn
       await h.store.appendChunk('up-o', 6, Buffer.from('world'));
       const committed = await h.store.commitUpload('up-o', { size: 11, sha256: sha256(Buffer.from('hello world')) });
       expect((await readAll(await h.store.read(committed.sha256))).toString()).toBe('hello world');
+    });
+
+    it('takes one of two chunks sent at once for the same offset, and refuses the other', async () => {
+      const results = await Promise.allSettled([h.store.appendChunk('race', 0, Buffer.from('first')), h.store.appendChunk('race', 0, Buffer.from('other'))]);
+      expect(results.filter((r) => r.status === 'fulfilled').map((r) => r.value)).toEqual([5]);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => r.reason)).toEqual([expect.any(UploadOffsetMismatch)]);
+      expect(await h.store.uploadedBytes('race')).toBe(5);
     });
 
     it('a digest or size mismatch leaves nothing visible and the upload as it was', async () => {
@@ -173,6 +182,35 @@ describeBlobStoreContract('filesystem', async () => {
   };
 });
 
+describe('against azurite', () => {
+  let azurite: Azurite;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+  });
+  afterAll(async () => {
+    await azurite?.stop();
+  });
+
+  describeBlobStoreContract('Azure Blob Storage', async () => {
+    const container = azurite.freshContainer();
+    const open = () => AzureBlobStore.open({ connectionString: azurite.connectionString }, container);
+    return { store: await open(), reopen: open, cleanup: async () => {} };
+  });
+
+  it('lets two replicas take turns on one upload, each resuming where the other stopped', async () => {
+    const container = azurite.freshContainer();
+    const [a, b] = await Promise.all([1, 2].map(() => AzureBlobStore.open({ connectionString: azurite.connectionString }, container)));
+    const bytes = randomBytes(3_000);
+    await a!.appendChunk('turns', 0, bytes.subarray(0, 1_000));
+    await b!.appendChunk('turns', await b!.uploadedBytes('turns'), bytes.subarray(1_000, 2_000));
+    // A still remembers ending at 1,000; the upload moved on under it.
+    await expect(a!.appendChunk('turns', 1_000, bytes.subarray(1_000, 2_000))).resolves.toBe(2_000);
+    await a!.appendChunk('turns', 2_000, bytes.subarray(2_000));
+    expect(await b!.commitUpload('turns', { size: 3_000, sha256: sha256(bytes) })).toMatchObject({ sha256: sha256(bytes), size: 3_000 });
+    expect((await readAll(await a!.read(sha256(bytes)))).equals(bytes)).toBe(true);
+  });
+});
+
 describe('FsBlobStore on disk', () => {
   let root: string;
   beforeAll(async () => {
@@ -219,6 +257,15 @@ describe('FsBlobStore on disk', () => {
     expect(await restarted.uploadedBytes('z')).toBe(1_000);
     await restarted.appendChunk('z', 1_000, bytes.subarray(1_000));
     expect((await restarted.commitUpload('z', { size: 2_000, sha256: sha256(bytes) })).sha256).toBe(sha256(bytes));
+  });
+
+  it('lists an upload directory a crash left without its files, so the reaper clears it', async () => {
+    const dir = join(root, 'begun');
+    const store = await FsBlobStore.open(dir);
+    await mkdir(join(dir, 'uploads', 'half-begun'));
+    expect(await store.listIdleUploads(new Date(Date.now() + 60_000))).toEqual([{ uploadId: 'half-begun', bytes: 0, lastWriteAt: expect.any(Date) }]);
+    await store.appendChunk('half-begun', 0, Buffer.from('now whole'));
+    expect(await store.uploadedBytes('half-begun')).toBe(9);
   });
 
   it('keeps blobs and uploads owner only, in blobs/sha256/ab/cdef…', async () => {

@@ -187,6 +187,20 @@ export function resolveRange(sha256: Sha256Hex, size: number, range: ByteRange |
   return { start, end: range?.length === undefined ? size : Math.min(size, start + range.length) };
 }
 
+/** The arguments of appendChunk, checked the same way by every provider. */
+export function checkAppend(uploadId: string, offset: number, chunk: Uint8Array): void {
+  checkUploadId(uploadId);
+  checkByteCount('offset', offset);
+  if (chunk.length === 0) throw new InvalidBlobArgument(`upload ${uploadId}: a chunk must hold at least one byte`);
+}
+
+/** The arguments of commitUpload, checked the same way by every provider. */
+export function checkCommit(uploadId: string, expected: { size: number; sha256: Sha256Hex }): void {
+  checkUploadId(uploadId);
+  checkByteCount('size', expected.size);
+  checkSha256(expected.sha256);
+}
+
 export function checkByteCount(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidBlobArgument(`${name} must be a whole number of bytes >= 0, not ${value}`);
 }

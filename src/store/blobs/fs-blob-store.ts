@@ -22,26 +22,11 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, uti
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
-import {
-  BlobNotFound,
-  checkByteCount,
-  checkSha256,
-  checkUploadId,
-  InvalidBlobArgument,
-  resolveRange,
-  UploadDigestMismatch,
-  UploadOffsetMismatch,
-  UploadSizeMismatch,
-  UPLOAD_ID_PATTERN,
-  type BlobInfo,
-  type BlobStore,
-  type ByteRange,
-  type CommittedBlob,
-  type Sha256Hex,
-  type UploadInfo,
-} from './blob-store.js';
+import { BlobNotFound, checkAppend, checkCommit, checkSha256, checkUploadId, resolveRange, UPLOAD_ID_PATTERN, UploadDigestMismatch, UploadOffsetMismatch, UploadSizeMismatch, type BlobInfo, type BlobStore, type ByteRange, type CommittedBlob, type Sha256Hex, type UploadInfo } from './blob-store.js';
 import { KeyedLock } from './keyed-lock.js';
 import { chainedRecords, chunkSha256, coveredBytes, encodeRecord, JOURNAL_RECORD_BYTES } from './upload-journal.js';
+
+const READ_PIECE_BYTES = 1 << 20;
 
 /** What this process knows of an upload it has touched; `hash` covers exactly `bytes`. */
 interface UploadState {
@@ -70,9 +55,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async appendChunk(uploadId: string, offset: number, chunk: Uint8Array): Promise<number> {
-    checkUploadId(uploadId);
-    checkByteCount('offset', offset);
-    if (chunk.length === 0) throw new InvalidBlobArgument(`upload ${uploadId}: a chunk must hold at least one byte`);
+    checkAppend(uploadId, offset, chunk);
     return this.locks.run(`upload:${uploadId}`, async () => {
       const known = await this.recover(uploadId);
       if (offset !== (known?.bytes ?? 0)) throw new UploadOffsetMismatch(uploadId, offset, known?.bytes ?? 0);
@@ -100,9 +83,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async commitUpload(uploadId: string, expected: { size: number; sha256: Sha256Hex }): Promise<CommittedBlob> {
-    checkUploadId(uploadId);
-    checkByteCount('size', expected.size);
-    checkSha256(expected.sha256);
+    checkCommit(uploadId, expected);
     return this.locks.run(`upload:${uploadId}`, async () => {
       const state = (await this.recover(uploadId)) ?? (expected.size === 0 ? await this.begin(uploadId) : null);
       if (state === null) return this.alreadyStored(uploadId, expected);
@@ -142,8 +123,9 @@ export class FsBlobStore implements BlobStore {
       if (!UPLOAD_ID_PATTERN.test(uploadId)) continue;
       const info = await this.locks.run(`upload:${uploadId}`, async () => {
         const state = await this.recover(uploadId);
-        const lastWriteAt = await modifiedAt(join(this.uploadDir(uploadId), 'journal'));
-        return state === null || lastWriteAt === null ? null : { uploadId, bytes: state.bytes, lastWriteAt };
+        // No journal: a crash inside begin left the directory alone; listed so it is cleared.
+        const lastWriteAt = (await modifiedAt(join(this.uploadDir(uploadId), 'journal'))) ?? (await modifiedAt(this.uploadDir(uploadId)));
+        return lastWriteAt === null ? null : { uploadId, bytes: state?.bytes ?? 0, lastWriteAt };
       });
       if (info !== null && info.lastWriteAt < before) idle.push(info);
     }
@@ -176,7 +158,8 @@ export class FsBlobStore implements BlobStore {
         await file.close();
         return Readable.from([]);
       }
-      return createReadStream('', { fd: file, start, end: end - 1 });
+      // 1 MiB reads rather than the default 64 KiB: a sixteenth of the thread-pool round trips.
+      return createReadStream('', { fd: file, start, end: end - 1, highWaterMark: READ_PIECE_BYTES });
     } catch (err) {
       await file.close();
       throw err;
