@@ -25,15 +25,25 @@ import { createFactoryClient, openFactoryStream, type FactoryStream } from './gr
 import { Heartbeater } from './heartbeat.js';
 import { artifactsDirOf, COST_FILE, COST_NOTICE_FILE, runSpecFromOffer, startJob, type JobProcess, type RunAsUser } from './job-process.js';
 import { ArtifactClient } from './artifact-client.js';
-import { ArtifactUploader } from './artifact-uploader.js';
+import { ArtifactUploader, chunksOf } from './artifact-uploader.js';
 import { CostMeter } from './cost-meter.js';
 import { LogBatcher } from './log-batcher.js';
 import { jobResult, PENDING_RESULTS_FILE, PendingResults } from './pending-results.js';
 import { ReconnectPolicy } from './reconnect.js';
 import { Uplink } from './uplink.js';
+import type { FetchChannel } from './artifact-fetch.js';
+import { fetchInputs } from './input-fetch.js';
+import { CHECKPOINT_CONTENT_TYPE, CheckpointWatcher, restoreLatestCheckpoint, type PackedCheckpoint } from './checkpoints.js';
+import { ArtifactKind } from '../gen/ts/gigafactory/fleet/v1/artifact_pb.js';
 import { maxListedLeases } from '../src/domain/lease-book.js';
 import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
 import { VERSION } from '../src/version.js';
+
+/**
+ * The most an ending attempt waits for its last checkpoint upload before it reports its end: the
+ * next attempt then resumes from the checkpoint before, at most one heartbeat interval older.
+ */
+const FINAL_CHECKPOINT_WAIT_MS = 60_000;
 
 /** How long a job handed back at a drain's deadline gets between SIGTERM and SIGKILL. */
 const HAND_BACK_GRACE_MS = 10_000;
@@ -347,10 +357,12 @@ export class FactoryAgent {
   private async runJob(job: RunningJob, offer: LeaseOffer): Promise<void> {
     const ref = { jobId: offer.jobId, epoch: offer.epoch };
     const spec = runSpecFromOffer(offer);
+    let restored: { restoredSha256: string } | null = null;
     const proc = await startJob(spec, {
       workDir: this.opts.workDir,
       factoryId: this.factoryId,
       signal: job.notYetStarted.signal,
+      prepare: async (workspace) => void (restored = await this.prepareWorkspace(offer, workspace, job.notYetStarted.signal)),
       ...(this.opts.passEnv ? { passEnv: this.opts.passEnv } : {}),
       ...(this.opts.runAs ? { runAs: this.opts.runAs } : {}),
     });
@@ -367,7 +379,9 @@ export class FactoryAgent {
       report: (totalCost) => void this.uplink.sendControl({ case: 'costReport', value: { ...ref, totalCost } }),
       warn: (notice) => this.log.warn({ jobId: offer.jobId, epoch: String(offer.epoch), notice }, 'job nears its cost ceiling'),
     });
+    const checkpoints = await this.watchCheckpoints(offer, proc, restored);
     const report = await proc.done.finally(() => meter.stop()); // the result carries the final total
+    await checkpoints.end(report.outcome === 'succeeded' || job.stoppedFor === 'revoked');
     let chunks = 0;
     try {
       chunks = await batcher.flush();
@@ -389,6 +403,79 @@ export class FactoryAgent {
       return;
     }
     await this.report(jobResult(offer.jobId, offer.epoch, report, chunks), uploaded);
+  }
+
+  /**
+   * Fills a new attempt's workspace before its command starts: the inputs it names, and the job's
+   * latest checkpoint when an earlier attempt may have saved one.
+   */
+  private async prepareWorkspace(offer: LeaseOffer, workspace: string, signal: AbortSignal): Promise<{ restoredSha256: string } | null> {
+    const inputs = offer.job?.inputs ?? [];
+    const earlierAttempts = (offer.job?.attempts ?? []).some((a) => a.epoch < offer.epoch);
+    if (inputs.length === 0 && !earlierAttempts) return null;
+    const target = { factoryId: this.factoryId, jobId: offer.jobId, epoch: offer.epoch, workspace };
+    return this.withFetchChannel(async (channel) => {
+      await fetchInputs(channel, inputs, target, signal);
+      if (!earlierAttempts) return null;
+      const restored = await restoreLatestCheckpoint(channel, target, signal);
+      if (restored) this.log.info({ jobId: offer.jobId, epoch: String(offer.epoch), checkpoint: restored.name, files: restored.files }, 'checkpoint restored');
+      return restored ? { restoredSha256: restored.sha256 } : null;
+    });
+  }
+
+  /**
+   * Uploads the attempt's checkpoint dir on every heartbeat interval where it changed, in the
+   * background. `end` stops that; unless the attempt succeeded or lost its lease, it first uploads
+   * what the job saved in its last moments (a preemption's or cancel's grace), so the next attempt
+   * resumes from there. It runs before the end is reported, while the lease is still held and
+   * heartbeated: after the report a new attempt may begin, and this one's uploads would be stale.
+   */
+  private async watchCheckpoints(offer: LeaseOffer, proc: JobProcess, restored: { restoredSha256: string } | null): Promise<{ end: (skipFinal: boolean) => Promise<void> }> {
+    if (proc.pid === undefined) return { end: async () => {} };
+    const log = this.log.child({ jobId: offer.jobId, epoch: String(offer.epoch) });
+    const watcher = new CheckpointWatcher({ workspace: proc.workspace, log, upload: (cp) => this.uploadCheckpoint(offer, cp) });
+    if (restored) await watcher.markRestored(restored.restoredSha256);
+    const timer = setInterval(() => void watcher.tick(), this.heartbeatIntervalMs);
+    return {
+      end: async (skipFinal) => {
+        clearInterval(timer);
+        if (skipFinal) return;
+        let bound: NodeJS.Timeout | undefined;
+        const gaveUp = new Promise<void>((resolve) => (bound = setTimeout(resolve, FINAL_CHECKPOINT_WAIT_MS)));
+        await Promise.race([watcher.final(), gaveUp]).finally(() => clearTimeout(bound));
+      },
+    };
+  }
+
+  /** One checkpoint archive to the coordinator, as a CHECKPOINT of the attempt (resumable like any upload). */
+  private async uploadCheckpoint(offer: LeaseOffer, cp: PackedCheckpoint): Promise<void> {
+    const client = this.artifactClientNow();
+    const started = await client.startUpload({
+      factoryId: this.factoryId,
+      jobId: offer.jobId,
+      epoch: offer.epoch,
+      kind: ArtifactKind.CHECKPOINT,
+      name: cp.name,
+      sizeBytes: BigInt(cp.sizeBytes),
+      sha256: cp.sha256,
+      contentType: CHECKPOINT_CONTENT_TYPE,
+    });
+    if (started.artifact) return;
+    if (started.committedBytes < BigInt(cp.sizeBytes)) await client.uploadChunks(chunksOf(cp.file, started.uploadId, Number(started.committedBytes)), this.halt.signal);
+    await client.finishUpload(started.uploadId);
+  }
+
+  /**
+   * A channel of its own for artifact calls beside the stream (closed after), so a big fetch never
+   * queues behind the stream's heartbeats or outlives the session it began in.
+   */
+  private async withFetchChannel<T>(use: (channel: FetchChannel) => Promise<T>): Promise<T> {
+    const client = createFactoryClient(this.coordinators[this.nextCoordinator]!, this.opts.credentials ?? grpc.credentials.createInsecure());
+    try {
+      return await use({ client, metadata: this.tokens.metadata() });
+    } finally {
+      client.close();
+    }
   }
 
   /**

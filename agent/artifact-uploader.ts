@@ -207,7 +207,7 @@ async function digestOf(file: string): Promise<{ size: number; sha256: string }>
   return { size, sha256: hash.digest('hex') };
 }
 
-async function* chunksOf(file: string, uploadId: string, from: number): AsyncGenerator<{ uploadId: string; offset: bigint; data: Uint8Array }> {
+export async function* chunksOf(file: string, uploadId: string, from: number): AsyncGenerator<{ uploadId: string; offset: bigint; data: Uint8Array }> {
   let offset = from;
   for await (const chunk of createReadStream(file, { start: from, highWaterMark: UPLOAD_CHUNK_BYTES })) {
     const data = chunk as Buffer;

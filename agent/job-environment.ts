@@ -26,6 +26,8 @@ export interface JobEnvironmentInput {
   factoryId: string;
   /** The attempt's working directory (also HOME when the job runs as another user). */
   workspace: string;
+  /** GIGAFACTORY_CHECKPOINT_DIR: what the job saves here is uploaded, and restored into its next attempt. */
+  checkpointDir: string;
   costFile: string;
   /** Where the agent writes the cost notice (near the ceiling). */
   costNoticeFile: string;
@@ -55,6 +57,7 @@ export function jobEnvironment(input: JobEnvironmentInput, agentEnv: NodeJS.Proc
     GIGAFACTORY_JOB_ID: input.jobId,
     GIGAFACTORY_EPOCH: String(input.epoch),
     GIGAFACTORY_FACTORY_ID: input.factoryId,
+    GIGAFACTORY_CHECKPOINT_DIR: input.checkpointDir,
     GIGAFACTORY_WORK_DIR: input.workspace,
     GIGAFACTORY_COST_FILE: input.costFile,
     GIGAFACTORY_COST_NOTICE_FILE: input.costNoticeFile,

@@ -13,6 +13,7 @@ import type { AttemptReport } from '../src/domain/lifecycle.js';
 import { sumCostLines } from './cost-meter.js';
 import { makePassThroughDir, makePrivateDir } from '../src/private-files.js';
 import { jobEnvironment } from './job-environment.js';
+import { checkpointDirOf } from './checkpoints.js';
 
 /** What the agent needs to run one attempt; the wire form is a LeaseOffer. */
 export interface JobRunSpec {
@@ -54,6 +55,11 @@ export interface StartJobOptions {
    * with the abort's reason.
    */
   signal?: AbortSignal;
+  /**
+   * Runs in the made workspace before the command starts (inputs fetched, a checkpoint restored).
+   * A rejection fails the attempt with its message; the command does not start.
+   */
+  prepare?: (workspace: string) => Promise<void>;
 }
 
 /** One running (or already finished) attempt. */
@@ -133,6 +139,13 @@ export async function startJob(spec: JobRunSpec, opts: StartJobOptions): Promise
   } catch (err) {
     return notStarted(spec, workspace, `cannot create workspace ${workspace}: ${errorText(err)}`);
   }
+  if (opts.prepare) {
+    try {
+      await opts.prepare(workspace);
+    } catch (err) {
+      if (!opts.signal?.aborted) return notStarted(spec, workspace, `could not prepare the job: ${errorText(err)}`);
+    }
+  }
   if (opts.signal?.aborted) return notStarted(spec, workspace, `not started: ${errorText(opts.signal.reason)}`, 'cancelled');
   let child: ChildProcess;
   try {
@@ -153,9 +166,11 @@ async function makeWorkspace(workDir: string, workspace: string, runAs: RunAsUse
   (runAs ? makePassThroughDir : makePrivateDir)(path.join(workDir, 'jobs'));
   makePrivateDir(workspace);
   makePrivateDir(artifactsDirOf(workspace));
+  makePrivateDir(checkpointDirOf(workspace));
   if (runAs) {
     await chown(workspace, runAs.uid, runAs.gid);
     await chown(artifactsDirOf(workspace), runAs.uid, runAs.gid);
+    await chown(checkpointDirOf(workspace), runAs.uid, runAs.gid);
   }
 }
 
@@ -167,6 +182,7 @@ function spawnChild(program: string, args: string[], workspace: string, spec: Jo
       epoch: spec.epoch,
       factoryId: opts.factoryId,
       workspace,
+      checkpointDir: checkpointDirOf(workspace),
       costFile: path.join(workspace, COST_FILE),
       costNoticeFile: path.join(workspace, COST_NOTICE_FILE),
       artifactsDir: artifactsDirOf(workspace),

@@ -154,6 +154,7 @@ export function jobToWire(job: domain.JobRecord): Job {
     concurrencyLimit: job.concurrencyLimit ?? 0,
     scheduleId: job.scheduleId ?? '',
     review: job.review ? reviewToWire(job.review) : undefined,
+    inputs: job.inputs ?? [],
   });
 }
 

@@ -44,6 +44,7 @@ export function jobSpecFromRequest(req: SubmitJobRequest): JobSpec {
     ...(req.concurrencyLimit !== 0 ? { concurrencyLimit: req.concurrencyLimit } : {}),
     ...(req.reviewers.length ? { reviewers: [...req.reviewers], requireReview: true } : {}),
     ...(req.requiredApprovals !== undefined ? { requiredApprovals: req.requiredApprovals } : {}),
+    ...(req.inputs.length ? { inputs: req.inputs.map(({ from, name, path }) => ({ from, name, path })) } : {}),
   };
 }
 

@@ -152,7 +152,18 @@ export class Artifacts {
     if (source.jobId !== jobId && !(job.dependsOn ?? []).includes(source.jobId)) {
       throw failedPrecondition(`job ${jobId} does not depend on job ${source.jobId.slice(0, 80)}: it may fetch only its own files and its dependencies'`);
     }
+    if (source.kind === 'checkpoint' && source.name === '' && source.epoch === 0) return this.open(await this.#latestCheckpoint(source.jobId), offset, 0);
     return this.open(source, offset, 0);
+  }
+
+  /**
+   * The job's latest checkpoint: the last one of its latest attempt that saved any (an agent names
+   * them checkpoint-<ms>.tar, so name order is upload order within an attempt).
+   */
+  async #latestCheckpoint(jobId: string): Promise<ArtifactKey> {
+    const latest = (await this.deps.store.listArtifacts(jobId, { kind: 'checkpoint' })).at(-1);
+    if (!latest) throw notFound(`job ${jobId.slice(0, 80)} has no checkpoint`);
+    return latest;
   }
 
   #validated(d: UploadDeclaration): Omit<UploadRecord, 'productId' | 'createdAt'> {

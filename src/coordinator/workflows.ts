@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { DomainError, forItem, invalidArgument } from '../domain/errors.js';
 import { awaitedBy, describeCycle, findCycle, linkChildren, linkDependent, resolveBlocked } from '../domain/dag.js';
 import { isFinal, type JobRecord, type JobSpec, type JobStage } from '../domain/job.js';
+import { resolveInputs, type InputSource } from '../domain/job-inputs.js';
 import { JOB_LIMITS, validateJobSpec } from '../domain/job-spec.js';
 import type { Actor } from '../domain/lifecycle.js';
 import type { Logger } from '../logging.js';
@@ -88,8 +89,8 @@ export class Workflows {
       throw invalidArgument('depends_on_keys names siblings in the same AddChildren request; in SubmitJob, use depends_on with job ids');
     }
     const spec = this.jobs.withReview(validateJobSpec(input), actor);
-    await this.assertExist(spec.dependsOn ?? [], 'depends_on');
-    return this.storeAndLink(spec, actor);
+    const dependencies = await this.existing(spec.dependsOn ?? [], 'depends_on');
+    return this.storeAndLink(withResolvedInputs(spec, dependencies, 'inputs'), actor);
   }
 
   /**
@@ -112,8 +113,11 @@ export class Workflows {
       keyed.set(key, i);
       return spec;
     });
-    for (const [i, spec] of specs.entries()) await this.assertExist(spec.dependsOn ?? [], `jobs[${i}].depends_on`);
-    return Promise.all(specs.map((spec) => this.storeAndLink(spec, actor)));
+    const resolved: JobSpec[] = [];
+    for (const [i, spec] of specs.entries()) {
+      resolved.push(withResolvedInputs(spec, await this.existing(spec.dependsOn ?? [], `jobs[${i}].depends_on`), `jobs[${i}].inputs`));
+    }
+    return Promise.all(resolved.map((spec) => this.storeAndLink(spec, actor)));
   }
 
   /** Stores a checked job; a new one is linked to its dependencies and evaluated. */
@@ -141,19 +145,22 @@ export class Workflows {
       byKey.set(spec.idempotencyKey, i);
     });
     const ids = specs.map((spec) => childId(parent, spec.idempotencyKey, this.clock.now()));
-    const resolved: JobSpec[] = specs.map((spec, i) => {
-      const siblings = inputs[i]!.dependsOnKeys.map((key) => {
+    const siblingsOf = specs.map((_, i) =>
+      inputs[i]!.dependsOnKeys.map((key): InputSource => {
         const at = byKey.get(key);
         if (at === undefined) throw invalidArgument(`children[${i}].depends_on_keys: no child in this request has idempotency_key "${key}"`);
-        return ids[at]!;
-      });
-      const dependsOn = [...new Set([...(spec.dependsOn ?? []), ...siblings])];
-      if (dependsOn.length > JOB_LIMITS.maxDependencies) throw invalidArgument(`children[${i}] depends on ${dependsOn.length} jobs; at most ${JOB_LIMITS.maxDependencies}`);
-      return dependsOn.length ? { ...spec, dependsOn } : spec;
-    });
+        return { id: ids[at]!, idempotencyKey: key };
+      }),
+    );
     const newIds = new Set(ids);
-    for (const [i, spec] of resolved.entries()) {
-      await this.assertExist((spec.dependsOn ?? []).filter((id) => !newIds.has(id)), `children[${i}].depends_on`);
+    const resolved: JobSpec[] = [];
+    for (const [i, spec] of specs.entries()) {
+      const siblings = siblingsOf[i]!;
+      const dependsOn = [...new Set([...(spec.dependsOn ?? []), ...siblings.map((s) => s.id)])];
+      if (dependsOn.length > JOB_LIMITS.maxDependencies) throw invalidArgument(`children[${i}] depends on ${dependsOn.length} jobs; at most ${JOB_LIMITS.maxDependencies}`);
+      const existing = await this.existing((spec.dependsOn ?? []).filter((id) => !newIds.has(id)), `children[${i}].depends_on`);
+      const linked = dependsOn.length ? { ...spec, dependsOn } : spec;
+      resolved.push(withResolvedInputs(linked, [...existing, ...siblings], `children[${i}].inputs`));
     }
     await this.refuseCycles(parent, ids, resolved);
 
@@ -270,10 +277,15 @@ export class Workflows {
     if (job.stage === 'blocked') await this.evaluate(job.id);
   }
 
-  private async assertExist(ids: readonly string[], field: string): Promise<void> {
+  /** The jobs `ids` names, each of which must exist. */
+  private async existing(ids: readonly string[], field: string): Promise<JobRecord[]> {
+    const found: JobRecord[] = [];
     for (const [i, id] of ids.entries()) {
-      if (!(await this.store.getJob(id))) throw invalidArgument(`${field}[${i}]: job ${id} does not exist`);
+      const job = await this.store.getJob(id);
+      if (!job) throw invalidArgument(`${field}[${i}]: job ${id} does not exist`);
+      found.push(job);
     }
+    return found;
   }
 
   /**
@@ -310,6 +322,11 @@ export class Workflows {
       throw invalidArgument(`dependency cycle: ${describeCycle(cycle, label)}; jobs in a cycle would wait for each other forever`);
     }
   }
+}
+
+/** The spec with each input's `from` resolved to the id of one of its dependencies. */
+function withResolvedInputs(spec: JobSpec, dependencies: readonly InputSource[], field: string): JobSpec {
+  return spec.inputs?.length ? { ...spec, inputs: resolveInputs(spec.inputs, dependencies, field) } : spec;
 }
 
 /** A keyed child's id is derived from its parent and key (a retried request names the same job). */

@@ -6,6 +6,7 @@ import { invalidArgument } from './errors.js';
 import type { JobSpec, LabelRequirement } from './job.js';
 import { validateWeights } from './scheduler.js';
 import { validateCost } from './budget.js';
+import { validateInputs } from './job-inputs.js';
 
 export const JOB_LIMITS = {
   defaultMaxAttempts: 3,
@@ -65,6 +66,7 @@ export function validateJobSpec(input: JobSpec): JobSpec {
   if (spec.estimatedCost !== undefined) validateCost(spec.estimatedCost, 'estimated_cost');
   if (spec.costCeiling !== undefined) validateCost(spec.costCeiling, 'cost_ceiling');
   if (spec.dependsOn !== undefined) spec.dependsOn = validateDependsOn(spec.dependsOn);
+  if (spec.inputs !== undefined) spec.inputs = validateInputs(spec.inputs);
   validateStart(spec);
   validateConcurrency(spec);
   if (spec.maxAttempts === 0) spec.maxAttempts = JOB_LIMITS.defaultMaxAttempts;

@@ -4,6 +4,7 @@
  * one job is one record and every transition is one compare-and-set on it.
  */
 import type { ReviewRouting } from './review.js';
+import type { JobInput } from './job-inputs.js';
 
 export const JOB_STAGES = [
   'queued',
@@ -168,6 +169,8 @@ export interface JobRecord {
   scheduleId?: string;
   /** Who must approve the work and who has (absent: any operator ships it). */
   review?: ReviewRouting;
+  /** Artifacts of dependencies fetched into the work dir before each attempt (`from` is a job id). */
+  inputs?: JobInput[];
 }
 
 /** Where a job came from in an issue tracker. The external id never changes for a job. */
@@ -248,4 +251,6 @@ export interface JobSpec {
   requiredApprovals?: number;
   /** Set by the coordinator from reviewers, requiredApprovals and the product's review policy. */
   review?: ReviewRouting;
+  /** Artifacts of dependencies to fetch into the work dir (domain/job-inputs.ts). */
+  inputs?: JobInput[];
 }

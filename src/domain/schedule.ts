@@ -79,6 +79,7 @@ function validateTemplate(template: JobSpec): JobSpec {
   if (template.idempotencyKey) throw invalidArgument('idempotency_key must be empty: each run gets a key derived from the schedule and its slot');
   if (template.runAt !== undefined || template.delayMs !== undefined) throw invalidArgument('run_at and delay must be unset: the schedule decides when runs start');
   if (template.dependsOn?.length) throw invalidArgument('depends_on must be empty: a run cannot wait for fixed jobs');
+  if (template.inputs?.length) throw invalidArgument('inputs must be empty: a run has no dependencies to fetch artifacts from');
   return validateJobSpec(template);
 }
 

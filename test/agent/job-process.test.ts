@@ -99,9 +99,9 @@ describe('job process', () => {
       const env = Object.fromEntries(out.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
       // `env` itself may add nothing; sh is not involved. PWD is absent too: no shell set it.
       expect(Object.keys(env).sort()).toEqual(
-        ['FOO', 'GIGAFACTORY_ARTIFACTS_DIR', 'GIGAFACTORY_COST_FILE', 'GIGAFACTORY_COST_NOTICE_FILE', 'GIGAFACTORY_EPOCH', 'GIGAFACTORY_FACTORY_ID', 'GIGAFACTORY_JOB_ID', 'GIGAFACTORY_LEASE_TOKEN', 'GIGAFACTORY_TEST_PASSED', 'GIGAFACTORY_WORK_DIR', ...['HOME', 'LANG', 'PATH'].filter((n) => process.env[n] !== undefined)].sort(),
+        ['FOO', 'GIGAFACTORY_ARTIFACTS_DIR', 'GIGAFACTORY_CHECKPOINT_DIR', 'GIGAFACTORY_COST_FILE', 'GIGAFACTORY_COST_NOTICE_FILE', 'GIGAFACTORY_EPOCH', 'GIGAFACTORY_FACTORY_ID', 'GIGAFACTORY_JOB_ID', 'GIGAFACTORY_LEASE_TOKEN', 'GIGAFACTORY_TEST_PASSED', 'GIGAFACTORY_WORK_DIR', ...['HOME', 'LANG', 'PATH'].filter((n) => process.env[n] !== undefined)].sort(),
       );
-      expect(env).toMatchObject({ FOO: 'bar', GIGAFACTORY_TEST_PASSED: 'passed-through', GIGAFACTORY_FACTORY_ID: 'f-1', GIGAFACTORY_WORK_DIR: job.workspace, GIGAFACTORY_JOB_ID: 'job-1', GIGAFACTORY_EPOCH: '7', GIGAFACTORY_ARTIFACTS_DIR: join(job.workspace, '.gigafactory-artifacts') });
+      expect(env).toMatchObject({ FOO: 'bar', GIGAFACTORY_TEST_PASSED: 'passed-through', GIGAFACTORY_FACTORY_ID: 'f-1', GIGAFACTORY_WORK_DIR: job.workspace, GIGAFACTORY_CHECKPOINT_DIR: join(job.workspace, '.gigafactory-checkpoint'), GIGAFACTORY_ARTIFACTS_DIR: join(job.workspace, '.gigafactory-artifacts'), GIGAFACTORY_JOB_ID: 'job-1', GIGAFACTORY_EPOCH: '7' });
     } finally {
       delete process.env.GIGAFACTORY_TEST_AGENT_SECRET;
       delete process.env.GIGAFACTORY_TEST_PASSED;

@@ -152,3 +152,12 @@ export function percent(part: number, whole: number): string {
 export function commandLine(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
+
+/** A byte count for people: B, KiB, MiB, GiB. */
+export function formatBytes(n: number | bigint): string {
+  const v = Number(n);
+  if (v < 1024) return `${v} B`;
+  if (v < 1024 * 1024) return `${(v / 1024).toFixed(1)} KiB`;
+  if (v < 1024 ** 3) return `${(v / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(v / 1024 ** 3).toFixed(1)} GiB`;
+}

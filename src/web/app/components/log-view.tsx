@@ -8,7 +8,7 @@ import type { JSX } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { LogStream } from '../../../../gen/ts/gigafactory/fleet/v1/log_pb.js';
 import { styleCss, type Segment } from '../ansi.js';
-import { clockTime, plural } from '../format.js';
+import { clockTime, formatBytes, plural } from '../format.js';
 import { lineText, type LogBuffer, type LogLine } from '../log-buffer.js';
 
 /** Lines rendered at once; the download has everything. */
@@ -205,10 +205,4 @@ function renderSegments(segments: Segment[], needle: string): JSX.Element[] {
     if (cursor < end) out.push(<span key={key++} style={style}>{text.slice(cursor, end)}</span>);
   }
   return out;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -15,6 +15,7 @@ import { Chips, CopyButton, Empty, ErrorBanner, OutcomeBadge, Panel, StageBadge,
 import { describeError, sentence } from '../errors.js';
 import { ConfirmAction } from '../components/confirm.js';
 import { DagPanel } from '../components/dag-graph.js';
+import { ArtifactsPanel } from '../components/artifacts-panel.js';
 import { PlacementPanel, ScoreBar, scoreText } from '../components/placement.js';
 import { absoluteTime, clockTime, commandLine, durationOf, formatCost, formatDuration, isFinal, ms, REQUEUABLE, requirementText, runTime, STAGES } from '../format.js';
 import { LogBuffer } from '../log-buffer.js';
@@ -225,6 +226,7 @@ export function JobDetailPage({ jobId }: { jobId: string }): JSX.Element {
       {!final && start !== null && job.stage !== JobStage.AWAITING_REVIEW && job.stage !== JobStage.BLOCKED && <PlacementPanel job={job} />}
 
       <DagPanel jobId={job.id} />
+      <ArtifactsPanel job={job} />
       <Panel title="Attempts">
         {job.attempts.length ? (
           <div class="table-wrap">

@@ -1,3 +1,4 @@
+from gigafactory.fleet.v1 import job_inputs_pb2 as _job_inputs_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -64,7 +65,7 @@ class Attempt(_message.Message):
     def __init__(self, epoch: _Optional[int] = ..., factory_id: _Optional[str] = ..., offer_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., exit_code: _Optional[int] = ..., message: _Optional[str] = ..., decision: _Optional[_Union[ScoreBreakdown, _Mapping]] = ..., cost: _Optional[float] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "children", "command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost", "cost_ceiling", "create_time", "dependents", "depends_on", "end_time", "env", "epoch", "estimated_cost", "exit_code", "external_id", "external_labels", "external_url", "id", "idempotency_key", "lease", "max_attempts", "not_before_time", "on_dependency_failure", "parent_id", "preemption_streak", "priority", "product_id", "reason", "require_review", "required_labels", "result", "review", "revision", "run_at", "schedule_id", "stage", "start_time", "timeout", "title", "update_time"]
+    __slots__ = ["attempt_count", "attempts", "cancel_request_time", "children", "command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost", "cost_ceiling", "create_time", "dependents", "depends_on", "end_time", "env", "epoch", "estimated_cost", "exit_code", "external_id", "external_labels", "external_url", "id", "idempotency_key", "inputs", "lease", "max_attempts", "not_before_time", "on_dependency_failure", "parent_id", "preemption_streak", "priority", "product_id", "reason", "require_review", "required_labels", "result", "review", "revision", "run_at", "schedule_id", "stage", "start_time", "timeout", "title", "update_time"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +103,7 @@ class Job(_message.Message):
     EXTERNAL_URL_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
     LEASE_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NOT_BEFORE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +148,7 @@ class Job(_message.Message):
     external_url: str
     id: str
     idempotency_key: str
+    inputs: _containers.RepeatedCompositeFieldContainer[_job_inputs_pb2.JobInput]
     lease: Lease
     max_attempts: int
     not_before_time: _timestamp_pb2.Timestamp
@@ -167,7 +170,7 @@ class Job(_message.Message):
     timeout: _duration_pb2.Duration
     title: str
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ..., parent_id: _Optional[str] = ..., children: _Optional[_Iterable[str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., on_dependency_failure: _Optional[_Union[DependencyFailurePolicy, str]] = ..., estimated_cost: _Optional[float] = ..., cost: _Optional[float] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., external_labels: _Optional[_Mapping[str, str]] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., schedule_id: _Optional[str] = ..., review: _Optional[_Union[JobReview, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., epoch: _Optional[int] = ..., attempt_count: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_before_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., result: _Optional[str] = ..., cancel_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., reason: _Optional[str] = ..., preemption_streak: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ..., parent_id: _Optional[str] = ..., children: _Optional[_Iterable[str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., on_dependency_failure: _Optional[_Union[DependencyFailurePolicy, str]] = ..., estimated_cost: _Optional[float] = ..., cost: _Optional[float] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., external_labels: _Optional[_Mapping[str, str]] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., schedule_id: _Optional[str] = ..., review: _Optional[_Union[JobReview, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_job_inputs_pb2.JobInput, _Mapping]]] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ["actor", "epoch", "from_stage", "job", "job_id", "kind", "message", "revision", "time", "to_stage"]

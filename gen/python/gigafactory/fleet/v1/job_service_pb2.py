@@ -13,12 +13,13 @@ _sym_db = _symbol_database.Default()
 
 from gigafactory.fleet.v1 import job_pb2 as gigafactory_dot_fleet_dot_v1_dot_job__pb2
 from gigafactory.fleet.v1 import job_artifacts_pb2 as gigafactory_dot_fleet_dot_v1_dot_job__artifacts__pb2
+from gigafactory.fleet.v1 import job_inputs_pb2 as gigafactory_dot_fleet_dot_v1_dot_job__inputs__pb2
 from gigafactory.fleet.v1 import log_pb2 as gigafactory_dot_fleet_dot_v1_dot_log__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&gigafactory/fleet/v1/job_service.proto\x12\x14gigafactory.fleet.v1\x1a\x1egigafactory/fleet/v1/job.proto\x1a(gigafactory/fleet/v1/job_artifacts.proto\x1a\x1egigafactory/fleet/v1/log.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfe\x08\n\x10SubmitJobRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n\x07\x63ommand\x18\x03 \x03(\tR\x07\x63ommand\x12\x41\n\x03\x65nv\x18\x04 \x03(\x0b\x32/.gigafactory.fleet.v1.SubmitJobRequest.EnvEntryR\x03\x65nv\x12O\n\x0frequired_labels\x18\x05 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12\x1a\n\x08priority\x18\x06 \x01(\x05R\x08priority\x12\'\n\x0fidempotency_key\x18\x07 \x01(\tR\x0eidempotencyKey\x12!\n\x0cmax_attempts\x18\x08 \x01(\x05R\x0bmaxAttempts\x12\x33\n\x07timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12>\n\x07weights\x18\n \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x07weights\x12\x1d\n\ndepends_on\x18\x0b \x03(\tR\tdependsOn\x12&\n\x0f\x64\x65pends_on_keys\x18\x0c \x03(\tR\rdependsOnKeys\x12\x61\n\x15on_dependency_failure\x18\r \x01(\x0e\x32-.gigafactory.fleet.v1.DependencyFailurePolicyR\x13onDependencyFailure\x12%\n\x0erequire_review\x18\x0e \x01(\x08R\rrequireReview\x12\x34\n\x16\x63omplete_with_children\x18\x0f \x01(\x08R\x14\x63ompleteWithChildren\x12%\n\x0e\x65stimated_cost\x18\x10 \x01(\x01R\restimatedCost\x12!\n\x0c\x63ost_ceiling\x18\x11 \x01(\x01R\x0b\x63ostCeiling\x12\x31\n\x06run_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05runAt\x12/\n\x05\x64\x65lay\x18\x13 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05\x64\x65lay\x12\'\n\x0f\x63oncurrency_key\x18\x14 \x01(\tR\x0e\x63oncurrencyKey\x12+\n\x11\x63oncurrency_limit\x18\x15 \x01(\x05R\x10\x63oncurrencyLimit\x12\x1c\n\treviewers\x18< \x03(\tR\treviewers\x12\x32\n\x12required_approvals\x18= \x01(\rH\x00R\x11requiredApprovals\x88\x01\x01\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x42\x15\n\x13_required_approvals\"Z\n\x11SubmitJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\x12\x18\n\x07\x63reated\x18\x02 \x01(\x08R\x07\x63reated\"O\n\x11SubmitJobsRequest\x12:\n\x04jobs\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.SubmitJobRequestR\x04jobs\"W\n\x12SubmitJobsResponse\x12\x41\n\x07results\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.SubmitJobResponseR\x07results\"&\n\rGetJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\"=\n\x0eGetJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"\xa9\x02\n\x0fListJobsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x36\n\x06stages\x18\x02 \x03(\x0e\x32\x1e.gigafactory.fleet.v1.JobStageR\x06stages\x12\x14\n\x05label\x18\x03 \x01(\tR\x05label\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x05 \x01(\tR\tpageToken\x12\x14\n\x05query\x18\x06 \x01(\tR\x05query\x12\x39\n\x08order_by\x18\x07 \x01(\x0e\x32\x1e.gigafactory.fleet.v1.JobOrderR\x07orderBy\x12\x1c\n\tascending\x18\x08 \x01(\x08R\tascending\"i\n\x10ListJobsResponse\x12-\n\x04jobs\x18\x01 \x03(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x04jobs\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"A\n\x10\x43\x61ncelJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"@\n\x11\x43\x61ncelJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"o\n\x10WatchJobsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x15\n\x06job_id\x18\x02 \x01(\tR\x05jobId\x12%\n\x0e\x61\x66ter_revision\x18\x03 \x01(\x03R\rafterRevision\"I\n\x11WatchJobsResponse\x12\x34\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1e.gigafactory.fleet.v1.JobEventR\x05\x65vent\"\x88\x01\n\x0fTailLogsRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06\x66ollow\x18\x02 \x01(\x08R\x06\x66ollow\x12\x1f\n\x0b\x61\x66ter_epoch\x18\x03 \x01(\x03R\nafterEpoch\x12%\n\x0e\x61\x66ter_sequence\x18\x04 \x01(\x03R\rafterSequence\"\x8c\x01\n\x0eGetLogsRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1f\n\x0b\x61\x66ter_epoch\x18\x02 \x01(\x03R\nafterEpoch\x12%\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x03R\rafterSequence\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\"q\n\x0fGetLogsResponse\x12\x36\n\x06\x63hunks\x18\x01 \x03(\x0b\x32\x1e.gigafactory.fleet.v1.LogChunkR\x06\x63hunks\x12\x12\n\x04more\x18\x02 \x01(\x08R\x04more\x12\x12\n\x04text\x18\x03 \x01(\tR\x04text\"H\n\x10TailLogsResponse\x12\x34\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1e.gigafactory.fleet.v1.LogChunkR\x05\x63hunk\",\n\x13\x45xplainScoreRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\"Q\n\x0b\x46ilterCheck\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n\x06passed\x18\x02 \x01(\x08R\x06passed\x12\x16\n\x06\x64\x65tail\x18\x03 \x01(\tR\x06\x64\x65tail\"\xc2\x01\n\x12\x46\x61\x63toryExplanation\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06passed\x18\x02 \x01(\x08R\x06passed\x12\x39\n\x06\x63hecks\x18\x03 \x03(\x0b\x32!.gigafactory.fleet.v1.FilterCheckR\x06\x63hecks\x12:\n\x05score\x18\x04 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoreBreakdownR\x05score\"\xbe\x03\n\x14\x45xplainScoreResponse\x12\x46\n\tfactories\x18\x01 \x03(\x0b\x32(.gigafactory.fleet.v1.FactoryExplanationR\tfactories\x12>\n\x07weights\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x07weights\x12-\n\x12unplaceable_reason\x18\x03 \x01(\tR\x11unplaceableReason\x12I\n\rlast_decision\x18\x04 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoreBreakdownR\x0clastDecision\x12\x37\n\x18last_decision_factory_id\x18\x05 \x01(\tR\x15lastDecisionFactoryId\x12\'\n\x0fwaiting_reasons\x18\x06 \x03(\tR\x0ewaitingReasons\x12\x42\n\x0fnot_before_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rnotBeforeTime\"?\n\x0eShipJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\">\n\x0fShipJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"A\n\x10RejectJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"@\n\x11RejectJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"B\n\x11RequeueJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"A\n\x12RequeueJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"u\n\x12\x41\x64\x64\x43hildrenRequest\x12\x1b\n\tparent_id\x18\x01 \x01(\tR\x08parentId\x12\x42\n\x08\x63hildren\x18\x02 \x03(\x0b\x32&.gigafactory.fleet.v1.SubmitJobRequestR\x08\x63hildren\"\x7f\n\x13\x41\x64\x64\x43hildrenResponse\x12\x35\n\x08\x63hildren\x18\x01 \x03(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x08\x63hildren\x12\x31\n\x06parent\x18\x02 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x06parent\"&\n\rGetDagRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\"\xa3\x01\n\x07\x44\x61gNode\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x34\n\x05stage\x18\x03 \x01(\x0e\x32\x1e.gigafactory.fleet.v1.JobStageR\x05stage\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n\nproduct_id\x18\x05 \x01(\tR\tproductId\"|\n\x07\x44\x61gEdge\x12\x1e\n\x0b\x66rom_job_id\x18\x01 \x01(\tR\tfromJobId\x12\x1a\n\tto_job_id\x18\x02 \x01(\tR\x07toJobId\x12\x35\n\x04kind\x18\x03 \x01(\x0e\x32!.gigafactory.fleet.v1.DagEdgeKindR\x04kind\"\x98\x01\n\x0eGetDagResponse\x12\x33\n\x05nodes\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.DagNodeR\x05nodes\x12\x33\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.DagEdgeR\x05\x65\x64ges\x12\x1c\n\ttruncated\x18\x03 \x01(\x08R\ttruncated*\x84\x01\n\x08JobOrder\x12\x19\n\x15JOB_ORDER_UNSPECIFIED\x10\x00\x12\x19\n\x15JOB_ORDER_CREATE_TIME\x10\x01\x12\x16\n\x12JOB_ORDER_PRIORITY\x10\x02\x12\x15\n\x11JOB_ORDER_PRODUCT\x10\x03\x12\x13\n\x0fJOB_ORDER_STAGE\x10\x04*c\n\x0b\x44\x61gEdgeKind\x12\x1d\n\x19\x44\x41G_EDGE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44\x41G_EDGE_KIND_DEPENDS_ON\x10\x01\x12\x17\n\x13\x44\x41G_EDGE_KIND_CHILD\x10\x02\x32\x84\x0c\n\nJobService\x12\\\n\tSubmitJob\x12&.gigafactory.fleet.v1.SubmitJobRequest\x1a\'.gigafactory.fleet.v1.SubmitJobResponse\x12_\n\nSubmitJobs\x12\'.gigafactory.fleet.v1.SubmitJobsRequest\x1a(.gigafactory.fleet.v1.SubmitJobsResponse\x12S\n\x06GetJob\x12#.gigafactory.fleet.v1.GetJobRequest\x1a$.gigafactory.fleet.v1.GetJobResponse\x12Y\n\x08ListJobs\x12%.gigafactory.fleet.v1.ListJobsRequest\x1a&.gigafactory.fleet.v1.ListJobsResponse\x12\\\n\tCancelJob\x12&.gigafactory.fleet.v1.CancelJobRequest\x1a\'.gigafactory.fleet.v1.CancelJobResponse\x12^\n\tWatchJobs\x12&.gigafactory.fleet.v1.WatchJobsRequest\x1a\'.gigafactory.fleet.v1.WatchJobsResponse0\x01\x12[\n\x08TailLogs\x12%.gigafactory.fleet.v1.TailLogsRequest\x1a&.gigafactory.fleet.v1.TailLogsResponse0\x01\x12V\n\x07GetLogs\x12$.gigafactory.fleet.v1.GetLogsRequest\x1a%.gigafactory.fleet.v1.GetLogsResponse\x12\x65\n\x0c\x45xplainScore\x12).gigafactory.fleet.v1.ExplainScoreRequest\x1a*.gigafactory.fleet.v1.ExplainScoreResponse\x12V\n\x07ShipJob\x12$.gigafactory.fleet.v1.ShipJobRequest\x1a%.gigafactory.fleet.v1.ShipJobResponse\x12\\\n\tRejectJob\x12&.gigafactory.fleet.v1.RejectJobRequest\x1a\'.gigafactory.fleet.v1.RejectJobResponse\x12_\n\nRequeueJob\x12\'.gigafactory.fleet.v1.RequeueJobRequest\x1a(.gigafactory.fleet.v1.RequeueJobResponse\x12\x62\n\x0b\x41\x64\x64\x43hildren\x12(.gigafactory.fleet.v1.AddChildrenRequest\x1a).gigafactory.fleet.v1.AddChildrenResponse\x12S\n\x06GetDag\x12#.gigafactory.fleet.v1.GetDagRequest\x1a$.gigafactory.fleet.v1.GetDagResponse\x12h\n\rListArtifacts\x12*.gigafactory.fleet.v1.ListArtifactsRequest\x1a+.gigafactory.fleet.v1.ListArtifactsResponse\x12s\n\x10\x44ownloadArtifact\x12-.gigafactory.fleet.v1.DownloadArtifactRequest\x1a..gigafactory.fleet.v1.DownloadArtifactResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&gigafactory/fleet/v1/job_service.proto\x12\x14gigafactory.fleet.v1\x1a\x1egigafactory/fleet/v1/job.proto\x1a(gigafactory/fleet/v1/job_artifacts.proto\x1a%gigafactory/fleet/v1/job_inputs.proto\x1a\x1egigafactory/fleet/v1/log.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\t\n\x10SubmitJobRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n\x07\x63ommand\x18\x03 \x03(\tR\x07\x63ommand\x12\x41\n\x03\x65nv\x18\x04 \x03(\x0b\x32/.gigafactory.fleet.v1.SubmitJobRequest.EnvEntryR\x03\x65nv\x12O\n\x0frequired_labels\x18\x05 \x03(\x0b\x32&.gigafactory.fleet.v1.LabelRequirementR\x0erequiredLabels\x12\x1a\n\x08priority\x18\x06 \x01(\x05R\x08priority\x12\'\n\x0fidempotency_key\x18\x07 \x01(\tR\x0eidempotencyKey\x12!\n\x0cmax_attempts\x18\x08 \x01(\x05R\x0bmaxAttempts\x12\x33\n\x07timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12>\n\x07weights\x18\n \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x07weights\x12\x1d\n\ndepends_on\x18\x0b \x03(\tR\tdependsOn\x12&\n\x0f\x64\x65pends_on_keys\x18\x0c \x03(\tR\rdependsOnKeys\x12\x61\n\x15on_dependency_failure\x18\r \x01(\x0e\x32-.gigafactory.fleet.v1.DependencyFailurePolicyR\x13onDependencyFailure\x12%\n\x0erequire_review\x18\x0e \x01(\x08R\rrequireReview\x12\x34\n\x16\x63omplete_with_children\x18\x0f \x01(\x08R\x14\x63ompleteWithChildren\x12%\n\x0e\x65stimated_cost\x18\x10 \x01(\x01R\restimatedCost\x12!\n\x0c\x63ost_ceiling\x18\x11 \x01(\x01R\x0b\x63ostCeiling\x12\x31\n\x06run_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05runAt\x12/\n\x05\x64\x65lay\x18\x13 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05\x64\x65lay\x12\'\n\x0f\x63oncurrency_key\x18\x14 \x01(\tR\x0e\x63oncurrencyKey\x12+\n\x11\x63oncurrency_limit\x18\x15 \x01(\x05R\x10\x63oncurrencyLimit\x12\x1c\n\treviewers\x18< \x03(\tR\treviewers\x12\x32\n\x12required_approvals\x18= \x01(\rH\x00R\x11requiredApprovals\x88\x01\x01\x12\x36\n\x06inputs\x18Z \x03(\x0b\x32\x1e.gigafactory.fleet.v1.JobInputR\x06inputs\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x42\x15\n\x13_required_approvals\"Z\n\x11SubmitJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\x12\x18\n\x07\x63reated\x18\x02 \x01(\x08R\x07\x63reated\"O\n\x11SubmitJobsRequest\x12:\n\x04jobs\x18\x01 \x03(\x0b\x32&.gigafactory.fleet.v1.SubmitJobRequestR\x04jobs\"W\n\x12SubmitJobsResponse\x12\x41\n\x07results\x18\x01 \x03(\x0b\x32\'.gigafactory.fleet.v1.SubmitJobResponseR\x07results\"&\n\rGetJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\"=\n\x0eGetJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"\xa9\x02\n\x0fListJobsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x36\n\x06stages\x18\x02 \x03(\x0e\x32\x1e.gigafactory.fleet.v1.JobStageR\x06stages\x12\x14\n\x05label\x18\x03 \x01(\tR\x05label\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x05 \x01(\tR\tpageToken\x12\x14\n\x05query\x18\x06 \x01(\tR\x05query\x12\x39\n\x08order_by\x18\x07 \x01(\x0e\x32\x1e.gigafactory.fleet.v1.JobOrderR\x07orderBy\x12\x1c\n\tascending\x18\x08 \x01(\x08R\tascending\"i\n\x10ListJobsResponse\x12-\n\x04jobs\x18\x01 \x03(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x04jobs\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"A\n\x10\x43\x61ncelJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"@\n\x11\x43\x61ncelJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"o\n\x10WatchJobsRequest\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x15\n\x06job_id\x18\x02 \x01(\tR\x05jobId\x12%\n\x0e\x61\x66ter_revision\x18\x03 \x01(\x03R\rafterRevision\"I\n\x11WatchJobsResponse\x12\x34\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1e.gigafactory.fleet.v1.JobEventR\x05\x65vent\"\x88\x01\n\x0fTailLogsRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06\x66ollow\x18\x02 \x01(\x08R\x06\x66ollow\x12\x1f\n\x0b\x61\x66ter_epoch\x18\x03 \x01(\x03R\nafterEpoch\x12%\n\x0e\x61\x66ter_sequence\x18\x04 \x01(\x03R\rafterSequence\"\x8c\x01\n\x0eGetLogsRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1f\n\x0b\x61\x66ter_epoch\x18\x02 \x01(\x03R\nafterEpoch\x12%\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x03R\rafterSequence\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\"q\n\x0fGetLogsResponse\x12\x36\n\x06\x63hunks\x18\x01 \x03(\x0b\x32\x1e.gigafactory.fleet.v1.LogChunkR\x06\x63hunks\x12\x12\n\x04more\x18\x02 \x01(\x08R\x04more\x12\x12\n\x04text\x18\x03 \x01(\tR\x04text\"H\n\x10TailLogsResponse\x12\x34\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1e.gigafactory.fleet.v1.LogChunkR\x05\x63hunk\",\n\x13\x45xplainScoreRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\"Q\n\x0b\x46ilterCheck\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n\x06passed\x18\x02 \x01(\x08R\x06passed\x12\x16\n\x06\x64\x65tail\x18\x03 \x01(\tR\x06\x64\x65tail\"\xc2\x01\n\x12\x46\x61\x63toryExplanation\x12\x1d\n\nfactory_id\x18\x01 \x01(\tR\tfactoryId\x12\x16\n\x06passed\x18\x02 \x01(\x08R\x06passed\x12\x39\n\x06\x63hecks\x18\x03 \x03(\x0b\x32!.gigafactory.fleet.v1.FilterCheckR\x06\x63hecks\x12:\n\x05score\x18\x04 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoreBreakdownR\x05score\"\xbe\x03\n\x14\x45xplainScoreResponse\x12\x46\n\tfactories\x18\x01 \x03(\x0b\x32(.gigafactory.fleet.v1.FactoryExplanationR\tfactories\x12>\n\x07weights\x18\x02 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoringWeightsR\x07weights\x12-\n\x12unplaceable_reason\x18\x03 \x01(\tR\x11unplaceableReason\x12I\n\rlast_decision\x18\x04 \x01(\x0b\x32$.gigafactory.fleet.v1.ScoreBreakdownR\x0clastDecision\x12\x37\n\x18last_decision_factory_id\x18\x05 \x01(\tR\x15lastDecisionFactoryId\x12\'\n\x0fwaiting_reasons\x18\x06 \x03(\tR\x0ewaitingReasons\x12\x42\n\x0fnot_before_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rnotBeforeTime\"?\n\x0eShipJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\">\n\x0fShipJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"A\n\x10RejectJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"@\n\x11RejectJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"B\n\x11RequeueJobRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"A\n\x12RequeueJobResponse\x12+\n\x03job\x18\x01 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x03job\"u\n\x12\x41\x64\x64\x43hildrenRequest\x12\x1b\n\tparent_id\x18\x01 \x01(\tR\x08parentId\x12\x42\n\x08\x63hildren\x18\x02 \x03(\x0b\x32&.gigafactory.fleet.v1.SubmitJobRequestR\x08\x63hildren\"\x7f\n\x13\x41\x64\x64\x43hildrenResponse\x12\x35\n\x08\x63hildren\x18\x01 \x03(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x08\x63hildren\x12\x31\n\x06parent\x18\x02 \x01(\x0b\x32\x19.gigafactory.fleet.v1.JobR\x06parent\"&\n\rGetDagRequest\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\"\xa3\x01\n\x07\x44\x61gNode\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x34\n\x05stage\x18\x03 \x01(\x0e\x32\x1e.gigafactory.fleet.v1.JobStageR\x05stage\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n\nproduct_id\x18\x05 \x01(\tR\tproductId\"|\n\x07\x44\x61gEdge\x12\x1e\n\x0b\x66rom_job_id\x18\x01 \x01(\tR\tfromJobId\x12\x1a\n\tto_job_id\x18\x02 \x01(\tR\x07toJobId\x12\x35\n\x04kind\x18\x03 \x01(\x0e\x32!.gigafactory.fleet.v1.DagEdgeKindR\x04kind\"\x98\x01\n\x0eGetDagResponse\x12\x33\n\x05nodes\x18\x01 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.DagNodeR\x05nodes\x12\x33\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1d.gigafactory.fleet.v1.DagEdgeR\x05\x65\x64ges\x12\x1c\n\ttruncated\x18\x03 \x01(\x08R\ttruncated*\x84\x01\n\x08JobOrder\x12\x19\n\x15JOB_ORDER_UNSPECIFIED\x10\x00\x12\x19\n\x15JOB_ORDER_CREATE_TIME\x10\x01\x12\x16\n\x12JOB_ORDER_PRIORITY\x10\x02\x12\x15\n\x11JOB_ORDER_PRODUCT\x10\x03\x12\x13\n\x0fJOB_ORDER_STAGE\x10\x04*c\n\x0b\x44\x61gEdgeKind\x12\x1d\n\x19\x44\x41G_EDGE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44\x41G_EDGE_KIND_DEPENDS_ON\x10\x01\x12\x17\n\x13\x44\x41G_EDGE_KIND_CHILD\x10\x02\x32\x84\x0c\n\nJobService\x12\\\n\tSubmitJob\x12&.gigafactory.fleet.v1.SubmitJobRequest\x1a\'.gigafactory.fleet.v1.SubmitJobResponse\x12_\n\nSubmitJobs\x12\'.gigafactory.fleet.v1.SubmitJobsRequest\x1a(.gigafactory.fleet.v1.SubmitJobsResponse\x12S\n\x06GetJob\x12#.gigafactory.fleet.v1.GetJobRequest\x1a$.gigafactory.fleet.v1.GetJobResponse\x12Y\n\x08ListJobs\x12%.gigafactory.fleet.v1.ListJobsRequest\x1a&.gigafactory.fleet.v1.ListJobsResponse\x12\\\n\tCancelJob\x12&.gigafactory.fleet.v1.CancelJobRequest\x1a\'.gigafactory.fleet.v1.CancelJobResponse\x12^\n\tWatchJobs\x12&.gigafactory.fleet.v1.WatchJobsRequest\x1a\'.gigafactory.fleet.v1.WatchJobsResponse0\x01\x12[\n\x08TailLogs\x12%.gigafactory.fleet.v1.TailLogsRequest\x1a&.gigafactory.fleet.v1.TailLogsResponse0\x01\x12V\n\x07GetLogs\x12$.gigafactory.fleet.v1.GetLogsRequest\x1a%.gigafactory.fleet.v1.GetLogsResponse\x12\x65\n\x0c\x45xplainScore\x12).gigafactory.fleet.v1.ExplainScoreRequest\x1a*.gigafactory.fleet.v1.ExplainScoreResponse\x12V\n\x07ShipJob\x12$.gigafactory.fleet.v1.ShipJobRequest\x1a%.gigafactory.fleet.v1.ShipJobResponse\x12\\\n\tRejectJob\x12&.gigafactory.fleet.v1.RejectJobRequest\x1a\'.gigafactory.fleet.v1.RejectJobResponse\x12_\n\nRequeueJob\x12\'.gigafactory.fleet.v1.RequeueJobRequest\x1a(.gigafactory.fleet.v1.RequeueJobResponse\x12\x62\n\x0b\x41\x64\x64\x43hildren\x12(.gigafactory.fleet.v1.AddChildrenRequest\x1a).gigafactory.fleet.v1.AddChildrenResponse\x12S\n\x06GetDag\x12#.gigafactory.fleet.v1.GetDagRequest\x1a$.gigafactory.fleet.v1.GetDagResponse\x12h\n\rListArtifacts\x12*.gigafactory.fleet.v1.ListArtifactsRequest\x1a+.gigafactory.fleet.v1.ListArtifactsResponse\x12s\n\x10\x44ownloadArtifact\x12-.gigafactory.fleet.v1.DownloadArtifactRequest\x1a..gigafactory.fleet.v1.DownloadArtifactResponse0\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gigafactory.fleet.v1.job_service_pb2', globals())
@@ -27,76 +28,76 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _SUBMITJOBREQUEST_ENVENTRY._options = None
   _SUBMITJOBREQUEST_ENVENTRY._serialized_options = b'8\001'
-  _JOBORDER._serialized_start=4860
-  _JOBORDER._serialized_end=4992
-  _DAGEDGEKIND._serialized_start=4994
-  _DAGEDGEKIND._serialized_end=5093
-  _SUBMITJOBREQUEST._serialized_start=236
-  _SUBMITJOBREQUEST._serialized_end=1386
-  _SUBMITJOBREQUEST_ENVENTRY._serialized_start=1309
-  _SUBMITJOBREQUEST_ENVENTRY._serialized_end=1363
-  _SUBMITJOBRESPONSE._serialized_start=1388
-  _SUBMITJOBRESPONSE._serialized_end=1478
-  _SUBMITJOBSREQUEST._serialized_start=1480
-  _SUBMITJOBSREQUEST._serialized_end=1559
-  _SUBMITJOBSRESPONSE._serialized_start=1561
-  _SUBMITJOBSRESPONSE._serialized_end=1648
-  _GETJOBREQUEST._serialized_start=1650
-  _GETJOBREQUEST._serialized_end=1688
-  _GETJOBRESPONSE._serialized_start=1690
-  _GETJOBRESPONSE._serialized_end=1751
-  _LISTJOBSREQUEST._serialized_start=1754
-  _LISTJOBSREQUEST._serialized_end=2051
-  _LISTJOBSRESPONSE._serialized_start=2053
-  _LISTJOBSRESPONSE._serialized_end=2158
-  _CANCELJOBREQUEST._serialized_start=2160
-  _CANCELJOBREQUEST._serialized_end=2225
-  _CANCELJOBRESPONSE._serialized_start=2227
-  _CANCELJOBRESPONSE._serialized_end=2291
-  _WATCHJOBSREQUEST._serialized_start=2293
-  _WATCHJOBSREQUEST._serialized_end=2404
-  _WATCHJOBSRESPONSE._serialized_start=2406
-  _WATCHJOBSRESPONSE._serialized_end=2479
-  _TAILLOGSREQUEST._serialized_start=2482
-  _TAILLOGSREQUEST._serialized_end=2618
-  _GETLOGSREQUEST._serialized_start=2621
-  _GETLOGSREQUEST._serialized_end=2761
-  _GETLOGSRESPONSE._serialized_start=2763
-  _GETLOGSRESPONSE._serialized_end=2876
-  _TAILLOGSRESPONSE._serialized_start=2878
-  _TAILLOGSRESPONSE._serialized_end=2950
-  _EXPLAINSCOREREQUEST._serialized_start=2952
-  _EXPLAINSCOREREQUEST._serialized_end=2996
-  _FILTERCHECK._serialized_start=2998
-  _FILTERCHECK._serialized_end=3079
-  _FACTORYEXPLANATION._serialized_start=3082
-  _FACTORYEXPLANATION._serialized_end=3276
-  _EXPLAINSCORERESPONSE._serialized_start=3279
-  _EXPLAINSCORERESPONSE._serialized_end=3725
-  _SHIPJOBREQUEST._serialized_start=3727
-  _SHIPJOBREQUEST._serialized_end=3790
-  _SHIPJOBRESPONSE._serialized_start=3792
-  _SHIPJOBRESPONSE._serialized_end=3854
-  _REJECTJOBREQUEST._serialized_start=3856
-  _REJECTJOBREQUEST._serialized_end=3921
-  _REJECTJOBRESPONSE._serialized_start=3923
-  _REJECTJOBRESPONSE._serialized_end=3987
-  _REQUEUEJOBREQUEST._serialized_start=3989
-  _REQUEUEJOBREQUEST._serialized_end=4055
-  _REQUEUEJOBRESPONSE._serialized_start=4057
-  _REQUEUEJOBRESPONSE._serialized_end=4122
-  _ADDCHILDRENREQUEST._serialized_start=4124
-  _ADDCHILDRENREQUEST._serialized_end=4241
-  _ADDCHILDRENRESPONSE._serialized_start=4243
-  _ADDCHILDRENRESPONSE._serialized_end=4370
-  _GETDAGREQUEST._serialized_start=4372
-  _GETDAGREQUEST._serialized_end=4410
-  _DAGNODE._serialized_start=4413
-  _DAGNODE._serialized_end=4576
-  _DAGEDGE._serialized_start=4578
-  _DAGEDGE._serialized_end=4702
-  _GETDAGRESPONSE._serialized_start=4705
-  _GETDAGRESPONSE._serialized_end=4857
-  _JOBSERVICE._serialized_start=5096
-  _JOBSERVICE._serialized_end=6636
+  _JOBORDER._serialized_start=4955
+  _JOBORDER._serialized_end=5087
+  _DAGEDGEKIND._serialized_start=5089
+  _DAGEDGEKIND._serialized_end=5188
+  _SUBMITJOBREQUEST._serialized_start=275
+  _SUBMITJOBREQUEST._serialized_end=1481
+  _SUBMITJOBREQUEST_ENVENTRY._serialized_start=1404
+  _SUBMITJOBREQUEST_ENVENTRY._serialized_end=1458
+  _SUBMITJOBRESPONSE._serialized_start=1483
+  _SUBMITJOBRESPONSE._serialized_end=1573
+  _SUBMITJOBSREQUEST._serialized_start=1575
+  _SUBMITJOBSREQUEST._serialized_end=1654
+  _SUBMITJOBSRESPONSE._serialized_start=1656
+  _SUBMITJOBSRESPONSE._serialized_end=1743
+  _GETJOBREQUEST._serialized_start=1745
+  _GETJOBREQUEST._serialized_end=1783
+  _GETJOBRESPONSE._serialized_start=1785
+  _GETJOBRESPONSE._serialized_end=1846
+  _LISTJOBSREQUEST._serialized_start=1849
+  _LISTJOBSREQUEST._serialized_end=2146
+  _LISTJOBSRESPONSE._serialized_start=2148
+  _LISTJOBSRESPONSE._serialized_end=2253
+  _CANCELJOBREQUEST._serialized_start=2255
+  _CANCELJOBREQUEST._serialized_end=2320
+  _CANCELJOBRESPONSE._serialized_start=2322
+  _CANCELJOBRESPONSE._serialized_end=2386
+  _WATCHJOBSREQUEST._serialized_start=2388
+  _WATCHJOBSREQUEST._serialized_end=2499
+  _WATCHJOBSRESPONSE._serialized_start=2501
+  _WATCHJOBSRESPONSE._serialized_end=2574
+  _TAILLOGSREQUEST._serialized_start=2577
+  _TAILLOGSREQUEST._serialized_end=2713
+  _GETLOGSREQUEST._serialized_start=2716
+  _GETLOGSREQUEST._serialized_end=2856
+  _GETLOGSRESPONSE._serialized_start=2858
+  _GETLOGSRESPONSE._serialized_end=2971
+  _TAILLOGSRESPONSE._serialized_start=2973
+  _TAILLOGSRESPONSE._serialized_end=3045
+  _EXPLAINSCOREREQUEST._serialized_start=3047
+  _EXPLAINSCOREREQUEST._serialized_end=3091
+  _FILTERCHECK._serialized_start=3093
+  _FILTERCHECK._serialized_end=3174
+  _FACTORYEXPLANATION._serialized_start=3177
+  _FACTORYEXPLANATION._serialized_end=3371
+  _EXPLAINSCORERESPONSE._serialized_start=3374
+  _EXPLAINSCORERESPONSE._serialized_end=3820
+  _SHIPJOBREQUEST._serialized_start=3822
+  _SHIPJOBREQUEST._serialized_end=3885
+  _SHIPJOBRESPONSE._serialized_start=3887
+  _SHIPJOBRESPONSE._serialized_end=3949
+  _REJECTJOBREQUEST._serialized_start=3951
+  _REJECTJOBREQUEST._serialized_end=4016
+  _REJECTJOBRESPONSE._serialized_start=4018
+  _REJECTJOBRESPONSE._serialized_end=4082
+  _REQUEUEJOBREQUEST._serialized_start=4084
+  _REQUEUEJOBREQUEST._serialized_end=4150
+  _REQUEUEJOBRESPONSE._serialized_start=4152
+  _REQUEUEJOBRESPONSE._serialized_end=4217
+  _ADDCHILDRENREQUEST._serialized_start=4219
+  _ADDCHILDRENREQUEST._serialized_end=4336
+  _ADDCHILDRENRESPONSE._serialized_start=4338
+  _ADDCHILDRENRESPONSE._serialized_end=4465
+  _GETDAGREQUEST._serialized_start=4467
+  _GETDAGREQUEST._serialized_end=4505
+  _DAGNODE._serialized_start=4508
+  _DAGNODE._serialized_end=4671
+  _DAGEDGE._serialized_start=4673
+  _DAGEDGE._serialized_end=4797
+  _GETDAGRESPONSE._serialized_start=4800
+  _GETDAGRESPONSE._serialized_end=4952
+  _JOBSERVICE._serialized_start=5191
+  _JOBSERVICE._serialized_end=6731
 # @@protoc_insertion_point(module_scope)

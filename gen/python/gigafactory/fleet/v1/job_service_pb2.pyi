@@ -1,5 +1,6 @@
 from gigafactory.fleet.v1 import job_pb2 as _job_pb2
 from gigafactory.fleet.v1 import job_artifacts_pb2 as _job_artifacts_pb2
+from gigafactory.fleet.v1 import job_inputs_pb2 as _job_inputs_pb2
 from gigafactory.fleet.v1 import log_pb2 as _log_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -240,7 +241,7 @@ class ShipJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ["command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost_ceiling", "delay", "depends_on", "depends_on_keys", "env", "estimated_cost", "idempotency_key", "max_attempts", "on_dependency_failure", "priority", "product_id", "require_review", "required_approvals", "required_labels", "reviewers", "run_at", "timeout", "title", "weights"]
+    __slots__ = ["command", "complete_with_children", "concurrency_key", "concurrency_limit", "cost_ceiling", "delay", "depends_on", "depends_on_keys", "env", "estimated_cost", "idempotency_key", "inputs", "max_attempts", "on_dependency_failure", "priority", "product_id", "require_review", "required_approvals", "required_labels", "reviewers", "run_at", "timeout", "title", "weights"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -259,6 +260,7 @@ class SubmitJobRequest(_message.Message):
     ENV_FIELD_NUMBER: _ClassVar[int]
     ESTIMATED_COST_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     ON_DEPENDENCY_FAILURE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
@@ -282,6 +284,7 @@ class SubmitJobRequest(_message.Message):
     env: _containers.ScalarMap[str, str]
     estimated_cost: float
     idempotency_key: str
+    inputs: _containers.RepeatedCompositeFieldContainer[_job_inputs_pb2.JobInput]
     max_attempts: int
     on_dependency_failure: _job_pb2.DependencyFailurePolicy
     priority: int
@@ -294,7 +297,7 @@ class SubmitJobRequest(_message.Message):
     timeout: _duration_pb2.Duration
     title: str
     weights: _job_pb2.ScoringWeights
-    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_keys: _Optional[_Iterable[str]] = ..., on_dependency_failure: _Optional[_Union[_job_pb2.DependencyFailurePolicy, str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., estimated_cost: _Optional[float] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., reviewers: _Optional[_Iterable[str]] = ..., required_approvals: _Optional[int] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., title: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., required_labels: _Optional[_Iterable[_Union[_job_pb2.LabelRequirement, _Mapping]]] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., weights: _Optional[_Union[_job_pb2.ScoringWeights, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_keys: _Optional[_Iterable[str]] = ..., on_dependency_failure: _Optional[_Union[_job_pb2.DependencyFailurePolicy, str]] = ..., require_review: bool = ..., complete_with_children: bool = ..., estimated_cost: _Optional[float] = ..., cost_ceiling: _Optional[float] = ..., run_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., concurrency_key: _Optional[str] = ..., concurrency_limit: _Optional[int] = ..., reviewers: _Optional[_Iterable[str]] = ..., required_approvals: _Optional[int] = ..., inputs: _Optional[_Iterable[_Union[_job_inputs_pb2.JobInput, _Mapping]]] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ["created", "job"]

@@ -277,7 +277,8 @@ export type FetchArtifactRequest = Message<"gigafactory.fleet.v1.FetchArtifactRe
   kind: ArtifactKind;
 
   /**
-   * Required: the file's name.
+   * Required: the file's name; except that with kind CHECKPOINT and source_epoch 0, empty means the
+   * job's latest checkpoint (the last name, in name order, of the latest attempt that saved one).
    *
    * @generated from field: string name = 7;
    */
