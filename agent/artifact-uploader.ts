@@ -11,13 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ArtifactKind } from '../gen/ts/gigafactory/fleet/v1/artifact_pb.js';
 import type { Logger } from '../src/logging.js';
 import { ReconnectPolicy } from './reconnect.js';
 import type { ArtifactClient } from './artifact-client.js';
+import { walkDir } from './dir-walk.js';
 import { writeAtomically } from './pending-results.js';
 
 export const ARTIFACT_OUTBOX_FILE = 'artifact-outbox.json';
@@ -174,22 +175,10 @@ export class ArtifactUploader {
 /** The regular files under `dir`, as "/"-separated relative names, sorted; at most MAX_FILES_PER_ATTEMPT. */
 export async function listFiles(dir: string, log: Logger): Promise<string[]> {
   const names: string[] = [];
-  const walk = async (sub: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(path.join(dir, sub), { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const rel = sub ? `${sub}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(rel);
-      else if (e.isFile()) names.push(rel);
-      else log.warn({ name: rel }, 'not a regular file (a link, a socket): not uploaded');
-    }
-  };
-  await walk('');
+  for await (const { name, entry } of walkDir(dir)) {
+    if (entry.isFile()) names.push(name);
+    else if (!entry.isDirectory()) log.warn({ name }, 'not a regular file (a link, a socket): not uploaded');
+  }
   names.sort();
   if (names.length > MAX_FILES_PER_ATTEMPT) log.warn({ files: names.length, limit: MAX_FILES_PER_ATTEMPT }, 'too many artifact files: the rest are not uploaded');
   return names.slice(0, MAX_FILES_PER_ATTEMPT);

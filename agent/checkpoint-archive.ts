@@ -6,8 +6,9 @@
  * that would land outside the directory (absolute paths, ".." parts, links).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { walkDir } from './dir-walk.js';
 
 const BLOCK = 512;
 /** ustar's size field: 11 octal digits. */
@@ -25,31 +26,19 @@ export interface CheckpointEntry {
 /** The dir's entries, sorted by name; links, sockets and the like are left out. */
 export async function listCheckpointEntries(dir: string): Promise<CheckpointEntry[]> {
   const out: CheckpointEntry[] = [];
-  const walk = async (sub: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(path.join(dir, sub), { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const name = sub ? `${sub}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        out.push({ name, type: 'dir', size: 0, mtimeMs: 0 });
-        await walk(name);
-      } else if (e.isFile()) {
-        const handle = await open(path.join(dir, name), 'r');
-        try {
-          const stat = await handle.stat();
-          out.push({ name, type: 'file', size: stat.size, mtimeMs: stat.mtimeMs });
-        } finally {
-          await handle.close();
-        }
+  for await (const { name, entry } of walkDir(dir)) {
+    if (entry.isDirectory()) {
+      out.push({ name, type: 'dir', size: 0, mtimeMs: 0 });
+    } else if (entry.isFile()) {
+      const handle = await open(path.join(dir, name), 'r');
+      try {
+        const stat = await handle.stat();
+        out.push({ name, type: 'file', size: stat.size, mtimeMs: stat.mtimeMs });
+      } finally {
+        await handle.close();
       }
     }
-  };
-  await walk('');
+  }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

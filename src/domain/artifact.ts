@@ -27,18 +27,8 @@ export interface ArtifactRecord {
  * A file being uploaded: what StartUpload declared, kept until FinishUpload attaches it, so the
  * chunk and finish calls (on any replica) know what the upload id stands for.
  */
-export interface UploadRecord {
+export interface UploadRecord extends ArtifactRecord {
   uploadId: string;
-  jobId: string;
-  productId: string;
-  epoch: number;
-  kind: ArtifactKind;
-  name: string;
-  sizeBytes: number;
-  sha256: string;
-  contentType: string;
-  factoryId: string;
-  createdAt: number;
 }
 
 /** A product's limits on what it keeps (ProductSettings.artifact_retention); 0 means no limit. */
