@@ -241,13 +241,14 @@ export function resolveWithSources(
 
 /**
  * Where artifact blobs live, for openBlobStore: under the data dir with SQLite, in Azure Blob
- * Storage with Cosmos (refused there when no storage account is configured).
+ * Storage with Cosmos; null with Cosmos and no storage account (artifacts are then off, and every
+ * artifact call says how to turn them on).
  */
-export function blobStoreConfig(config: ServeConfig): BlobStoreConfig {
+export function blobStoreConfig(config: ServeConfig): BlobStoreConfig | null {
   if (config.store === 'sqlite') return { kind: 'fs', root: join(config.dataDir, 'artifacts') };
   if (config.blobConnectionString !== undefined) return { kind: 'azure', connection: { connectionString: config.blobConnectionString }, container: config.blobContainer };
   if (config.blobEndpoint !== undefined && config.blobKey !== undefined) return { kind: 'azure', connection: { endpoint: config.blobEndpoint, accountKey: config.blobKey }, container: config.blobContainer };
-  throw new Error(`invalid configuration: with store cosmos artifacts live in Azure Blob Storage; set blobConnectionString (${envName('blobConnectionString')}) or blobEndpoint and blobKey (${envName('blobEndpoint')}, ${envName('blobKey')})`);
+  return null;
 }
 
 /** Default maximum stream age on a shared store: long enough to be cheap, short enough to rebalance. */

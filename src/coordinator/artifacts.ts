@@ -44,11 +44,15 @@ export interface OpenedArtifact {
 export interface ArtifactsDeps {
   jobs: { find(id: string): Promise<JobRecord | null> };
   store: ArtifactStore;
-  blobs: BlobStore;
+  /** Where the bytes live; null when this coordinator has none (Cosmos without blob settings): artifacts are off. */
+  blobs: BlobStore | null;
   /** The product's retention and quota now (product settings). */
   retention: (productId: string) => ArtifactRetention | null;
   clock: Clock;
 }
+
+/** Why every artifact call is refused on a coordinator without blob storage. */
+export const ARTIFACTS_OFF = 'artifacts are off: this coordinator stores jobs in Cosmos DB and has no blob storage; set GIGAFACTORY_BLOB_CONNECTION_STRING (or GIGAFACTORY_BLOB_ENDPOINT and GIGAFACTORY_BLOB_KEY)';
 
 export class Artifacts {
   constructor(private readonly deps: ArtifactsDeps) {}
@@ -68,7 +72,7 @@ export class Artifacts {
     // Refuse early what the quota cannot take; FinishUpload checks again, atomically.
     checkQuota(job.productId, await this.deps.store.productUsage(job.productId), upload.sizeBytes, this.deps.retention(job.productId));
     await this.deps.store.putUpload({ ...upload, productId: job.productId, createdAt: this.deps.clock.now() });
-    return { uploadId: upload.uploadId, committedBytes: await this.#blob(() => this.deps.blobs.uploadedBytes(upload.uploadId)), artifact: null };
+    return { uploadId: upload.uploadId, committedBytes: await this.#blob(() => this.#blobs().uploadedBytes(upload.uploadId)), artifact: null };
   }
 
   /**
@@ -91,7 +95,7 @@ export class Artifacts {
         throw invalidArgument(`chunk at offset ${chunk.offset} of ${chunk.data.length} bytes goes past the declared size ${upload.sizeBytes}`);
       }
       const uploadId = upload.uploadId;
-      held = await this.#blob(() => this.deps.blobs.appendChunk(uploadId, chunk.offset, chunk.data));
+      held = await this.#blob(() => this.#blobs().appendChunk(uploadId, chunk.offset, chunk.data));
     }
     if (upload === null) throw invalidArgument('UploadChunks needs at least one chunk');
     return held;
@@ -102,11 +106,11 @@ export class Artifacts {
     const upload = await this.#upload(uploadId, caller);
     await this.#heldAttempt(upload.factoryId, upload.jobId, upload.epoch);
     try {
-      await this.deps.blobs.commitUpload(uploadId, { size: upload.sizeBytes, sha256: upload.sha256 });
+      await this.#blobs().commitUpload(uploadId, { size: upload.sizeBytes, sha256: upload.sha256 });
     } catch (err) {
       if (err instanceof BlobStoreError && (err.code === 'digest_mismatch' || err.code === 'size_mismatch')) {
         // The bytes are wrong (or missing): start again from zero rather than keep bad bytes.
-        await this.deps.blobs.abandonUpload(uploadId);
+        await this.#blobs().abandonUpload(uploadId);
         throw failedPrecondition(`${err.message}; the upload was discarded: start it again from offset 0`);
       }
       throw blobError(err);
@@ -138,7 +142,7 @@ export class Artifacts {
     const artifact = await this.deps.store.getArtifact(key);
     if (!artifact) throw notFound(`job ${key.jobId} has no ${key.kind} "${key.name.slice(0, 80)}"${key.epoch > 0 ? ` in epoch ${key.epoch}` : ''}`);
     if (offset > artifact.sizeBytes) throw new DomainError('out_of_range', `offset ${offset} is past the end of "${artifact.name.slice(0, 80)}" (${artifact.sizeBytes} bytes)`);
-    const bytes = await this.#blob(() => this.deps.blobs.read(artifact.sha256, { offset, ...(limit > 0 ? { length: limit } : {}) }));
+    const bytes = await this.#blob(() => this.#blobs().read(artifact.sha256, { offset, ...(limit > 0 ? { length: limit } : {}) }));
     return { artifact, offset, bytes };
   }
 
@@ -198,6 +202,12 @@ export class Artifacts {
     const upload = uploadId ? await this.deps.store.getUpload(uploadId) : null;
     if (!upload || (caller !== null && upload.factoryId !== caller)) throw notFound(`upload ${uploadId.slice(0, 80) || '(empty)'} not found: call StartUpload first`);
     return upload;
+  }
+
+  /** The blob store, or the refusal every artifact call gets while artifacts are off. */
+  #blobs(): BlobStore {
+    if (!this.deps.blobs) throw failedPrecondition(ARTIFACTS_OFF);
+    return this.deps.blobs;
   }
 
   /** Runs a blob store call, turning its typed errors into the statuses clients get. */

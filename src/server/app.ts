@@ -54,7 +54,8 @@ export interface RunningServer {
   http: Listener;
   /** Artifact uploads and reads, and their reaper (tests run a pass directly). */
   artifacts: Artifacts;
-  artifactReaper: ArtifactReaper;
+  /** Null while artifacts are off (Cosmos without blob storage). */
+  artifactReaper: ArtifactReaper | null;
   /** Orderly shutdown; safe to call more than once. */
   close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
 /**
  * Artifacts wired for the process: metadata beside the jobs (SQLite in the data dir; memory
  * otherwise — a Cosmos provider is still to come), bytes in the blob store of the store mode
- * (store/blobs/open-blob-store.ts), the coordinator's Artifacts over both, and the reaper on a timer.
+ * (store/blobs/open-blob-store.ts; none with Cosmos and no storage account: artifacts are off),
+ * the coordinator's Artifacts over both, and the reaper on a timer.
  */
 import { ArtifactReaper } from '../coordinator/artifact-reaper.js';
-import { Artifacts } from '../coordinator/artifacts.js';
+import { ARTIFACTS_OFF, Artifacts } from '../coordinator/artifacts.js';
 import type { Clock } from '../coordinator/clock.js';
 import type { Jobs } from '../coordinator/jobs.js';
 import type { Scheduling } from '../coordinator/scheduling.js';
@@ -20,21 +21,23 @@ const ARTIFACT_REAP_INTERVAL_MS = 60_000;
 
 export interface ArtifactsSetup {
   artifacts: Artifacts;
-  reaper: ArtifactReaper;
+  /** Null while artifacts are off (no blob storage). */
+  reaper: ArtifactReaper | null;
   close(): Promise<void>;
 }
 
 export async function setupArtifacts(opts: { config: ServeConfig; sqlitePath: string | undefined; jobs: Pick<Jobs, 'find'>; scheduling: Scheduling; clock: Clock; log: Logger }): Promise<ArtifactsSetup> {
   const { config, sqlitePath, jobs, scheduling, clock, log } = opts;
   const store: ArtifactStore = sqlitePath ? new SqliteArtifactStore(sqlitePath) : new MemoryArtifactStore();
-  const blobs = await openBlobStore(blobStoreConfig(config));
+  const blobConfig = blobStoreConfig(config);
+  const blobs = blobConfig ? await openBlobStore(blobConfig) : null;
+  if (!blobs) log.warn(ARTIFACTS_OFF);
   const retention = (productId: string) => scheduling.productSettings(productId).artifactRetention ?? null;
   const artifacts = new Artifacts({ jobs, store, blobs, retention, clock });
-  const reaper = new ArtifactReaper({ store, blobs, retention, clock, log });
+  const reaper = blobs ? new ArtifactReaper({ store, blobs, retention, clock, log }) : null;
   let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {
-    running ??= reaper
-      .pass()
+    running ??= (reaper?.pass() ?? Promise.resolve())
       .catch((err: unknown) => log.warn({ err }, 'artifact reaper pass failed'))
       .finally(() => (running = null));
   }, ARTIFACT_REAP_INTERVAL_MS);
@@ -46,7 +49,7 @@ export async function setupArtifacts(opts: { config: ServeConfig; sqlitePath: st
       clearInterval(timer);
       await running;
       await store.close();
-      await blobs.close();
+      await blobs?.close();
     },
   };
 }

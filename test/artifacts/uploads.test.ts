@@ -186,7 +186,7 @@ describe('quota and retention', () => {
     await upload('f2', young.jobId, young.epoch, 'shared-again.bin', shared);
     // The rows go by the coordinator's clock; old.bin's bytes (filed just now by the blob store's own
     // clock) go once they are older than the cut-off, in a later pass's sweep.
-    expect(await server.artifactReaper.pass()).toMatchObject({ artifacts: 2 });
+    expect(await server.artifactReaper!.pass()).toMatchObject({ artifacts: 2 });
     expect((await jobs.listArtifacts({ jobId: old.jobId })).artifacts).toEqual([]);
     expect((await refusal(() => download(old.jobId, 'old.bin'))).code).toBe(Code.NotFound);
     expect(await download(young.jobId, 'shared-again.bin')).toEqual(shared);

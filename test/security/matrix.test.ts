@@ -15,6 +15,7 @@ import { JobService } from '../../gen/ts/gigafactory/fleet/v1/job_service_pb.js'
 import { ScheduleService } from '../../gen/ts/gigafactory/fleet/v1/schedule_service_pb.js';
 import { TrackerService } from '../../gen/ts/gigafactory/fleet/v1/tracker_service_pb.js';
 import { LeaseService } from '../../gen/ts/gigafactory/fleet/v1/lease_service_pb.js';
+import { WeightsService } from '../../gen/ts/gigafactory/fleet/v1/weights_service_pb.js';
 import { ACCESS } from '../../src/server/access.js';
 import { startTestServer } from '../support/server.js';
 import { enrolledFactory, gatewayClient, grpcClient, outcome, startSecureServer, type SecureServer } from './helpers.js';
@@ -73,6 +74,11 @@ const EXPECTED: Record<string, Needs> = {
   'ScheduleService/ResumeSchedule': 'operator',
   'ScheduleService/DeleteSchedule': 'operator',
   'ScheduleService/TriggerSchedule': 'operator',
+  'WeightsService/EvaluateWeights': 'viewer',
+  'WeightsService/RecommendWeights': 'viewer',
+  'WeightsService/GetWeightsExperiment': 'viewer',
+  'WeightsService/StartWeightsExperiment': 'admin',
+  'WeightsService/StopWeightsExperiment': 'admin',
 };
 
 const RANK = { viewer: 1, operator: 2, admin: 3 } as const;
@@ -103,6 +109,7 @@ interface Clients {
   tracker: Client<typeof TrackerService>;
   lease: Client<typeof LeaseService>;
   schedules: Client<typeof ScheduleService>;
+  weights: Client<typeof WeightsService>;
 }
 
 let server: SecureServer;
@@ -190,6 +197,11 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'ScheduleService/ResumeSchedule': (c) => c.schedules.resumeSchedule({ scheduleId: 'sch_missing' }),
   'ScheduleService/DeleteSchedule': (c) => c.schedules.deleteSchedule({ scheduleId: 'sch_missing' }),
   'ScheduleService/TriggerSchedule': (c) => c.schedules.triggerSchedule({ scheduleId: 'sch_missing' }),
+  'WeightsService/EvaluateWeights': (c) => c.weights.evaluateWeights({ productId: 'matrix', weights: { affinity: 1 } }),
+  'WeightsService/RecommendWeights': (c) => c.weights.recommendWeights({ productId: 'matrix' }),
+  'WeightsService/GetWeightsExperiment': (c) => c.weights.getWeightsExperiment({ productId: 'matrix' }),
+  'WeightsService/StartWeightsExperiment': (c) => c.weights.startWeightsExperiment({ productId: 'matrix-weights', weights: { affinity: 2 }, fraction: 0.1 }),
+  'WeightsService/StopWeightsExperiment': (c) => c.weights.stopWeightsExperiment({ productId: 'matrix-weights' }),
 };
 
 /** The token each principal presents ("raw:" sends the header value as is). */
@@ -221,7 +233,7 @@ afterAll(() => server.stop());
 
 describe('the access table', () => {
   it('has exactly one rule for every RPC of every service, and it is the expected one', () => {
-    const rpcs = [JobService, AdminService, FactoryService, TrackerService, LeaseService, ScheduleService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
+    const rpcs = [JobService, AdminService, FactoryService, TrackerService, LeaseService, ScheduleService, WeightsService].flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
     expect(rpcs.sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(Object.keys(ACCESS).sort()).toEqual(rpcs.map((r) => `gigafactory.fleet.v1.${r}`).sort());
     for (const rpc of rpcs) {
@@ -250,6 +262,7 @@ describe.each(LISTENERS)('$name', ({ name, make }) => {
         tracker: make(TrackerService, server, token),
         lease: make(LeaseService, server, token),
         schedules: make(ScheduleService, server, token),
+        weights: make(WeightsService, server, token),
       };
       const got = await outcome(() => CALLS[rpc]!(clients));
       results[who] = got === 'Unauthenticated' || got === 'PermissionDenied' ? got : 'allowed';
