@@ -27,8 +27,9 @@ export interface ArtifactsSetup {
 
 export async function setupArtifacts(opts: { config: ServeConfig; sqlitePath: string | undefined; jobs: Pick<Jobs, 'find'>; scheduling: Scheduling; clock: Clock; log: Logger }): Promise<ArtifactsSetup> {
   const { config, sqlitePath, jobs, scheduling, clock, log } = opts;
-  const store = await openArtifactStore(config, sqlitePath);
   const blobs = await openBlobStore(blobStoreConfig(config));
+  // After the blobs, whose configuration may be refused: nothing opened is then left behind.
+  const store = await openArtifactStore(config, sqlitePath);
   const retention = (productId: string) => scheduling.productSettings(productId).artifactRetention ?? null;
   const artifacts = new Artifacts({ jobs, store, blobs, retention, clock });
   const reaper = new ArtifactReaper({ store, blobs, retention, clock, log });
