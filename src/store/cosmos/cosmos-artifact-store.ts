@@ -19,7 +19,7 @@ import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
 import type { ArtifactRecord, UploadRecord } from '../../domain/artifact.js';
 import { ArtifactExists, ArtifactQuotaExceeded, artifactOrder, type ArtifactFilter, type ArtifactKey, type ArtifactStore } from '../artifact-store.js';
 import { StoreClosed } from '../store-errors.js';
-import { createCosmosClient } from './client.js';
+import { createCosmosClient, measured } from './client.js';
 import { statusOf, type ControlOptions } from './control.js';
 import { docId } from './documents.js';
 import { ensureContainer } from './schema.js';
@@ -216,7 +216,7 @@ export class CosmosArtifactStore implements ArtifactStore {
 
   async #read<D>(id: string, partition: string): Promise<D | null> {
     try {
-      const res = await this.container.item(id, partition).read<ItemDefinition>();
+      const res = await this.#call(() => this.container.item(id, partition).read<ItemDefinition>());
       return res.statusCode === 404 ? null : ((res.resource as D | undefined) ?? null);
     } catch (err) {
       if (statusOf(err) === 404) return null;
@@ -226,7 +226,7 @@ export class CosmosArtifactStore implements ArtifactStore {
 
   async #createIfAbsent(doc: { id: string; productId: string }): Promise<boolean> {
     try {
-      await this.container.items.create(doc);
+      await this.#call(() => this.container.items.create(doc));
       return true;
     } catch (err) {
       if (statusOf(err) === 409) return false;
@@ -236,7 +236,7 @@ export class CosmosArtifactStore implements ArtifactStore {
 
   async #replaceIfMatch(doc: UsageDoc, etag: string): Promise<boolean> {
     try {
-      await this.container.item(doc.id, doc.productId).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag } });
+      await this.#call(() => this.container.item(doc.id, doc.productId).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag } }));
       return true;
     } catch (err) {
       if (statusOf(err) === 412 || statusOf(err) === 404) return false;
@@ -246,7 +246,7 @@ export class CosmosArtifactStore implements ArtifactStore {
 
   async #remove(id: string, partition: string): Promise<boolean> {
     try {
-      await this.container.item(id, partition).delete();
+      await this.#call(() => this.container.item(id, partition).delete());
       return true;
     } catch (err) {
       if (statusOf(err) === 404) return false;
@@ -258,8 +258,13 @@ export class CosmosArtifactStore implements ArtifactStore {
   async #query<T>(spec: SqlQuerySpec, limit: number, partition?: string): Promise<T[]> {
     const iterator = this.container.items.query<T>(spec, { maxItemCount: Math.min(limit, 500), ...(partition !== undefined ? { partitionKey: partition } : {}) });
     const out: T[] = [];
-    while (out.length < limit && iterator.hasMoreResults()) out.push(...(await iterator.fetchNext()).resources);
+    while (out.length < limit && iterator.hasMoreResults()) out.push(...(await this.#call(() => iterator.fetchNext())).resources);
     return out.slice(0, limit);
+  }
+
+  /** One SDK call; a 429 the SDK's retries could not outlast becomes StoreThrottled, as in every Cosmos store. */
+  #call<T extends { requestCharge?: number }>(request: () => Promise<T>): Promise<T> {
+    return measured(request, () => undefined);
   }
 
   #assertOpen(): void {
