@@ -7,7 +7,7 @@
 import type { Container } from '@azure/cosmos';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { offer } from '../../src/domain/lifecycle.js';
-import { openCosmosControlStores, openCosmosStore, type CosmosControlStores, type CosmosJobStore } from '../../src/store/cosmos/index.js';
+import { openCosmosArtifactStore, openCosmosControlStores, openCosmosStore, type CosmosControlStores, type CosmosJobStore } from '../../src/store/cosmos/index.js';
 import { idemDocId, jobDoc } from '../../src/store/cosmos/documents.js';
 import { echoDocId } from '../../src/store/cosmos/cosmos-echo-outbox.js';
 import { echoFor } from '../../src/store/echo-outbox.js';
@@ -20,6 +20,7 @@ import { T0, TIMINGS, apply, chunk, insertRunning, insertSubmitted, submitted } 
 import { describeJobStoreConformance } from './conformance.js';
 import { describeSecurityStoreConformance } from './security-conformance.js';
 import { describeSettingsStoreConformance } from './settings-conformance.js';
+import { describeArtifactStoreConformance } from './artifact-conformance.js';
 
 let server: CosmosTestServer;
 beforeAll(async () => {
@@ -29,9 +30,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-describeJobStoreConformance('cosmos', async () => {
+/** A store opened on a fresh database, dropped again by cleanup. */
+async function onFreshDatabase<S extends { close(): Promise<void> }>(open: (options: { endpoint: string; key: string; database: string }) => Promise<S>) {
   const database = server.freshDatabase();
-  const store = await openCosmosStore({ endpoint: server.endpoint, key: server.key, database });
+  const store = await open({ endpoint: server.endpoint, key: server.key, database });
   return {
     store,
     cleanup: async () => {
@@ -39,7 +41,9 @@ describeJobStoreConformance('cosmos', async () => {
       await server.dropDatabase(database);
     },
   };
-});
+}
+
+describeJobStoreConformance('cosmos', () => onFreshDatabase(openCosmosStore));
 
 /** The control container's two stores on a fresh database; `pick` chooses the one under test. */
 async function controlHarness<S>(pick: (stores: CosmosControlStores) => S & { close(): Promise<void> }) {
@@ -57,6 +61,8 @@ async function controlHarness<S>(pick: (stores: CosmosControlStores) => S & { cl
 
 describeSecurityStoreConformance('cosmos', () => controlHarness((s) => s.security));
 describeSettingsStoreConformance('cosmos', () => controlHarness((s) => s.settings));
+
+describeArtifactStoreConformance('cosmos', () => onFreshDatabase(openCosmosArtifactStore));
 
 describe('cosmos store', () => {
   const opened: CosmosJobStore[] = [];

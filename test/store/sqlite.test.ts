@@ -18,6 +18,8 @@ import { SqliteSettingsStore } from '../../src/store/sqlite/sqlite-settings-stor
 import { describeJobStoreConformance } from './conformance.js';
 import { describeSecurityStoreConformance } from './security-conformance.js';
 import { describeSettingsStoreConformance } from './settings-conformance.js';
+import { describeArtifactStoreConformance } from './artifact-conformance.js';
+import { SqliteArtifactStore } from '../../src/store/sqlite/sqlite-artifact-store.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'gigafactory-store-'));
@@ -35,11 +37,12 @@ describeJobStoreConformance('sqlite', async () => {
   };
 });
 
-describeSecurityStoreConformance('sqlite', async () => {
+/** A store of its own over a fresh, migrated file: the job store migrates it first, as the coordinator does. */
+async function besideJobs<S extends { close(): unknown }>(open: (path: string) => S): Promise<{ store: S; cleanup(): Promise<void> }> {
   const dir = await tempDir();
   const path = join(dir, 'gigafactory.sqlite');
-  const jobs = openSqliteStore(path); // migrates the file, as the coordinator does before opening credentials
-  const store = new SqliteSecurityStore(path);
+  const jobs = openSqliteStore(path);
+  const store = open(path);
   return {
     store,
     cleanup: async () => {
@@ -48,22 +51,11 @@ describeSecurityStoreConformance('sqlite', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+}
 
-describeSettingsStoreConformance('sqlite', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'gigafactory.sqlite');
-  const jobs = openSqliteStore(path);
-  const store = new SqliteSettingsStore(path);
-  return {
-    store,
-    cleanup: async () => {
-      store.close();
-      await jobs.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeSecurityStoreConformance('sqlite', () => besideJobs((path) => new SqliteSecurityStore(path)));
+describeSettingsStoreConformance('sqlite', () => besideJobs((path) => new SqliteSettingsStore(path)));
+describeArtifactStoreConformance('sqlite', () => besideJobs((path) => new SqliteArtifactStore(path)));
 
 describe('sqlite store', () => {
   let dir: string;

@@ -6,3 +6,4 @@ export { CosmosSecurityStore } from './cosmos-security-store.js';
 export { CosmosSettingsStore } from './cosmos-settings-store.js';
 export { openCosmosControlStores, type CosmosControlStores } from './open-control.js';
 export { CosmosPartitionTable } from './cosmos-partition-table.js';
+export { CosmosArtifactStore, openCosmosArtifactStore } from './cosmos-artifact-store.js';

@@ -55,6 +55,8 @@ export const INDEXING_POLICY: IndexingPolicy = {
     '/epoch/?',
     '/sequence/?',
     '/revision/?',
+    // Artifacts (cosmos-artifact-store.ts): whether any file still names a digest.
+    '/sha256/?',
     // The echo outbox (cosmos-echo-outbox.ts): due pending echoes, soonest first.
     '/echoState/?',
     '/dueAt/?',

@@ -32,7 +32,8 @@ export class MemoryArtifactStore implements ArtifactStore {
       this.#uploads.delete(uploadId);
       return { ...existing };
     }
-    const used = await this.productUsage(artifact.productId);
+    // Counted and written with no await between: two attaches racing for the last bytes cannot both fit.
+    const used = this.#usage(artifact.productId);
     if (quotaBytes > 0 && used + artifact.sizeBytes > quotaBytes) throw new ArtifactQuotaExceeded(artifact.productId, used, quotaBytes);
     this.#artifacts.set(keyOf(artifact), { ...artifact });
     this.#uploads.delete(uploadId);
@@ -56,6 +57,10 @@ export class MemoryArtifactStore implements ArtifactStore {
   }
 
   async productUsage(productId: string): Promise<number> {
+    return this.#usage(productId);
+  }
+
+  #usage(productId: string): number {
     let used = 0;
     for (const a of this.#artifacts.values()) if (a.productId === productId) used += a.sizeBytes;
     return used;
