@@ -72,6 +72,7 @@ import {
 import { createCosmosClient, measured } from './client.js';
 import { ensureContainer } from './schema.js';
 import { CosmosEchoOutbox } from './cosmos-echo-outbox.js';
+import { CosmosDecisionStore } from './cosmos-decision-store.js';
 import { guardedOutbox, type EchoOutbox, type WithEchoOutbox } from '../echo-outbox.js';
 
 export interface CosmosStoreOptions {
@@ -138,6 +139,8 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
   /** Tracker echoes owed: written as intents before the job write they echo (cosmos-echo-outbox.ts). */
   readonly #echoes: CosmosEchoOutbox;
   readonly echoOutbox: EchoOutbox;
+  /** Placement decisions for evaluating weights, in this container (cosmos-decision-store.ts). */
+  readonly decisions: CosmosDecisionStore;
   #closed = false;
   /** Set once the server refused GROUP BY (the test server does): count from a projection instead. */
   #noGroupBy = false;
@@ -153,6 +156,11 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
       committed: (jobId, productId, revision) => this.#committedEvent(jobId, productId, revision),
     });
     this.echoOutbox = guardedOutbox(this.#echoes, () => this.#assertOpen());
+    this.decisions = new CosmosDecisionStore({
+      container,
+      count: (operation, request) => this.#count(operation, request),
+      query: (operation, spec, limit, partitionKey) => this.#query(operation, spec, limit, partitionKey),
+    });
   }
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {
