@@ -103,4 +103,14 @@ describe('cosmos decision store', () => {
     expect(await a!.decisions.listDecisions('p', 10)).toEqual([{ ...decision('j', 1), outcome }]);
     expect(await a!.decisions.listDecisions('elsewhere', 10)).toEqual([]);
   });
+
+  it('trims at most its bound per append, and reaches `keep` over the next appends', async () => {
+    const store = await openCosmosStore({ endpoint: server.endpoint, key: server.key, database: server.freshDatabase(), maxTrimmedDecisions: 4 });
+    cosmos.push(store);
+    await store.decisions.appendDecisions(Array.from({ length: 10 }, (_, i) => decision(`b${i}`, i)), 10); // nothing to trim yet
+    await store.decisions.appendDecisions([decision('new', 10)], 5);
+    expect(await store.decisions.listDecisions('p', 100)).toHaveLength(11 - 4); // 6 beyond `keep`, 4 of them trimmed
+    await store.decisions.appendDecisions([decision('newer', 11)], 5);
+    expect((await store.decisions.listDecisions('p', 100)).map((d) => d.jobId)).toEqual(['newer', 'new', 'b9', 'b8', 'b7']);
+  });
 });

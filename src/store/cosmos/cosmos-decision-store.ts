@@ -37,6 +37,8 @@ export interface CosmosDecisionDeps {
   container: Container;
   count<T extends { requestCharge?: number }>(operation: string, request: () => Promise<T>): Promise<T>;
   query<T>(operation: string, spec: SqlQuerySpec, limit: number, partitionKey?: string): Promise<T[]>;
+  /** MAX_TRIMMED_PER_APPEND but in tests, which show the bound without a thousand documents. */
+  maxTrimmedPerAppend: number;
 }
 
 export function decisionDocId(jobId: string, epoch: number): string {
@@ -84,11 +86,11 @@ export class CosmosDecisionStore implements DecisionStore {
     return rows.map((row) => ({ ...row.decision, outcome: row.outcome }));
   }
 
-  /** Deletes the product's oldest decisions beyond `keep`, at most MAX_TRIMMED_PER_APPEND of them. */
+  /** Deletes the product's oldest decisions beyond `keep`, at most maxTrimmedPerAppend of them. */
   async #trim(productId: string, keep: number): Promise<void> {
     const parameters = [{ name: '@productId', value: productId }];
     const [stored = 0] = await this.deps.query<number>('count.decisions', { query: "SELECT VALUE COUNT(1) FROM c WHERE c.type = 'decision' AND c.productId = @productId", parameters }, 1, productId);
-    const surplus = Math.min(stored - keep, MAX_TRIMMED_PER_APPEND);
+    const surplus = Math.min(stored - keep, this.deps.maxTrimmedPerAppend);
     if (surplus <= 0) return;
     const oldest = await this.deps.query<string>(
       'query.oldestDecisions',
