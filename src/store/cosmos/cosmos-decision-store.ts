@@ -21,7 +21,7 @@ export const MAX_TRIMMED_PER_APPEND = 1_000;
 /** Writes (creates, patches, deletes) in flight at once for one call. */
 const CONCURRENT_WRITES = 16;
 
-export interface DecisionDoc extends SystemFields {
+interface DecisionDoc extends SystemFields {
   id: string;
   productId: string;
   type: 'decision';
@@ -41,7 +41,7 @@ export interface CosmosDecisionDeps {
   maxTrimmedPerAppend: number;
 }
 
-export function decisionDocId(jobId: string, epoch: number): string {
+function decisionDocId(jobId: string, epoch: number): string {
   return `dec:${docId(jobId)}:${epoch}`;
 }
 
