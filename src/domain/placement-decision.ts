@@ -36,6 +36,8 @@ export interface PlacementDecision {
 export interface AttemptEnd {
   jobId: string;
   epoch: number;
+  /** The job's product: where a partitioned store (Cosmos) finds the decision without a query. */
+  productId: string;
   outcome: DecisionOutcome;
 }
 
@@ -67,7 +69,7 @@ export function attemptsEndedIn(job: JobRecord): AttemptEnd[] {
   const ended: AttemptEnd[] = [];
   for (const a of job.attempts) {
     if (a.endedAt !== job.updatedAt || a.outcome === null) continue;
-    ended.push({ jobId: job.id, epoch: a.epoch, outcome: { result: a.outcome, durationMs: Math.max(0, a.endedAt - a.offeredAt), cost: a.cost ?? null, endedAt: a.endedAt } });
+    ended.push({ jobId: job.id, epoch: a.epoch, productId: job.productId, outcome: { result: a.outcome, durationMs: Math.max(0, a.endedAt - a.offeredAt), cost: a.cost ?? null, endedAt: a.endedAt } });
   }
   return ended;
 }

@@ -99,9 +99,9 @@ export async function startServer({ config, log, store: givenStore, securityStor
   leaseKeysRefresh.unref();
   // Schedules live beside the product settings: in SQLite, in Cosmos's control container, or in memory.
   const scheduleStore = control?.schedules ?? (sqlitePath ? new SqliteScheduleStore(sqlitePath) : new MemoryScheduleStore());
-  // Placement decisions for evaluating weights: in SQLite beside the jobs; in memory otherwise
-  // (Cosmos replicas keep their own placements' records, lost at a restart: docs/weights.md).
-  const decisionStore = sqlitePath ? new SqliteDecisionStore(sqlitePath) : undefined;
+  // Placement decisions for evaluating weights: beside the jobs, in SQLite or in the Cosmos jobs
+  // container (shared by the replicas); in memory with a given store (tests).
+  const decisionStore = opened instanceof CosmosJobStore ? opened.decisions : sqlitePath ? new SqliteDecisionStore(sqlitePath) : undefined;
   // Replicas over Cosmos divide the queued jobs by partition, each holding its share under a lease
   // (docs/scaling-out.md, "Dividing the work"). Joining does not hold up start-up: until its first
   // step lands the replica owns nothing and only steals jobs that waited (runnable-source.ts).
@@ -168,14 +168,15 @@ export async function startServer({ config, log, store: givenStore, securityStor
       clearInterval(leaseKeysRefresh);
       await sec.close();
       // What this replica cost in Cosmos round trips and request units (the benchmark reads it too).
+      // The last buffered decisions are written before the store they go to (Cosmos: the job store) closes.
+      await coordinator.fleet.decisions.flush();
       if (jobStats) log.info({ cosmos: { jobs: jobStats(), control: control?.stats() ?? null } }, 'store stats');
       await store.close();
       if (productSettings instanceof SqliteSettingsStore) productSettings.close();
       if (leaseKeyStore instanceof SqliteLeaseKeyStore) leaseKeyStore.close();
       await control?.leaseKeys.close();
       if (scheduleStore instanceof SqliteScheduleStore) scheduleStore.close();
-      await coordinator.fleet.decisions.flush();
-      decisionStore?.close();
+      if (decisionStore instanceof SqliteDecisionStore) decisionStore.close();
       await control?.security.close();
       await control?.settings.close();
       await control?.schedules.close();

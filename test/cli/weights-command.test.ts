@@ -28,7 +28,7 @@ beforeAll(async () => {
   const decisions = history(400, 7, undefined, 'cheapfail');
   const store = server.coordinator.fleet.decisions.store;
   await store.appendDecisions(decisions);
-  await store.recordOutcomes(decisions.map((d) => ({ jobId: d.jobId, epoch: d.epoch, outcome: d.outcome! })));
+  await store.recordOutcomes(decisions.map((d) => ({ jobId: d.jobId, epoch: d.epoch, productId: d.productId, outcome: d.outcome! })));
 });
 afterAll(async () => {
   await server?.stop();

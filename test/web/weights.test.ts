@@ -41,7 +41,7 @@ it('shows both arms of an experiment with intervals, and the candidate arm succe
   const decisions = history(600, 5, (i) => (i % 10 < 3 ? { arm: 'candidate', weights: candidate } : { arm: 'control', weights: DEFAULT_WEIGHTS }), 'abweb', Date.now());
   const store = server.coordinator.fleet.decisions.store;
   await store.appendDecisions(decisions);
-  await store.recordOutcomes(decisions.map((d) => ({ jobId: d.jobId, epoch: d.epoch, outcome: d.outcome! })));
+  await store.recordOutcomes(decisions.map((d) => ({ jobId: d.jobId, epoch: d.epoch, productId: d.productId, outcome: d.outcome! })));
 
   await page.goto(`${server.httpUrl}/weights`);
   await page.getByLabel('Product').fill('abweb');

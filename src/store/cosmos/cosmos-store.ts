@@ -72,6 +72,7 @@ import {
 import { createCosmosClient, measured } from './client.js';
 import { ensureContainer } from './schema.js';
 import { CosmosEchoOutbox } from './cosmos-echo-outbox.js';
+import { CosmosDecisionStore, MAX_TRIMMED_PER_APPEND } from './cosmos-decision-store.js';
 import { guardedOutbox, type EchoOutbox, type WithEchoOutbox } from '../echo-outbox.js';
 
 export interface CosmosStoreOptions {
@@ -88,6 +89,8 @@ export interface CosmosStoreOptions {
   endpointDiscovery?: boolean;
   /** A job document keeps at most this many events before the oldest move out. */
   maxEmbeddedEvents?: number;
+  /** A product's oldest placement decisions deleted per append at most (cosmos-decision-store.ts). */
+  maxTrimmedDecisions?: number;
 }
 
 /** Store round trips and request units, for the benchmark and the cost figures in docs/scaling-out.md. */
@@ -116,7 +119,7 @@ export async function openCosmosStore(options: CosmosStoreOptions): Promise<Cosm
   const client = createCosmosClient(options);
   try {
     const container = await ensureContainer(client, options.database);
-    return new CosmosJobStore(client, container, options.maxEmbeddedEvents ?? DEFAULT_MAX_EMBEDDED_EVENTS);
+    return new CosmosJobStore(client, container, options.maxEmbeddedEvents ?? DEFAULT_MAX_EMBEDDED_EVENTS, options.maxTrimmedDecisions ?? MAX_TRIMMED_PER_APPEND);
   } catch (err) {
     client.dispose();
     const why = err instanceof Error ? err.message : String(err);
@@ -138,11 +141,13 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
   /** Tracker echoes owed: written as intents before the job write they echo (cosmos-echo-outbox.ts). */
   readonly #echoes: CosmosEchoOutbox;
   readonly echoOutbox: EchoOutbox;
+  /** Placement decisions for evaluating weights, in this container (cosmos-decision-store.ts). */
+  readonly decisions: CosmosDecisionStore;
   #closed = false;
   /** Set once the server refused GROUP BY (the test server does): count from a projection instead. */
   #noGroupBy = false;
 
-  constructor(client: CosmosClient, container: Container, maxEmbeddedEvents = DEFAULT_MAX_EMBEDDED_EVENTS) {
+  constructor(client: CosmosClient, container: Container, maxEmbeddedEvents = DEFAULT_MAX_EMBEDDED_EVENTS, maxTrimmedDecisions = MAX_TRIMMED_PER_APPEND) {
     this.#client = client;
     this.#container = container;
     this.#maxEmbeddedEvents = Math.max(2, maxEmbeddedEvents);
@@ -153,6 +158,12 @@ export class CosmosJobStore implements JobStore, WithEchoOutbox {
       committed: (jobId, productId, revision) => this.#committedEvent(jobId, productId, revision),
     });
     this.echoOutbox = guardedOutbox(this.#echoes, () => this.#assertOpen());
+    this.decisions = new CosmosDecisionStore({
+      container,
+      count: (operation, request) => this.#count(operation, request),
+      query: (operation, spec, limit, partitionKey) => this.#query(operation, spec, limit, partitionKey),
+      maxTrimmedPerAppend: maxTrimmedDecisions,
+    });
   }
 
   async insertJob(job: JobRecord, event: JobEventRecord): Promise<{ job: JobRecord; created: boolean }> {

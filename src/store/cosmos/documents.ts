@@ -13,6 +13,8 @@
  *           a submit that died between taking the key and storing the job can be completed.
  * - event:  an event moved out of a job document that had too many (spilled).
  * - log:    one log chunk, id `log:<job>:<epoch>:<sequence>`, so a repeat is a 409.
+ * Beside them, written by their own modules: echo intents (cosmos-echo-outbox.ts) and placement
+ * decisions, `dec:<job>:<epoch>` (cosmos-decision-store.ts).
  */
 import { createHash } from 'node:crypto';
 import { spendOf } from '../../domain/budget.js';

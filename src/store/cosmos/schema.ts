@@ -60,6 +60,8 @@ export const INDEXING_POLICY: IndexingPolicy = {
     // The echo outbox (cosmos-echo-outbox.ts): due pending echoes, soonest first.
     '/echoState/?',
     '/dueAt/?',
+    // Placement decisions (cosmos-decision-store.ts): a product's newest, and its oldest to trim.
+    '/decidedAt/?',
   ].map((path) => ({ path })),
   excludedPaths: [{ path: '/*' }],
   compositeIndexes: COMPOSITE_INDEXES,
